@@ -1,0 +1,172 @@
+package testenv
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The pinned Prefect release the environment must serve.
+const wantPrefectVersion = "3.9.1"
+
+func TestParseEnv(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    map[string]string
+		wantErr string
+	}{
+		{name: "empty", in: "", want: map[string]string{}},
+		{
+			name: "plain lines",
+			in:   "export PREFECT_API_URL='http://127.0.0.1:4200/api'\nexport DOCKER_HOST='unix:///tmp/x/docker.sock'\n",
+			want: map[string]string{"PREFECT_API_URL": "http://127.0.0.1:4200/api", "DOCKER_HOST": "unix:///tmp/x/docker.sock"},
+		},
+		{name: "escaped quote", in: `export D='/tmp/it'\''s here'`, want: map[string]string{"D": "/tmp/it's here"}},
+		{name: "empty value", in: `export D=''`, want: map[string]string{"D": ""}},
+		{name: "comment and blank", in: "# note\n\nexport A='1'", want: map[string]string{"A": "1"}},
+		{name: "not export", in: "A='1'", wantErr: "line 1: want `export NAME='value'`"},
+		{name: "unquoted", in: "export A=1", wantErr: "must be single-quoted"},
+		{name: "unterminated", in: "export A='1", wantErr: "unterminated quote"},
+		{name: "no name", in: "export ='1'", wantErr: "no NAME="},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseEnv(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("parseEnv(%q) error = %v, want it to contain %q", tt.in, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("parseEnv(%q): %v", tt.in, err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("parseEnv(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckLoopbackURL(t *testing.T) {
+	tests := []struct {
+		url string
+		ok  bool
+	}{
+		{"http://127.0.0.1:4200/api", true},
+		{"http://127.8.9.10:4200/api", true},
+		{"http://localhost:4200/api", true},
+		{"http://[::1]:4200/api", true},
+		{"https://api.prefect.cloud/api/accounts/a/workspaces/w", false},
+		{"http://10.0.0.5:4200/api", false},
+		{"not a url", false},
+	}
+	for _, tt := range tests {
+		if err := checkLoopbackURL(tt.url); (err == nil) != tt.ok {
+			t.Errorf("checkLoopbackURL(%q) = %v, want ok=%v", tt.url, err, tt.ok)
+		}
+	}
+}
+
+func TestFindScript(t *testing.T) {
+	s, err := findScript()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(s) != "testenv.sh" || filepath.Base(filepath.Dir(s)) != "scripts" {
+		t.Fatalf("findScript() = %s", s)
+	}
+
+	t.Chdir(t.TempDir())
+	if _, err := findScript(); err == nil || !strings.Contains(err.Error(), "run the tests from inside") {
+		t.Fatalf("findScript() outside the repo: err = %v", err)
+	}
+}
+
+// The script's own `env` output must parse: this guards the format both sides rely on.
+func TestScriptEnvParses(t *testing.T) {
+	s, err := findScript()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "it's state")
+	cmd := exec.Command("bash", s, "env")
+	cmd.Env = append(os.Environ(), EnvDir+"="+dir)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("testenv.sh env: %v", err)
+	}
+	env, err := parseEnv(string(out))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if env[EnvDir] != dir {
+		t.Fatalf("%s = %q, want %q", EnvDir, env[EnvDir], dir)
+	}
+	// Nothing runs in a fresh state directory, so no service address may be printed.
+	for _, k := range []string{EnvPrefectAPIURL, EnvDockerHost, EnvRegistry, EnvAuthRegistry, EnvBaseImage} {
+		if v, ok := env[k]; ok {
+			t.Errorf("fresh state directory, yet env prints %s=%q", k, v)
+		}
+	}
+}
+
+func get(t *testing.T, c *http.Client, url string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: reading body: %v", url, err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+func TestPrefectServer(t *testing.T) {
+	api := Prefect(t)
+	c := &http.Client{Timeout: 10 * time.Second}
+
+	code, body := get(t, c, api+"/health")
+	if code != http.StatusOK || strings.TrimSpace(body) != "true" {
+		t.Fatalf("GET %s/health = %d %q, want 200 true", api, code, body)
+	}
+	code, body = get(t, c, api+"/admin/version")
+	var version string
+	if err := json.Unmarshal([]byte(body), &version); code != http.StatusOK || err != nil {
+		t.Fatalf("GET %s/admin/version = %d %q (%v)", api, code, body, err)
+	}
+	if version != wantPrefectVersion {
+		t.Fatalf("server version = %q, want %q", version, wantPrefectVersion)
+	}
+}
+
+func TestPythonVenv(t *testing.T) {
+	py := Python(t)
+	out, err := exec.Command(py, "-c", "import prefect, prefect_docker; print(prefect.__version__)").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", py, err, out)
+	}
+	if got := strings.TrimSpace(string(out)); got != wantPrefectVersion {
+		t.Fatalf("venv prefect version = %q, want %q", got, wantPrefectVersion)
+	}
+
+	cli := PrefectCLI(t)
+	out, err = exec.Command(cli, "version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s version: %v\n%s", cli, err, out)
+	}
+	if !strings.Contains(string(out), wantPrefectVersion) {
+		t.Fatalf("%s version does not mention %s:\n%s", cli, wantPrefectVersion, out)
+	}
+}

@@ -1,0 +1,418 @@
+#!/usr/bin/env bash
+# Real services for prefectctl's tests, on loopback only.
+#
+#   scripts/testenv.sh up [all|venv|prefect|docker|registry|images]...
+#   scripts/testenv.sh down [all|prefect|docker|registry]...
+#   scripts/testenv.sh env
+#   scripts/testenv.sh status [part...]
+#
+# `up` installs what is missing (apt packages, the pinned Prefect venv), starts each part that is
+# not already running on a free loopback port, waits until it answers, and prints on stdout the
+# names of the parts it started itself (one a line), so its caller can later `down` exactly those.
+# Progress and errors go to stderr. `env` prints `export VAR='value'` lines for the parts that run.
+#
+# State (PIDs, ports, logs, data) lives in ${PREFECTCTL_TESTENV_DIR:-/tmp/prefectctl-testenv};
+# downloads, the venv and built images are cached in ${PREFECTCTL_TESTENV_CACHE:-~/.cache/prefectctl-testenv}
+# (outside the clone: CI clones afresh each run). Each part is guarded by flock, so several test
+# binaries may run `up` at once. `down` ends only the PIDs recorded in the state directory.
+set -euo pipefail
+
+readonly PREFECT_VERSION=3.9.1
+readonly PREFECT_DOCKER_VERSION=0.7.4
+readonly UV_VERSION=0.9.7
+readonly BASE_PYTHON=3.11
+readonly BASE_SUITE=bookworm # Debian's Python in bookworm is 3.11, which the image tag promises.
+readonly BASE_IMAGE="prefecthq/prefect:${PREFECT_VERSION}-python${BASE_PYTHON}"
+readonly ALL_PARTS=(prefect docker registry images)
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STATE=${PREFECTCTL_TESTENV_DIR:-/tmp/prefectctl-testenv}
+CACHE=${PREFECTCTL_TESTENV_CACHE:-${HOME:?HOME is not set}/.cache/prefectctl-testenv}
+VENV=$CACHE/venv-prefect-$PREFECT_VERSION
+HELPERS=$ROOT/scripts/testenv
+
+log() { printf 'testenv: %s\n' "$*" >&2; }
+die() {
+  printf 'testenv: error: %s\n' "$*" >&2
+  exit 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# Locks and processes
+
+# Lock file descriptors currently held; spawned services must not inherit them, or the lock would
+# outlive this script.
+LOCK_FDS=()
+
+# lock NAME DIR: takes an exclusive flock on DIR/NAME.lock until unlock NAME (or until exit).
+declare -A LOCK_BY_NAME=()
+lock() {
+  local name=$1 dir=$2 fd
+  mkdir -p "$dir"
+  exec {fd}>"$dir/$name.lock"
+  if ! flock -n "$fd"; then
+    log "waiting for another testenv.sh to finish with $name"
+    flock "$fd"
+  fi
+  LOCK_FDS+=("$fd")
+  LOCK_BY_NAME[$name]=$fd
+}
+unlock() {
+  local fd=${LOCK_BY_NAME[$1]} kept=() f
+  exec {fd}>&-
+  for f in "${LOCK_FDS[@]}"; do [[ $f == "$fd" ]] || kept+=("$f"); done
+  LOCK_FDS=("${kept[@]}")
+  unset "LOCK_BY_NAME[$1]"
+}
+
+# spawn LOG CMD...: starts CMD in its own session, detached from our stdio and locks; sets SPAWNED
+# to its PID. Without job control a background subshell is no process-group leader, so setsid
+# execs in place and $! is the service's own PID.
+SPAWNED=
+spawn() {
+  local logfile=$1
+  shift
+  (
+    for fd in "${LOCK_FDS[@]}"; do eval "exec $fd>&-"; done
+    exec setsid "$@" </dev/null >"$logfile" 2>&1
+  ) &
+  SPAWNED=$!
+}
+
+# alive PID PATTERN: the process exists, is not a zombie, and its command line contains PATTERN
+# (guards against a recycled PID).
+alive() {
+  local pid=$1 pattern=$2 state cmd
+  [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
+  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [[ $state != Z ]] || return 1
+  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmd == *"$pattern"* ]]
+}
+
+# stop_pid PID PATTERN WHAT: TERM, then KILL after 20 s; only if the PID is still our process.
+stop_pid() {
+  local pid=$1 pattern=$2 what=$3 i
+  alive "$pid" "$pattern" || return 0
+  log "stopping $what (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 200; i++)); do
+    alive "$pid" "$pattern" || return 0
+    sleep 0.1
+  done
+  log "$what (pid $pid) ignored TERM for 20 s; killing it"
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    alive "$pid" "$pattern" || return 0
+    sleep 0.1
+  done
+  die "$what (pid $pid) does not stop"
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' ||
+    die "python3 is needed to pick a free port"
+}
+
+http_code() { curl -s -o /dev/null -m 2 -w '%{http_code}' "$@" || true; }
+
+read_file() { cat "$1" 2>/dev/null || true; }
+
+# export_line NAME VALUE: one `export` line, VALUE single-quoted for the shell.
+export_line() { printf "export %s='%s'\n" "$1" "${2//\'/\'\\\'\'}"; }
+
+random_token() { LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c "$1"; }
+
+# ---------------------------------------------------------------------------------------------
+# Installation
+
+apt_missing() {
+  local pkg
+  for pkg; do
+    dpkg-query -W -f='${Status}\n' "$pkg" 2>/dev/null | grep -q '^install ok installed$' || printf '%s\n' "$pkg"
+  done
+}
+
+# ensure_apt PKG...: installs the Debian packages that are missing (apt-get update only when the
+# first try fails or no package list exists yet).
+ensure_apt() {
+  local missing
+  missing=$(apt_missing "$@")
+  [[ -z $missing ]] && return 0
+  command -v apt-get >/dev/null || die "missing packages: $(echo $missing) (no apt-get here: install them by hand)"
+  [[ $(id -u) == 0 ]] || die "missing packages: $(echo $missing); install them with: sudo apt-get install -y $(echo $missing)"
+  lock apt "$CACHE"
+  missing=$(apt_missing "$@")
+  if [[ -n $missing ]]; then
+    local aptlog=$CACHE/apt.log
+    export DEBIAN_FRONTEND=noninteractive
+    if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
+      log "apt-get update (no package lists yet)"
+      apt-get update >"$aptlog" 2>&1 || { tail -20 "$aptlog" >&2; die "apt-get update failed (log: $aptlog)"; }
+    fi
+    log "installing $(echo $missing) (apt-get)"
+    # shellcheck disable=SC2086
+    if ! apt-get install -y --no-install-recommends $missing >"$aptlog" 2>&1; then
+      log "apt-get install failed; running apt-get update and trying again"
+      apt-get update >>"$aptlog" 2>&1 || true
+      # shellcheck disable=SC2086
+      apt-get install -y --no-install-recommends $missing >>"$aptlog" 2>&1 ||
+        { tail -20 "$aptlog" >&2; die "could not install $(echo $missing) (log: $aptlog)"; }
+    fi
+  fi
+  unlock apt
+}
+
+# host_python: a Python >= 3.10 for the venv (Prefect 3 needs it); PREFECTCTL_TESTENV_PYTHON wins.
+host_python() {
+  local c
+  for c in ${PREFECTCTL_TESTENV_PYTHON:-} python3.11 python3.12 python3 python3.10 python3.13; do
+    command -v "$c" >/dev/null 2>&1 || continue
+    if "$c" -c 'import sys, venv; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+      command -v "$c"
+      return 0
+    fi
+  done
+  return 1
+}
+
+venv_pins() { echo "prefect==$PREFECT_VERSION prefect-docker==$PREFECT_DOCKER_VERSION"; }
+
+# venv_matches: the venv holds exactly the pinned versions (checked by import metadata, so a venv
+# made by hand with the same pins is adopted rather than rebuilt).
+venv_matches() {
+  [[ -x $VENV/bin/python && -x $VENV/bin/prefect ]] || return 1
+  "$VENV/bin/python" - "$PREFECT_VERSION" "$PREFECT_DOCKER_VERSION" <<'EOF' 2>/dev/null
+import sys
+from importlib.metadata import version
+sys.exit(not (version("prefect") == sys.argv[1] and version("prefect-docker") == sys.argv[2]))
+EOF
+}
+
+ensure_venv() {
+  local marker=$VENV/.prefectctl-testenv-pins
+  [[ -x $VENV/bin/prefect && $(read_file "$marker") == "$(venv_pins)" ]] && return 0
+  lock venv "$CACHE"
+  if [[ $(read_file "$marker") != "$(venv_pins)" ]]; then
+    if venv_matches; then
+      venv_pins >"$marker"
+    else
+      local py piplog=$CACHE/pip.log
+      py=$(host_python) || die "no Python >= 3.10 with the venv module found (apt-get install python3-venv, or set PREFECTCTL_TESTENV_PYTHON)"
+      log "creating the Prefect venv at $VENV with $(venv_pins) (pip; takes a minute)"
+      rm -rf "$VENV"
+      "$py" -m venv "$VENV" || die "$py -m venv $VENV failed"
+      # shellcheck disable=SC2046
+      "$VENV/bin/pip" install --disable-pip-version-check -q $(venv_pins) >"$piplog" 2>&1 ||
+        { tail -20 "$piplog" >&2; die "pip install $(venv_pins) failed (log: $piplog)"; }
+      venv_matches || die "the venv at $VENV does not hold $(venv_pins) after pip install"
+      venv_pins >"$marker"
+    fi
+  fi
+  unlock venv
+}
+
+# The venv alone (for tests that only run the Python CLI); nothing to start or stop.
+up_venv() { ensure_venv; }
+
+# ---------------------------------------------------------------------------------------------
+# Prefect server
+
+prefect_dir() { echo "$STATE/prefect"; }
+
+prefect_running() {
+  local d pid port
+  d=$(prefect_dir)
+  pid=$(read_file "$d/pid")
+  port=$(read_file "$d/port")
+  [[ -n $pid && -n $port ]] || return 1
+  alive "$pid" "server start" || return 1
+  [[ $(http_code "http://127.0.0.1:$port/api/health") == 200 ]]
+}
+
+# Environment for the server: none of the caller's PREFECT_* settings (a user's PREFECT_API_URL or
+# database URL must not leak in), no telemetry, no UI (the tests only use the API; it starts faster).
+prefect_server_env() {
+  local v unset=()
+  for v in $(compgen -e | grep '^PREFECT_' || true); do unset+=(-u "$v"); done
+  printf '%s\n' "${unset[@]}" \
+    PREFECT_HOME="$1" \
+    PREFECT_SERVER_ANALYTICS_ENABLED=false \
+    PREFECT_SERVER_UI_ENABLED=false \
+    DO_NOT_TRACK=1
+}
+
+# prefect_db_template: a migrated, empty SQLite database, made once per Prefect version. Copying it
+# into each fresh server home skips the ~8 s of migrations at every start.
+prefect_db_template() {
+  local t=$CACHE/prefect-$PREFECT_VERSION-db
+  if [[ ! -s $t/prefect.db ]]; then
+    lock dbtemplate "$CACHE"
+    if [[ ! -s $t/prefect.db ]]; then
+      log "migrating a template Prefect database (once per version)"
+      rm -rf "$t.tmp"
+      mkdir -p "$t.tmp"
+      local -a e
+      mapfile -t e < <(prefect_server_env "$t.tmp")
+      env "${e[@]}" "$VENV/bin/prefect" server database upgrade -y >"$t.tmp/log" 2>&1 ||
+        { tail -20 "$t.tmp/log" >&2; die "prefect server database upgrade failed (log: $t.tmp/log)"; }
+      [[ -s $t.tmp/prefect.db ]] || die "prefect server database upgrade made no $t.tmp/prefect.db"
+      rm -rf "$t"
+      mv "$t.tmp" "$t"
+    fi
+    unlock dbtemplate
+  fi
+  echo "$t/prefect.db"
+}
+
+up_prefect() {
+  ensure_venv
+  lock prefect "$STATE"
+  if prefect_running; then
+    unlock prefect
+    return 0
+  fi
+  local d tmpl attempt pid port i
+  d=$(prefect_dir)
+  stop_pid "$(read_file "$d/pid")" "server start" "the Prefect server"
+  tmpl=$(prefect_db_template)
+  for attempt in 1 2 3; do
+    rm -rf "$d"
+    mkdir -p "$d/home"
+    cp "$tmpl" "$d/home/prefect.db"
+    port=$(free_port)
+    local -a e
+    mapfile -t e < <(prefect_server_env "$d/home")
+    log "starting the Prefect $PREFECT_VERSION server on 127.0.0.1:$port"
+    spawn "$d/log" env "${e[@]}" "$VENV/bin/prefect" server start --host 127.0.0.1 --port "$port"
+    pid=$SPAWNED
+    echo "$pid" >"$d/pid"
+    echo "$port" >"$d/port"
+    for ((i = 0; i < 1200; i++)); do
+      if ! alive "$pid" "server start"; then break; fi
+      if [[ $(http_code "http://127.0.0.1:$port/api/health") == 200 ]]; then
+        echo prefect
+        unlock prefect
+        return 0
+      fi
+      sleep 0.1
+    done
+    if alive "$pid" "server start"; then
+      stop_pid "$pid" "server start" "the Prefect server"
+      tail -20 "$d/log" >&2
+      die "the Prefect server did not answer /api/health within 120 s (log: $d/log)"
+    fi
+    # A port taken between free_port and bind is worth another try; anything else is not.
+    grep -qi 'address already in use' "$d/log" || { tail -20 "$d/log" >&2; die "the Prefect server exited at start (log: $d/log)"; }
+    log "port $port was taken meanwhile; trying another"
+  done
+  die "the Prefect server found no free port in 3 tries (log: $d/log)"
+}
+
+down_prefect() {
+  lock prefect "$STATE"
+  local d
+  d=$(prefect_dir)
+  stop_pid "$(read_file "$d/pid")" "server start" "the Prefect server"
+  rm -f "$d/pid"
+  unlock prefect
+}
+
+env_prefect() {
+  prefect_running || return 0
+  export_line PREFECT_API_URL "http://127.0.0.1:$(read_file "$(prefect_dir)/port")/api"
+}
+
+status_prefect() {
+  if prefect_running; then
+    echo "prefect: running (pid $(read_file "$(prefect_dir)/pid"), http://127.0.0.1:$(read_file "$(prefect_dir)/port")/api)"
+  else
+    echo "prefect: stopped"
+    return 1
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+
+# parts ARG...: expands `all` and checks names.
+parts() {
+  local p out=()
+  [[ $# -gt 0 ]] || set -- all
+  for p; do
+    case $p in
+      all) out+=("${ALL_PARTS[@]}") ;;
+      venv | prefect | docker | registry | images) out+=("$p") ;;
+      *) die "unknown part '$p' (want all, venv, prefect, docker, registry or images)" ;;
+    esac
+  done
+  printf '%s\n' "${out[@]}" | awk '!seen[$0]++'
+}
+
+implemented() { declare -F "up_$1" >/dev/null; }
+
+cmd_up() {
+  local p list
+  list=$(parts "$@")
+  mkdir -p "$STATE" "$CACHE"
+  for p in $list; do
+    implemented "$p" || die "part '$p' is not available yet in this version of testenv.sh"
+    "up_$p"
+  done
+}
+
+cmd_down() {
+  local p list
+  list=$(parts "$@")
+  list=$(tac <<<"$list") # stop in reverse order of start
+  for p in $list; do
+    declare -F "down_$p" >/dev/null && "down_$p"
+  done
+  return 0
+}
+
+cmd_env() {
+  local p
+  export_line PREFECTCTL_TESTENV_DIR "$STATE"
+  if [[ -x $VENV/bin/prefect ]]; then
+    export_line PREFECTCTL_PYTHON "$VENV/bin/python"
+    export_line PREFECTCTL_PREFECT "$VENV/bin/prefect"
+  fi
+  for p in "${ALL_PARTS[@]}"; do
+    declare -F "env_$p" >/dev/null && "env_$p"
+  done
+  return 0
+}
+
+cmd_status() {
+  local p rc=0 list
+  list=$(parts "$@")
+  for p in $list; do
+    if declare -F "status_$p" >/dev/null; then
+      "status_$p" || rc=1
+    fi
+  done
+  return $rc
+}
+
+usage() {
+  sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+main() {
+  [[ $# -gt 0 ]] || usage
+  local cmd=$1
+  shift
+  case $cmd in
+    up) cmd_up "$@" ;;
+    down) cmd_down "$@" ;;
+    env) cmd_env ;;
+    status) cmd_status "$@" ;;
+    -h | --help | help) usage ;;
+    *) usage ;;
+  esac
+}
+
+main "$@"
