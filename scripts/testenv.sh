@@ -122,7 +122,12 @@ read_file() { cat "$1" 2>/dev/null || true; }
 # export_line NAME VALUE: one `export` line, VALUE single-quoted for the shell.
 export_line() { printf "export %s='%s'\n" "$1" "${2//\'/\'\\\'\'}"; }
 
-random_token() { LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c "$1"; }
+# random_token N: N random alphanumerics (N <= 64). A finite read, so no pipe ends early (pipefail).
+random_token() {
+  local s
+  s=$(head -c 1024 /dev/urandom | LC_ALL=C tr -dc 'A-Za-z0-9')
+  printf '%s' "${s:0:$1}"
+}
 
 # ---------------------------------------------------------------------------------------------
 # Installation
@@ -331,6 +336,210 @@ status_prefect() {
     echo "prefect: stopped"
     return 1
   fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Docker engine
+
+docker_dir() { echo "$STATE/docker"; }
+
+docker_running() {
+  local d pid
+  d=$(docker_dir)
+  pid=$(read_file "$d/pid")
+  [[ -n $pid ]] || return 1
+  alive "$pid" "dockerd --host unix://$d/docker.sock" || return 1
+  DOCKER_HOST=unix://$d/docker.sock timeout 10 docker version >/dev/null 2>&1
+}
+
+up_docker() {
+  ensure_apt docker.io
+  lock docker "$STATE"
+  if docker_running; then
+    unlock docker
+    return 0
+  fi
+  local d pid i
+  d=$(docker_dir)
+  # A unix socket path is limited to 107 bytes; fail clearly instead of dockerd's obscure error.
+  ((${#d} + 12 <= 107)) || die "PREFECTCTL_TESTENV_DIR is too long for a unix socket path: $d/docker.sock"
+  stop_pid "$(read_file "$d/pid")" "dockerd --host unix://$d/docker.sock" "dockerd"
+  # The data root stays across restarts (it caches the base image); the runtime state does not.
+  rm -rf "$d/exec" "$d/docker.sock" "$d/dockerd.pid"
+  mkdir -p "$d/root" "$d/exec"
+  log "starting dockerd on unix://$d/docker.sock"
+  # No default bridge, no iptables: the engine must create no network outside loopback; containers
+  # that need the Prefect server use network mode host.
+  spawn "$d/log" dockerd --host "unix://$d/docker.sock" --data-root "$d/root" --exec-root "$d/exec" \
+    --pidfile "$d/dockerd.pid" --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false
+  pid=$SPAWNED
+  echo "$pid" >"$d/pid"
+  for ((i = 0; i < 600; i++)); do
+    alive "$pid" "dockerd" || { tail -20 "$d/log" >&2; die "dockerd exited at start (log: $d/log)"; }
+    if DOCKER_HOST=unix://$d/docker.sock timeout 10 docker version >/dev/null 2>&1; then
+      echo docker
+      unlock docker
+      return 0
+    fi
+    sleep 0.1
+  done
+  stop_pid "$pid" "dockerd" "dockerd"
+  tail -20 "$d/log" >&2
+  die "dockerd did not answer within 60 s (log: $d/log)"
+}
+
+down_docker() {
+  lock docker "$STATE"
+  local d
+  d=$(docker_dir)
+  stop_pid "$(read_file "$d/pid")" "dockerd --host unix://$d/docker.sock" "dockerd"
+  rm -f "$d/pid"
+  unlock docker
+}
+
+env_docker() {
+  docker_running || return 0
+  export_line DOCKER_HOST "unix://$(docker_dir)/docker.sock"
+}
+
+status_docker() {
+  if docker_running; then
+    echo "docker: running (pid $(read_file "$(docker_dir)/pid"), unix://$(docker_dir)/docker.sock)"
+  else
+    echo "docker: stopped"
+    return 1
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# OCI registries (Debian's docker-registry): "plain" without auth, "auth" with htpasswd basic auth
+
+registry_dir() { echo "$STATE/registry/$1"; }
+
+# The answer of GET /v2/ when the registry is up: 200, or 401 where auth is required.
+registry_ready_code() { if [[ $1 == auth ]]; then echo 401; else echo 200; fi; }
+
+registry_running() {
+  local d pid port
+  d=$(registry_dir "$1")
+  pid=$(read_file "$d/pid")
+  port=$(read_file "$d/port")
+  [[ -n $pid && -n $port ]] || return 1
+  alive "$pid" "$d/config.yml" || return 1
+  [[ $(http_code "http://127.0.0.1:$port/v2/") == "$(registry_ready_code "$1")" ]]
+}
+
+registry_config() { # registry_config KIND DIR PORT
+  printf '%s\n' \
+    "version: 0.1" \
+    "log:" \
+    "  level: info" \
+    "storage:" \
+    "  filesystem:" \
+    "    rootdirectory: $2/data" \
+    "  delete:" \
+    "    enabled: true" \
+    "http:" \
+    "  addr: 127.0.0.1:$3" \
+    "  secret: $(random_token 32)"
+  if [[ $1 == auth ]]; then
+    printf '%s\n' \
+      "auth:" \
+      "  htpasswd:" \
+      "    realm: prefectctl-testenv" \
+      "    path: $2/htpasswd"
+  fi
+}
+
+# up_one_registry KIND: starts it unless it runs; appends KIND to $STATE/registry/.started if started.
+up_one_registry() {
+  local kind=$1 d pid port attempt i
+  d=$(registry_dir "$kind")
+  if registry_running "$kind"; then return 0; fi
+  stop_pid "$(read_file "$d/pid")" "$d/config.yml" "the $kind registry"
+  for attempt in 1 2 3; do
+    # Fresh storage at each start: tests must not see images pushed by an earlier run.
+    rm -rf "$d"
+    mkdir -p "$d/data"
+    if [[ $kind == auth ]]; then
+      echo prefectctl >"$d/user"
+      (umask 077 && random_token 24 >"$d/password")
+      htpasswd -Bbn "$(read_file "$d/user")" "$(read_file "$d/password")" >"$d/htpasswd" 2>/dev/null ||
+        die "htpasswd failed (package apache2-utils)"
+    fi
+    port=$(free_port)
+    registry_config "$kind" "$d" "$port" >"$d/config.yml"
+    log "starting the $kind registry on 127.0.0.1:$port"
+    spawn "$d/log" docker-registry serve "$d/config.yml"
+    pid=$SPAWNED
+    echo "$pid" >"$d/pid"
+    echo "$port" >"$d/port"
+    for ((i = 0; i < 300; i++)); do
+      alive "$pid" "$d/config.yml" || break
+      if [[ $(http_code "http://127.0.0.1:$port/v2/") == "$(registry_ready_code "$kind")" ]]; then
+        echo "$kind" >>"$STATE/registry/.started"
+        return 0
+      fi
+      sleep 0.1
+    done
+    if alive "$pid" "$d/config.yml"; then
+      stop_pid "$pid" "$d/config.yml" "the $kind registry"
+      tail -20 "$d/log" >&2
+      die "the $kind registry did not answer GET /v2/ within 30 s (log: $d/log)"
+    fi
+    grep -qi 'address already in use' "$d/log" || { tail -20 "$d/log" >&2; die "the $kind registry exited at start (log: $d/log)"; }
+    log "port $port was taken meanwhile; trying another"
+  done
+  die "the $kind registry found no free port in 3 tries (log: $d/log)"
+}
+
+up_registry() {
+  ensure_apt docker-registry apache2-utils
+  lock registry "$STATE"
+  rm -f "$STATE/registry/.started"
+  up_one_registry plain
+  up_one_registry auth
+  # One name for the pair: `down registry` stops both.
+  if [[ -s $STATE/registry/.started ]]; then echo registry; fi
+  rm -f "$STATE/registry/.started"
+  unlock registry
+}
+
+down_registry() {
+  lock registry "$STATE"
+  local kind d
+  for kind in auth plain; do
+    d=$(registry_dir "$kind")
+    stop_pid "$(read_file "$d/pid")" "$d/config.yml" "the $kind registry"
+    rm -f "$d/pid"
+  done
+  unlock registry
+}
+
+env_registry() {
+  local d
+  if registry_running plain; then
+    export_line PREFECTCTL_REGISTRY "127.0.0.1:$(read_file "$(registry_dir plain)/port")"
+  fi
+  if registry_running auth; then
+    d=$(registry_dir auth)
+    export_line PREFECTCTL_AUTH_REGISTRY "127.0.0.1:$(read_file "$d/port")"
+    export_line PREFECTCTL_AUTH_REGISTRY_USER "$(read_file "$d/user")"
+    export_line PREFECTCTL_AUTH_REGISTRY_PASSWORD "$(read_file "$d/password")"
+  fi
+}
+
+status_registry() {
+  local kind rc=0
+  for kind in plain auth; do
+    if registry_running "$kind"; then
+      echo "registry ($kind): running (pid $(read_file "$(registry_dir "$kind")/pid"), 127.0.0.1:$(read_file "$(registry_dir "$kind")/port"))"
+    else
+      echo "registry ($kind): stopped"
+      rc=1
+    fi
+  done
+  return $rc
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 package testenv
 
 import (
+	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -168,5 +170,91 @@ func TestPythonVenv(t *testing.T) {
 	}
 	if !strings.Contains(string(out), wantPrefectVersion) {
 		t.Fatalf("%s version does not mention %s:\n%s", cli, wantPrefectVersion, out)
+	}
+}
+
+// dockerClient speaks HTTP to the engine over the unix socket of DOCKER_HOST.
+func dockerClient(t *testing.T, host string) *http.Client {
+	t.Helper()
+	sock, ok := strings.CutPrefix(host, "unix://")
+	if !ok {
+		t.Fatalf("DOCKER_HOST = %q, want unix://PATH", host)
+	}
+	return &http.Client{
+		Timeout: 10 * time.Second,
+		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		}},
+	}
+}
+
+func TestDockerEngine(t *testing.T) {
+	c := dockerClient(t, Docker(t))
+
+	code, body := get(t, c, "http://docker/_ping")
+	if code != http.StatusOK || body != "OK" {
+		t.Fatalf("GET /_ping = %d %q, want 200 OK", code, body)
+	}
+	code, body = get(t, c, "http://docker/version")
+	var v struct{ APIVersion string }
+	if err := json.Unmarshal([]byte(body), &v); code != http.StatusOK || err != nil || v.APIVersion == "" {
+		t.Fatalf("GET /version = %d %q (%v)", code, body, err)
+	}
+	// The engine must not own a bridge network: its private-range addresses are off limits here.
+	code, body = get(t, c, "http://docker/networks")
+	var nets []struct{ Name, Driver string }
+	if err := json.Unmarshal([]byte(body), &nets); code != http.StatusOK || err != nil {
+		t.Fatalf("GET /networks = %d %q (%v)", code, body, err)
+	}
+	for _, n := range nets {
+		if n.Driver == "bridge" {
+			t.Errorf("engine has bridge network %q; dockerd must run with --bridge=none", n.Name)
+		}
+	}
+}
+
+func TestRegistry(t *testing.T) {
+	c := &http.Client{Timeout: 10 * time.Second}
+	addr := Registry(t)
+	if code, body := get(t, c, "http://"+addr+"/v2/"); code != http.StatusOK {
+		t.Fatalf("GET http://%s/v2/ = %d %q, want 200", addr, code, body)
+	}
+}
+
+func TestAuthRegistry(t *testing.T) {
+	addr, user, pass := AuthRegistry(t)
+	c := &http.Client{Timeout: 10 * time.Second}
+	tests := []struct {
+		name       string
+		user, pass string
+		want       int
+	}{
+		{"no credentials", "", "", http.StatusUnauthorized},
+		{"wrong password", user, pass + "x", http.StatusUnauthorized},
+		{"unknown user", user + "x", pass, http.StatusUnauthorized},
+		{"right credentials", user, pass, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/v2/", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.user != "" {
+				req.SetBasicAuth(tt.user, tt.pass)
+			}
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Fatalf("GET /v2/ = %d, want %d", resp.StatusCode, tt.want)
+			}
+			if tt.want == http.StatusUnauthorized && !strings.HasPrefix(resp.Header.Get("Www-Authenticate"), "Basic ") {
+				t.Fatalf("401 without a Basic challenge: Www-Authenticate = %q", resp.Header.Get("Www-Authenticate"))
+			}
+		})
 	}
 }
