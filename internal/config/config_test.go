@@ -231,11 +231,11 @@ func TestRequireAPI(t *testing.T) {
 
 func TestUIURLAndWarnings(t *testing.T) {
 	tests := []struct {
-		env    map[string]string
-		ui     string
-		warns  int
-		isCld  bool
-		cldUI  string
+		env   map[string]string
+		ui    string
+		warns int
+		isCld bool
+		cldUI string
 	}{
 		{map[string]string{"PREFECT_API_URL": "http://127.0.0.1:4200/api"}, "http://127.0.0.1:4200", 0, false, "https://app.prefect.cloud"},
 		{map[string]string{"PREFECT_API_URL": "https://api.prefect.cloud/api/accounts/a/workspaces/w"}, "https://app.prefect.cloud/account/a/workspace/w", 0, true, "https://app.prefect.cloud"},
@@ -257,7 +257,7 @@ func TestUIURLAndWarnings(t *testing.T) {
 
 func TestTypedValues(t *testing.T) {
 	s, _, err := fixture{
-		env: map[string]string{"PREFECT_CLIENT_RETRY_EXTRA_CODES": "500, 404,500", "PREFECT_API_TLS_INSECURE_SKIP_VERIFY": "yes", "SSL_CERT_FILE": "/ca.pem"},
+		env:   map[string]string{"PREFECT_CLIENT_RETRY_EXTRA_CODES": "500, 404,500", "PREFECT_API_TLS_INSECURE_SKIP_VERIFY": "yes", "SSL_CERT_FILE": "/ca.pem"},
 		files: map[string]string{"proj/prefect.toml": "[api]\nrequest_timeout = 2.5\n[client]\nmax_retries = 0\ncustom_headers = { X-A = \"1\" }\n"},
 	}.load(t)
 	if err != nil {

@@ -1,0 +1,589 @@
+// Package cloudapi is a typed client for the Prefect REST API (self-hosted and Cloud).
+//
+// It sends what Prefect's own client sends (X-PREFECT-API-VERSION, Bearer
+// or Basic auth, CSRF headers when a self-hosted server asks for them),
+// retries the way Prefect does (408/429/502/503/504 and dropped
+// connections, honouring Retry-After, bounded), and turns error answers
+// into *APIError values with Prefect's detail and a hint.
+package cloudapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prefectctl/prefectctl/internal/buildinfo"
+	"github.com/prefectctl/prefectctl/internal/config"
+	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+// APIVersion is the X-PREFECT-API-VERSION Prefect 3.9.1 sends.
+const APIVersion = "0.8.4"
+
+// Options configure a Client. BaseURL is required; FromSettings fills the
+// rest from Prefect settings.
+type Options struct {
+	BaseURL    string // e.g. http://127.0.0.1:4200/api
+	APIKey     string // sent as Bearer
+	AuthString string // "user:pass", sent as Basic; wins over APIKey as in Prefect
+	Cloud      bool   // BaseURL is a Prefect Cloud URL: no CSRF, Cloud hints
+
+	Timeout         time.Duration // per attempt, including reading the body; 0 = none
+	MaxRetries      int           // retries after the first attempt
+	RetryExtraCodes []int         // more statuses to retry
+	JitterFactor    float64       // Prefect's PREFECT_CLIENT_RETRY_JITTER_FACTOR
+	BackoffBase     time.Duration // delay unit: waits are Base*2^try; default 1s
+	MaxDelay        time.Duration // cap on one wait, Retry-After included; default 60s
+
+	CSRF                  bool              // fetch and send CSRF tokens when the server wants them
+	CustomHeaders         map[string]string // PREFECT_CLIENT_CUSTOM_HEADERS
+	TLSInsecureSkipVerify bool
+	SSLCertFile           string
+	UserAgent             string
+
+	HTTPClient *http.Client                                     // overrides the transport settings above
+	Limiter    *Limiter                                         // shared across clients and goroutines; nil = a private one
+	Debug      func(format string, args ...any)                 // logs each call, secrets redacted
+	Sleep      func(ctx context.Context, d time.Duration) error // tests
+}
+
+// Client talks to one Prefect API base URL. It is safe for concurrent use.
+type Client struct {
+	opt       Options
+	base      *url.URL
+	hc        *http.Client
+	limiter   *Limiter
+	connected atomic.Bool // a connection succeeded once; later connect errors are retried
+
+	csrfMu      sync.Mutex
+	csrfOff     bool
+	csrfToken   string
+	csrfClient  string
+	csrfExpires time.Time
+}
+
+// FromSettings builds a client for the configured API URL. It fails
+// without one (RequireAPI).
+func FromSettings(s *config.Settings, debug func(string, ...any)) (*Client, error) {
+	if err := s.RequireAPI(); err != nil {
+		return nil, err
+	}
+	return New(SettingsOptions(s, s.APIURL(), debug))
+}
+
+// SettingsOptions maps Prefect settings onto Options for baseURL.
+func SettingsOptions(s *config.Settings, baseURL string, debug func(string, ...any)) Options {
+	return Options{
+		BaseURL:               baseURL,
+		APIKey:                s.APIKey(),
+		AuthString:            s.AuthString(),
+		Cloud:                 strings.HasPrefix(baseURL, s.CloudAPIURL()) && s.CloudAPIURL() != "",
+		Timeout:               s.RequestTimeout(),
+		MaxRetries:            s.MaxRetries(),
+		RetryExtraCodes:       s.RetryExtraCodes(),
+		JitterFactor:          s.RetryJitterFactor(),
+		CSRF:                  s.CSRFSupportEnabled(),
+		CustomHeaders:         s.CustomHeaders(),
+		TLSInsecureSkipVerify: s.TLSInsecureSkipVerify(),
+		SSLCertFile:           s.SSLCertFile(),
+		Debug:                 debug,
+	}
+}
+
+// New makes a client.
+func New(opt Options) (*Client, error) {
+	u, err := url.Parse(strings.TrimSpace(opt.BaseURL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, &diag.Error{Kind: diag.Invalid, Msg: fmt.Sprintf("Prefect API URL %q is not an http(s) URL", redactURL(opt.BaseURL)),
+			Hint: "use the form http://HOST:PORT/api or https://api.prefect.cloud/api/accounts/ID/workspaces/ID"}
+	}
+	if opt.BackoffBase == 0 {
+		opt.BackoffBase = time.Second
+	}
+	if opt.MaxDelay == 0 {
+		opt.MaxDelay = 60 * time.Second
+	}
+	if opt.UserAgent == "" {
+		opt.UserAgent = "prefectctl/" + buildinfo.Resolved() + " (API " + APIVersion + ")"
+	}
+	if opt.Sleep == nil {
+		opt.Sleep = sleepCtx
+	}
+	c := &Client{opt: opt, base: u, limiter: opt.Limiter, hc: opt.HTTPClient}
+	if c.limiter == nil {
+		c.limiter = NewLimiter(0)
+	}
+	if c.hc == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxConnsPerHost = 16 // Prefect's pool size
+		tr.MaxIdleConnsPerHost = 8
+		tr.IdleConnTimeout = 25 * time.Second // below Cloud's 30 s load-balancer idle timeout
+		tr.Proxy = http.ProxyFromEnvironment
+		if opt.TLSInsecureSkipVerify || opt.SSLCertFile != "" {
+			tc := &tls.Config{InsecureSkipVerify: opt.TLSInsecureSkipVerify} //nolint:gosec // the user asked for it
+			if opt.SSLCertFile != "" && !opt.TLSInsecureSkipVerify {
+				pem, err := os.ReadFile(opt.SSLCertFile)
+				if err != nil {
+					return nil, &diag.Error{Kind: diag.Invalid, File: opt.SSLCertFile, Msg: "cannot read PREFECT_API_SSL_CERT_FILE", Err: err}
+				}
+				pool := x509.NewCertPool()
+				if !pool.AppendCertsFromPEM(pem) {
+					return nil, &diag.Error{Kind: diag.Invalid, File: opt.SSLCertFile, Msg: "no PEM certificates found", Hint: "PREFECT_API_SSL_CERT_FILE must be a PEM bundle"}
+				}
+				tc.RootCAs = pool
+			}
+			tr.TLSClientConfig = tc
+		}
+		c.hc = &http.Client{Transport: tr}
+	}
+	return c, nil
+}
+
+// BaseURL is the API base URL this client talks to.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// IsCloud reports whether this client talks to Prefect Cloud.
+func (c *Client) IsCloud() bool { return c.opt.Cloud }
+
+// endpoint joins the base URL and an API path the way httpx does: base
+// path + "/" + path, never dropping the base's /api/... prefix.
+func (c *Client) endpoint(p string, query url.Values) *url.URL {
+	u := *c.base
+	u.RawQuery = ""
+	base := strings.TrimRight(c.base.EscapedPath(), "/")
+	u.RawPath = base + "/" + strings.TrimLeft(p, "/")
+	var err error
+	if u.Path, err = url.PathUnescape(u.RawPath); err != nil {
+		u.Path = u.RawPath
+	}
+	if len(query) > 0 {
+		u.RawQuery = query.Encode()
+	}
+	return &u
+}
+
+// seg escapes one path segment (names may hold spaces, slashes or brackets).
+func seg(s string) string { return url.PathEscape(s) }
+
+// request is one API call.
+type request struct {
+	method  string
+	path    string // relative to the base, may contain escaped segments
+	query   url.Values
+	body    any  // encoded with value.EncodeJSON; nil = no body
+	secrets bool // response body holds secrets: never log it
+	ok      []int
+}
+
+// response is a successful answer.
+type response struct {
+	status int
+	body   []byte
+}
+
+// Do sends one call and decodes a 2xx JSON answer into out (if non-nil).
+// It is exported for endpoints this package does not wrap yet; body is
+// encoded with value.EncodeJSON so ordered maps and Python float
+// formatting survive. It returns the status code.
+func (c *Client) Do(ctx context.Context, method, path string, query url.Values, body, out any) (int, error) {
+	resp, err := c.call(ctx, request{method: method, path: path, query: query, body: body})
+	if err != nil {
+		return 0, err
+	}
+	return resp.status, decodeInto(resp, out)
+}
+
+func decodeInto(resp *response, out any) error {
+	if out == nil || len(bytes.TrimSpace(resp.body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(resp.body, out); err != nil {
+		return &diag.Error{Kind: diag.Runtime, Msg: "unexpected answer from the Prefect API", Err: err,
+			Hint: "the server may be a different Prefect version; prefectctl targets Prefect 3.9"}
+	}
+	return nil
+}
+
+// retryable statuses, as Prefect's client plus 504.
+func (c *Client) retryStatus(code int) bool {
+	switch code {
+	case 408, 429, 502, 503, 504:
+		return true
+	}
+	for _, x := range c.opt.RetryExtraCodes {
+		if x == code {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Client) call(ctx context.Context, r request) (*response, error) {
+	var payload []byte
+	if r.body != nil {
+		var err error
+		if payload, err = value.EncodeJSON(r.body); err != nil {
+			return nil, &diag.Error{Kind: diag.Runtime, Msg: "cannot encode the request body", Err: err}
+		}
+	}
+	u := c.endpoint(r.path, r.query)
+	csrfRetried := false
+	for attempt := 0; ; attempt++ {
+		if err := c.limiter.acquire(ctx, c.opt.Sleep); err != nil {
+			return nil, err
+		}
+		status, hdr, body, err := c.once(ctx, r, u, payload)
+		c.limiter.release()
+		if err == nil && status >= 200 && status < 300 {
+			return &response{status: status, body: body}, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err == nil && status == http.StatusForbidden && !csrfRetried && bytes.Contains(body, []byte("Invalid CSRF token")) {
+			// Prefect's client refetches the token and retries once.
+			csrfRetried = true
+			c.csrfMu.Lock()
+			c.csrfToken = ""
+			c.csrfMu.Unlock()
+			attempt--
+			continue
+		}
+		retry := false
+		var wait time.Duration
+		if err != nil {
+			retry = c.retryableErr(err)
+		} else if c.retryStatus(status) {
+			retry = true
+			if ra, ok := retryAfter(hdr.Get("Retry-After")); ok {
+				wait = ra + time.Duration(mrand.Float64()*c.opt.JitterFactor*float64(ra))
+				if status == http.StatusTooManyRequests {
+					c.limiter.pause(min(wait, c.opt.MaxDelay))
+				}
+			}
+		}
+		if !retry || attempt >= c.opt.MaxRetries {
+			if err != nil {
+				return nil, c.transportError(r.method, u, err, attempt)
+			}
+			e := newAPIError(r.method, redactURL(u.String()), status, body, c.opt.Cloud)
+			e.Retries = attempt
+			c.redactError(e)
+			return nil, e.asDiag()
+		}
+		if wait == 0 {
+			wait = c.backoff(attempt + 1)
+		}
+		wait = min(wait, c.opt.MaxDelay)
+		c.debugf("retrying %s %s in %s (attempt %d of %d)", r.method, redactURL(u.String()), wait.Round(time.Millisecond), attempt+2, c.opt.MaxRetries+1)
+		if err := c.opt.Sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// backoff is Base*2^try with Prefect's symmetric jitter around it.
+func (c *Client) backoff(try int) time.Duration {
+	d := float64(c.opt.BackoffBase) * math.Pow(2, float64(try))
+	if j := c.opt.JitterFactor; j > 0 {
+		d *= 1 + j*(2*mrand.Float64()-1)
+	}
+	return time.Duration(d)
+}
+
+// once performs a single attempt, reading the whole body.
+func (c *Client) once(ctx context.Context, r request, u *url.URL, payload []byte) (int, http.Header, []byte, error) {
+	actx, cancel := ctx, context.CancelFunc(func() {})
+	if c.opt.Timeout > 0 {
+		actx, cancel = context.WithTimeout(ctx, c.opt.Timeout)
+	}
+	defer cancel()
+	var rd io.Reader
+	if payload != nil {
+		rd = bytes.NewReader(payload) // sets Content-Length, which Cloud requires
+	}
+	req, err := http.NewRequestWithContext(actx, r.method, u.String(), rd)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	c.setHeaders(req, payload != nil)
+	if isMutation(r.method) {
+		if err := c.addCSRF(actx, req); err != nil {
+			return 0, nil, nil, err
+		}
+	}
+	start := time.Now()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		c.debugf("%s %s -> error: %v", r.method, redactURL(u.String()), c.redact(err.Error()))
+		return 0, nil, nil, err
+	}
+	c.connected.Store(true)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil && resp.ContentLength >= 0 && int64(len(body)) != resp.ContentLength {
+		err = io.ErrUnexpectedEOF
+	}
+	if c.opt.Debug != nil {
+		c.logCall(r, u, payload, resp.StatusCode, body, err, time.Since(start))
+	}
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("reading the answer: %w", err)
+	}
+	return resp.StatusCode, resp.Header, body, nil
+}
+
+func isMutation(m string) bool {
+	return m == http.MethodPost || m == http.MethodPut || m == http.MethodPatch || m == http.MethodDelete
+}
+
+func (c *Client) setHeaders(req *http.Request, hasBody bool) {
+	h := req.Header
+	switch {
+	case c.opt.AuthString != "":
+		h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(c.opt.AuthString)))
+	case c.opt.APIKey != "":
+		h.Set("Authorization", "Bearer "+c.opt.APIKey)
+	}
+	h.Set("X-PREFECT-API-VERSION", APIVersion)
+	h.Set("Accept", "application/json")
+	if hasBody {
+		h.Set("Content-Type", "application/json")
+	}
+	// Custom headers come last, as in Prefect, but may not replace the
+	// headers Prefect protects.
+	for k, v := range c.opt.CustomHeaders {
+		switch strings.ToLower(k) {
+		case "user-agent", "prefect-csrf-token", "prefect-csrf-client":
+			c.debugf("ignoring custom header %s: Prefect manages it", k)
+			continue
+		}
+		h.Set(k, v)
+	}
+	h.Set("User-Agent", c.opt.UserAgent)
+}
+
+// addCSRF adds Prefect-Csrf-Token/-Client on self-hosted servers that
+// enforce CSRF. The token is fetched once and refreshed when it expires.
+func (c *Client) addCSRF(ctx context.Context, req *http.Request) error {
+	if c.opt.Cloud || !c.opt.CSRF {
+		return nil
+	}
+	c.csrfMu.Lock()
+	defer c.csrfMu.Unlock()
+	if c.csrfOff {
+		return nil
+	}
+	if c.csrfToken == "" || (!c.csrfExpires.IsZero() && time.Now().After(c.csrfExpires.Add(-10*time.Second))) {
+		if c.csrfClient == "" {
+			c.csrfClient = newUUID()
+		}
+		u := c.endpoint("csrf-token", url.Values{"client": {c.csrfClient}})
+		r, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		if err != nil {
+			return err
+		}
+		c.setHeaders(r, false)
+		resp, err := c.hc.Do(r)
+		if err != nil {
+			return err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		c.debugf("GET %s -> %d", redactURL(u.String()), resp.StatusCode)
+		switch {
+		case resp.StatusCode == http.StatusNotFound,
+			resp.StatusCode == http.StatusUnprocessableEntity && bytes.Contains(body, []byte("CSRF protection is disabled")):
+			c.csrfOff = true
+			return nil
+		case resp.StatusCode != http.StatusOK:
+			return newAPIError(http.MethodGet, redactURL(u.String()), resp.StatusCode, body, false).asDiag()
+		}
+		var tok struct {
+			Token      string    `json:"token"`
+			Expiration time.Time `json:"expiration"`
+		}
+		if err := json.Unmarshal(body, &tok); err != nil || tok.Token == "" {
+			return &diag.Error{Kind: diag.Runtime, Msg: "unexpected CSRF token answer", Err: err}
+		}
+		c.csrfToken, c.csrfExpires = tok.Token, tok.Expiration
+	}
+	req.Header.Set("Prefect-Csrf-Token", c.csrfToken)
+	req.Header.Set("Prefect-Csrf-Client", c.csrfClient)
+	return nil
+}
+
+// retryableErr: dropped connections, resets, timeouts and truncated
+// bodies are retried; a refused connection only after one success, so a
+// wrong URL fails fast (as in Prefect).
+func (c *Client) retryableErr(err error) bool {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return false
+	case errors.Is(err, syscall.ECONNREFUSED), isDNSError(err):
+		return c.connected.Load()
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, context.DeadlineExceeded):
+		return true
+	case errors.As(err, &ne) && ne.Timeout():
+		return true
+	}
+	return false
+}
+
+func isDNSError(err error) bool {
+	var de *net.DNSError
+	return errors.As(err, &de)
+}
+
+func (c *Client) transportError(method string, u *url.URL, err error, retries int) error {
+	msg := fmt.Sprintf("%s %s failed", method, redactURL(u.String()))
+	if retries > 0 {
+		msg += fmt.Sprintf(" after %d retries", retries)
+	}
+	hint := "check that the Prefect server is running and PREFECT_API_URL is right"
+	if errors.Is(err, context.DeadlineExceeded) {
+		hint = "the server did not answer in time; raise PREFECT_API_REQUEST_TIMEOUT or check the server"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // the URL is already in msg, redacted
+	}
+	return &diag.Error{Kind: diag.Runtime, Msg: msg, Hint: hint, Err: errors.New(c.redact(err.Error()))}
+}
+
+func retryAfter(v string) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 {
+		return time.Duration(f * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0), true
+	}
+	return 0, false
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// --- debug logging with redaction ---
+
+func (c *Client) debugf(format string, args ...any) {
+	if c.opt.Debug != nil {
+		c.opt.Debug("%s", c.redact(fmt.Sprintf(format, args...)))
+	}
+}
+
+const maxLoggedBody = 1024
+
+func (c *Client) logCall(r request, u *url.URL, payload []byte, status int, body []byte, readErr error, d time.Duration) {
+	line := fmt.Sprintf("%s %s -> %d (%s)", r.method, redactURL(u.String()), status, d.Round(time.Millisecond))
+	if readErr != nil {
+		line += fmt.Sprintf(" [body read failed: %v]", readErr)
+	}
+	if len(payload) > 0 {
+		line += "\n  request: " + clip(payload)
+	}
+	if r.secrets {
+		line += "\n  response: [redacted: contains secrets]"
+	} else if len(body) > 0 {
+		line += "\n  response: " + clip(body)
+	}
+	c.debugf("%s", line)
+}
+
+func clip(b []byte) string {
+	s := string(b)
+	if len(s) > maxLoggedBody {
+		s = s[:maxLoggedBody] + fmt.Sprintf("… (%d bytes)", len(b))
+	}
+	return s
+}
+
+// redactError scrubs secrets a server echoed back (e.g. in request_body).
+func (c *Client) redactError(e *APIError) {
+	e.Detail, e.Body = c.redact(e.Detail), c.redact(e.Body)
+	for i := range e.Issues {
+		e.Issues[i] = c.redact(e.Issues[i])
+	}
+}
+
+// redact removes the configured key and auth string from any text.
+func (c *Client) redact(s string) string {
+	for _, secret := range []string{c.opt.APIKey, c.opt.AuthString, base64.StdEncoding.EncodeToString([]byte(c.opt.AuthString))} {
+		if len(secret) >= 4 {
+			s = strings.ReplaceAll(s, secret, "********")
+		}
+	}
+	return s
+}
+
+var secretParam = regexp.MustCompile(`(?i)^(api[_-]?key|key|token|access_token|password|auth|secret)$`)
+
+// redactURL hides user info and secret-looking query parameters.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	if u.User != nil {
+		u.User = url.User("REDACTED")
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			if secretParam.MatchString(k) {
+				q.Set(k, "REDACTED")
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}

@@ -1,0 +1,372 @@
+package cloudapi
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+func (c *Client) get(ctx context.Context, path string, out any) error {
+	resp, err := c.call(ctx, request{method: http.MethodGet, path: path})
+	if err != nil {
+		return err
+	}
+	return decodeInto(resp, out)
+}
+
+func (c *Client) send(ctx context.Context, method, path string, body, out any) (int, error) {
+	resp, err := c.call(ctx, request{method: method, path: path, body: body})
+	if err != nil {
+		return 0, err
+	}
+	return resp.status, decodeInto(resp, out)
+}
+
+// --- server ---
+
+// Health calls GET /health (no auth needed on self-hosted servers).
+func (c *Client) Health(ctx context.Context) error {
+	var ok bool
+	return c.get(ctx, "health", &ok)
+}
+
+// ServerVersion is the Prefect package version of a self-hosted server
+// (GET /admin/version), e.g. "3.9.1".
+func (c *Client) ServerVersion(ctx context.Context) (string, error) {
+	var v string
+	err := c.get(ctx, "admin/version", &v)
+	return v, err
+}
+
+// APIVersionOfServer is GET /version, the server's API version ("0.8.4").
+func (c *Client) APIVersionOfServer(ctx context.Context) (string, error) {
+	var v string
+	err := c.get(ctx, "version", &v)
+	return v, err
+}
+
+// --- flows ---
+
+// CreateFlow creates a flow or returns the existing one with that name.
+// Prefect's deploy sends only the name.
+func (c *Client) CreateFlow(ctx context.Context, name string) (*Flow, error) {
+	var f Flow
+	_, err := c.send(ctx, http.MethodPost, "flows/", value.MapOf("name", name), &f)
+	if err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// ReadFlowByName is GET /flows/name/{name}.
+func (c *Client) ReadFlowByName(ctx context.Context, name string) (*Flow, error) {
+	var f Flow
+	if err := c.get(ctx, "flows/name/"+seg(name), &f); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// ReadFlow is GET /flows/{id}.
+func (c *Client) ReadFlow(ctx context.Context, id string) (*Flow, error) {
+	var f Flow
+	if err := c.get(ctx, "flows/"+seg(id), &f); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// --- deployments ---
+
+// CreateDeployment posts a DeploymentCreate body (an upsert on flow_id +
+// name). created is true on 201, false when an existing deployment was
+// updated (200).
+func (c *Client) CreateDeployment(ctx context.Context, body *value.Map) (d *Deployment, created bool, err error) {
+	d = &Deployment{}
+	status, err := c.send(ctx, http.MethodPost, "deployments/", body, d)
+	if err != nil {
+		return nil, false, err
+	}
+	return d, status == http.StatusCreated, nil
+}
+
+// ReadDeploymentByName is GET /deployments/name/{flow}/{deployment}.
+func (c *Client) ReadDeploymentByName(ctx context.Context, flowName, name string) (*Deployment, error) {
+	var d Deployment
+	if err := c.get(ctx, "deployments/name/"+seg(flowName)+"/"+seg(name), &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// ReadDeployment is GET /deployments/{id}.
+func (c *Client) ReadDeployment(ctx context.Context, id string) (*Deployment, error) {
+	var d Deployment
+	if err := c.get(ctx, "deployments/"+seg(id), &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// UpdateDeployment is PATCH /deployments/{id}; only fields in body change.
+func (c *Client) UpdateDeployment(ctx context.Context, id string, body *value.Map) error {
+	_, err := c.send(ctx, http.MethodPatch, "deployments/"+seg(id), body, nil)
+	return err
+}
+
+// FilterDeployments is POST /deployments/filter; body may be nil.
+func (c *Client) FilterDeployments(ctx context.Context, body any) ([]Deployment, error) {
+	var out []Deployment
+	if body == nil {
+		body = value.NewMap()
+	}
+	_, err := c.send(ctx, http.MethodPost, "deployments/filter", body, &out)
+	return out, err
+}
+
+// DeleteDeployment is DELETE /deployments/{id}.
+func (c *Client) DeleteDeployment(ctx context.Context, id string) error {
+	_, err := c.send(ctx, http.MethodDelete, "deployments/"+seg(id), nil, nil)
+	return err
+}
+
+// ReadDeploymentSchedules is GET /deployments/{id}/schedules.
+func (c *Client) ReadDeploymentSchedules(ctx context.Context, id string) ([]Schedule, error) {
+	var out []Schedule
+	err := c.get(ctx, "deployments/"+seg(id)+"/schedules", &out)
+	return out, err
+}
+
+// CreateDeploymentSchedules posts a list of DeploymentScheduleCreate bodies.
+func (c *Client) CreateDeploymentSchedules(ctx context.Context, id string, schedules []any) ([]Schedule, error) {
+	var out []Schedule
+	if schedules == nil {
+		schedules = []any{}
+	}
+	_, err := c.send(ctx, http.MethodPost, "deployments/"+seg(id)+"/schedules", schedules, &out)
+	return out, err
+}
+
+// UpdateDeploymentSchedule patches one schedule in place (its id is kept).
+func (c *Client) UpdateDeploymentSchedule(ctx context.Context, id, scheduleID string, body *value.Map) error {
+	_, err := c.send(ctx, http.MethodPatch, "deployments/"+seg(id)+"/schedules/"+seg(scheduleID), body, nil)
+	return err
+}
+
+// DeleteDeploymentSchedule deletes one schedule.
+func (c *Client) DeleteDeploymentSchedule(ctx context.Context, id, scheduleID string) error {
+	_, err := c.send(ctx, http.MethodDelete, "deployments/"+seg(id)+"/schedules/"+seg(scheduleID), nil, nil)
+	return err
+}
+
+// --- work pools, queues, workers ---
+
+// ReadWorkPool is GET /work_pools/{name}.
+func (c *Client) ReadWorkPool(ctx context.Context, name string) (*WorkPool, error) {
+	var p WorkPool
+	if err := c.get(ctx, "work_pools/"+seg(name), &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// FilterWorkPools is POST /work_pools/filter; body may be nil (all pools).
+func (c *Client) FilterWorkPools(ctx context.Context, body any) ([]WorkPool, error) {
+	var out []WorkPool
+	if body == nil {
+		body = value.NewMap()
+	}
+	_, err := c.send(ctx, http.MethodPost, "work_pools/filter", body, &out)
+	return out, err
+}
+
+// CreateWorkPool posts a WorkPoolCreate body.
+func (c *Client) CreateWorkPool(ctx context.Context, body *value.Map) (*WorkPool, error) {
+	var p WorkPool
+	if _, err := c.send(ctx, http.MethodPost, "work_pools/", body, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// DeleteWorkPool is DELETE /work_pools/{name}.
+func (c *Client) DeleteWorkPool(ctx context.Context, name string) error {
+	_, err := c.send(ctx, http.MethodDelete, "work_pools/"+seg(name), nil, nil)
+	return err
+}
+
+// ReadWorkQueue is GET /work_pools/{pool}/queues/{name}.
+func (c *Client) ReadWorkQueue(ctx context.Context, pool, name string) (*WorkQueue, error) {
+	var q WorkQueue
+	if err := c.get(ctx, "work_pools/"+seg(pool)+"/queues/"+seg(name), &q); err != nil {
+		return nil, err
+	}
+	return &q, nil
+}
+
+// CreateWorkQueue posts a queue into a pool.
+func (c *Client) CreateWorkQueue(ctx context.Context, pool string, body *value.Map) (*WorkQueue, error) {
+	var q WorkQueue
+	if _, err := c.send(ctx, http.MethodPost, "work_pools/"+seg(pool)+"/queues", body, &q); err != nil {
+		return nil, err
+	}
+	return &q, nil
+}
+
+// FilterWorkers is POST /work_pools/{pool}/workers/filter; onlineOnly
+// asks for ONLINE workers, as prefect deploy does.
+func (c *Client) FilterWorkers(ctx context.Context, pool string, onlineOnly bool) ([]Worker, error) {
+	body := value.NewMap()
+	if onlineOnly {
+		body.Set("workers", value.MapOf("status", value.MapOf("any_", []any{"ONLINE"})))
+	}
+	var out []Worker
+	_, err := c.send(ctx, http.MethodPost, "work_pools/"+seg(pool)+"/workers/filter", body, &out)
+	return out, err
+}
+
+// --- variables ---
+
+// ReadVariableByName is GET /variables/name/{name}.
+func (c *Client) ReadVariableByName(ctx context.Context, name string) (*Variable, error) {
+	var v Variable
+	if err := c.get(ctx, "variables/name/"+seg(name), &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// CreateVariable posts a variable; val is any JSON value.
+func (c *Client) CreateVariable(ctx context.Context, name string, val any, tags []string) (*Variable, error) {
+	t := make([]any, len(tags))
+	for i, s := range tags {
+		t[i] = s
+	}
+	var v Variable
+	if _, err := c.send(ctx, http.MethodPost, "variables/", value.MapOf("name", name, "value", val, "tags", t), &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// DeleteVariableByName is DELETE /variables/name/{name}.
+func (c *Client) DeleteVariableByName(ctx context.Context, name string) error {
+	_, err := c.send(ctx, http.MethodDelete, "variables/name/"+seg(name), nil, nil)
+	return err
+}
+
+// --- blocks ---
+
+// ReadBlockDocumentByName reads a block document with its secrets, as
+// Prefect's client does (include_secrets=true). Debug logs never show its body.
+func (c *Client) ReadBlockDocumentByName(ctx context.Context, typeSlug, name string) (*BlockDocument, error) {
+	var b BlockDocument
+	resp, err := c.call(ctx, request{method: http.MethodGet, secrets: true,
+		path:  "block_types/slug/" + seg(typeSlug) + "/block_documents/name/" + seg(name),
+		query: url.Values{"include_secrets": {"true"}}})
+	if err != nil {
+		return nil, err
+	}
+	return &b, decodeInto(resp, &b)
+}
+
+// ReadBlockDocument reads a block document by id with its secrets.
+func (c *Client) ReadBlockDocument(ctx context.Context, id string) (*BlockDocument, error) {
+	var b BlockDocument
+	resp, err := c.call(ctx, request{method: http.MethodGet, secrets: true,
+		path: "block_documents/" + seg(id), query: url.Values{"include_secrets": {"true"}}})
+	if err != nil {
+		return nil, err
+	}
+	return &b, decodeInto(resp, &b)
+}
+
+// --- flow runs and logs ---
+
+// CreateFlowRunFromDeployment posts a DeploymentFlowRunCreate body (nil =
+// all defaults). created is false when an idempotency key matched an
+// existing run (200).
+func (c *Client) CreateFlowRunFromDeployment(ctx context.Context, deploymentID string, body *value.Map) (run *FlowRun, created bool, err error) {
+	if body == nil {
+		body = value.NewMap()
+	}
+	run = &FlowRun{}
+	status, err := c.send(ctx, http.MethodPost, "deployments/"+seg(deploymentID)+"/create_flow_run", body, run)
+	if err != nil {
+		return nil, false, err
+	}
+	return run, status == http.StatusCreated, nil
+}
+
+// ReadFlowRun is GET /flow_runs/{id}.
+func (c *Client) ReadFlowRun(ctx context.Context, id string) (*FlowRun, error) {
+	var r FlowRun
+	if err := c.get(ctx, "flow_runs/"+seg(id), &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// FilterFlowRuns is POST /flow_runs/filter; body may be nil.
+func (c *Client) FilterFlowRuns(ctx context.Context, body any) ([]FlowRun, error) {
+	var out []FlowRun
+	if body == nil {
+		body = value.NewMap()
+	}
+	_, err := c.send(ctx, http.MethodPost, "flow_runs/filter", body, &out)
+	return out, err
+}
+
+// FilterLogs is POST /logs/filter.
+func (c *Client) FilterLogs(ctx context.Context, body any) ([]Log, error) {
+	var out []Log
+	if body == nil {
+		body = value.NewMap()
+	}
+	_, err := c.send(ctx, http.MethodPost, "logs/filter", body, &out)
+	return out, err
+}
+
+// FlowRunLogsAfter is FilterLogs for one run, oldest first, with an
+// optional timestamp cursor (RFC 3339, exclusive of nothing: after_ is >=).
+func (c *Client) FlowRunLogsAfter(ctx context.Context, flowRunID, afterRFC3339 string, limit int) ([]Log, error) {
+	logs := value.MapOf("flow_run_id", value.MapOf("any_", []any{flowRunID}))
+	if afterRFC3339 != "" {
+		logs.Set("timestamp", value.MapOf("after_", afterRFC3339))
+	}
+	body := value.MapOf("logs", logs, "sort", "TIMESTAMP_ASC")
+	if limit > 0 {
+		body.Set("limit", int64(limit))
+	}
+	return c.FilterLogs(ctx, body)
+}
+
+// --- automations ---
+
+// DeleteAutomationsOwnedBy is DELETE /automations/owned-by/{resource_id}.
+// A server without automations answers 404; callers check ErrNotFound.
+func (c *Client) DeleteAutomationsOwnedBy(ctx context.Context, resourceID string) error {
+	_, err := c.send(ctx, http.MethodDelete, "automations/owned-by/"+seg(resourceID), nil, nil)
+	return err
+}
+
+// CreateAutomation posts an AutomationCore body.
+func (c *Client) CreateAutomation(ctx context.Context, body *value.Map) (*Automation, error) {
+	var a Automation
+	if _, err := c.send(ctx, http.MethodPost, "automations/", body, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// --- Prefect Cloud account API ---
+
+// ReadWorkspaces is Cloud's GET /me/workspaces. Call it on a client whose
+// BaseURL is the Cloud API URL (PREFECT_CLOUD_API_URL), not a workspace.
+func (c *Client) ReadWorkspaces(ctx context.Context) ([]Workspace, error) {
+	var out []Workspace
+	err := c.get(ctx, "me/workspaces", &out)
+	return out, err
+}
