@@ -1,0 +1,326 @@
+package cloudapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prefectctl/prefectctl/internal/template"
+	"github.com/prefectctl/prefectctl/internal/testenv"
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+// These tests run against the real Prefect 3.9.1 server of scripts/testenv.sh.
+// Names carry a random suffix because other packages' tests share the server.
+
+func realClient(t *testing.T) (*Client, context.Context, string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs the real Prefect server")
+	}
+	api := testenv.Prefect(t)
+	c, err := New(Options{BaseURL: api, MaxRetries: 2, Timeout: 30 * time.Second, CSRF: true, BackoffBase: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return c, ctx, strings.ToLower(newUUID()[:8])
+}
+
+func TestRealServerBasics(t *testing.T) {
+	c, ctx, _ := realClient(t)
+	if err := c.Health(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v, err := c.ServerVersion(ctx)
+	if err != nil || v != "3.9.1" {
+		t.Fatalf("server version %q, %v", v, err)
+	}
+	av, err := c.APIVersionOfServer(ctx)
+	if err != nil || av != APIVersion {
+		t.Fatalf("api version %q, %v", av, err)
+	}
+}
+
+func TestRealFlowsAndDeployments(t *testing.T) {
+	c, ctx, sfx := realClient(t)
+	flowName := "it-flow-" + sfx
+	f, err := c.CreateFlow(ctx, flowName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.CreateFlow(ctx, flowName)
+	if err != nil || again.ID != f.ID {
+		t.Fatalf("second create: %v %+v", err, again)
+	}
+	byName, err := c.ReadFlowByName(ctx, flowName)
+	if err != nil || byName.ID != f.ID {
+		t.Fatalf("by name: %v", err)
+	}
+	if _, err := c.ReadFlowByName(ctx, "nope-"+sfx); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing flow: %v", err)
+	}
+
+	pool := "it-pool-" + sfx
+	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "process")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.DeleteWorkPool(context.Background(), pool) })
+
+	depName := "dep [" + sfx + "] x" // spaces and brackets must be escaped
+	body := value.MapOf(
+		"name", depName, "flow_id", f.ID, "work_pool_name", pool,
+		"parameters", value.MapOf("zeta", int64(1), "alpha", 2.0, "nested", value.MapOf("b", true, "a", nil)),
+		"parameter_openapi_schema", value.MapOf("type", "object", "properties", value.NewMap()),
+		"enforce_parameter_schema", false,
+		"tags", []any{"t1"},
+		"pull_steps", []any{value.MapOf("prefect.deployments.steps.set_working_directory", value.MapOf("directory", "/opt/{{ x }}"))},
+		"schedules", []any{value.MapOf("schedule", value.MapOf("interval", 3600.0), "active", true, "slug", "hourly")},
+	)
+	d, created, err := c.CreateDeployment(ctx, body)
+	if err != nil || !created {
+		t.Fatalf("create deployment: %v created=%v", err, created)
+	}
+	t.Cleanup(func() { c.DeleteDeployment(context.Background(), d.ID) })
+	if _, created, err := c.CreateDeployment(ctx, body); err != nil || created {
+		t.Fatalf("upsert: %v created=%v", err, created)
+	}
+	got, err := c.ReadDeploymentByName(ctx, flowName, depName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != d.ID || fmt.Sprint(got.Parameters.Keys()) != "[zeta alpha nested]" || *got.WorkPoolName != pool {
+		t.Fatalf("read back %+v", got)
+	}
+	if a, _ := got.Parameters.Get("alpha"); a != 2.0 {
+		t.Errorf("alpha = %#v", a)
+	}
+	if z, _ := got.Parameters.Get("zeta"); z != int64(1) {
+		t.Errorf("zeta = %#v", z)
+	}
+	if len(got.PullSteps) != 1 || !strings.Contains(string(got.Raw), "/opt/{{ x }}") {
+		t.Errorf("pull steps %v", got.PullSteps)
+	}
+	if len(got.Schedules) != 1 || got.Schedules[0].Slug == nil || *got.Schedules[0].Slug != "hourly" {
+		t.Fatalf("schedules %+v", got.Schedules)
+	}
+
+	// PATCH changes only what it names.
+	if err := c.UpdateDeployment(ctx, d.ID, value.MapOf("description", "patched", "tags", []any{"t2", "t3"})); err != nil {
+		t.Fatal(err)
+	}
+	got, err = c.ReadDeployment(ctx, d.ID)
+	if err != nil || *got.Description != "patched" || fmt.Sprint(got.Tags) != "[t2 t3]" || got.Parameters.Len() != 3 {
+		t.Fatalf("after patch: %v %+v", err, got)
+	}
+
+	// Schedules sub-resource keeps ids when patched.
+	sid := got.Schedules[0].ID
+	if err := c.UpdateDeploymentSchedule(ctx, d.ID, sid, value.MapOf("active", false)); err != nil {
+		t.Fatal(err)
+	}
+	added, err := c.CreateDeploymentSchedules(ctx, d.ID, []any{value.MapOf("schedule", value.MapOf("cron", "0 9 * * *", "timezone", "UTC"), "slug", "daily")})
+	if err != nil || len(added) != 1 {
+		t.Fatalf("add schedule: %v", err)
+	}
+	scheds, err := c.ReadDeploymentSchedules(ctx, d.ID)
+	if err != nil || len(scheds) != 2 {
+		t.Fatalf("schedules: %v %d", err, len(scheds))
+	}
+	for _, s := range scheds {
+		if s.ID == sid && s.Active {
+			t.Errorf("schedule %s still active", sid)
+		}
+	}
+	if err := c.DeleteDeploymentSchedule(ctx, d.ID, added[0].ID); err != nil {
+		t.Fatal(err)
+	}
+
+	// Filter by flow name.
+	list, err := c.FilterDeployments(ctx, value.MapOf("flows", value.MapOf("name", value.MapOf("any_", []any{flowName}))))
+	if err != nil || len(list) != 1 || list[0].ID != d.ID {
+		t.Fatalf("filter: %v %d", err, len(list))
+	}
+
+	// A body the server rejects: 422 with the offending field.
+	bad := value.MapOf("name", "x", "flow_id", f.ID, "bogus_field", 1)
+	_, _, err = c.CreateDeployment(ctx, bad)
+	var ae *APIError
+	if !errors.As(err, &ae) || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "bogus_field: Extra inputs are not permitted (extra_forbidden)") {
+		t.Fatalf("422: %v", err)
+	}
+
+	// Flow runs from the deployment, and their logs.
+	run, created, err := c.CreateFlowRunFromDeployment(ctx, d.ID, value.MapOf("parameters", value.MapOf("zeta", int64(5)), "tags", []any{"run-tag"}, "idempotency_key", "k-"+sfx))
+	if err != nil || !created {
+		t.Fatalf("create run: %v", err)
+	}
+	if _, created, err := c.CreateFlowRunFromDeployment(ctx, d.ID, value.MapOf("idempotency_key", "k-"+sfx)); err != nil || created {
+		t.Fatalf("idempotent run: %v created=%v", err, created)
+	}
+	r, err := c.ReadFlowRun(ctx, run.ID)
+	if err != nil || r.State == nil || r.State.Type != "SCHEDULED" || r.State.Terminal() {
+		t.Fatalf("read run: %v %+v", err, r)
+	}
+	if z, _ := r.Parameters.Get("zeta"); z != int64(5) {
+		t.Errorf("merged parameters %v", r.Parameters)
+	}
+	if !strings.Contains(fmt.Sprint(r.Tags), "run-tag") || !strings.Contains(fmt.Sprint(r.Tags), "t2") {
+		t.Errorf("tags %v (run tags are unioned with the deployment's)", r.Tags)
+	}
+	runs, err := c.FilterFlowRuns(ctx, value.MapOf("deployments", value.MapOf("id", value.MapOf("any_", []any{d.ID}))))
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("filter runs: %v %d", err, len(runs))
+	}
+	if _, err := c.FlowRunLogsAfter(ctx, run.ID, time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.FilterWorkers(ctx, pool, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteAutomationsOwnedBy(ctx, "prefect.deployment."+d.ID); err != nil && !errors.Is(err, ErrNotFound) {
+		t.Fatal(err)
+	}
+
+	if err := c.DeleteDeployment(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ReadDeployment(ctx, d.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleted deployment: %v", err)
+	}
+}
+
+// A kubernetes-type pool with a customised template: a cpu_request
+// variable wired into the container's resources.
+func TestRealKubernetesPoolJobVariables(t *testing.T) {
+	c, ctx, sfx := realClient(t)
+	pool := "it-k8s-" + sfx
+	tmpl := value.MapOf(
+		"job_configuration", value.MapOf(
+			"command", "{{ command }}",
+			"job_manifest", value.MapOf("spec", value.MapOf("template", value.MapOf("spec", value.MapOf(
+				"containers", []any{value.MapOf("name", "prefect-job", "image", "{{ image }}",
+					"resources", value.MapOf("requests", value.MapOf("cpu", "{{ cpu_request }}")))}))))),
+		"variables", value.MapOf("type", "object", "properties", value.MapOf(
+			"command", value.MapOf("type", "string", "title", "Command"),
+			"image", value.MapOf("type", "string", "title", "Image", "default", "prefecthq/prefect:3.9.1-python3.11"),
+			"cpu_request", value.MapOf("type", "string", "title", "CPU request", "default", "500m"),
+		)),
+	)
+	p, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "kubernetes", "base_job_template", tmpl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.DeleteWorkPool(context.Background(), pool) })
+	if p.Type != "kubernetes" {
+		t.Fatalf("type %q", p.Type)
+	}
+	rp, err := c.ReadWorkPool(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars, _ := rp.BaseJobTemplate.Get("variables")
+	props, _ := vars.(*value.Map).Get("properties")
+	if fmt.Sprint(props.(*value.Map).Keys()) != "[command image cpu_request]" {
+		t.Errorf("template order lost: %v", props.(*value.Map).Keys())
+	}
+	pools, err := c.FilterWorkPools(ctx, value.MapOf("work_pools", value.MapOf("name", value.MapOf("any_", []any{pool}))))
+	if err != nil || len(pools) != 1 {
+		t.Fatalf("filter pools: %v %d", err, len(pools))
+	}
+	if _, err := c.ReadWorkPool(ctx, "missing-"+sfx); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing pool: %v", err)
+	}
+	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool)); !errors.Is(err, ErrConflict) {
+		t.Fatalf("duplicate pool: %v", err)
+	}
+
+	f, err := c.CreateFlow(ctx, "it-k8s-flow-"+sfx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := value.MapOf("name", "ok", "flow_id", f.ID, "work_pool_name", pool, "job_variables", value.MapOf("cpu_request", "2"))
+	d, _, err := c.CreateDeployment(ctx, ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.DeleteDeployment(context.Background(), d.ID) })
+	if v, _ := d.JobVariables.Get("cpu_request"); v != "2" {
+		t.Errorf("job_variables %v", d.JobVariables)
+	}
+	bad := value.MapOf("name", "bad", "flow_id", f.ID, "work_pool_name", pool, "job_variables", value.MapOf("cpu_request", int64(2)))
+	_, _, err = c.CreateDeployment(ctx, bad)
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "cpu_request") {
+		t.Fatalf("wrong type: %v", err)
+	}
+
+	q, err := c.CreateWorkQueue(ctx, pool, value.MapOf("name", "q-"+sfx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rq, err := c.ReadWorkQueue(ctx, pool, "q-"+sfx)
+	if err != nil || rq.ID != q.ID {
+		t.Fatalf("queue: %v", err)
+	}
+}
+
+func TestRealVariablesAndBlocks(t *testing.T) {
+	c, ctx, sfx := realClient(t)
+	res := Resolver{C: c}
+	name := "it_var_" + sfx
+	val := value.MapOf("b", int64(1), "a", []any{1.5, "x", nil})
+	if _, err := c.CreateVariable(ctx, name, val, []string{"t"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.DeleteVariableByName(context.Background(), name) })
+	got, found, err := res.Variable(ctx, name)
+	if err != nil || !found || !value.Equal(got, val) || fmt.Sprint(got.(*value.Map).Keys()) != "[b a]" {
+		t.Fatalf("variable %v %v %v", value.Repr(got), found, err)
+	}
+	if _, found, err := res.Variable(ctx, "missing_"+sfx); err != nil || found {
+		t.Fatalf("missing variable: %v %v", found, err)
+	}
+	if _, err := c.CreateVariable(ctx, name, "x", nil); !errors.Is(err, ErrConflict) {
+		t.Fatalf("duplicate variable: %v", err)
+	}
+
+	// A Secret block document, created through Do (prefectctl never creates blocks itself).
+	var bt struct{ ID string }
+	if _, err := c.Do(ctx, http.MethodGet, "block_types/slug/secret", nil, nil, &bt); err != nil {
+		t.Fatal(err)
+	}
+	var schemas []struct{ ID string }
+	if _, err := c.Do(ctx, http.MethodPost, "block_schemas/filter", nil,
+		value.MapOf("block_schemas", value.MapOf("block_type_id", value.MapOf("any_", []any{bt.ID}))), &schemas); err != nil || len(schemas) == 0 {
+		t.Fatalf("schemas: %v", err)
+	}
+	blockName := "it-secret-" + sfx
+	var doc struct{ ID string }
+	status, err := c.Do(ctx, http.MethodPost, "block_documents/", nil, value.MapOf(
+		"name", blockName, "block_type_id", bt.ID, "block_schema_id", schemas[0].ID, "data", value.MapOf("value", "s3cr3t-"+sfx)), &doc)
+	if err != nil || status != http.StatusCreated {
+		t.Fatalf("create block: %d %v", status, err)
+	}
+	t.Cleanup(func() { c.Do(context.Background(), http.MethodDelete, "block_documents/"+doc.ID, nil, nil, nil) })
+
+	data, err := res.BlockDocumentByName(ctx, "secret", blockName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := data.Get("value"); v != "s3cr3t-"+sfx {
+		t.Fatalf("secret not included: %v", value.Repr(data))
+	}
+	byID, err := res.BlockDocumentByID(ctx, doc.ID)
+	if err != nil || !value.Equal(byID, data) {
+		t.Fatalf("by id: %v", err)
+	}
+	_, err = res.BlockDocumentByName(ctx, "secret", "missing-"+sfx)
+	if !errors.Is(err, template.ErrNotFound) || !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing block: %v", err)
+	}
+}
