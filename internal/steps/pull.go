@@ -1,0 +1,153 @@
+package steps
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+// signature lists a built-in step's keyword arguments: required ones,
+// optional ones, and whether it takes **kwargs.
+type signature struct {
+	required []string
+	optional []string
+	varKw    bool
+}
+
+var pullSignatures = map[string]signature{
+	SetWorkingDirectory:    {required: []string{"directory"}},
+	GitClone:               {required: []string{"repository"}, optional: []string{"branch", "commit_sha", "include_submodules", "access_token", "credentials", "directories", "clone_directory_name"}},
+	PullFromRemoteStorage:  {required: []string{"url"}, varKw: true},
+	PullWithBlock:          {required: []string{"block_document_name", "block_type_slug"}},
+	PipInstallRequirements: {optional: []string{"directory", "requirements_file", "stream_output"}},
+}
+
+// checkSignature reports missing and unexpected keyword arguments with
+// Python's TypeError wording.
+func checkSignature(fn string, sig signature, in *value.Map) error {
+	var missing []string
+	for _, r := range sig.required {
+		if !in.Has(r) {
+			missing = append(missing, "'"+r+"'")
+		}
+	}
+	if len(missing) > 0 {
+		noun := "argument"
+		if len(missing) > 1 {
+			noun = "arguments"
+		}
+		return fmt.Errorf("%s() missing %d required positional %s: %s", fn, len(missing), noun, strings.Join(missing, " and "))
+	}
+	if sig.varKw {
+		return nil
+	}
+	known := map[string]bool{}
+	for _, k := range append(append([]string{}, sig.required...), sig.optional...) {
+		known[k] = true
+	}
+	for _, k := range in.Keys() {
+		if !known[k] {
+			return fmt.Errorf("%s() got an unexpected keyword argument '%s'", fn, k)
+		}
+	}
+	return nil
+}
+
+// templated reports whether v still holds a {{ }} placeholder, which is
+// only resolved on the worker.
+func templated(v any) bool {
+	s, ok := v.(string)
+	return ok && strings.Contains(s, "{{")
+}
+
+var commitSHA = regexp.MustCompile(`^[0-9a-fA-F]{4,64}$`)
+
+// ValidatePullStep checks a pull step the way its Prefect function would
+// reject it on the worker: known step, required and unexpected arguments,
+// and git_clone's rules. Values still templated are not judged.
+func ValidatePullStep(s *Step) error {
+	bad := func(hint string, err error) error {
+		return &diag.Error{Kind: diag.Invalid, Path: fmt.Sprintf("%s[%d]", s.Section, s.Index),
+			Msg: fmt.Sprintf("%s: %v", s.Written, err), Hint: hint}
+	}
+	if s.Legacy {
+		return bad("rename it to "+s.FQN, fmt.Errorf("this Prefect 2 name cannot be imported by Prefect 3 workers"))
+	}
+	sig, ok := pullSignatures[s.FQN]
+	if !ok {
+		// Any importable function may be a pull step (prefect_aws's
+		// pull_from_s3, …); the worker imports it, not prefectctl.
+		return nil
+	}
+	fn := s.FQN[strings.LastIndex(s.FQN, ".")+1:]
+	if err := checkSignature(fn, sig, s.Inputs); err != nil {
+		return bad("see the step's arguments in Prefect's documentation", err)
+	}
+	if s.FQN != GitClone {
+		return nil
+	}
+	get := func(k string) (any, bool) {
+		v, ok := s.Inputs.Get(k)
+		if !ok || v == nil || templated(v) {
+			return nil, false
+		}
+		return v, truthy(v)
+	}
+	_, hasToken := get("access_token")
+	creds, hasCreds := get("credentials")
+	if hasToken && hasCreds {
+		return bad("keep only one of access_token and credentials", fmt.Errorf("Please provide either an access token or credentials but not both."))
+	}
+	if m, ok := creds.(*value.Map); ok {
+		u, _ := m.Get("username")
+		t, _ := m.Get("access_token")
+		p, _ := m.Get("password")
+		if truthy(u) && !truthy(t) && !truthy(p) {
+			return bad("add an access_token or password to the credentials", fmt.Errorf("If a username is provided, an access token or password must also be provided."))
+		}
+	}
+	branch, hasBranch := get("branch")
+	sha, hasSHA := get("commit_sha")
+	if hasBranch && hasSHA {
+		return bad("keep only one of branch and commit_sha", fmt.Errorf("Cannot provide both a branch and a commit SHA. Please provide only one."))
+	}
+	if b, ok := branch.(string); ok && strings.HasPrefix(b, "-") {
+		return bad("fix the branch name", fmt.Errorf("Branch names cannot start with '-'."))
+	}
+	if hasSHA {
+		str, isStr := sha.(string)
+		if !isStr || !commitSHA.MatchString(str) {
+			return bad("use the branch parameter for branch or tag names", fmt.Errorf("Invalid commit SHA: %s. Expected a hexadecimal Git commit SHA (4–64 characters).", value.Repr(sha)))
+		}
+	}
+	if r, ok := get("repository"); ok {
+		if _, isStr := r.(string); !isStr {
+			return bad("give the repository URL as a string", fmt.Errorf("repository must be a string, got %s", value.TypeName(r)))
+		}
+	}
+	return nil
+}
+
+// truthy is Python's bool() for input values.
+func truthy(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return t
+	case int64:
+		return t != 0
+	case float64:
+		return t != 0
+	case string:
+		return t != ""
+	case []any:
+		return len(t) > 0
+	case *value.Map:
+		return t.Len() > 0
+	}
+	return true
+}

@@ -1,0 +1,371 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/steps/docker"
+	"github.com/prefectctl/prefectctl/internal/template"
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+// Env is what steps see of the outside world.
+type Env struct {
+	// Dir is the working directory (Prefect's CWD). set_working_directory
+	// as a build or push step changes it for the steps after it.
+	Dir string
+	// Environ looks up environment variables; nil means the process
+	// environment. Child processes get os.Environ() filtered through it.
+	Environ func(string) (string, bool)
+	// Resolver reads blocks and variables; nil fails steps that use them.
+	Resolver template.Resolver
+	// Stdout and Stderr receive streamed step output; progress lines go
+	// to Stderr.
+	Stdout, Stderr io.Writer
+	// Python is the user's interpreter for steps prefectctl does not
+	// implement; empty means python3 on PATH.
+	Python string
+	// AllowPipInstall lets the bridge pip-install a step's requires.
+	AllowPipInstall bool
+	// Docker configures the Docker steps; Dir, Environ, Stderr and Python
+	// are filled in from Env when empty.
+	Docker docker.Options
+}
+
+func (e *Env) lookup(k string) (string, bool) {
+	if e.Environ == nil {
+		return os.LookupEnv(k)
+	}
+	return e.Environ(k)
+}
+
+// environ lists the child-process environment: the process's variables as
+// Environ sees them.
+func (e *Env) environ() []string {
+	if e.Environ == nil {
+		return os.Environ()
+	}
+	var out []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if v, ok := e.Environ(k); ok {
+			out = append(out, k+"="+v)
+		}
+	}
+	return out
+}
+
+func (e *Env) stdout() io.Writer {
+	if e.Stdout == nil {
+		return io.Discard
+	}
+	return e.Stdout
+}
+
+func (e *Env) stderr() io.Writer {
+	if e.Stderr == nil {
+		return io.Discard
+	}
+	return e.Stderr
+}
+
+// Runner runs steps for one prefectctl invocation. It holds the Docker
+// steps' memo (§4.5), so one Runner must serve every deployment of a
+// `deploy --all`.
+type Runner struct {
+	env    *Env
+	docker *docker.Steps
+	mu     sync.Mutex
+	warned map[string]bool
+}
+
+// NewRunner returns a Runner over env.
+func NewRunner(env *Env) *Runner {
+	d := env.Docker
+	if d.Environ == nil {
+		d.Environ = env.lookup
+	}
+	if d.Stderr == nil {
+		d.Stderr = env.stderr()
+	}
+	if d.Python == "" {
+		d.Python = env.Python
+	}
+	return &Runner{env: env, docker: docker.New(d), warned: map[string]bool{}}
+}
+
+// Close releases the Docker connection.
+func (r *Runner) Close() error { return r.docker.Close() }
+
+// Pushed lists the images pushed so far with their registry digests.
+func (r *Runner) Pushed() []docker.Pushed { return r.docker.Pushed() }
+
+// Dir is the current working directory, after any set_working_directory.
+func (r *Runner) Dir() string { return r.env.Dir }
+
+func (r *Runner) warnOnce(msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.warned[msg] {
+		return
+	}
+	r.warned[msg] = true
+	fmt.Fprintln(r.env.stderr(), msg)
+}
+
+// Run runs steps in order, each seeing the outputs of everything before
+// it, and returns a copy of outputs with theirs merged in: under the
+// step's id and flat, the latest step winning. The first failure stops the
+// run; the error is a *diag.Error naming the step.
+func (r *Runner) Run(ctx context.Context, steps []*Step, outputs *value.Map) (*value.Map, error) {
+	if outputs == nil {
+		outputs = value.NewMap()
+	} else {
+		outputs = value.Clone(outputs).(*value.Map)
+	}
+	if len(steps) > 0 {
+		fmt.Fprintf(r.env.stderr(), "Running deployment %s steps...\n", steps[0].Section)
+	}
+	for _, s := range steps {
+		if s == nil {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, &diag.Error{Kind: diag.Interrupted, Msg: "interrupted before " + s.Where(), Err: err}
+		}
+		fmt.Fprintf(r.env.stderr(), " > Running %s step...\n", s.Name())
+		out, err := r.runStep(ctx, s, outputs)
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			continue // Prefect ignores a non-mapping result
+		}
+		if s.ID != "" {
+			outputs.Set(s.ID, value.Clone(out))
+		}
+		outputs.Update(out)
+	}
+	return outputs, nil
+}
+
+func (r *Runner) runStep(ctx context.Context, s *Step, upstream *value.Map) (*value.Map, error) {
+	if s.Legacy {
+		r.warnOnce(fmt.Sprintf("Warning: %s is a Prefect 2 step name that Prefect 3 cannot import; prefectctl runs %s instead. Rename it in prefect.yaml.", s.Written, s.FQN))
+	}
+	inputs, secrets, err := r.template(ctx, s, upstream)
+	if err != nil {
+		return nil, r.fail(s, err, nil)
+	}
+	var out *value.Map
+	switch s.FQN {
+	case RunShellScript:
+		var o *ShellOptions
+		if o, err = parseShell(inputs); err == nil {
+			out, err = RunShell(ctx, o, r.env)
+		}
+	case SetWorkingDirectory:
+		out, err = r.setWorkingDirectory(inputs)
+	case PipInstallRequirements:
+		out, err = r.pipInstall(ctx, inputs)
+	case BuildDockerImage:
+		out, err = r.docker.BuildImage(ctx, r.env.Dir, inputs)
+	case PushDockerImage:
+		out, err = r.docker.PushImage(ctx, r.env.Dir, inputs)
+	default:
+		out, err = r.bridge(ctx, s, inputs)
+	}
+	if err != nil {
+		return nil, r.fail(s, err, secrets)
+	}
+	return out, nil
+}
+
+// template resolves a step's inputs exactly as Prefect's run_step does:
+// step outputs (remove_notset), then blocks, then variables, then the
+// environment. It also returns the strings blocks and variables brought
+// in, so failures can keep them out of messages.
+func (r *Runner) template(ctx context.Context, s *Step, upstream *value.Map) (*value.Map, []string, error) {
+	opt := template.Options{RemoveNotSet: true, Env: r.env.lookup}
+	v, err := template.ApplyValues(s.Inputs, upstream, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	before := v
+	if r.env.Resolver == nil {
+		phs, err := template.FindPlaceholders(v)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, p := range phs {
+			if p.Kind == template.BlockDocument || p.Kind == template.Variable {
+				return nil, nil, &diag.Error{Kind: diag.Runtime, Msg: fmt.Sprintf("%s needs the Prefect API to resolve {{ %s }}", s.Written, p.Name),
+					Hint: "set PREFECT_API_URL (or select a profile) so blocks and variables can be read"}
+			}
+		}
+	} else {
+		if v, err = template.ResolveBlockReferences(ctx, v, r.env.Resolver); err != nil {
+			return nil, nil, err
+		}
+		if v, err = template.ResolveVariables(ctx, v, r.env.Resolver); err != nil {
+			return nil, nil, err
+		}
+	}
+	secrets := introduced(before, v)
+	if v, err = template.ApplyValues(v, template.EnvValues(r.env.Environ), opt); err != nil {
+		return nil, secrets, err
+	}
+	m, ok := v.(*value.Map)
+	if !ok {
+		return nil, secrets, fmt.Errorf("templated inputs are %s, not a mapping", value.TypeName(v))
+	}
+	return m, secrets, nil
+}
+
+// introduced lists the strings in after that are not in before: values
+// that came from blocks or variables and may be secret.
+func introduced(before, after any) []string {
+	old := map[string]bool{}
+	walkStrings(before, func(s string) { old[s] = true })
+	seen := map[string]bool{}
+	var out []string
+	walkStrings(after, func(s string) {
+		if !old[s] && !seen[s] && len(s) >= 3 {
+			seen[s] = true
+			out = append(out, s)
+		}
+	})
+	// Longest first, so a secret containing another is masked whole.
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+func walkStrings(v any, fn func(string)) {
+	switch t := v.(type) {
+	case string:
+		fn(t)
+	case []any:
+		for _, x := range t {
+			walkStrings(x, fn)
+		}
+	case *value.Map:
+		for _, k := range t.Keys() {
+			x, _ := t.Get(k)
+			walkStrings(x, fn)
+		}
+	}
+}
+
+func redact(s string, secrets []string) string {
+	for _, sec := range secrets {
+		s = strings.ReplaceAll(s, sec, "********")
+	}
+	return s
+}
+
+// hinter is an error that knows how to fix itself.
+type hinter interface{ Hint() string }
+
+// fail turns a step's error into Prefect's "Encountered error while
+// running <fqn>", naming the section, index and id, keeping the cause's
+// hint and kind and masking block and variable values.
+func (r *Runner) fail(s *Step, err error, secrets []string) error {
+	kind := diag.Runtime
+	hint := ""
+	var de *diag.Error
+	if errors.As(err, &de) {
+		hint = de.Hint
+		if de.Kind != diag.Runtime {
+			kind = de.Kind
+		}
+	}
+	var h hinter
+	if hint == "" && errors.As(err, &h) {
+		hint = h.Hint()
+	}
+	if errors.Is(err, context.Canceled) {
+		kind = diag.Interrupted
+	}
+	var se *ShellError
+	if errors.As(err, &se) && hint == "" {
+		hint = "the script's stderr is shown above; run the line by hand in " + r.env.Dir + " to debug it"
+	}
+	msg := fmt.Sprintf("Encountered error while running %s (%s)", s.Written, s.Where())
+	cause := redact(err.Error(), secrets)
+	return &diag.Error{Kind: kind, Path: fmt.Sprintf("%s[%d]", s.Section, s.Index), Msg: msg + ": " + cause, Hint: hint, Err: redactedErr{err, cause}}
+}
+
+// redactedErr keeps the cause for errors.Is/As but prints the masked text.
+type redactedErr struct {
+	err error
+	msg string
+}
+
+func (e redactedErr) Error() string { return e.msg }
+func (e redactedErr) Unwrap() error { return e.err }
+
+func (r *Runner) setWorkingDirectory(in *value.Map) (*value.Map, error) {
+	if err := checkSignature("set_working_directory", pullSignatures[SetWorkingDirectory], in); err != nil {
+		return nil, err
+	}
+	v, _ := in.Get("directory")
+	d, ok := v.(string)
+	if !ok {
+		return nil, fmt.Errorf("set_working_directory: directory must be a string, got %s", value.TypeName(v))
+	}
+	if !filepath.IsAbs(d) {
+		d = filepath.Join(r.env.Dir, d)
+	}
+	st, err := os.Stat(d)
+	if err != nil {
+		return nil, fmt.Errorf("[Errno 2] No such file or directory: %s", value.Repr(d))
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("[Errno 20] Not a directory: %s", value.Repr(d))
+	}
+	abs, err := filepath.EvalSymlinks(d)
+	if err != nil {
+		return nil, err
+	}
+	r.env.Dir = abs
+	return value.MapOf("directory", abs), nil
+}
+
+func (r *Runner) pipInstall(ctx context.Context, in *value.Map) (*value.Map, error) {
+	if err := checkSignature("pip_install_requirements", pullSignatures[PipInstallRequirements], in); err != nil {
+		return nil, err
+	}
+	o := &ShellOptions{StreamOutput: true}
+	req := "requirements.txt"
+	if v, ok := in.Get("requirements_file"); ok {
+		req = value.Str(v)
+	}
+	if v, ok := in.Get("directory"); ok && v != nil {
+		o.Directory = value.Str(v)
+	}
+	if v, ok := in.Get("stream_output"); ok {
+		o.StreamOutput = truthy(v)
+	}
+	py, err := r.python()
+	if err != nil {
+		return nil, err
+	}
+	// Quoted for ShlexSplit; the interpreter runs directly, no shell.
+	o.Script = shellQuote(py) + " -m pip install -r " + shellQuote(req)
+	out, err := RunShell(ctx, o, r.env)
+	var se *ShellError
+	if errors.As(err, &se) {
+		return nil, fmt.Errorf("pip_install_requirements failed with error code %d: %s", se.Code, se.Stderr)
+	}
+	return out, err
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'" }

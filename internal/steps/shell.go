@@ -1,0 +1,387 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"unicode/utf8"
+
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+// ShellOptions are run_shell_script's arguments.
+type ShellOptions struct {
+	Script        string
+	Directory     string // empty: Env.Dir
+	Env           map[string]string
+	EnvOrder      []string
+	StreamOutput  bool
+	ExpandEnvVars bool
+	Shell         bool
+}
+
+var shellSig = signature{required: []string{"script"}, optional: []string{"directory", "env", "stream_output", "expand_env_vars", "shell"}}
+
+func parseShell(in *value.Map) (*ShellOptions, error) {
+	if err := checkSignature("run_shell_script", shellSig, in); err != nil {
+		return nil, err
+	}
+	o := &ShellOptions{StreamOutput: true}
+	v, _ := in.Get("script")
+	s, ok := v.(string)
+	if !ok {
+		return nil, fmt.Errorf("run_shell_script: script must be a string, got %s", value.TypeName(v))
+	}
+	o.Script = s
+	if v, ok := in.Get("directory"); ok && v != nil {
+		d, isStr := v.(string)
+		if !isStr {
+			return nil, fmt.Errorf("run_shell_script: directory must be a string, got %s", value.TypeName(v))
+		}
+		o.Directory = d
+	}
+	if v, ok := in.Get("env"); ok && v != nil {
+		m, isMap := v.(*value.Map)
+		if !isMap {
+			return nil, fmt.Errorf("run_shell_script: env must be a mapping, got %s", value.TypeName(v))
+		}
+		o.Env = map[string]string{}
+		for _, k := range m.Keys() {
+			x, _ := m.Get(k)
+			str, isStr := x.(string)
+			if !isStr {
+				// Python's os.environ refuses non-strings too.
+				return nil, fmt.Errorf("run_shell_script: env value for %s must be a string, got %s (quote it in prefect.yaml)", k, value.TypeName(x))
+			}
+			o.Env[k] = str
+			o.EnvOrder = append(o.EnvOrder, k)
+		}
+	}
+	if v, ok := in.Get("stream_output"); ok {
+		o.StreamOutput = truthy(v)
+	}
+	if v, ok := in.Get("expand_env_vars"); ok {
+		o.ExpandEnvVars = truthy(v)
+	}
+	if v, ok := in.Get("shell"); ok {
+		o.Shell = truthy(v)
+	}
+	return o, nil
+}
+
+// ShellError is run_shell_script's failure: a line exited non-zero.
+type ShellError struct {
+	Code   int
+	Stderr string // all stderr captured so far
+	Line   string
+}
+
+func (e *ShellError) Error() string {
+	return fmt.Sprintf("`run_shell_script` failed with error code %d: %s", e.Code, e.Stderr)
+}
+
+// RunShell runs the script like Prefect's run_shell_script: each line
+// is its own process, split with POSIX shlex rules and executed directly
+// (through /bin/sh -c only with Shell), with the environment plus Env, and
+// returns the stripped stdout and stderr of all lines.
+func RunShell(ctx context.Context, o *ShellOptions, env *Env) (*value.Map, error) {
+	childEnv := env.environ()
+	for _, k := range o.EnvOrder {
+		childEnv = setEnv(childEnv, k, o.Env[k])
+	}
+	lookup := func(k string) (string, bool) {
+		for i := len(childEnv) - 1; i >= 0; i-- {
+			if n, v, _ := strings.Cut(childEnv[i], "="); n == k {
+				return v, true
+			}
+		}
+		return "", false
+	}
+	dir := o.Directory
+	if dir == "" {
+		dir = env.Dir
+	} else if !filepath.IsAbs(dir) {
+		dir = filepath.Join(env.Dir, dir)
+	}
+	var stdout, stderr syncBuffer
+	outW, errW := io.Writer(&stdout), io.Writer(&stderr)
+	if o.StreamOutput {
+		outW = io.MultiWriter(&stdout, env.stdout())
+		errW = io.MultiWriter(&stderr, env.stderr())
+	}
+	for _, line := range SplitLines(o.Script) {
+		if o.ExpandEnvVars {
+			line = SafeSubstitute(line, lookup)
+		}
+		var argv []string
+		if o.Shell {
+			line = pyStrip(line)
+			if line == "" {
+				continue
+			}
+			argv = []string{"/bin/sh", "-c", line}
+		} else {
+			var err error
+			if argv, err = ShlexSplit(line); err != nil {
+				return nil, err
+			}
+			if len(argv) == 0 {
+				continue
+			}
+		}
+		exe, err := lookPath(argv[0], childEnv, dir)
+		if err != nil {
+			return nil, err
+		}
+		cmd := exec.CommandContext(ctx, exe, argv[1:]...)
+		cmd.Args[0] = argv[0]
+		cmd.Dir = dir
+		cmd.Env = childEnv
+		cmd.Stdout = outW
+		cmd.Stderr = errW
+		if err := cmd.Run(); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code := ee.ExitCode()
+				if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+					code = -int(ws.Signal()) // Python's returncode for a signal
+				}
+				return nil, &ShellError{Code: code, Stderr: decodeUTF8(stderr.Bytes()), Line: line}
+			}
+			return nil, fmt.Errorf("running %q: %w", argv[0], err)
+		}
+	}
+	return value.MapOf(
+		"stdout", pyStrip(decodeUTF8(stdout.Bytes())),
+		"stderr", pyStrip(decodeUTF8(stderr.Bytes())),
+	), nil
+}
+
+// lookPath finds the program the way Python's subprocess does: names
+// without a slash are searched in the child's PATH, others are relative to
+// the working directory.
+func lookPath(name string, env []string, dir string) (string, error) {
+	if strings.Contains(name, "/") {
+		p := name
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("[Errno 2] No such file or directory: %s", value.Repr(name))
+		}
+		return p, nil
+	}
+	path := ""
+	for _, kv := range env {
+		if k, v, _ := strings.Cut(kv, "="); k == "PATH" {
+			path = v
+		}
+	}
+	if path == "" {
+		path = "/bin:/usr/bin" // os.defpath
+	}
+	for _, d := range filepath.SplitList(path) {
+		if d == "" {
+			d = "."
+		}
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(dir, d)
+		}
+		p := filepath.Join(d, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("[Errno 2] No such file or directory: %s", value.Repr(name))
+}
+
+func setEnv(env []string, k, v string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if n, _, _ := strings.Cut(kv, "="); n != k {
+			out = append(out, kv)
+		}
+	}
+	return append(out, k+"="+v)
+}
+
+// syncBuffer lets a process's stdout and stderr copiers write safely.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]byte(nil), s.b.Bytes()...)
+}
+
+// decodeUTF8 is bytes.decode("utf-8", errors="replace").
+func decodeUTF8(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var sb strings.Builder
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		sb.WriteRune(r) // RuneError is U+FFFD, one per bad byte
+		b = b[n:]
+	}
+	return sb.String()
+}
+
+// isPySpace is Python's str.isspace() for one rune.
+func isPySpace(r rune) bool {
+	switch r {
+	case ' ', '\t', '\n', '\v', '\f', '\r', 0x1c, 0x1d, 0x1e, 0x1f, 0x85, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000:
+		return true
+	}
+	return r >= 0x2000 && r <= 0x200a
+}
+
+// pyStrip is str.strip().
+func pyStrip(s string) string { return strings.TrimFunc(s, isPySpace) }
+
+// SplitLines is Python's str.splitlines(): \n, \r, \r\n, \v, \f, \x1c-\x1e,
+// \x85, U+2028 and U+2029 all end a line, and no trailing empty line is
+// produced.
+func SplitLines(s string) []string {
+	var out []string
+	rs := []rune(s)
+	var cur strings.Builder
+	for i := 0; i < len(rs); i++ {
+		switch r := rs[i]; r {
+		case '\r':
+			if i+1 < len(rs) && rs[i+1] == '\n' {
+				i++
+			}
+			out = append(out, cur.String())
+			cur.Reset()
+		case '\n', '\v', '\f', 0x1c, 0x1d, 0x1e, 0x85, 0x2028, 0x2029:
+			out = append(out, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	if cur.Len() > 0 {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+// ShlexError is shlex.split's ValueError.
+type ShlexError struct{ Msg string }
+
+func (e *ShlexError) Error() string { return e.Msg }
+
+// ShlexSplit is Python's shlex.split(s) (POSIX mode, no comments): words
+// split on space, tab, CR and LF; single quotes keep everything; double
+// quotes keep everything but let a backslash escape `"` and `\`; outside
+// quotes a backslash escapes any character; quoted empty strings are
+// words.
+func ShlexSplit(s string) ([]string, error) {
+	var out []string
+	var cur strings.Builder
+	inWord := false
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		c := rs[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			if inWord {
+				out = append(out, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		case c == '\\':
+			inWord = true
+			if i+1 >= len(rs) {
+				return nil, &ShlexError{"No escaped character"}
+			}
+			i++
+			cur.WriteRune(rs[i])
+		case c == '\'':
+			inWord = true
+			j := i + 1
+			for j < len(rs) && rs[j] != '\'' {
+				j++
+			}
+			if j >= len(rs) {
+				return nil, &ShlexError{"No closing quotation"}
+			}
+			cur.WriteString(string(rs[i+1 : j]))
+			i = j
+		case c == '"':
+			inWord = true
+			j := i + 1
+			for ; j < len(rs) && rs[j] != '"'; j++ {
+				if rs[j] == '\\' {
+					if j+1 >= len(rs) {
+						return nil, &ShlexError{"No escaped character"}
+					}
+					if n := rs[j+1]; n == '"' || n == '\\' {
+						cur.WriteRune(n)
+						j++
+						continue
+					}
+				}
+				cur.WriteRune(rs[j])
+			}
+			if j >= len(rs) {
+				return nil, &ShlexError{"No closing quotation"}
+			}
+			i = j
+		default:
+			inWord = true
+			cur.WriteRune(c)
+		}
+	}
+	if inWord {
+		out = append(out, cur.String())
+	}
+	return out, nil
+}
+
+var templateRE = regexp.MustCompile(`(?i)\$(?:(\$)|([_a-z][_a-z0-9]*)|\{([_a-z][_a-z0-9]*)\}|())`)
+
+// SafeSubstitute is string.Template(s).safe_substitute(env): $NAME and
+// ${NAME} are replaced when known and left alone otherwise, "$$" becomes
+// "$", and any other "$" stays.
+func SafeSubstitute(s string, lookup func(string) (string, bool)) string {
+	return templateRE.ReplaceAllStringFunc(s, func(m string) string {
+		sub := templateRE.FindStringSubmatch(m)
+		switch {
+		case sub[1] != "":
+			return "$"
+		case sub[2] != "":
+			if v, ok := lookup(sub[2]); ok {
+				return v
+			}
+		case sub[3] != "":
+			if v, ok := lookup(sub[3]); ok {
+				return v
+			}
+		}
+		return m
+	})
+}
