@@ -1,0 +1,470 @@
+package flowmeta
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// tokKind is the class of a Python token. Comments and non-logical newlines
+// are dropped by the lexer: the reader never needs them.
+type tokKind uint8
+
+const (
+	tEOF tokKind = iota
+	tNewline
+	tIndent
+	tDedent
+	tName
+	tNumber
+	tString // any string literal, f-strings included; val is the raw source text
+	tOp
+)
+
+type token struct {
+	kind tokKind
+	val  string
+	line int
+	col  int
+}
+
+func (t token) is(op string) bool { return (t.kind == tOp || t.kind == tName) && t.val == op }
+
+// syntaxError is a problem the lexer or parser cannot get past.
+type syntaxError struct {
+	line, col int
+	msg       string
+}
+
+func (e *syntaxError) Error() string { return fmt.Sprintf("line %d:%d: %s", e.line, e.col, e.msg) }
+
+// maxTokens bounds the work done on one file, so a hostile or generated
+// input cannot make the reader spin; real flow files are far below it.
+const maxTokens = 4_000_000
+
+// three-character operators first, then two, then one.
+var ops3 = []string{"**=", "//=", ">>=", "<<=", "..."}
+var ops2 = []string{"**", "//", ">>", "<<", "<=", ">=", "==", "!=", "->", ":=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@="}
+
+const ops1 = "+-*/%@&|^~<>()[]{},:;.=!"
+
+// lex turns Python source (already decoded, newlines normalised to \n) into
+// tokens, following the rules of CPython's tokenizer for indentation
+// (tabs to the next multiple of 8), implicit line joining inside brackets,
+// explicit joining with a backslash, and string prefixes.
+func lex(src string) ([]token, error) {
+	lx := &lexer{src: src, line: 1, indents: []int{0}, atLineStart: true}
+	if err := lx.run(); err != nil {
+		return nil, err
+	}
+	return lx.toks, nil
+}
+
+type lexer struct {
+	src         string
+	pos         int
+	line        int
+	lineStart   int
+	depth       int // bracket nesting
+	indents     []int
+	atLineStart bool
+	toks        []token
+}
+
+func (lx *lexer) errf(format string, a ...any) error {
+	return &syntaxError{line: lx.line, col: lx.pos - lx.lineStart + 1, msg: fmt.Sprintf(format, a...)}
+}
+
+func (lx *lexer) emit(k tokKind, val string, line, col int) error {
+	if len(lx.toks) >= maxTokens {
+		return lx.errf("file too large to read")
+	}
+	lx.toks = append(lx.toks, token{k, val, line, col})
+	return nil
+}
+
+func (lx *lexer) newline() {
+	lx.line++
+	lx.lineStart = lx.pos
+}
+
+func (lx *lexer) run() error {
+	src := lx.src
+	for {
+		if lx.atLineStart && lx.depth == 0 {
+			blank, err := lx.indentation()
+			if err != nil {
+				return err
+			}
+			if blank {
+				continue
+			}
+		}
+		if lx.pos >= len(src) {
+			break
+		}
+		c := src[lx.pos]
+		switch {
+		case c == ' ' || c == '\t' || c == '\f':
+			lx.pos++
+		case c == '#':
+			for lx.pos < len(src) && src[lx.pos] != '\n' {
+				lx.pos++
+			}
+		case c == '\n':
+			lx.pos++
+			if lx.depth == 0 {
+				if err := lx.emit(tNewline, "", lx.line, lx.pos-lx.lineStart); err != nil {
+					return err
+				}
+				lx.atLineStart = true
+			}
+			lx.newline()
+		case c == '\\':
+			if lx.pos+1 < len(src) && src[lx.pos+1] == '\n' {
+				lx.pos += 2
+				lx.newline()
+				continue
+			}
+			if lx.pos+1 >= len(src) {
+				return lx.errf("unexpected end of file after line continuation")
+			}
+			return lx.errf("unexpected character after line continuation")
+		case c >= '0' && c <= '9' || c == '.' && lx.pos+1 < len(src) && src[lx.pos+1] >= '0' && src[lx.pos+1] <= '9':
+			if err := lx.number(); err != nil {
+				return err
+			}
+		case c == '"' || c == '\'':
+			if err := lx.str(lx.pos, lx.pos); err != nil {
+				return err
+			}
+		default:
+			r, size := utf8.DecodeRuneInString(src[lx.pos:])
+			if isIDStart(r) {
+				start := lx.pos
+				lx.pos += size
+				for lx.pos < len(src) {
+					r, size = utf8.DecodeRuneInString(src[lx.pos:])
+					if !isIDContinue(r) {
+						break
+					}
+					lx.pos += size
+				}
+				// A name directly followed by a quote is a string prefix.
+				if lx.pos < len(src) && (src[lx.pos] == '"' || src[lx.pos] == '\'') && isStringPrefix(src[start:lx.pos]) {
+					if err := lx.str(start, lx.pos); err != nil {
+						return err
+					}
+					continue
+				}
+				if err := lx.emit(tName, src[start:lx.pos], lx.line, start-lx.lineStart+1); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := lx.op(); err != nil {
+				return err
+			}
+		}
+	}
+	line := lx.line
+	if n := len(lx.toks); n > 0 && lx.toks[n-1].kind != tNewline && lx.toks[n-1].kind != tDedent && lx.toks[n-1].kind != tIndent {
+		if err := lx.emit(tNewline, "", line, 0); err != nil {
+			return err
+		}
+	}
+	for len(lx.indents) > 1 {
+		lx.indents = lx.indents[:len(lx.indents)-1]
+		if err := lx.emit(tDedent, "", line, 0); err != nil {
+			return err
+		}
+	}
+	return lx.emit(tEOF, "", line, 0)
+}
+
+// indentation measures the start of a logical line and emits INDENT/DEDENT.
+// It reports blank (whitespace or comment only) lines, which do not count.
+func (lx *lexer) indentation() (blank bool, err error) {
+	src := lx.src
+	col := 0
+	for lx.pos < len(src) {
+		switch src[lx.pos] {
+		case ' ':
+			col++
+		case '\t':
+			col = (col/8 + 1) * 8
+		case '\f':
+			col = 0
+		default:
+			goto done
+		}
+		lx.pos++
+	}
+done:
+	if lx.pos >= len(src) {
+		lx.atLineStart = false
+		return false, nil
+	}
+	switch src[lx.pos] {
+	case '#':
+		for lx.pos < len(src) && src[lx.pos] != '\n' {
+			lx.pos++
+		}
+		fallthrough
+	case '\n':
+		if lx.pos < len(src) {
+			lx.pos++
+			lx.newline()
+		}
+		return true, nil
+	case '\\':
+		// A continuation right after indentation: the line goes on.
+		if lx.pos+1 < len(src) && src[lx.pos+1] == '\n' {
+			lx.pos += 2
+			lx.newline()
+		}
+	}
+	lx.atLineStart = false
+	cur := lx.indents[len(lx.indents)-1]
+	switch {
+	case col > cur:
+		lx.indents = append(lx.indents, col)
+		return false, lx.emit(tIndent, "", lx.line, 1)
+	case col < cur:
+		for col < lx.indents[len(lx.indents)-1] {
+			lx.indents = lx.indents[:len(lx.indents)-1]
+			if err := lx.emit(tDedent, "", lx.line, 1); err != nil {
+				return false, err
+			}
+		}
+		if col != lx.indents[len(lx.indents)-1] {
+			return false, lx.errf("unindent does not match any outer indentation level")
+		}
+	}
+	return false, nil
+}
+
+func (lx *lexer) number() error {
+	src := lx.src
+	start := lx.pos
+	isDigit := func(c byte) bool { return c >= '0' && c <= '9' || c == '_' }
+	if src[lx.pos] == '0' && lx.pos+1 < len(src) && strings.IndexByte("xXoObB", src[lx.pos+1]) >= 0 {
+		lx.pos += 2
+		for lx.pos < len(src) && (isHex(src[lx.pos]) || src[lx.pos] == '_') {
+			lx.pos++
+		}
+	} else {
+		for lx.pos < len(src) && isDigit(src[lx.pos]) {
+			lx.pos++
+		}
+		if lx.pos < len(src) && src[lx.pos] == '.' {
+			lx.pos++
+			for lx.pos < len(src) && isDigit(src[lx.pos]) {
+				lx.pos++
+			}
+		}
+		if lx.pos < len(src) && (src[lx.pos] == 'e' || src[lx.pos] == 'E') {
+			p := lx.pos + 1
+			if p < len(src) && (src[p] == '+' || src[p] == '-') {
+				p++
+			}
+			if p < len(src) && src[p] >= '0' && src[p] <= '9' {
+				lx.pos = p
+				for lx.pos < len(src) && isDigit(src[lx.pos]) {
+					lx.pos++
+				}
+			}
+		}
+		if lx.pos < len(src) && (src[lx.pos] == 'j' || src[lx.pos] == 'J') {
+			lx.pos++
+		}
+	}
+	return lx.emit(tNumber, src[start:lx.pos], lx.line, start-lx.lineStart+1)
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func isStringPrefix(p string) bool {
+	switch strings.ToLower(p) {
+	case "r", "u", "b", "br", "rb", "f", "fr", "rf", "t", "tr", "rt":
+		return true
+	}
+	return false
+}
+
+// str scans a string literal whose prefix starts at start and whose quote
+// is at q. f-strings are scanned with their replacement fields, which may
+// hold nested strings using any quote (Python 3.12 rules, a superset of
+// the older ones).
+func (lx *lexer) str(start, q int) error {
+	line, col := lx.line, start-lx.lineStart+1
+	prefix := strings.ToLower(lx.src[start:q])
+	lx.pos = q
+	if err := lx.scanString(strings.ContainsAny(prefix, "ft"), strings.Contains(prefix, "r"), 0); err != nil {
+		return err
+	}
+	return lx.emit(tString, lx.src[start:lx.pos], line, col)
+}
+
+// scanString advances past one quoted body starting at the opening quote.
+func (lx *lexer) scanString(fmtString, raw bool, nest int) error {
+	if nest > 200 {
+		return lx.errf("f-string nesting too deep")
+	}
+	src := lx.src
+	quote := src[lx.pos : lx.pos+1]
+	if strings.HasPrefix(src[lx.pos:], strings.Repeat(quote, 3)) {
+		quote = strings.Repeat(quote, 3)
+	}
+	lx.pos += len(quote)
+	for {
+		if lx.pos >= len(src) {
+			return lx.errf("unterminated string literal")
+		}
+		c := src[lx.pos]
+		switch {
+		case strings.HasPrefix(src[lx.pos:], quote):
+			lx.pos += len(quote)
+			return nil
+		case c == '\\':
+			lx.pos++
+			if lx.pos < len(src) {
+				if src[lx.pos] == '\n' {
+					lx.pos++
+					lx.newline()
+				} else {
+					lx.pos++
+				}
+			}
+			_ = raw // a backslash always protects the next character from closing the string
+		case c == '\n':
+			if len(quote) == 1 {
+				return lx.errf("unterminated string literal")
+			}
+			lx.pos++
+			lx.newline()
+		case fmtString && c == '{':
+			if strings.HasPrefix(src[lx.pos:], "{{") {
+				lx.pos += 2
+				continue
+			}
+			lx.pos++
+			if err := lx.replacementField(nest); err != nil {
+				return err
+			}
+		default:
+			lx.pos++
+		}
+	}
+}
+
+// replacementField skips an f-string `{expr!conv:spec}` after its `{`.
+func (lx *lexer) replacementField(nest int) error {
+	src := lx.src
+	depth := 0
+	inSpec := false
+	for {
+		if lx.pos >= len(src) {
+			return lx.errf("unterminated f-string replacement field")
+		}
+		c := src[lx.pos]
+		switch {
+		case inSpec && c == '{':
+			lx.pos++
+			if err := lx.replacementField(nest + 1); err != nil {
+				return err
+			}
+		case c == '}' && depth == 0:
+			lx.pos++
+			return nil
+		case inSpec:
+			if c == '\n' {
+				lx.newline()
+			}
+			lx.pos++
+		case c == '"' || c == '\'':
+			if err := lx.scanString(false, false, nest+1); err != nil {
+				return err
+			}
+		case c == '(' || c == '[' || c == '{':
+			depth++
+			lx.pos++
+		case c == ')' || c == ']' || c == '}':
+			depth--
+			lx.pos++
+		case c == ':' && depth == 0:
+			inSpec = true
+			lx.pos++
+		case c == '\n':
+			lx.pos++
+			lx.newline()
+		default:
+			r, size := utf8.DecodeRuneInString(src[lx.pos:])
+			// An identifier directly before a quote may be a nested prefixed string.
+			if isIDStart(r) {
+				start := lx.pos
+				for lx.pos < len(src) {
+					r, size = utf8.DecodeRuneInString(src[lx.pos:])
+					if !isIDContinue(r) {
+						break
+					}
+					lx.pos += size
+				}
+				if lx.pos < len(src) && (src[lx.pos] == '"' || src[lx.pos] == '\'') && isStringPrefix(src[start:lx.pos]) {
+					p := strings.ToLower(src[start:lx.pos])
+					if err := lx.scanString(strings.ContainsAny(p, "ft"), strings.Contains(p, "r"), nest+1); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			lx.pos += size
+		}
+	}
+}
+
+func (lx *lexer) op() error {
+	src := lx.src
+	start := lx.pos
+	for _, o := range ops3 {
+		if strings.HasPrefix(src[lx.pos:], o) {
+			lx.pos += len(o)
+			return lx.emit(tOp, o, lx.line, start-lx.lineStart+1)
+		}
+	}
+	for _, o := range ops2 {
+		if strings.HasPrefix(src[lx.pos:], o) {
+			lx.pos += len(o)
+			return lx.emit(tOp, o, lx.line, start-lx.lineStart+1)
+		}
+	}
+	c := src[lx.pos]
+	if strings.IndexByte(ops1, c) < 0 {
+		r, _ := utf8.DecodeRuneInString(src[lx.pos:])
+		return lx.errf("invalid character %q", r)
+	}
+	lx.pos++
+	switch c {
+	case '(', '[', '{':
+		lx.depth++
+	case ')', ']', '}':
+		if lx.depth == 0 {
+			return lx.errf("unmatched %q", c)
+		}
+		lx.depth--
+	}
+	return lx.emit(tOp, string(c), lx.line, start-lx.lineStart+1)
+}
+
+func isIDStart(r rune) bool {
+	return r == '_' || r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') ||
+		r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.Is(unicode.Nl, r) || unicode.Is(unicode.Other_ID_Start, r))
+}
+
+func isIDContinue(r rune) bool {
+	return isIDStart(r) || r < utf8.RuneSelf && r >= '0' && r <= '9' ||
+		r >= utf8.RuneSelf && (unicode.In(r, unicode.Mn, unicode.Mc, unicode.Nd, unicode.Pc) || unicode.Is(unicode.Other_ID_Continue, r))
+}

@@ -1,0 +1,785 @@
+package flowmeta
+
+import (
+	"fmt"
+	"math/big"
+	"strings"
+	"unicode"
+
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+// typ is an annotation as the reader understands it.
+type typ struct {
+	k        tkind
+	args     []*typ
+	lits     []any
+	cls      *classDef
+	variadic bool // tuple[X, ...]
+	bare     bool // no type arguments given
+}
+
+type tkind uint8
+
+const (
+	kAny   tkind = iota
+	kEmpty       // a class pydantic cannot describe: {} (GenerateEmptySchemaForUserClasses)
+	kStr
+	kInt
+	kFloat
+	kBool
+	kBytes
+	kNone
+	kList
+	kSet
+	kTuple
+	kDict
+	kUnion
+	kLiteral
+	kDateTime
+	kDate
+	kTime
+	kTimedelta
+	kUUID
+	kPath
+	kDecimal
+	kSecretStr
+	kEnum
+	kModel
+)
+
+var anyT = &typ{k: kAny}
+
+// typer turns annotations into schema fragments, reporting what it could
+// not read exactly.
+type typer struct {
+	ev   *evaluator
+	defs *value.Map
+	busy map[*classDef]bool
+	warn func(m *module, line int, format string, args ...any)
+}
+
+var simpleTypes = map[string]tkind{
+	"builtins.str": kStr, "builtins.int": kInt, "builtins.float": kFloat, "builtins.bool": kBool,
+	"builtins.bytes": kBytes, "builtins.list": kList, "builtins.dict": kDict, "builtins.set": kSet,
+	"builtins.frozenset": kSet, "builtins.tuple": kTuple, "builtins.object": kAny, "builtins.type": kEmpty,
+	"typing.Any": kAny, "typing.List": kList, "typing.Dict": kDict, "typing.Set": kSet,
+	"typing.FrozenSet": kSet, "typing.AbstractSet": kSet, "typing.MutableSet": kSet, "typing.Tuple": kTuple,
+	"typing.Sequence": kList, "typing.MutableSequence": kList, "typing.Iterable": kList,
+	"typing.Collection": kList, "typing.Mapping": kDict, "typing.MutableMapping": kDict,
+	"typing.Callable": kAny, "typing.Type": kEmpty,
+	"datetime.datetime": kDateTime, "datetime.date": kDate, "datetime.time": kTime,
+	"datetime.timedelta": kTimedelta, "uuid.UUID": kUUID, "pathlib.Path": kPath, "pathlib.PurePath": kPath,
+	"pathlib.PosixPath": kPath, "pathlib.PurePosixPath": kPath, "decimal.Decimal": kDecimal,
+	"pydantic.SecretStr": kSecretStr, "builtins.None": kNone,
+}
+
+const maxTypeDepth = 64
+
+// annotation reads a parameter or field annotation in module m.
+func (ty *typer) annotation(m *module, e expr, depth int) *typ {
+	if e == nil {
+		return anyT
+	}
+	if depth > maxTypeDepth {
+		ty.warn(m, e.pos(), "annotation nested too deeply; using {} for its type")
+		return anyT
+	}
+	switch x := e.(type) {
+	case *eConst:
+		if x.v == nil && !x.fstr {
+			return &typ{k: kNone}
+		}
+		if s, ok := x.v.(string); ok {
+			return ty.stringAnnotation(m, s, x.line, depth)
+		}
+	case *eBin:
+		if x.op == "|" {
+			return union([]*typ{ty.annotation(m, x.l, depth+1), ty.annotation(m, x.r, depth+1)})
+		}
+	case *eName, *eAttr:
+		return ty.named(m, e, ty.ev.l.resolve(m, e, 0), depth)
+	case *eSub:
+		return ty.generic(m, x, depth)
+	}
+	ty.warn(m, e.pos(), "annotation %s cannot be read; using {} for its type", exprText(e))
+	return anyT
+}
+
+func (ty *typer) stringAnnotation(m *module, s string, line, depth int) *typ {
+	toks, err := lex(strings.TrimSpace(s))
+	if err == nil {
+		p := &parser{toks: toks}
+		var e expr
+		if e, err = p.test(); err == nil {
+			if p.peek().kind == tNewline || p.peek().kind == tEOF {
+				return ty.annotation(m, shiftLines(e, line), depth+1)
+			}
+		}
+	}
+	ty.warn(m, line, "string annotation %q cannot be read; using {} for its type", s)
+	return anyT
+}
+
+// shiftLines is a no-op placeholder for position: string annotations are
+// reported at the line of the string itself.
+func shiftLines(e expr, line int) expr { _ = line; return e }
+
+func (ty *typer) named(m *module, e expr, s sym, depth int) *typ {
+	switch s.kind {
+	case symExternal:
+		q := canonical(s.qual)
+		if k, ok := simpleTypes[q]; ok {
+			return &typ{k: k, bare: true}
+		}
+		if q == "typing.Optional" || q == "typing.Union" || q == "typing.Literal" || q == "typing.Annotated" {
+			ty.warn(m, e.pos(), "bare %s cannot be read; using {} for its type", exprText(e))
+			return anyT
+		}
+		ty.warn(m, e.pos(), "type %s comes from outside the project and cannot be read; using {} for its type (use --flow-metadata=python for the exact schema)", s.qual)
+		return &typ{k: kEmpty}
+	case symClass:
+		switch {
+		case isEnumClass(ty.ev.l, s.cls, 0):
+			return &typ{k: kEnum, cls: s.cls}
+		case isModelClass(ty.ev.l, s.cls, 0):
+			return &typ{k: kModel, cls: s.cls}
+		}
+		if why := unknownBase(ty.ev.l, s.cls, 0); why != "" {
+			ty.warn(s.cls.mod, s.cls.line, "class %s derives from %s, which cannot be read; using {} for its type", s.cls.name, why)
+		}
+		return &typ{k: kEmpty}
+	case symValue:
+		// a type alias: X = Optional[int]
+		return ty.annotation(s.mod, s.val, depth+1)
+	case symModule:
+		ty.warn(m, e.pos(), "module %s used as a type; using {} for its type", s.qual)
+		return anyT
+	}
+	ty.warn(m, e.pos(), "name %s in an annotation is not defined or not readable; using {} for its type", exprText(e))
+	return anyT
+}
+
+func (ty *typer) generic(m *module, x *eSub, depth int) *typ {
+	base := ty.ev.l.resolve(m, x.x, 0)
+	q := ""
+	if base.kind == symExternal {
+		q = canonical(base.qual)
+	}
+	if base.kind == symValue { // alias of a generic: L = typing.List
+		if inner, ok := base.val.(*eName); ok {
+			return ty.generic(base.mod, &eSub{x: inner, index: x.index, line: x.line}, depth+1)
+		}
+		if inner, ok := base.val.(*eAttr); ok {
+			return ty.generic(base.mod, &eSub{x: inner, index: x.index, line: x.line}, depth+1)
+		}
+	}
+	args := func() []*typ {
+		out := make([]*typ, len(x.index))
+		for i, a := range x.index {
+			out[i] = ty.annotation(m, a, depth+1)
+		}
+		return out
+	}
+	switch q {
+	case "typing.Optional":
+		if len(x.index) == 1 {
+			return union(append(args(), &typ{k: kNone}))
+		}
+	case "typing.Union":
+		return union(args())
+	case "typing.Annotated":
+		if len(x.index) >= 1 {
+			for _, meta := range x.index[1:] {
+				if _, isCall := meta.(*eCall); isCall {
+					ty.warn(m, meta.pos(), "Annotated metadata %s is not applied; the schema may lack its constraints", exprText(meta))
+				}
+			}
+			return ty.annotation(m, x.index[0], depth+1)
+		}
+	case "typing.Literal":
+		t := &typ{k: kLiteral}
+		for _, a := range x.index {
+			v, err := ty.ev.eval(m, a, 0)
+			switch v.(type) {
+			case string, int64, bool, nil, *big.Int, pyBytes:
+			default:
+				err = fmt.Errorf("unsupported literal")
+			}
+			if err != nil {
+				ty.warn(m, a.pos(), "Literal value %s cannot be read; using {} for its type", exprText(a))
+				return anyT
+			}
+			t.lits = append(t.lits, v)
+		}
+		return t
+	case "typing.Callable", "typing.Type", "builtins.type":
+		return &typ{k: simpleTypes[q]}
+	}
+	if k, ok := simpleTypes[q]; ok {
+		switch k {
+		case kList, kSet:
+			if len(x.index) == 1 {
+				return &typ{k: k, args: args()}
+			}
+		case kDict:
+			if len(x.index) == 2 {
+				return &typ{k: k, args: args()}
+			}
+		case kTuple:
+			if len(x.index) == 2 {
+				if c, ok := x.index[1].(*eConst); ok {
+					if _, ok := c.v.(pyEllipsis); ok {
+						return &typ{k: kTuple, args: []*typ{ty.annotation(m, x.index[0], depth+1)}, variadic: true}
+					}
+				}
+			}
+			if len(x.index) == 1 {
+				if l, ok := x.index[0].(*eList); ok && l.kind == "tuple" && len(l.elts) == 0 {
+					return &typ{k: kTuple} // Tuple[()]
+				}
+			}
+			return &typ{k: kTuple, args: args()}
+		}
+	}
+	ty.warn(m, x.line, "annotation %s cannot be read; using {} for its type", exprText(x))
+	return anyT
+}
+
+// union flattens, removes duplicates and collapses single members, like
+// typing.Union does.
+func union(members []*typ) *typ {
+	var flat []*typ
+	var add func(t *typ)
+	add = func(t *typ) {
+		if t.k == kUnion {
+			for _, a := range t.args {
+				add(a)
+			}
+			return
+		}
+		key := typeKey(t)
+		for _, f := range flat {
+			if typeKey(f) == key {
+				return
+			}
+		}
+		flat = append(flat, t)
+	}
+	for _, m := range members {
+		add(m)
+	}
+	for _, f := range flat {
+		if f.k == kAny {
+			return anyT // Union[X, Any] is Any
+		}
+	}
+	if len(flat) == 1 {
+		return flat[0]
+	}
+	return &typ{k: kUnion, args: flat}
+}
+
+func typeKey(t *typ) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d/%p/%v/%v[", t.k, t.cls, t.variadic, t.lits)
+	for _, a := range t.args {
+		b.WriteString(typeKey(a))
+		b.WriteByte(',')
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// classKind finds whether a class is an Enum or a pydantic model through
+// its bases, in the project or in the libraries.
+func classBase(l *loader, cls *classDef, want map[string]bool, depth int) bool {
+	if depth > maxResolveDepth {
+		return false
+	}
+	for _, b := range cls.bases {
+		s := l.resolve(cls.mod, b, 0)
+		switch s.kind {
+		case symExternal:
+			if want[canonical(s.qual)] {
+				return true
+			}
+		case symClass:
+			if s.cls != cls && classBase(l, s.cls, want, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var enumBases = map[string]bool{"enum.Enum": true, "enum.IntEnum": true, "enum.StrEnum": true, "enum.Flag": true, "enum.IntFlag": true}
+var modelBases = map[string]bool{"pydantic.BaseModel": true}
+
+func isEnumClass(l *loader, c *classDef, d int) bool  { return classBase(l, c, enumBases, d) }
+func isModelClass(l *loader, c *classDef, d int) bool { return classBase(l, c, modelBases, d) }
+
+// unknownBase names a base that comes from a library the reader cannot
+// see (it might make the class a pydantic model), or "".
+func unknownBase(l *loader, cls *classDef, depth int) string {
+	if depth > maxResolveDepth {
+		return ""
+	}
+	for _, b := range cls.bases {
+		s := l.resolve(cls.mod, b, 0)
+		switch s.kind {
+		case symExternal:
+			q := canonical(s.qual)
+			if strings.HasPrefix(q, "builtins.") || strings.HasPrefix(q, "typing.") || strings.HasPrefix(q, "abc.") {
+				continue
+			}
+			return s.qual
+		case symClass:
+			if s.cls != cls {
+				if w := unknownBase(l, s.cls, depth+1); w != "" {
+					return w
+				}
+			}
+		case symNone:
+			return exprText(b)
+		}
+	}
+	return ""
+}
+
+// schema is pydantic's JSON schema for t; definitions go to ty.defs.
+func (ty *typer) schema(t *typ) *value.Map {
+	s := value.NewMap()
+	switch t.k {
+	case kAny, kEmpty:
+	case kStr:
+		s.Set("type", "string")
+	case kInt:
+		s.Set("type", "integer")
+	case kFloat:
+		s.Set("type", "number")
+	case kBool:
+		s.Set("type", "boolean")
+	case kBytes:
+		s.Set("format", "binary")
+		s.Set("type", "string")
+	case kNone:
+		s.Set("type", "null")
+	case kList, kSet:
+		items := value.NewMap()
+		if len(t.args) == 1 {
+			items = ty.schema(t.args[0])
+		}
+		s.Set("items", items)
+		s.Set("type", "array")
+		if t.k == kSet {
+			s.Set("uniqueItems", true)
+		}
+	case kTuple:
+		switch {
+		case t.bare:
+			s.Set("items", value.NewMap())
+		case t.variadic:
+			s.Set("items", ty.schema(t.args[0]))
+		default:
+			prefix := make([]any, len(t.args))
+			for i, a := range t.args {
+				prefix[i] = ty.schema(a)
+			}
+			s.Set("maxItems", int64(len(t.args)))
+			s.Set("minItems", int64(len(t.args)))
+			if len(prefix) > 0 {
+				s.Set("prefixItems", prefix)
+			}
+		}
+		s.Set("type", "array")
+	case kDict:
+		var ap any = true
+		if len(t.args) == 2 && t.args[1].k != kAny {
+			ap = ty.schema(t.args[1])
+		}
+		s.Set("additionalProperties", ap)
+		s.Set("type", "object")
+	case kUnion:
+		var any_ []any
+		hasNone := false
+		for _, a := range t.args {
+			if a.k == kNone {
+				hasNone = true
+				continue
+			}
+			any_ = append(any_, ty.schema(a))
+		}
+		if hasNone {
+			any_ = append(any_, value.MapOf("type", "null"))
+		}
+		s.Set("anyOf", any_)
+	case kLiteral:
+		vals := make([]any, len(t.lits))
+		types := map[string]bool{}
+		for i, v := range t.lits {
+			j, _, _ := toJSON(v)
+			vals[i] = j
+			types[jsonType(v)] = true
+		}
+		if len(vals) == 1 {
+			s.Set("const", vals[0])
+		} else {
+			s.Set("enum", vals)
+		}
+		if len(types) == 1 {
+			for k := range types {
+				if k != "" {
+					s.Set("type", k)
+				}
+			}
+		}
+	case kDateTime, kDate, kTime, kTimedelta, kUUID, kPath:
+		s.Set("format", map[tkind]string{kDateTime: "date-time", kDate: "date", kTime: "time", kTimedelta: "duration", kUUID: "uuid", kPath: "path"}[t.k])
+		s.Set("type", "string")
+	case kSecretStr:
+		s.Set("format", "password")
+		s.Set("type", "string")
+		s.Set("writeOnly", true)
+	case kDecimal:
+		s.Set("anyOf", []any{value.MapOf("type", "number"), value.MapOf("type", "string")})
+	case kEnum:
+		ty.enumDef(t.cls)
+		s.Set("$ref", "#/definitions/"+t.cls.name)
+	case kModel:
+		ty.modelDef(t.cls)
+		s.Set("$ref", "#/definitions/"+t.cls.name)
+	}
+	return s
+}
+
+func jsonType(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case bool:
+		return "boolean"
+	case int64, *big.Int:
+		return "integer"
+	case float64:
+		return "number"
+	case nil:
+		return "null"
+	}
+	return ""
+}
+
+// enumMembers evaluates an Enum class's members in definition order.
+func (ty *typer) enumMembers(cls *classDef) ([]enumMember, bool) {
+	var out []enumMember
+	for _, a := range cls.assigns {
+		if strings.HasPrefix(a.name, "_") {
+			continue
+		}
+		v, err := ty.ev.eval(cls.mod, a.val, 0)
+		if err != nil {
+			ty.warn(cls.mod, a.line, "enum member %s.%s has a value that cannot be read (%v)", cls.name, a.name, err)
+			return nil, false
+		}
+		dup := false
+		for _, o := range out {
+			if pyEqual(o.value, v) {
+				dup = true // an alias, not a member
+			}
+		}
+		if !dup {
+			out = append(out, enumMember{cls: cls, name: a.name, value: v})
+		}
+	}
+	return out, true
+}
+
+func (ty *typer) enumDef(cls *classDef) {
+	if ty.defs.Has(cls.name) {
+		return
+	}
+	d := value.NewMap()
+	if cls.doc != nil && strings.TrimSpace(*cls.doc) != "" {
+		d.Set("description", cleandoc(*cls.doc))
+	}
+	members, ok := ty.enumMembers(cls)
+	vals := []any{}
+	types := map[string]bool{}
+	if ok {
+		for _, mb := range members {
+			j, _, err := toJSON(mb.value)
+			if err != nil {
+				ty.warn(cls.mod, cls.line, "enum %s has a value pydantic may render differently (%v)", cls.name, err)
+			}
+			vals = append(vals, j)
+			types[jsonType(mb.value)] = true
+		}
+	}
+	d.Set("enum", vals)
+	d.Set("title", cls.name)
+	if len(types) == 1 {
+		for k := range types {
+			if k == "string" || k == "integer" || k == "number" || k == "boolean" {
+				d.Set("type", k)
+			}
+		}
+	}
+	ty.defs.Set(cls.name, d)
+}
+
+// modelFields lists a model's fields, inherited ones first.
+func (ty *typer) modelFields(cls *classDef, depth int) []field {
+	var out []field
+	if depth > maxResolveDepth {
+		return nil
+	}
+	for _, b := range cls.bases {
+		if s := ty.ev.l.resolve(cls.mod, b, 0); s.kind == symClass && s.cls != cls && isModelClass(ty.ev.l, s.cls, 0) {
+			for _, f := range ty.modelFields(s.cls, depth+1) {
+				out = overrideField(out, f)
+			}
+		}
+	}
+	for _, f := range cls.fields {
+		if strings.HasPrefix(f.name, "_") || f.name == "model_config" {
+			continue
+		}
+		if isClassVar(ty.ev.l, cls.mod, f.ann) {
+			continue
+		}
+		f.owner = cls
+		out = overrideField(out, f)
+	}
+	return out
+}
+
+func overrideField(list []field, f field) []field {
+	for i, o := range list {
+		if o.name == f.name {
+			list[i] = f
+			return list
+		}
+	}
+	return append(list, f)
+}
+
+func isClassVar(l *loader, m *module, ann expr) bool {
+	if s, ok := ann.(*eSub); ok {
+		ann = s.x
+	}
+	s := l.resolve(m, ann, 0)
+	return s.kind == symExternal && canonical(s.qual) == "typing.ClassVar"
+}
+
+// fieldSpec is what a model field's default says: a value, Field(...), or
+// nothing.
+type fieldSpec struct {
+	hasDefault  bool
+	def         any
+	description string
+	title       string
+	required    bool
+}
+
+func (ty *typer) fieldSpec(cls *classDef, f field) (fieldSpec, bool) {
+	fs := fieldSpec{required: !f.hasVal}
+	if !f.hasVal {
+		return fs, true
+	}
+	if c, ok := f.val.(*eCall); ok {
+		if s := ty.ev.l.resolve(cls.mod, c.fn, 0); s.kind == symExternal && canonical(s.qual) == "pydantic.Field" || s.kind == symExternal && s.qual == "pydantic.fields.Field" {
+			fs.required = true
+			if len(c.args) > 0 {
+				v, err := ty.ev.eval(cls.mod, c.args[0], 0)
+				if err != nil {
+					return fs, false
+				}
+				if _, ell := v.(pyEllipsis); !ell {
+					fs.required, fs.hasDefault, fs.def = false, true, v
+				}
+			}
+			for _, kw := range c.kws {
+				v, err := ty.ev.eval(cls.mod, kw.v, 0)
+				if err != nil {
+					return fs, false
+				}
+				switch kw.name {
+				case "default":
+					if _, ell := v.(pyEllipsis); !ell {
+						fs.required, fs.hasDefault, fs.def = false, true, v
+					}
+				case "default_factory":
+					fs.required = false
+				case "description":
+					s, _ := v.(string)
+					fs.description = s
+				case "title":
+					s, _ := v.(string)
+					fs.title = s
+				default:
+					ty.warn(cls.mod, c.line, "Field(%s=...) of %s.%s is not applied to the schema", kw.name, cls.name, f.name)
+				}
+			}
+			return fs, true
+		}
+	}
+	v, err := ty.ev.eval(cls.mod, f.val, 0)
+	if err != nil {
+		return fs, false
+	}
+	fs.hasDefault, fs.def = true, v
+	return fs, true
+}
+
+func (ty *typer) modelDef(cls *classDef) {
+	if ty.defs.Has(cls.name) || ty.busy[cls] {
+		return
+	}
+	ty.busy[cls] = true
+	defer delete(ty.busy, cls)
+	d := value.NewMap()
+	if cls.doc != nil && strings.TrimSpace(*cls.doc) != "" {
+		d.Set("description", cleandoc(*cls.doc))
+	}
+	props := value.NewMap()
+	var required []any
+	for _, f := range ty.modelFields(cls, 0) {
+		owner := f.owner
+		t := ty.annotation(owner.mod, f.ann, 0)
+		fs, ok := ty.fieldSpec(owner, f)
+		if !ok {
+			ty.warn(owner.mod, f.line, "default of field %s.%s cannot be read; it is left out of the schema", owner.name, f.name)
+		}
+		p := ty.schema(t)
+		if fs.description != "" {
+			p.Set("description", fs.description)
+		}
+		if fs.hasDefault {
+			if j, ok, err := toJSON(ty.coerce(t, fs.def)); err == nil && ok {
+				p.Set("default", j)
+			}
+		}
+		if title := fs.title; title != "" {
+			p.Set("title", title)
+		} else if fieldTitleShown(t) {
+			p.Set("title", pyTitle(f.name))
+		}
+		props.Set(f.name, p)
+		if fs.required {
+			required = append(required, f.name)
+		}
+	}
+	d.Set("properties", props)
+	if len(required) > 0 {
+		d.Set("required", required)
+	}
+	d.Set("title", cls.name)
+	d.Set("type", "object")
+	ty.defs.Set(cls.name, d)
+}
+
+// fieldTitleShown follows pydantic: fields whose schema is a reference to
+// a model or an enum (possibly nullable) get no title.
+func fieldTitleShown(t *typ) bool {
+	if t.k == kEnum || t.k == kModel {
+		return false
+	}
+	if t.k == kUnion && len(t.args) == 2 {
+		for i, a := range t.args {
+			if a.k == kNone {
+				return fieldTitleShown(t.args[1-i])
+			}
+		}
+	}
+	return true
+}
+
+// pyTitle is str.title() followed by replacing underscores with spaces.
+func pyTitle(s string) string {
+	var b strings.Builder
+	prevCased := false
+	for _, r := range s {
+		if prevCased {
+			b.WriteRune(unicode.ToLower(r))
+		} else {
+			b.WriteRune(unicode.ToTitle(r))
+		}
+		prevCased = unicode.IsLetter(r) && (unicode.IsUpper(r) || unicode.IsLower(r) || unicode.IsTitle(r))
+	}
+	return strings.ReplaceAll(b.String(), "_", " ")
+}
+
+// newModel builds a model instance for a default such as Point(x=1).
+func (ev *evaluator) newModel(cls *classDef, kws map[string]any, line, depth int) (any, error) {
+	ty := &typer{ev: ev, defs: value.NewMap(), busy: map[*classDef]bool{}, warn: func(*module, int, string, ...any) {}}
+	d := &pyDict{}
+	for _, f := range ty.modelFields(cls, 0) {
+		owner := f.owner
+		if v, ok := kws[f.name]; ok {
+			d.set(f.name, ty.coerce(ty.annotation(owner.mod, f.ann, 0), v))
+			delete(kws, f.name)
+			continue
+		}
+		fs, ok := ty.fieldSpec(owner, f)
+		if !ok || !fs.hasDefault {
+			return nil, opaque(line, "%s(...) without field %s", cls.name, f.name)
+		}
+		d.set(f.name, ty.coerce(ty.annotation(owner.mod, f.ann, 0), fs.def))
+	}
+	if len(kws) > 0 {
+		return nil, opaque(line, "%s(...) with unknown fields", cls.name)
+	}
+	return modelValue{cls: cls, fields: d}, nil
+}
+
+// coerce applies the conversions pydantic's serializer makes visible in a
+// default: a model instance given as a value of another declared type
+// stays as is; an int given for a float stays an int (pydantic keeps it).
+func (ty *typer) coerce(t *typ, v any) any { return v }
+
+// exprText renders an expression briefly for messages.
+func exprText(e expr) string {
+	if s, ok := dotted(e); ok {
+		return s
+	}
+	switch x := e.(type) {
+	case *eSub:
+		parts := make([]string, len(x.index))
+		for i, a := range x.index {
+			parts[i] = exprText(a)
+		}
+		return exprText(x.x) + "[" + strings.Join(parts, ", ") + "]"
+	case *eCall:
+		return exprText(x.fn) + "(...)"
+	case *eConst:
+		if x.fstr {
+			return "f-string"
+		}
+		return value.Repr(constRepr(x.v))
+	case *eOpaque:
+		return x.what
+	case *eBin:
+		return exprText(x.l) + " " + x.op + " " + exprText(x.r)
+	case *eUnary:
+		return x.op + exprText(x.x)
+	case *eList:
+		return x.kind + " display"
+	case *eDict:
+		return "dict display"
+	}
+	return "expression"
+}
+
+func constRepr(v any) any {
+	switch t := v.(type) {
+	case *big.Int:
+		return t.String()
+	case pyBytes:
+		return "b" + value.Repr(string(t))
+	case pyEllipsis:
+		return "..."
+	case pyComplex:
+		return complexRepr(t)
+	}
+	return v
+}
