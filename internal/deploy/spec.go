@@ -1,0 +1,361 @@
+package deploy
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/project"
+	"github.com/prefectctl/prefectctl/internal/template"
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+// Spec is a deployment as it will be registered: the body of
+// POST /deployments/ without flow_id, and what goes with it.
+type Spec struct {
+	FlowName string
+	Name     string
+	// Body holds the fields of spec §6.2 in Prefect's order, without flow_id.
+	Body *value.Map
+	// EnforceSet reports whether enforce_parameter_schema was configured;
+	// an update sends it only then.
+	EnforceSet bool
+	// Triggers are the templated trigger specs (automations).
+	Triggers []any
+	// Pending lists placeholders that build or push steps would fill in;
+	// only a dry run has them.
+	Pending []string
+}
+
+// Finalize is the part of the pipeline after the build and push steps
+// (spec §3.7 steps 10-17): it applies the step outputs and builds the body.
+// With dryRun, placeholders the steps would fill in are kept and listed as
+// pending instead of being removed.
+func Finalize(d *Deployment, outputs *value.Map, dryRun bool, now time.Time, opt *Options) (*Spec, error) {
+	if outputs == nil {
+		outputs = value.NewMap()
+	}
+	cfg := value.Clone(d.Config).(*value.Map)
+	spec := &Spec{FlowName: d.FlowName, Name: d.Name}
+	var skip []string
+	if dryRun {
+		skip = d.pendingPrefixes()
+	}
+	notSet := func(name string) {
+		opt.warn(&diag.Error{Kind: diag.Invalid, Msg: fmt.Sprintf("%s: %s", d.Label, template.NotSetWarning(name)),
+			Hint: "check the placeholder's spelling and that an earlier step with that id produces the value"})
+	}
+	if !truthy(get(cfg, "description")) {
+		cfg.Set("description", d.Flow.Description)
+		if d.Flow.Description == "" {
+			cfg.Set("description", nil)
+		}
+	}
+
+	// Schedules are templated with the step outputs and converted.
+	var schedules []any
+	if raw, ok := cfg.Get("schedules"); ok && raw != nil {
+		applied, err := template.ApplyValues(raw, outputs, template.Options{RemoveNotSet: !dryRun, SkipPrefixes: skip, Env: opt.env()})
+		if err != nil {
+			return nil, err
+		}
+		list, _ := applied.([]any)
+		for i, s := range list {
+			sm, ok := s.(*value.Map)
+			if !ok {
+				continue
+			}
+			conv, err := convertSchedule(sm, now, dryRun)
+			if err != nil {
+				return nil, &diag.Error{Kind: diag.Invalid, Path: fmt.Sprintf("%s.schedules[%d]", d.Label, i), Msg: err.Error(), Hint: "give each schedule exactly one of cron, interval or rrule"}
+			}
+			schedules = append(schedules, conv)
+		}
+	}
+	cfg.Delete("schedules")
+	triggers, _ := cfg.Get("triggers")
+	cfg.Delete("triggers")
+
+	finalSkip := append([]string{"ctx."}, skip...)
+	applied, err := template.ApplyValues(cfg, outputs, template.Options{RemoveNotSet: true, OnNotSet: notSet, SkipPrefixes: finalSkip, Env: opt.env()})
+	if err != nil {
+		return nil, err
+	}
+	cfg = applied.(*value.Map)
+
+	if tl, ok := triggers.([]any); ok {
+		for _, t := range tl {
+			tm, ok := t.(*value.Map)
+			if !ok {
+				continue
+			}
+			tm = value.Clone(tm).(*value.Map)
+			params, hasParams := tm.Get("parameters")
+			tm.Delete("parameters")
+			out, err := template.ApplyValues(tm, outputs, template.Options{RemoveNotSet: true, SkipPrefixes: skip, Env: opt.env()})
+			if err != nil {
+				return nil, err
+			}
+			if hasParams && params != nil {
+				out.(*value.Map).Set("parameters", params)
+			}
+			spec.Triggers = append(spec.Triggers, out)
+		}
+	}
+
+	var concurrencyLimit, concurrencyOptions any
+	switch cl := get(cfg, "concurrency_limit").(type) {
+	case *value.Map:
+		opts := value.MapOf("collision_strategy", get(cl, "collision_strategy"))
+		if g := get(cl, "grace_period_seconds"); g != nil {
+			opts.Set("grace_period_seconds", g)
+		}
+		concurrencyLimit, concurrencyOptions = get(cl, "limit"), opts
+	default:
+		concurrencyLimit = cl
+	}
+
+	var pull any = nil
+	if !d.PullUnset {
+		p, err := template.ApplyValues(d.PullSteps, outputs, template.Options{RemoveNotSet: false, SkipPrefixes: skip, Env: opt.env()})
+		if err != nil {
+			return nil, err
+		}
+		pull = p
+		if pull == nil {
+			pull = []any{}
+		}
+	}
+
+	name := d.Name
+	if n, ok := get(cfg, "name").(string); ok && n != "" {
+		name = n
+	}
+	name = strings.TrimSuffix(name, ".py") // RunnerDeployment keeps the stem of a *.py name
+	spec.Name = name
+
+	wp, _ := get(cfg, "work_pool").(*value.Map)
+	jobVars, _ := get(wp, "job_variables").(*value.Map)
+	if jobVars == nil {
+		jobVars = value.NewMap()
+	}
+	params, _ := get(cfg, "parameters").(*value.Map)
+	if params == nil {
+		params = value.NewMap()
+	}
+	enforce := true
+	if b, ok := get(cfg, "enforce_parameter_schema").(bool); ok {
+		enforce = b
+		spec.EnforceSet = true
+	}
+	paused := false
+	if b, ok := get(cfg, "paused").(bool); ok {
+		paused = b
+	}
+	version, _ := get(cfg, "version").(string)
+	fromFlow := false
+	if version == "" {
+		version, fromFlow = d.Flow.Version, true
+	}
+	versionType, _ := get(cfg, "version_type").(string)
+	version, versionInfo, err := VersionInfo(absDir(opt.Dir), opt.env(), versionType, version, fromFlow)
+	if err != nil {
+		return nil, &diag.Error{Kind: diag.Invalid, Msg: err.Error(), Hint: "use one of prefect:simple, vcs:git, vcs:github, vcs:gitlab, vcs:bitbucket, vcs:azuredevops"}
+	}
+	if schedules == nil {
+		schedules = []any{}
+	}
+
+	body := value.NewMap()
+	body.Set("name", name)
+	body.Set("paused", paused)
+	body.Set("schedules", schedules)
+	body.Set("concurrency_limit", concurrencyLimit)
+	body.Set("concurrency_options", concurrencyOptions)
+	body.Set("enforce_parameter_schema", enforce)
+	body.Set("parameter_openapi_schema", d.Flow.ParameterSchema)
+	body.Set("parameters", params)
+	body.Set("tags", normaliseTags(get(cfg, "tags")))
+	body.Set("labels", value.NewMap())
+	body.Set("pull_steps", pull)
+	body.Set("work_queue_name", get(wp, "work_queue_name"))
+	if n := get(wp, "name"); n != nil {
+		body.Set("work_pool_name", n)
+	}
+	body.Set("storage_document_id", nil)
+	body.Set("infrastructure_document_id", nil)
+	body.Set("description", get(cfg, "description"))
+	body.Set("path", nil)
+	body.Set("entrypoint", get(cfg, "entrypoint"))
+	body.Set("job_variables", jobVars)
+	body.Set("version", version)
+	body.Set("version_info", versionInfo)
+	spec.Body = body
+
+	if dryRun {
+		spec.Pending = pendingIn(body, spec.Triggers, skip)
+	}
+	return spec, nil
+}
+
+func get(m *value.Map, k string) any {
+	v, _ := m.Get(k)
+	return v
+}
+
+// normaliseTags is Prefect's ListOfNonEmptyStrings: str() of each item,
+// blank ones dropped. A string is iterated character by character, as in
+// Prefect (see docs/differences.md).
+func normaliseTags(x any) []any {
+	var items []any
+	switch t := x.(type) {
+	case string:
+		for _, r := range t {
+			items = append(items, string(r))
+		}
+	case []any:
+		items = t
+	}
+	out := []any{}
+	for _, it := range items {
+		s := value.Str(it)
+		if strings.TrimSpace(s) != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// pendingIn lists the placeholders left in v whose name a step would fill.
+func pendingIn(body *value.Map, triggers []any, prefixes []string) []string {
+	found := map[string]bool{}
+	for _, v := range []any{body, triggers} {
+		ps, err := template.FindPlaceholders(v)
+		if err != nil {
+			continue
+		}
+		for _, p := range ps {
+			for _, pre := range prefixes {
+				if strings.HasPrefix(p.Name, pre) {
+					found[p.Name] = true
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(found))
+	for k := range found {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// convertSchedule is Prefect's _schedule_config_to_deployment_schedule
+// followed by the DeploymentScheduleCreate defaults (spec §1.4, §6.2).
+func convertSchedule(s *value.Map, now time.Time, dryRun bool) (*value.Map, error) {
+	tz := get(s, "timezone")
+	var sched *value.Map
+	switch {
+	case truthy(get(s, "cron")):
+		sched = value.MapOf("cron", get(s, "cron"), "timezone", tz, "day_or", true)
+		if d := get(s, "day_or"); d != nil {
+			b, ok := laxBool(d)
+			if !ok && !(dryRun && isPlaceholder(d)) {
+				return nil, fmt.Errorf("day_or must be a boolean, got %s", value.Repr(d))
+			}
+			if ok {
+				sched.Set("day_or", b)
+			} else {
+				sched.Set("day_or", d)
+			}
+		}
+	case truthy(get(s, "interval")):
+		secs, err := project.IntervalSeconds(get(s, "interval"))
+		if err != nil {
+			return nil, err
+		}
+		anchor := get(s, "anchor_date")
+		var anchorStr string
+		if a, ok := anchor.(string); ok && a != "" {
+			t, err := parseAnchor(a)
+			if err != nil {
+				return nil, fmt.Errorf("invalid anchor_date %q: %v", a, err)
+			}
+			anchorStr = t
+		} else {
+			anchorStr = now.UTC().Format("2006-01-02T15:04:05.000000Z")
+		}
+		if tz == nil {
+			tz = "UTC"
+		}
+		sched = value.MapOf("interval", secs, "anchor_date", anchorStr, "timezone", tz)
+	case truthy(get(s, "rrule")):
+		if tz == nil {
+			tz = "UTC"
+		}
+		sched = value.MapOf("rrule", get(s, "rrule"), "timezone", tz)
+	default:
+		return nil, fmt.Errorf("unknown schedule type; please provide a valid schedule (cron, interval or rrule)")
+	}
+	out := value.MapOf("schedule", sched, "active", true, "max_scheduled_runs", nil, "parameters", value.NewMap(), "slug", nil, "replaces", nil)
+	if a := get(s, "active"); a != nil {
+		b, ok := laxBool(a)
+		switch {
+		case ok:
+			out.Set("active", b)
+		case dryRun && isPlaceholder(a):
+			out.Set("active", a)
+		default:
+			return nil, fmt.Errorf("active must be a boolean, got %s", value.Repr(a))
+		}
+	}
+	if p, ok := get(s, "parameters").(*value.Map); ok && p.Len() > 0 {
+		out.Set("parameters", p)
+	}
+	if v := get(s, "slug"); truthy(v) {
+		out.Set("slug", v)
+	}
+	if v := get(s, "replaces"); truthy(v) {
+		out.Set("replaces", v)
+	}
+	return out, nil
+}
+
+func isPlaceholder(x any) bool {
+	s, ok := x.(string)
+	return ok && strings.Contains(s, "{{")
+}
+
+// laxBool is pydantic's lax boolean.
+func laxBool(x any) (bool, bool) {
+	switch t := x.(type) {
+	case bool:
+		return t, true
+	case int64:
+		if t == 0 || t == 1 {
+			return t == 1, true
+		}
+	case string:
+		switch strings.ToLower(strings.TrimSpace(t)) {
+		case "0", "off", "f", "false", "n", "no":
+			return false, true
+		case "1", "on", "t", "true", "y", "yes":
+			return true, true
+		}
+	}
+	return false, false
+}
+
+// parseAnchor reads an anchor_date the way Prefect's parse_datetime does for
+// the common forms and returns it as the API's ISO form.
+func parseAnchor(s string) (string, error) {
+	layouts := []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02"}
+	for _, l := range layouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UTC().Format("2006-01-02T15:04:05Z"), nil
+		}
+	}
+	return "", fmt.Errorf("not a date or date-time")
+}
