@@ -85,6 +85,8 @@ the Prefect REST API directly.`,
 
 	root.AddCommand(
 		newVersionCmd(a),
+		newConfigCmd(a),
+		newCloudCmd(a),
 	)
 	return root
 }

@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/config"
+)
+
+// prefectSettings loads Prefect's settings for this run (honouring
+// --profile) and prints the misconfiguration warnings Prefect would give.
+func (a *app) prefectSettings() (*config.Settings, error) {
+	s, err := config.Load(config.LoadOptions{Profile: a.opts.Profile})
+	if err != nil {
+		return nil, err
+	}
+	a.ensureUI()
+	for _, w := range s.Warnings() {
+		a.ui.warn(w)
+	}
+	return s, nil
+}
+
+// apiClient is a Prefect API client for the configured URL; without one
+// it fails with a hint and never starts anything.
+func (a *app) apiClient() (*cloudapi.Client, *config.Settings, error) {
+	s, err := a.prefectSettings()
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := cloudapi.FromSettings(s, a.ui.debugf)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, s, nil
+}
+
+const redacted = "********"
+
+func newConfigCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Show the Prefect settings prefectctl uses",
+	}
+	cmd.AddCommand(newConfigViewCmd(a))
+	return cmd
+}
+
+func newConfigViewCmd(a *app) *cobra.Command {
+	var output string
+	var showDefaults bool
+	cmd := &cobra.Command{
+		Use:   "view",
+		Short: "Show each Prefect setting and where it came from (secrets redacted)",
+		Long: `Show the Prefect settings prefectctl reads, each with its source, found the way
+Prefect 3.9.1 finds them: environment, .env, prefect.toml, pyproject.toml
+[tool.prefect], then the active profile of profiles.toml. API keys and auth
+strings are always redacted.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			s, err := a.prefectSettings()
+			if err != nil {
+				return err
+			}
+			var shown []config.Setting
+			for _, st := range s.All() {
+				if st.Secret && st.Value != "" {
+					st.Value = redacted
+				}
+				isDefault := st.Source.Kind == config.SourceDefault && st.Name != "PREFECT_PROFILES_PATH"
+				if isDefault && !showDefaults {
+					continue
+				}
+				shown = append(shown, st)
+			}
+			if output == "json" {
+				rows := make([]map[string]any, len(shown))
+				for i, st := range shown {
+					rows[i] = map[string]any{"name": st.Name, "value": st.Value, "source": st.Source.Kind, "source_detail": st.Source.Detail, "secret": st.Secret}
+				}
+				warns := []string{}
+				for _, w := range s.Warnings() {
+					warns = append(warns, w.Msg)
+				}
+				return writeJSON(a.io.Out, map[string]any{
+					"profile": s.ProfileName(), "profiles_path": s.ProfilesPath(), "is_cloud": s.IsCloud(),
+					"settings": rows, "warnings": warns,
+				})
+			}
+			for _, st := range shown {
+				fmt.Fprintf(a.io.Out, "%s=%s %s\n", a.ui.p.key.Render(st.Name), strconv.Quote(st.Value), a.ui.p.dim.Render("(from "+st.Source.String()+")"))
+			}
+			if !showDefaults {
+				a.ui.infof("%s", a.ui.p.dim.Render("Settings left at their defaults are hidden; --show-defaults lists them."))
+			}
+			return nil
+		},
+	}
+	addOutputFlag(cmd, &output)
+	cmd.Flags().BoolVar(&showDefaults, "show-defaults", false, "also list settings left at their default values")
+	return cmd
+}
