@@ -85,6 +85,7 @@ the Prefect REST API directly.`,
 
 	root.AddCommand(
 		newVersionCmd(a),
+		newFlowCmd(a),
 		newConfigCmd(a),
 		newCloudCmd(a),
 	)
