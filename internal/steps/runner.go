@@ -199,7 +199,7 @@ func (r *Runner) template(ctx context.Context, s *Step, upstream *value.Map) (*v
 	if err != nil {
 		return nil, nil, err
 	}
-	before := v
+	var secrets []string
 	if r.env.Resolver == nil {
 		phs, err := template.FindPlaceholders(v)
 		if err != nil {
@@ -212,14 +212,17 @@ func (r *Runner) template(ctx context.Context, s *Step, upstream *value.Map) (*v
 			}
 		}
 	} else {
-		if v, err = template.ResolveBlockReferences(ctx, v, r.env.Resolver); err != nil {
+		res := &cachingResolver{r: r.env.Resolver}
+		if secrets, err = resolvedValues(ctx, v, res); err != nil {
 			return nil, nil, err
 		}
-		if v, err = template.ResolveVariables(ctx, v, r.env.Resolver); err != nil {
+		if v, err = template.ResolveBlockReferences(ctx, v, res); err != nil {
+			return nil, nil, err
+		}
+		if v, err = template.ResolveVariables(ctx, v, res); err != nil {
 			return nil, nil, err
 		}
 	}
-	secrets := introduced(before, v)
 	if v, err = template.ApplyValues(v, template.EnvValues(r.env.Environ), opt); err != nil {
 		return nil, secrets, err
 	}
@@ -230,22 +233,95 @@ func (r *Runner) template(ctx context.Context, s *Step, upstream *value.Map) (*v
 	return m, secrets, nil
 }
 
-// introduced lists the strings in after that are not in before: values
-// that came from blocks or variables and may be secret.
-func introduced(before, after any) []string {
-	old := map[string]bool{}
-	walkStrings(before, func(s string) { old[s] = true })
+// resolvedValues returns the strings each block and variable placeholder
+// in v stands for, longest first: they may be secret, so failures mask
+// them.
+func resolvedValues(ctx context.Context, v any, res template.Resolver) ([]string, error) {
+	phs, err := template.FindPlaceholders(v)
+	if err != nil {
+		return nil, err
+	}
 	seen := map[string]bool{}
 	var out []string
-	walkStrings(after, func(s string) {
-		if !old[s] && !seen[s] && len(s) >= 3 {
-			seen[s] = true
-			out = append(out, s)
+	for _, p := range phs {
+		var x any
+		switch p.Kind {
+		case template.BlockDocument:
+			x, err = template.ResolveBlockReferences(ctx, "{{ "+p.Name+" }}", res)
+		case template.Variable:
+			x, err = template.ResolveVariables(ctx, "{{ "+p.Name+" }}", res)
+		default:
+			continue
 		}
-	})
+		if err != nil {
+			return nil, err
+		}
+		walkStrings(x, func(s string) {
+			if len(s) >= 3 && !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		})
+	}
 	// Longest first, so a secret containing another is masked whole.
 	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
-	return out
+	return out, nil
+}
+
+// cachingResolver reads each block and variable once per step.
+type cachingResolver struct {
+	r    template.Resolver
+	mu   sync.Mutex
+	vars map[string][2]any
+	docs map[string]*value.Map
+}
+
+func (c *cachingResolver) Variable(ctx context.Context, name string) (any, bool, error) {
+	c.mu.Lock()
+	if v, ok := c.vars[name]; ok {
+		c.mu.Unlock()
+		return value.Clone(v[0]), v[1].(bool), nil
+	}
+	c.mu.Unlock()
+	val, found, err := c.r.Variable(ctx, name)
+	if err != nil {
+		return nil, false, err
+	}
+	c.mu.Lock()
+	if c.vars == nil {
+		c.vars = map[string][2]any{}
+	}
+	c.vars[name] = [2]any{value.Clone(val), found}
+	c.mu.Unlock()
+	return val, found, nil
+}
+
+func (c *cachingResolver) doc(key string, read func() (*value.Map, error)) (*value.Map, error) {
+	c.mu.Lock()
+	if d, ok := c.docs[key]; ok {
+		c.mu.Unlock()
+		return value.Clone(d).(*value.Map), nil
+	}
+	c.mu.Unlock()
+	d, err := read()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.docs == nil {
+		c.docs = map[string]*value.Map{}
+	}
+	c.docs[key] = value.Clone(d).(*value.Map)
+	c.mu.Unlock()
+	return d, nil
+}
+
+func (c *cachingResolver) BlockDocumentByName(ctx context.Context, slug, name string) (*value.Map, error) {
+	return c.doc("name\x00"+slug+"\x00"+name, func() (*value.Map, error) { return c.r.BlockDocumentByName(ctx, slug, name) })
+}
+
+func (c *cachingResolver) BlockDocumentByID(ctx context.Context, id string) (*value.Map, error) {
+	return c.doc("id\x00"+id, func() (*value.Map, error) { return c.r.BlockDocumentByID(ctx, id) })
 }
 
 func walkStrings(v any, fn func(string)) {

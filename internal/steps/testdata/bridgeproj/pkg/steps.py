@@ -1,0 +1,4 @@
+class Helpers:
+    @staticmethod
+    def upper(text):
+        return {"upper": text.upper()}

@@ -1,0 +1,2 @@
+def run(tag):
+    return {"from_script": "script-%s" % (tag,)}
