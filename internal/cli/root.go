@@ -78,13 +78,15 @@ the Prefect REST API directly.`,
 	})
 	pf := root.PersistentFlags()
 	pf.BoolVar(&a.opts.NoColor, "no-color", false, "disable colour (also NO_COLOR)")
-	pf.BoolVarP(&a.opts.Quiet, "quiet", "q", false, "print only results and errors")
+	pf.BoolVar(&a.opts.Quiet, "quiet", false, "print only results and errors")
 	pf.BoolVarP(&a.opts.Verbose, "verbose", "v", false, "print more detail about each step")
 	pf.BoolVar(&a.opts.Debug, "debug", false, "print HTTP calls and internal detail (secrets redacted)")
 	pf.StringVar(&a.opts.Profile, "profile", "", "Prefect profile to use (default: the active profile)")
 
 	root.AddCommand(
 		newVersionCmd(a),
+		newDeployCmd(a),
+		newValidateCmd(a),
 		newFlowCmd(a),
 		newConfigCmd(a),
 		newCloudCmd(a),

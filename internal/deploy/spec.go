@@ -24,6 +24,9 @@ type Spec struct {
 	EnforceSet bool
 	// Triggers are the templated trigger specs (automations).
 	Triggers []any
+	// ActiveSet says, per schedule, whether `active` was configured; an
+	// update sends it only then, so the server keeps a state set in the UI.
+	ActiveSet []bool
 	// Pending lists placeholders that build or push steps would fill in;
 	// only a dry run has them.
 	Pending []string
@@ -72,6 +75,7 @@ func Finalize(d *Deployment, outputs *value.Map, dryRun bool, now time.Time, opt
 				return nil, &diag.Error{Kind: diag.Invalid, Path: fmt.Sprintf("%s.schedules[%d]", d.Label, i), Msg: err.Error(), Hint: "give each schedule exactly one of cron, interval or rrule"}
 			}
 			schedules = append(schedules, conv)
+			spec.ActiveSet = append(spec.ActiveSet, get(sm, "active") != nil)
 		}
 	}
 	cfg.Delete("schedules")

@@ -1,0 +1,161 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/deploy"
+	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/project"
+	"github.com/prefectctl/prefectctl/internal/steps"
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+// applyFlags are the deploy flags that only matter when applying.
+type applyFlags struct {
+	skipBuild, skipPush bool
+	image               string
+	concurrency         int
+	allowPipInstall     bool
+}
+
+func (f *applyFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.BoolVar(&f.skipBuild, "skip-build", false, "do not run build steps (use with --image to stand in for a built image)")
+	fl.BoolVar(&f.skipPush, "skip-push", false, "do not run push steps")
+	fl.StringVar(&f.image, "image", "", "an already built image reference to use for {{ build-image.image }}-style references (implies --skip-build)")
+	fl.IntVar(&f.concurrency, "concurrency", 4, "how many deployments to register at once")
+	fl.BoolVar(&f.allowPipInstall, "allow-pip-install", false, "let custom Python steps pip-install their 'requires'")
+}
+
+// runDeploy applies the selected deployments against the Prefect API.
+func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, af *applyFlags, entrypoint string) error {
+	start := time.Now()
+	client, settings, err := a.apiClient()
+	if err != nil {
+		return err
+	}
+	if err := settings.RequireAPI(); err != nil {
+		return err
+	}
+	p, err := project.Load(f.prefectFile)
+	if err != nil {
+		return err
+	}
+	for _, w := range p.Warnings {
+		a.ui.warn(w)
+	}
+	opts, err := f.selectOptions(cmd, entrypoint, settings.DefaultWorkPool())
+	if err != nil {
+		return err
+	}
+	sel, err := p.Select(opts)
+	if err != nil {
+		return err
+	}
+	for _, w := range sel.Warnings {
+		a.ui.warn(w)
+	}
+	dir, _ := os.Getwd()
+	loader, err := newFlowLoader(f.flowMetadata, dir)
+	if err != nil {
+		return err
+	}
+	if af.concurrency < 1 {
+		return usageErr("pass --concurrency 1 or more", "--concurrency must be at least 1, got %d", af.concurrency)
+	}
+	resolver := deploy.NewCachedResolver(cloudapi.Resolver{C: client})
+	stepOut := a.io.ErrOut
+	if a.opts.Quiet {
+		stepOut = nil
+	}
+	runner := steps.NewRunner(&steps.Env{Dir: dir, Resolver: resolver, Stdout: stepOut, Stderr: stepOut, AllowPipInstall: af.allowPipInstall})
+	defer runner.Close()
+	aopt := &deploy.ApplyOptions{
+		Options:     deploy.Options{Dir: dir, Flows: loader, Resolver: resolver, Warn: a.ui.warn},
+		Client:      client,
+		Runner:      runner,
+		SkipBuild:   af.skipBuild || af.image != "",
+		SkipPush:    af.skipPush,
+		Image:       af.image,
+		Concurrency: af.concurrency,
+		Progress: func(e deploy.Event) {
+			switch e.Kind {
+			case deploy.EventRegistering, deploy.EventApplied:
+				a.ui.debugf("%s: %s", e.Name, e.Message)
+			case deploy.EventSteps:
+				a.ui.debugf("%s: %s", e.Name, e.Message)
+			}
+		},
+	}
+	report, applyErr := deploy.Apply(ctx, p, sel, aopt)
+	if report == nil {
+		return applyErr
+	}
+	ui := settings.UIURL()
+	if f.output == "json" {
+		items := []any{}
+		for _, r := range report.Results {
+			m := value.MapOf("name", r.Name, "action", r.Action, "id", nilIfEmpty(r.ID), "work_pool", r.WorkPool, "image", nilIfEmpty(r.Image))
+			if r.ID != "" && ui != "" {
+				m.Set("url", strings.TrimRight(ui, "/")+"/deployments/deployment/"+r.ID)
+			}
+			if r.Error != nil {
+				m.Set("error", r.Error.Error())
+			}
+			items = append(items, m)
+		}
+		if err := writeJSON(a.io.Out, value.MapOf("ok", applyErr == nil && !report.Failed(), "deployments", items, "seconds", time.Since(start).Seconds())); err != nil {
+			return err
+		}
+	} else {
+		renderApply(a, report, ui)
+	}
+	if applyErr != nil {
+		return applyErr
+	}
+	if report.Failed() {
+		return &silentError{code: ExitFailure}
+	}
+	a.ui.infof("Done in %.1fs.", time.Since(start).Seconds())
+	return nil
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func renderApply(a *app, report *deploy.Report, ui string) {
+	p := a.ui.p
+	poolsWithoutWorkers := map[string]bool{}
+	for _, r := range report.Results {
+		switch r.Action {
+		case "created", "updated":
+			fmt.Fprintf(a.io.Out, "%s Deployment '%s' %s with id '%s'.\n", p.ok.Render("✓"), r.Name, r.Action, r.ID)
+			if ui != "" {
+				a.ui.infof("  View Deployment in UI: %s/deployments/deployment/%s", strings.TrimRight(ui, "/"), r.ID)
+			}
+			if !r.WorkerOnline && !strings.HasSuffix(r.WorkPool, ":push") && !strings.HasSuffix(r.WorkPool, ":managed") {
+				poolsWithoutWorkers[r.WorkPool] = true
+			}
+		case "failed":
+			fmt.Fprintf(a.io.Out, "%s Deployment '%s' failed: %v\n", p.err.Render("✗"), r.Name, r.Error)
+		default:
+			fmt.Fprintf(a.io.Out, "%s Deployment '%s' was not applied.\n", p.dim.Render("-"), r.Name)
+		}
+	}
+	for pool := range poolsWithoutWorkers {
+		a.ui.infof("\nTo execute flow runs from these deployments, start a worker that pulls work from the '%s' work pool:\n\n\t$ prefect worker start --pool '%s'", pool, pool)
+	}
+}
+
+var _ = diag.Runtime

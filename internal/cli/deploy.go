@@ -1,0 +1,408 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/prefectctl/prefectctl/internal/deploy"
+	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/project"
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+// deployFlags are the flags of `deploy` and `validate`.
+type deployFlags struct {
+	prefectFile string
+	all         bool
+	names       []string
+	output      string
+	dryRun      bool
+
+	description, version, versionType string
+	tags                              []string
+	concurrencyLimit                  int64
+	collisionStrategy                 string
+	pool, workQueue                   string
+	jobVariables                      []string
+	crons, rrules                     []string
+	intervals                         []int64
+	anchorDate, timezone              string
+	params                            []string
+	paramsJSON                        string
+	noEnforce                         bool
+	flowMetadata                      string
+}
+
+func (f *deployFlags) register(cmd *cobra.Command, full bool) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.prefectFile, "prefect-file", project.DefaultFile, "path to the prefect.yaml file")
+	fl.BoolVar(&f.all, "all", false, "select every deployment in prefect.yaml")
+	fl.StringArrayVarP(&f.names, "name", "n", nil, "deployment to select: NAME, FLOW/NAME or a * pattern (repeatable)")
+	addOutputFlag(cmd, &f.output)
+	fl.StringVar(&f.flowMetadata, "flow-metadata", "static", "how to read flow metadata: static (parse the source) or python (ask python3 with prefect installed)")
+	if !full {
+		return
+	}
+	fl.BoolVar(&f.dryRun, "dry-run", false, "print what would be sent and stop: run no step, call no API")
+	fl.StringVarP(&f.description, "description", "d", "", "deployment description (single deployment)")
+	fl.StringVar(&f.version, "version", "", "deployment version (single deployment)")
+	fl.StringVar(&f.versionType, "version-type", "", "version type: prefect:simple, vcs:git, vcs:github, ...")
+	fl.StringArrayVarP(&f.tags, "tag", "t", nil, "deployment tag; replaces the tags in prefect.yaml (repeatable)")
+	fl.Int64Var(&f.concurrencyLimit, "concurrency-limit", 0, "maximum concurrent runs of the deployment")
+	fl.StringVar(&f.collisionStrategy, "collision-strategy", "", "with --concurrency-limit: ENQUEUE or CANCEL_NEW")
+	fl.StringVarP(&f.pool, "pool", "p", "", "work pool name")
+	fl.StringVarP(&f.workQueue, "work-queue", "q", "", "work queue name")
+	fl.StringArrayVar(&f.jobVariables, "job-variable", nil, "job variable key=value or a JSON object; replaces job_variables as in prefect deploy (repeatable)")
+	fl.StringArrayVar(&f.crons, "cron", nil, "add a cron schedule (repeatable)")
+	fl.Int64SliceVar(&f.intervals, "interval", nil, "add an interval schedule in seconds (repeatable)")
+	fl.StringArrayVar(&f.rrules, "rrule", nil, "add an RRule schedule (repeatable)")
+	fl.StringVar(&f.anchorDate, "anchor-date", "", "anchor date for every interval schedule")
+	fl.StringVar(&f.timezone, "timezone", "", "timezone for every schedule")
+	fl.StringArrayVar(&f.params, "param", nil, "parameter key=value; the value is JSON if it parses (repeatable)")
+	fl.StringVar(&f.paramsJSON, "params", "", "parameters as a JSON object")
+	fl.BoolVar(&f.noEnforce, "no-enforce-parameter-schema", false, "do not validate run parameters against the flow's schema")
+}
+
+// selectOptions turns the flags into project selection options.
+func (f *deployFlags) selectOptions(cmd *cobra.Command, entrypoint string, defaultPool string) (project.SelectOptions, error) {
+	o := project.SelectOptions{All: f.all, Names: f.names, DefaultWorkPool: defaultPool}
+	ov := &o.Overrides
+	ov.Entrypoint = entrypoint
+	changed := func(name string) bool { return cmd.Flags().Changed(name) }
+	if changed("description") {
+		ov.Description = &f.description
+	}
+	if changed("version") {
+		ov.Version = &f.version
+	}
+	if changed("version-type") {
+		ov.VersionType = &f.versionType
+	}
+	if changed("tag") {
+		ov.Tags = f.tags
+	}
+	if changed("concurrency-limit") {
+		ov.ConcurrencyLimit = &f.concurrencyLimit
+		ov.CollisionStrategy = f.collisionStrategy
+		if s := f.collisionStrategy; s != "" && s != "ENQUEUE" && s != "CANCEL_NEW" {
+			return o, usageErr("use ENQUEUE or CANCEL_NEW", "unknown --collision-strategy %q", s)
+		}
+	}
+	ov.Pool, ov.WorkQueue = f.pool, f.workQueue
+	jv, err := project.ParseJobVariables(f.jobVariables)
+	if err != nil {
+		return o, err
+	}
+	ov.JobVariables = jv
+	ov.Crons, ov.RRules, ov.Intervals = f.crons, f.rrules, f.intervals
+	ov.AnchorDate, ov.Timezone = f.anchorDate, f.timezone
+	params, err := project.ParseParams(f.params, f.paramsJSON)
+	if err != nil {
+		return o, err
+	}
+	ov.Params = params
+	ov.NoEnforceParameterSchm = f.noEnforce
+	return o, nil
+}
+
+func newDeployCmd(a *app) *cobra.Command {
+	f := &deployFlags{}
+	af := &applyFlags{}
+	cmd := &cobra.Command{
+		Use:   "deploy [ENTRYPOINT]",
+		Short: "Build, push and register deployments from prefect.yaml",
+		Long: `Deploy registers the deployments of prefect.yaml with the Prefect API, exactly as
+'prefect deploy' would: it runs the build and push steps, reads each flow's name
+and parameter schema from its source, and creates or updates the deployments.
+
+With --dry-run it prints, for each deployment, the request it would send and stops:
+no step runs and no API is called. Values that build or push steps would produce
+are shown as their placeholders and listed as pending.`,
+		Example: `  prefectctl deploy --all
+  prefectctl deploy -n hello/arthur
+  prefectctl deploy --all --dry-run -o json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(f.output); err != nil {
+				return err
+			}
+			entrypoint := ""
+			if len(args) == 1 {
+				entrypoint = args[0]
+			}
+			if !f.dryRun {
+				return runDeploy(cmd.Context(), a, cmd, f, af, entrypoint)
+			}
+			res, err := planAll(cmd.Context(), a, cmd, f, entrypoint)
+			if err != nil {
+				return err
+			}
+			return renderDryRun(a, f.output, res)
+		},
+	}
+	f.register(cmd, true)
+	af.register(cmd)
+	return cmd
+}
+
+func newValidateCmd(a *app) *cobra.Command {
+	f := &deployFlags{}
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Check prefect.yaml, its templates and entrypoints without deploying",
+		Long: `Validate loads prefect.yaml and runs every check 'deploy --dry-run' runs: the file's
+syntax and fields, deployment selection, templates, entrypoints and flow metadata.
+It prints nothing and exits 0 when all is well; otherwise it reports every problem
+and exits 2. Without --all or -n it checks every deployment.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(f.output); err != nil {
+				return err
+			}
+			if !f.all && len(f.names) == 0 {
+				f.all = true
+			}
+			res, err := planAll(cmd.Context(), a, cmd, f, "")
+			if f.output == "json" {
+				out := map[string]any{"valid": err == nil, "warnings": problemsJSON(res.warnings), "errors": problemsJSON(flattenErr(err))}
+				if werr := writeJSON(a.io.Out, out); werr != nil {
+					return werr
+				}
+				if err != nil {
+					return &silentError{code: exitCode(err)}
+				}
+				return nil
+			}
+			return err
+		},
+	}
+	f.register(cmd, false)
+	return cmd
+}
+
+// planResult is the outcome of planning every selected deployment.
+type planResult struct {
+	project  *project.Project
+	items    []*deploy.Deployment
+	specs    []*deploy.Spec
+	warnings []*diag.Error
+}
+
+// planAll loads, selects, prepares and finalises every deployment in dry-run
+// mode, collecting every problem instead of stopping at the first.
+func planAll(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, entrypoint string) (*planResult, error) {
+	res := &planResult{}
+	warn := func(e *diag.Error) {
+		res.warnings = append(res.warnings, e)
+		if f.output != "json" {
+			a.ui.warn(e)
+		}
+	}
+	p, err := project.Load(f.prefectFile)
+	if err != nil {
+		return res, err
+	}
+	res.project = p
+	for _, w := range p.Warnings {
+		warn(w)
+	}
+	settings, err := a.prefectSettings()
+	if err != nil {
+		return res, err
+	}
+	opts, err := f.selectOptions(cmd, entrypoint, settings.DefaultWorkPool())
+	if err != nil {
+		return res, err
+	}
+	sel, err := p.Select(opts)
+	if err != nil {
+		return res, err
+	}
+	for _, w := range sel.Warnings {
+		warn(w)
+	}
+	dir, _ := os.Getwd()
+	loader, err := newFlowLoader(f.flowMetadata, dir)
+	if err != nil {
+		return res, err
+	}
+	dopt := &deploy.Options{Dir: dir, Flows: loader, Warn: warn}
+	var problems diag.List
+	now := time.Now()
+	for _, s := range sel.Items {
+		d, err := deploy.Prepare(ctx, p, s, dopt)
+		if err == nil {
+			var spec *deploy.Spec
+			spec, err = deploy.Finalize(d, nil, true, now, dopt)
+			if err == nil {
+				res.items = append(res.items, d)
+				res.specs = append(res.specs, spec)
+				continue
+			}
+		}
+		problems = append(problems, flattenErr(err)...)
+	}
+	if len(problems) > 0 {
+		return res, problems
+	}
+	return res, nil
+}
+
+// flattenErr turns any error into a list of problems.
+func flattenErr(err error) diag.List {
+	if err == nil {
+		return nil
+	}
+	var l diag.List
+	if errors.As(err, &l) {
+		return l
+	}
+	var d *diag.Error
+	if errors.As(err, &d) {
+		return diag.List{d}
+	}
+	return diag.List{{Kind: diag.Runtime, Msg: err.Error()}}
+}
+
+func problemsJSON(list []*diag.Error) []map[string]any {
+	out := []map[string]any{}
+	for _, e := range list {
+		m := map[string]any{"message": e.Msg}
+		if e.File != "" {
+			m["file"] = e.File
+		}
+		if e.Line > 0 {
+			m["line"] = e.Line
+			m["column"] = e.Col
+		}
+		if e.Path != "" {
+			m["field"] = e.Path
+		}
+		if e.Hint != "" {
+			m["hint"] = e.Hint
+		}
+		if e.Err != nil {
+			m["cause"] = e.Err.Error()
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// dryRunJSON is one deployment in `deploy --dry-run -o json`.
+func dryRunJSON(d *deploy.Deployment, s *deploy.Spec) *value.Map {
+	wp := value.MapOf(
+		"name", get(s.Body, "work_pool_name"),
+		"work_queue_name", get(s.Body, "work_queue_name"),
+		"job_variables", get(s.Body, "job_variables"),
+	)
+	steps := value.MapOf("build", orEmpty(d.BuildSteps), "push", orEmpty(d.PushSteps))
+	pending := make([]any, len(s.Pending))
+	for i, p := range s.Pending {
+		pending[i] = p
+	}
+	notes := make([]any, len(d.Notes))
+	for i, n := range d.Notes {
+		notes[i] = n
+	}
+	return value.MapOf(
+		"name", s.Name,
+		"flow_name", s.FlowName,
+		"full_name", s.FlowName+"/"+s.Name,
+		"entrypoint", get(s.Body, "entrypoint"),
+		"work_pool", wp,
+		"parameters", get(s.Body, "parameters"),
+		"tags", get(s.Body, "tags"),
+		"version", get(s.Body, "version"),
+		"description", get(s.Body, "description"),
+		"schedules", get(s.Body, "schedules"),
+		"pull_steps", get(s.Body, "pull_steps"),
+		"parameter_openapi_schema", get(s.Body, "parameter_openapi_schema"),
+		"steps", steps,
+		"pending", pending,
+		"notes", notes,
+		"body", s.Body,
+	)
+}
+
+func get(m *value.Map, k string) any { v, _ := m.Get(k); return v }
+
+func orEmpty(l []any) []any {
+	if l == nil {
+		return []any{}
+	}
+	return l
+}
+
+func renderDryRun(a *app, output string, res *planResult) error {
+	if output == "json" {
+		items := make([]any, len(res.specs))
+		for i := range res.specs {
+			items[i] = dryRunJSON(res.items[i], res.specs[i])
+		}
+		out := value.MapOf("dry_run", true, "deployments", items, "warnings", value.FromGo(anySlice(problemsJSON(res.warnings))))
+		return writeJSON(a.io.Out, out)
+	}
+	w := a.io.Out
+	p := a.ui.p
+	for i, s := range res.specs {
+		d := res.items[i]
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "%s %s\n", p.bold.Render("Deployment"), p.key.Render(s.FlowName+"/"+s.Name))
+		rows := []kv{
+			{"entrypoint", value.Str(get(s.Body, "entrypoint"))},
+			{"work pool", value.Str(get(s.Body, "work_pool_name"))},
+		}
+		if q := get(s.Body, "work_queue_name"); q != nil {
+			rows = append(rows, kv{"work queue", value.Str(q)})
+		}
+		rows = append(rows,
+			kv{"parameters", compactJSON(get(s.Body, "parameters"))},
+			kv{"job variables", compactJSON(get(s.Body, "job_variables"))},
+			kv{"tags", compactJSON(get(s.Body, "tags"))},
+			kv{"version", value.Str(get(s.Body, "version"))},
+			kv{"schedules", fmt.Sprint(len(get(s.Body, "schedules").([]any)))},
+			kv{"pull steps", compactJSON(get(s.Body, "pull_steps"))},
+		)
+		if len(d.BuildSteps)+len(d.PushSteps) > 0 {
+			rows = append(rows, kv{"steps", fmt.Sprintf("%d build, %d push (not run in a dry run)", len(d.BuildSteps), len(d.PushSteps))})
+		}
+		if len(s.Pending) > 0 {
+			rows = append(rows, kv{"pending", strings.Join(s.Pending, ", ")})
+		}
+		a.ui.printKV(w, indentKV(rows))
+	}
+	a.ui.infof("\n%d deployment(s) planned; nothing was built, pushed or registered (dry run).", len(res.specs))
+	return nil
+}
+
+func indentKV(rows []kv) []kv {
+	for i := range rows {
+		rows[i].k = "  " + rows[i].k
+	}
+	return rows
+}
+
+func compactJSON(v any) string {
+	b, err := value.EncodeJSON(v)
+	if err != nil {
+		return value.Repr(v)
+	}
+	return string(b)
+}
+
+func anySlice[T any](in []T) []any {
+	out := make([]any, len(in))
+	for i, x := range in {
+		out[i] = x
+	}
+	return out
+}

@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"sync"
+
+	"github.com/prefectctl/prefectctl/internal/deploy"
+	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/flowmeta"
+)
+
+// flowLoader reads flow metadata statically or through the user's Python,
+// once per entrypoint per invocation.
+type flowLoader struct {
+	mode   string
+	dir    string
+	python string
+	mu     sync.Mutex
+	cache  map[string]*flowResult
+}
+
+type flowResult struct {
+	once sync.Once
+	flow *deploy.Flow
+	err  error
+}
+
+func newFlowLoader(mode, dir string) (*flowLoader, error) {
+	l := &flowLoader{mode: mode, dir: dir, cache: map[string]*flowResult{}}
+	switch mode {
+	case "", "static":
+		l.mode = "static"
+	case "python":
+		py, err := exec.LookPath("python3")
+		if err != nil {
+			return nil, &diag.Error{Kind: diag.Usage, Msg: "--flow-metadata=python needs python3 on PATH", Hint: "install Python 3 with prefect (pip install prefect), or use --flow-metadata=static"}
+		}
+		l.python = py
+	default:
+		return nil, usageErr("use --flow-metadata static or --flow-metadata python", "unknown --flow-metadata %q", mode)
+	}
+	return l, nil
+}
+
+func (l *flowLoader) LoadFlow(ctx context.Context, entrypoint string) (*deploy.Flow, error) {
+	l.mu.Lock()
+	r, ok := l.cache[entrypoint]
+	if !ok {
+		r = &flowResult{}
+		l.cache[entrypoint] = r
+	}
+	l.mu.Unlock()
+	r.once.Do(func() { r.flow, r.err = l.load(ctx, entrypoint) })
+	return r.flow, r.err
+}
+
+func (l *flowLoader) load(ctx context.Context, entrypoint string) (*deploy.Flow, error) {
+	opt := flowmeta.Options{ProjectDir: l.dir}
+	var f *flowmeta.Flow
+	var err error
+	if l.mode == "python" {
+		f, err = flowmeta.LoadWithPython(ctx, l.python, entrypoint, opt)
+	} else {
+		f, err = flowmeta.Load(entrypoint, opt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if f.ParameterSchema == nil {
+		return nil, fmt.Errorf("flow metadata for %s has no parameter schema", entrypoint)
+	}
+	desc := f.Description
+	return &deploy.Flow{Name: f.Name, Description: desc, Version: f.Version, ParameterSchema: f.ParameterSchema, Warnings: f.Warnings}, nil
+}

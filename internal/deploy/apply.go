@@ -1,0 +1,447 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/project"
+	"github.com/prefectctl/prefectctl/internal/steps"
+	"github.com/prefectctl/prefectctl/internal/template"
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+// StepRunner runs build and push steps; *steps.Runner is the real one.
+type StepRunner interface {
+	Run(ctx context.Context, s []*steps.Step, outputs *value.Map) (*value.Map, error)
+}
+
+// EventKind says what happened to a deployment during an apply.
+type EventKind string
+
+const (
+	EventPrepared    EventKind = "prepared"
+	EventSteps       EventKind = "steps"
+	EventRegistering EventKind = "registering"
+	EventApplied     EventKind = "applied"
+	EventFailed      EventKind = "failed"
+	EventSkipped     EventKind = "skipped"
+)
+
+// Event reports progress; the CLI renders it.
+type Event struct {
+	Kind    EventKind
+	Name    string // flow/deployment
+	Message string
+}
+
+// ApplyOptions configure Apply.
+type ApplyOptions struct {
+	Options
+	Client      *cloudapi.Client
+	Runner      StepRunner
+	SkipBuild   bool
+	SkipPush    bool
+	Concurrency int
+	// Image, when set, stands in for the image a build step would produce.
+	Image    string
+	Progress func(Event)
+	Now      func() time.Time
+}
+
+func (o *ApplyOptions) emit(k EventKind, name, format string, args ...any) {
+	if o.Progress != nil {
+		o.Progress(Event{Kind: k, Name: name, Message: fmt.Sprintf(format, args...)})
+	}
+}
+
+// Result is the outcome for one deployment.
+type Result struct {
+	Name         string // flow/deployment
+	ID           string
+	Action       string // created, updated, failed, not-applied
+	WorkPool     string
+	Error        error
+	Image        string
+	WorkerOnline bool
+	Spec         *Spec
+}
+
+// Report is the outcome of Apply.
+type Report struct {
+	Results []*Result
+}
+
+// Failed reports whether any deployment was not applied.
+func (r *Report) Failed() bool {
+	for _, x := range r.Results {
+		if x.Action != "created" && x.Action != "updated" {
+			return true
+		}
+	}
+	return false
+}
+
+// Apply deploys the selected deployments: it prepares all of them and
+// checks their work pools before any step runs (so a bad deployment stops
+// everything before anything is built or registered), then runs the build
+// and push steps, then registers the deployments with bounded concurrency.
+func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt *ApplyOptions) (*Report, error) {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Resolver == nil && opt.Client != nil {
+		opt.Resolver = NewCachedResolver(cloudapi.Resolver{C: opt.Client})
+	}
+	// Phase 1: prepare and preflight everything.
+	var problems diag.List
+	var ds []*Deployment
+	for _, s := range sel.Items {
+		d, err := Prepare(ctx, p, s, &opt.Options)
+		if err != nil {
+			problems = append(problems, asList(err)...)
+			continue
+		}
+		ds = append(ds, d)
+	}
+	if len(problems) == 0 {
+		problems = append(problems, preflightPools(ctx, opt.Client, ds)...)
+	}
+	if len(problems) == 0 {
+		problems = append(problems, parseAllSteps(ds, opt)...)
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	for _, d := range ds {
+		opt.emit(EventPrepared, d.FullName(), "ready")
+	}
+
+	// Phase 2: steps, in order, one deployment after the other as prefect
+	// deploy runs them; identical Docker steps run once (memoised).
+	report := &Report{}
+	specs := make([]*Spec, len(ds))
+	for i, d := range ds {
+		outputs, err := runSteps(ctx, d, opt)
+		if err == nil {
+			specs[i], err = Finalize(d, outputs, false, opt.Now(), &opt.Options)
+		}
+		if err != nil {
+			// Nothing is registered when a step fails: the images of the
+			// deployments before it may be pushed, but no deployment points
+			// at them yet.
+			for j, other := range ds {
+				r := &Result{Name: other.FullName(), Action: "not-applied", WorkPool: other.WorkPool}
+				if j == i {
+					r.Action, r.Error = "failed", err
+				}
+				report.Results = append(report.Results, r)
+			}
+			opt.emit(EventFailed, d.FullName(), "%v", err)
+			return report, err
+		}
+		opt.emit(EventSteps, d.FullName(), "steps done")
+	}
+
+	// Phase 3: register.
+	n := opt.Concurrency
+	if n <= 0 {
+		n = 4
+	}
+	results := make([]*Result, len(ds))
+	var mu sync.Mutex
+	var firstErr error
+	stop := false
+	sem := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	for i, d := range ds {
+		mu.Lock()
+		halted := stop || ctx.Err() != nil
+		mu.Unlock()
+		if halted {
+			results[i] = &Result{Name: d.FullName(), Action: "not-applied", WorkPool: d.WorkPool}
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i int, d *Deployment) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			opt.emit(EventRegistering, d.FullName(), "registering")
+			r := register(ctx, opt, d, specs[i])
+			results[i] = r
+			if r.Error != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = r.Error
+				}
+				stop = true
+				mu.Unlock()
+				opt.emit(EventFailed, d.FullName(), "%v", r.Error)
+				return
+			}
+			opt.emit(EventApplied, d.FullName(), "%s %s", r.Action, r.ID)
+		}(i, d)
+	}
+	wg.Wait()
+	report.Results = results
+	return report, firstErr
+}
+
+func asList(err error) diag.List {
+	var l diag.List
+	if errors.As(err, &l) {
+		return l
+	}
+	var d *diag.Error
+	if errors.As(err, &d) {
+		return diag.List{d}
+	}
+	return diag.List{{Kind: diag.Runtime, Msg: err.Error()}}
+}
+
+// preflightPools reads each work pool once and checks what prefect deploy
+// checks, plus the job variables against the pool's schema.
+func preflightPools(ctx context.Context, c *cloudapi.Client, ds []*Deployment) diag.List {
+	var problems diag.List
+	pools := map[string]*cloudapi.WorkPool{}
+	for _, d := range ds {
+		pool, seen := pools[d.WorkPool]
+		if !seen {
+			wp, err := c.ReadWorkPool(ctx, d.WorkPool)
+			if err != nil {
+				if errors.Is(err, cloudapi.ErrNotFound) {
+					problems = append(problems, &diag.Error{Kind: diag.Invalid, Path: d.FullName() + ".work_pool.name",
+						Msg:  fmt.Sprintf("work pool %q does not exist, so no worker could pick up this deployment's runs", d.WorkPool),
+						Hint: poolHint(ctx, c, d.WorkPool)})
+					pools[d.WorkPool] = nil
+					continue
+				}
+				return append(problems, asList(err)...)
+			}
+			pools[d.WorkPool], pool = wp, wp
+		}
+		if pool == nil {
+			continue
+		}
+		if pool.Type == "prefect-agent" {
+			problems = append(problems, &diag.Error{Kind: diag.Invalid, Path: d.FullName() + ".work_pool.name",
+				Msg:  fmt.Sprintf("work pool %q has type 'prefect-agent', which cannot run prefect.yaml deployments", d.WorkPool),
+				Hint: "choose a work pool of another type (process, docker, kubernetes, ...)"})
+			continue
+		}
+		jv, _ := template.GetFromDict(d.Config, "work_pool.job_variables")
+		if m, ok := jv.(*value.Map); ok {
+			for _, e := range ValidateJobVariables(m, pool.BaseJobTemplate) {
+				e.Path = d.FullName() + ".work_pool.job_variables" + e.Path
+				problems = append(problems, e)
+			}
+		}
+	}
+	return problems
+}
+
+func poolHint(ctx context.Context, c *cloudapi.Client, name string) string {
+	pools, err := c.FilterWorkPools(ctx, nil)
+	var names []string
+	if err == nil {
+		for _, p := range pools {
+			names = append(names, p.Name)
+		}
+	}
+	sort.Strings(names)
+	hint := fmt.Sprintf("create it first, e.g. 'prefect work-pool create %s --type docker'", name)
+	if len(names) > 0 {
+		hint += "; existing pools: " + strings.Join(names, ", ")
+	} else {
+		hint += "; the workspace has no work pools yet"
+	}
+	return hint
+}
+
+// parsed steps are kept on the deployment for phase 2.
+type parsedSteps struct{ build, push []*steps.Step }
+
+var stepsOf sync.Map // *Deployment → *parsedSteps
+
+func parseAllSteps(ds []*Deployment, opt *ApplyOptions) diag.List {
+	var problems diag.List
+	for _, d := range ds {
+		build, err := steps.ParseSection(d.BuildSteps, "build")
+		if err != nil {
+			problems = append(problems, asList(err)...)
+		}
+		push, err := steps.ParseSection(d.PushSteps, "push")
+		if err != nil {
+			problems = append(problems, asList(err)...)
+		}
+		pull, err := steps.ParseSection(d.PullSteps, "pull")
+		if err != nil {
+			problems = append(problems, asList(err)...)
+		}
+		for _, s := range pull {
+			if err := steps.ValidatePullStep(s); err != nil {
+				problems = append(problems, asList(err)...)
+			}
+		}
+		stepsOf.Store(d, &parsedSteps{build: build, push: push})
+	}
+	return problems
+}
+
+func runSteps(ctx context.Context, d *Deployment, opt *ApplyOptions) (*value.Map, error) {
+	v, _ := stepsOf.Load(d)
+	ps, _ := v.(*parsedSteps)
+	outputs := value.NewMap()
+	if ps == nil {
+		return outputs, nil
+	}
+	run := func(list []*steps.Step) error {
+		if len(list) == 0 {
+			return nil
+		}
+		if opt.Runner == nil {
+			return errors.New("deploy: no step runner configured")
+		}
+		out, err := opt.Runner.Run(ctx, list, outputs)
+		if err != nil {
+			return err
+		}
+		outputs = out
+		return nil
+	}
+	if !opt.SkipBuild {
+		if err := run(ps.build); err != nil {
+			return nil, err
+		}
+	} else if opt.Image != "" {
+		fillImage(outputs, ps.build, opt.Image)
+	}
+	if !opt.SkipPush {
+		if err := run(ps.push); err != nil {
+			return nil, err
+		}
+	}
+	return outputs, nil
+}
+
+// fillImage gives --image to the outputs a skipped build step would have
+// produced, so {{ build-image.image }}-style references resolve.
+func fillImage(outputs *value.Map, build []*steps.Step, image string) {
+	name, tag := image, "latest"
+	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
+		name, tag = image[:i], image[i+1:]
+	}
+	if i := strings.Index(image, "@"); i >= 0 {
+		name, tag = image[:i], ""
+	}
+	out := value.MapOf("image_name", name, "tag", tag, "image", image, "image_id", nil, "additional_tags", []any{})
+	for _, s := range build {
+		if strings.HasSuffix(s.FQN, ".build_docker_image") && s.ID != "" {
+			outputs.Set(s.ID, value.Clone(out))
+		}
+	}
+	outputs.Update(out)
+}
+
+// register creates or updates one deployment the way RunnerDeployment.apply
+// does (spec §6.1 step 7).
+func register(ctx context.Context, opt *ApplyOptions, d *Deployment, s *Spec) *Result {
+	c := opt.Client
+	r := &Result{Name: s.FlowName + "/" + s.Name, WorkPool: d.WorkPool, Spec: s}
+	if img, ok := get(get(s.Body, "job_variables").(*value.Map), "image").(string); ok {
+		r.Image = img
+	}
+	fail := func(err error) *Result {
+		r.Action, r.Error = "failed", err
+		return r
+	}
+	existing, err := c.ReadDeploymentByName(ctx, s.FlowName, s.Name)
+	switch {
+	case errors.Is(err, cloudapi.ErrNotFound):
+		flow, err := c.CreateFlow(ctx, s.FlowName)
+		if err != nil {
+			return fail(err)
+		}
+		body := value.MapOf("name", get(s.Body, "name"), "flow_id", flow.ID)
+		for _, k := range s.Body.Keys() {
+			if k != "name" {
+				body.Set(k, get(s.Body, k))
+			}
+		}
+		dep, _, err := c.CreateDeployment(ctx, body)
+		if err != nil {
+			return fail(err)
+		}
+		r.ID, r.Action = dep.ID, "created"
+	case err != nil:
+		return fail(err)
+	default:
+		if err := c.UpdateDeployment(ctx, existing.ID, UpdateBody(s)); err != nil {
+			return fail(err)
+		}
+		r.ID, r.Action = existing.ID, "updated"
+	}
+	owner := "prefect.deployment." + r.ID
+	if err := c.DeleteAutomationsOwnedBy(ctx, owner); err != nil && !errors.Is(err, cloudapi.ErrNotFound) {
+		return fail(err)
+	}
+	if len(s.Triggers) > 0 {
+		for i, t := range s.Triggers {
+			body, err := automationBody(t.(*value.Map), s.Name, i+1, r.ID)
+			if err != nil {
+				return fail(err)
+			}
+			if _, err := c.CreateAutomation(ctx, body); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	if workers, err := c.FilterWorkers(ctx, d.WorkPool, true); err == nil {
+		r.WorkerOnline = len(workers) > 0
+	}
+	return r
+}
+
+// UpdateBody is the PATCH body for an existing deployment (spec §6.3): the
+// create fields minus the identity ones; enforce_parameter_schema only when
+// configured, schedules only when there are some.
+func UpdateBody(s *Spec) *value.Map {
+	body := value.NewMap()
+	skip := map[string]bool{"name": true, "labels": true, "storage_document_id": true, "infrastructure_document_id": true, "path": true}
+	for _, k := range s.Body.Keys() {
+		if skip[k] {
+			continue
+		}
+		v := get(s.Body, k)
+		switch k {
+		case "enforce_parameter_schema":
+			if !s.EnforceSet {
+				continue
+			}
+		case "schedules":
+			l, _ := v.([]any)
+			if len(l) == 0 {
+				continue
+			}
+			upd := make([]any, len(l))
+			for i, x := range l {
+				m := value.Clone(x).(*value.Map)
+				m.Delete("max_scheduled_runs")
+				if i < len(s.ActiveSet) && !s.ActiveSet[i] {
+					m.Delete("active")
+				}
+				upd[i] = m
+			}
+			v = upd
+		}
+		body.Set(k, v)
+	}
+	return body
+}

@@ -1,0 +1,70 @@
+package deploy
+
+import (
+	"context"
+	"sync"
+
+	"github.com/prefectctl/prefectctl/internal/template"
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+// cachedResolver asks the API for each variable and block once per
+// invocation, however many deployments use it.
+type cachedResolver struct {
+	next template.Resolver
+	mu   sync.Mutex
+	vars map[string]*varResult
+	docs map[string]*docResult
+}
+
+type varResult struct {
+	once  sync.Once
+	val   any
+	found bool
+	err   error
+}
+
+type docResult struct {
+	once sync.Once
+	data *value.Map
+	err  error
+}
+
+func NewCachedResolver(next template.Resolver) template.Resolver {
+	return &cachedResolver{next: next, vars: map[string]*varResult{}, docs: map[string]*docResult{}}
+}
+
+func (c *cachedResolver) Variable(ctx context.Context, name string) (any, bool, error) {
+	c.mu.Lock()
+	r, ok := c.vars[name]
+	if !ok {
+		r = &varResult{}
+		c.vars[name] = r
+	}
+	c.mu.Unlock()
+	r.once.Do(func() { r.val, r.found, r.err = c.next.Variable(ctx, name) })
+	return value.Clone(r.val), r.found, r.err
+}
+
+func (c *cachedResolver) doc(key string, load func() (*value.Map, error)) (*value.Map, error) {
+	c.mu.Lock()
+	r, ok := c.docs[key]
+	if !ok {
+		r = &docResult{}
+		c.docs[key] = r
+	}
+	c.mu.Unlock()
+	r.once.Do(func() { r.data, r.err = load() })
+	if r.data == nil {
+		return nil, r.err
+	}
+	return value.Clone(r.data).(*value.Map), r.err
+}
+
+func (c *cachedResolver) BlockDocumentByName(ctx context.Context, slug, name string) (*value.Map, error) {
+	return c.doc("name\x00"+slug+"\x00"+name, func() (*value.Map, error) { return c.next.BlockDocumentByName(ctx, slug, name) })
+}
+
+func (c *cachedResolver) BlockDocumentByID(ctx context.Context, id string) (*value.Map, error) {
+	return c.doc("id\x00"+id, func() (*value.Map, error) { return c.next.BlockDocumentByID(ctx, id) })
+}
