@@ -163,7 +163,7 @@ func TestProfileSelection(t *testing.T) {
 		{name: "flag beats env", fx: fixture{files: files, prof: "cloud", env: map[string]string{"PREFECT_PROFILE": "local"}}, profile: "cloud", url: "https://api.prefect.cloud/", cloud: true},
 		{name: "env still beats chosen profile", fx: fixture{files: files, prof: "cloud", env: map[string]string{"PREFECT_API_URL": "http://e/api"}}, profile: "cloud", url: "http://e/api"},
 		{name: "unknown flag profile", fx: fixture{files: files, prof: "nope"}, wantErr: `unknown profile "nope"`, errKind: diag.Usage},
-		{name: "unknown env profile warns", fx: fixture{files: files, env: map[string]string{"PREFECT_PROFILE": "nope"}}, profile: "nope", url: "", warn: `active profile "nope"`},
+		{name: "unknown env profile warns", fx: fixture{files: files, env: map[string]string{"PREFECT_PROFILE": "nope"}}, profile: "ephemeral", url: "", warn: `active profile "nope"`},
 		{name: "PREFECT_HOME", fx: fixture{files: map[string]string{"h2/profiles.toml": "active='a'\n[profiles.a]\nPREFECT_API_URL='http://h2/api'\n"}, env: map[string]string{"PREFECT_HOME": "$ROOT/h2"}}, profile: "a", url: "http://h2/api"},
 		{name: "PREFECT_PROFILES_PATH beats PREFECT_HOME", fx: fixture{files: map[string]string{"pp.toml": "active='b'\n[profiles.b]\nPREFECT_API_URL='http://pp/api'\n", "h2/profiles.toml": "active='a'\n[profiles.a]\nPREFECT_API_URL='http://h2/api'\n"}, env: map[string]string{"PREFECT_HOME": "$ROOT/h2", "PREFECT_PROFILES_PATH": "$ROOT/pp.toml"}}, profile: "b", url: "http://pp/api"},
 		{name: "profiles_path in prefect.toml", fx: fixture{files: map[string]string{"proj/prefect.toml": "profiles_path = 'p.toml'\n", "proj/p.toml": "active='c'\n[profiles.c]\nPREFECT_API_URL='http://c/api'\n"}}, profile: "c", url: "http://c/api"},

@@ -215,6 +215,8 @@ func (s *Settings) selectProfile(opt LoadOptions, dotenv map[string]dotenvEntry,
 		s.warnings = append(s.warnings, &diag.Warning{Kind: diag.Invalid,
 			Msg:  fmt.Sprintf("active profile %q (set by %s) not found; the default profile is used instead", name, reason),
 			Hint: "check PREFECT_PROFILE or the 'active' key of " + s.profilesPathDisplay()})
+		name = packaged.active // Prefect reports and uses its default profile then
+		s.profile = name
 	}
 	// Prefect reads settings only from the profile in the file it loaded;
 	// a name found nowhere in that file falls back to the packaged default
