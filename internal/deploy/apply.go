@@ -114,7 +114,7 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 		problems = append(problems, preflightPools(ctx, opt.Client, ds)...)
 	}
 	if len(problems) == 0 {
-		problems = append(problems, parseAllSteps(ds, opt)...)
+		problems = append(problems, parseAllSteps(ds, p)...)
 	}
 	if len(problems) > 0 {
 		return nil, problems
@@ -270,26 +270,11 @@ type parsedSteps struct{ build, push []*steps.Step }
 
 var stepsOf sync.Map // *Deployment → *parsedSteps
 
-func parseAllSteps(ds []*Deployment, opt *ApplyOptions) diag.List {
+func parseAllSteps(ds []*Deployment, p *project.Project) diag.List {
 	var problems diag.List
 	for _, d := range ds {
-		build, err := steps.ParseSection(d.BuildSteps, "build")
-		if err != nil {
-			problems = append(problems, asList(err)...)
-		}
-		push, err := steps.ParseSection(d.PushSteps, "push")
-		if err != nil {
-			problems = append(problems, asList(err)...)
-		}
-		pull, err := steps.ParseSection(d.PullSteps, "pull")
-		if err != nil {
-			problems = append(problems, asList(err)...)
-		}
-		for _, s := range pull {
-			if err := steps.ValidatePullStep(s); err != nil {
-				problems = append(problems, asList(err)...)
-			}
-		}
+		build, push, errs := CheckSteps(p, d)
+		problems = append(problems, errs...)
 		stepsOf.Store(d, &parsedSteps{build: build, push: push})
 	}
 	return problems
