@@ -41,6 +41,9 @@ func TestRealServerBasics(t *testing.T) {
 	if err != nil || v != "3.9.1" {
 		t.Fatalf("server version %q, %v", v, err)
 	}
+	if sv, warn, err := c.CheckServerVersion(ctx); err != nil || warn != nil || sv != TargetPrefectVersion {
+		t.Fatalf("version check: %q %v %v", sv, warn, err)
+	}
 	av, err := c.APIVersionOfServer(ctx)
 	if err != nil || av != APIVersion {
 		t.Fatalf("api version %q, %v", av, err)
