@@ -77,6 +77,9 @@ type Client struct {
 	limiter   *Limiter
 	connected atomic.Bool // a connection succeeded once; later connect errors are retried
 
+	secretsMu sync.Mutex
+	secrets   []string // values seen in block documents' secret fields, kept out of debug logs
+
 	csrfMu      sync.Mutex
 	csrfOff     bool
 	csrfToken   string
@@ -557,12 +560,33 @@ func (c *Client) redactError(e *APIError) {
 
 // redact removes the configured key and auth string from any text.
 func (c *Client) redact(s string) string {
-	for _, secret := range []string{c.opt.APIKey, c.opt.AuthString, base64.StdEncoding.EncodeToString([]byte(c.opt.AuthString))} {
-		if len(secret) >= 4 {
-			s = strings.ReplaceAll(s, secret, "********")
+	c.secretsMu.Lock()
+	extra := c.secrets
+	c.secretsMu.Unlock()
+	for _, list := range [][]string{{c.opt.APIKey, c.opt.AuthString, base64.StdEncoding.EncodeToString([]byte(c.opt.AuthString))}, extra} {
+		for _, secret := range list {
+			if len(secret) >= 4 { // shorter strings would blank out ordinary text
+				s = strings.ReplaceAll(s, secret, "********")
+			}
 		}
 	}
 	return s
+}
+
+// AddSecret keeps s out of every later debug line and error message, e.g.
+// a resolved secret that ends up in a request body.
+func (c *Client) AddSecret(s string) {
+	if len(s) < 4 {
+		return
+	}
+	c.secretsMu.Lock()
+	defer c.secretsMu.Unlock()
+	for _, x := range c.secrets {
+		if x == s {
+			return
+		}
+	}
+	c.secrets = append(c.secrets, s)
 }
 
 var secretParam = regexp.MustCompile(`(?i)^(api[_-]?key|key|token|access_token|password|auth|secret)$`)

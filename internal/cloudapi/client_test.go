@@ -458,3 +458,31 @@ func TestRequestBodyKeepsOrderAndFloats(t *testing.T) {
 		t.Errorf("z = %#v", v)
 	}
 }
+
+func TestBlockSecretsAreRedactedLater(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "block_documents") {
+			io.WriteString(w, `{"id":"b","data":{"user":"alice","password":"pw-123456","nested":{"a":{"token":"tok-abcdef"}},"plain":"visible-text"},
+				"block_schema":{"fields":{"secret_fields":["password","nested.*"]}}}`)
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		w.WriteHeader(422)
+		w.Write(b) // echo, as Prefect's request_body does
+	}))
+	defer srv.Close()
+	c, _, log := newTestClient(t, srv, nil)
+	if _, err := c.ReadBlockDocument(context.Background(), "b"); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := c.CreateDeployment(context.Background(), value.MapOf("job_variables", value.MapOf("env", value.MapOf("PW", "pw-123456", "T", "tok-abcdef", "U", "alice", "P", "visible-text"))))
+	out := log.String() + err.Error()
+	for _, leak := range []string{"pw-123456", "tok-abcdef"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("%q leaked:\n%s", leak, out)
+		}
+	}
+	if !strings.Contains(out, "visible-text") || !strings.Contains(out, "alice") {
+		t.Errorf("non-secret fields were redacted too:\n%s", out)
+	}
+}

@@ -269,7 +269,11 @@ func (c *Client) ReadBlockDocumentByName(ctx context.Context, typeSlug, name str
 	if err != nil {
 		return nil, err
 	}
-	return &b, decodeInto(resp, &b)
+	if err := decodeInto(resp, &b); err != nil {
+		return nil, err
+	}
+	c.registerBlockSecrets(&b)
+	return &b, nil
 }
 
 // ReadBlockDocument reads a block document by id with its secrets.
@@ -280,7 +284,11 @@ func (c *Client) ReadBlockDocument(ctx context.Context, id string) (*BlockDocume
 	if err != nil {
 		return nil, err
 	}
-	return &b, decodeInto(resp, &b)
+	if err := decodeInto(resp, &b); err != nil {
+		return nil, err
+	}
+	c.registerBlockSecrets(&b)
+	return &b, nil
 }
 
 // --- flow runs and logs ---
