@@ -8,6 +8,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // ignorePattern is one compiled .dockerignore line.
@@ -58,6 +59,9 @@ func NewIgnore(lines []string) (*Ignore, error) {
 		p := strings.TrimSpace(raw)
 		if p == "" {
 			continue
+		}
+		if !utf8.ValidString(p) {
+			return nil, fmt.Errorf("invalid .dockerignore pattern %q: not valid UTF-8", raw)
 		}
 		excl := false
 		if p[0] == '!' {
