@@ -140,8 +140,12 @@ func resolveEntrypoint(ep, project string, l *loader) (file, modName, obj string
 			path = filepath.Join(project, path)
 		}
 		if _, err := os.Stat(path); err != nil {
-			return "", "", "", &diag.Error{Kind: diag.Invalid, File: path, Msg: "flow file not found", Err: err,
-				Hint: "entrypoints are relative to the directory prefect.yaml is in"}
+			msg := "flow file not found"
+			if !errors.Is(err, os.ErrNotExist) {
+				msg = "cannot read the flow file: " + err.Error()
+			}
+			return "", "", "", &diag.Error{Kind: diag.Invalid, File: path, Msg: msg,
+				Hint: "entrypoints are relative to the directory deploy runs in (as for prefect deploy); check the path in the entrypoint"}
 		}
 		l.roots = []string{filepath.Dir(path), project}
 		return path, "", o, nil
