@@ -238,6 +238,10 @@ func planAll(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, en
 	for _, s := range sel.Items {
 		d, err := deploy.Prepare(ctx, p, s, dopt)
 		if err == nil {
+			if _, _, stepProblems := deploy.CheckSteps(p, d); len(stepProblems) > 0 {
+				problems = append(problems, stepProblems...)
+				continue
+			}
 			var spec *deploy.Spec
 			spec, err = deploy.Finalize(d, nil, true, now, dopt)
 			if err == nil {

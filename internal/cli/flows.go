@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/prefectctl/prefectctl/internal/deploy"
@@ -66,11 +69,42 @@ func (l *flowLoader) load(ctx context.Context, entrypoint string) (*deploy.Flow,
 		f, err = flowmeta.Load(entrypoint, opt)
 	}
 	if err != nil {
-		return nil, err
+		return nil, l.relative(err)
+	}
+	for _, w := range f.Warnings {
+		l.relativeProblem(w)
 	}
 	if f.ParameterSchema == nil {
 		return nil, fmt.Errorf("flow metadata for %s has no parameter schema", entrypoint)
 	}
 	desc := f.Description
 	return &deploy.Flow{Name: f.Name, Description: desc, Version: f.Version, ParameterSchema: f.ParameterSchema, Warnings: f.Warnings}, nil
+}
+
+// relative rewrites absolute paths under the project directory in flow
+// problems as the user wrote them (flows/hello.py), so messages match what
+// is in prefect.yaml.
+func (l *flowLoader) relative(err error) error {
+	var list diag.List
+	if errors.As(err, &list) {
+		for _, e := range list {
+			l.relativeProblem(e)
+		}
+		return err
+	}
+	var d *diag.Error
+	if errors.As(err, &d) {
+		l.relativeProblem(d)
+	}
+	return err
+}
+
+func (l *flowLoader) relativeProblem(e *diag.Error) {
+	prefix := strings.TrimRight(l.dir, string(filepath.Separator)) + string(filepath.Separator)
+	if l.dir == "" {
+		return
+	}
+	e.File = strings.TrimPrefix(e.File, prefix)
+	e.Msg = strings.ReplaceAll(e.Msg, prefix, "")
+	e.Hint = strings.ReplaceAll(e.Hint, prefix, "")
 }

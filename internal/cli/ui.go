@@ -55,7 +55,9 @@ func (u *ui) reportError(err error) {
 		return
 	}
 	var list diag.List
-	if errors.As(err, &list) {
+	if errors.As(err, &list) && len(list) == 1 {
+		err = list[0]
+	} else if errors.As(err, &list) {
 		fmt.Fprintf(u.io.ErrOut, "%s %d problems found:\n", u.p.err.Render("Error:"), len(list))
 		for _, e := range list {
 			u.writeProblem(u.io.ErrOut, "  ", e)
