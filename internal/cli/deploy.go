@@ -351,7 +351,11 @@ func renderDryRun(a *app, output string, res *planResult) error {
 			items[i] = dryRunJSON(res.items[i], res.specs[i])
 		}
 		out := value.MapOf("dry_run", true, "deployments", items, "warnings", value.FromGo(anySlice(problemsJSON(res.warnings))))
-		return writeJSON(a.io.Out, out)
+		if err := writeJSON(a.io.Out, out); err != nil {
+			return err
+		}
+		a.ui.infof("%d deployment(s) planned; nothing was built, pushed or registered (dry run).", len(res.specs))
+		return nil
 	}
 	w := a.io.Out
 	p := a.ui.p
