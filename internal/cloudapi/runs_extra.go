@@ -1,0 +1,27 @@
+package cloudapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+// FilterFlows is POST /flows/filter; body may be nil.
+func (c *Client) FilterFlows(ctx context.Context, body any) ([]Flow, error) {
+	var out []Flow
+	if body == nil {
+		body = value.NewMap()
+	}
+	_, err := c.send(ctx, http.MethodPost, "flows/filter", body, &out)
+	return out, err
+}
+
+// ReadRelatedAutomations is GET /automations/related-to/{resource_id},
+// e.g. "prefect.deployment.<id>". Each automation is returned whole, in the
+// server's field order.
+func (c *Client) ReadRelatedAutomations(ctx context.Context, resourceID string) ([]*value.Map, error) {
+	var out []*value.Map
+	err := c.get(ctx, "automations/related-to/"+seg(resourceID), &out)
+	return out, err
+}
