@@ -6,6 +6,20 @@ cd "$(dirname "$0")/.."
 echo "== lint"
 make --no-print-directory lint
 
+echo "== test environment (scripts/testenv.sh up all)"
+# `up` prints the parts it started; only those are stopped on exit, so services that were
+# already up (a developer's, another run's) stay up.
+testenv_started=$(mktemp)
+testenv_cleanup() {
+  local parts
+  parts=$(cat "$testenv_started")
+  rm -f "$testenv_started"
+  if [ -n "$parts" ]; then scripts/testenv.sh down $parts; fi
+}
+trap testenv_cleanup EXIT
+scripts/testenv.sh up all >"$testenv_started"
+eval "$(scripts/testenv.sh env)"
+
 echo "== go test -race"
 go test -race -count=1 ./...
 

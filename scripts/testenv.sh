@@ -19,7 +19,7 @@ set -euo pipefail
 
 readonly PREFECT_VERSION=3.9.1
 readonly PREFECT_DOCKER_VERSION=0.7.4
-readonly UV_VERSION=0.9.7
+readonly UV_VERSION=0.12.7 # the uv the official image copies in
 readonly BASE_PYTHON=3.11
 readonly BASE_SUITE=bookworm # Debian's Python in bookworm is 3.11, which the image tag promises.
 readonly BASE_IMAGE="prefecthq/prefect:${PREFECT_VERSION}-python${BASE_PYTHON}"
@@ -540,6 +540,212 @@ status_registry() {
     fi
   done
   return $rc
+}
+
+# ---------------------------------------------------------------------------------------------
+# Base image prefecthq/prefect:<version>-python3.11, built locally (nothing is pulled)
+
+readonly ROOTFS_PACKAGES=python3,python3-venv,ca-certificates,tini,git
+readonly IMAGE_RECIPE=$HELPERS/base-image
+
+# docker: Debian's CLI when installed (same release as the daemon it talks to), else any on PATH.
+dockercli() {
+  local bin=docker
+  [[ -x /usr/bin/docker ]] && bin=/usr/bin/docker
+  DOCKER_HOST=unix://$(docker_dir)/docker.sock "$bin" "$@"
+}
+
+# apt_sources_deb822: the machine's own apt sources (never a hard-coded mirror host) as one deb822
+# text for mmdebstrap's stdin (it reads stdin as one format), with the host's codename replaced by
+# the image's suite should the host run another release.
+apt_sources_deb822() {
+  local codename f files=()
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  [[ -f /etc/apt/sources.list ]] && files+=(/etc/apt/sources.list)
+  for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    [[ -f $f ]] && files+=("$f")
+  done
+  for f in "${files[@]}"; do
+    if [[ $f == *.sources ]]; then
+      cat "$f"
+      echo
+    else
+      # deb [opt=v ...] URI SUITE COMPONENT... -> a deb822 stanza
+      awk '$1 == "deb" {
+        i = 2; opts = ""
+        if ($2 ~ /^\[/) { while (i <= NF) { opts = opts " " $i; if ($i ~ /\]$/) { i++; break } i++ } }
+        gsub(/[\[\]]/, "", opts)
+        printf "Types: deb\nURIs: %s\nSuites: %s\nComponents:", $i, $(i + 1)
+        for (j = i + 2; j <= NF; j++) printf " %s", $j
+        printf "\n"
+        n = split(opts, o, " ")
+        for (k = 1; k <= n; k++) {
+          split(o[k], kv, "=")
+          if (kv[1] == "signed-by") printf "Signed-By: %s\n", kv[2]
+          else if (kv[1] == "arch") printf "Architectures: %s\n", kv[2]
+        }
+        printf "\n"
+      }' "$f"
+    fi
+  done | if [[ -n $codename && $codename != "$BASE_SUITE" ]]; then
+    sed -E "/^Suites:/ s/\\b${codename}\\b/${BASE_SUITE}/g"
+  else
+    cat
+  fi
+}
+
+sha() { sha256sum | cut -c1-16; }
+
+# The rootfs depends on the suite, the package list and the apt sources; the image on the rootfs,
+# the recipe files and the pinned versions. Either changes -> a new build, else the cache is used.
+rootfs_key() { { echo "$BASE_SUITE minbase $ROOTFS_PACKAGES"; apt_sources_deb822; } | sha; }
+image_key() {
+  {
+    echo "rootfs $(rootfs_key) prefect $PREFECT_VERSION uv $UV_VERSION python $BASE_PYTHON"
+    cat "$IMAGE_RECIPE/Dockerfile" "$IMAGE_RECIPE/entrypoint.sh"
+  } | sha
+}
+
+# image_has_key KEY: the daemon holds BASE_IMAGE built from this very recipe.
+image_has_key() {
+  [[ $(dockercli image inspect -f '{{ index .Config.Labels "org.prefectctl.testenv.recipe" }}' "$BASE_IMAGE" 2>/dev/null) == "$1" ]]
+}
+
+# ensure_uv: a uv of the pinned version on the host (own small venv in the cache), used to resolve
+# the image's requirements.
+ensure_uv() {
+  local u=$CACHE/uv-$UV_VERSION py
+  if [[ ! -x $u/bin/uv ]]; then
+    lock uv "$CACHE"
+    if [[ ! -x $u/bin/uv ]]; then
+      py=$(host_python) || die "no Python >= 3.10 with the venv module found (apt-get install python3-venv)"
+      log "installing uv==$UV_VERSION into $u (pip)"
+      rm -rf "$u"
+      "$py" -m venv "$u" && "$u/bin/pip" install --disable-pip-version-check -q "uv==$UV_VERSION" >"$CACHE/pip-uv.log" 2>&1 ||
+        { rm -rf "$u"; tail -20 "$CACHE/pip-uv.log" >&2; die "could not install uv==$UV_VERSION (log: $CACHE/pip-uv.log)"; }
+    fi
+    unlock uv
+  fi
+  echo "$u/bin/uv"
+}
+
+# ensure_wheels PYVER: wheels of prefect and uv and all their dependencies for the image's Python
+# (exact version PYVER, e.g. 3.11.2) and platform, plus requirements.txt pinning them; downloaded
+# once per pins and Python. uv resolves for the target: pip alone would judge markers such as
+# `python_full_version < "3.11.3"` by the host's Python and miss packages. Binary wheels only, so
+# nothing compiles inside the image.
+ensure_wheels() {
+  local pyver=$1 arch w piplog uv
+  arch=$(uname -m)
+  w=$CACHE/wheels-prefect-$PREFECT_VERSION-uv-$UV_VERSION-cp$pyver-$arch
+  if [[ ! -f $w/.complete ]]; then
+    lock wheels "$CACHE"
+    if [[ ! -f $w/.complete ]]; then
+      ensure_venv
+      uv=$(ensure_uv)
+      piplog=$CACHE/pip-download.log
+      log "resolving and downloading wheels of prefect==$PREFECT_VERSION and uv==$UV_VERSION for Python $pyver"
+      rm -rf "$w"
+      mkdir -p "$w"
+      # bookworm has glibc 2.36: every manylinux tag up to 2_36 fits.
+      printf '%s\n' "prefect==$PREFECT_VERSION" "uv==$UV_VERSION" |
+        "$uv" pip compile --quiet --python-version "$pyver" --python-platform "$arch-manylinux_2_36" \
+          --only-binary :all: --no-header --no-annotate - -o "$w/requirements.txt" >"$piplog" 2>&1 ||
+        { tail -20 "$piplog" >&2; die "uv pip compile of the image's requirements failed (log: $piplog)"; }
+      # This pip expands no manylinux tag by itself, so each is listed.
+      local m plats=()
+      for ((m = 36; m >= 5; m--)); do plats+=(--platform "manylinux_2_${m}_$arch"); done
+      plats+=(--platform "manylinux2014_$arch" --platform "manylinux2010_$arch" --platform "manylinux1_$arch")
+      "$VENV/bin/pip" download --disable-pip-version-check -q -d "$w" --no-deps --only-binary=:all: \
+        "${plats[@]}" --python-version "$pyver" --implementation cp -r "$w/requirements.txt" >>"$piplog" 2>&1 ||
+        { tail -20 "$piplog" >&2; die "pip download of the image's wheels failed (log: $piplog)"; }
+      touch "$w/.complete"
+    fi
+    unlock wheels
+  fi
+  echo "$w"
+}
+
+build_base_image() {
+  local key=$1 saved=$2 rk rootfs rootfs_tag wheels ctx blog
+  ensure_apt mmdebstrap
+  rk=$(rootfs_key)
+  rootfs=$CACHE/images/rootfs-$BASE_SUITE-$rk.tar
+  blog=$CACHE/images/build.log
+  if [[ ! -s $rootfs ]]; then
+    log "building a Debian $BASE_SUITE minbase rootfs with mmdebstrap from this machine's apt sources (~30 s)"
+    rm -f "$rootfs.tmp.tar"
+    apt_sources_deb822 | mmdebstrap --variant=minbase --include="$ROOTFS_PACKAGES" \
+      "$BASE_SUITE" "$rootfs.tmp.tar" - >"$blog" 2>&1 ||
+      { tail -20 "$blog" >&2; die "mmdebstrap failed (log: $blog)"; }
+    mv "$rootfs.tmp.tar" "$rootfs"
+  fi
+  rootfs_tag=prefectctl-testenv/rootfs:$BASE_SUITE-$rk
+  if ! dockercli image inspect "$rootfs_tag" >/dev/null 2>&1; then
+    log "importing the rootfs as $rootfs_tag"
+    dockercli import "$rootfs" "$rootfs_tag" >"$blog" 2>&1 ||
+      { tail -20 "$blog" >&2; die "docker import failed (log: $blog)"; }
+  fi
+  local pyver
+  pyver=$(dockercli run --rm --network none "$rootfs_tag" python3 -c 'import platform; print(platform.python_version())') ||
+    die "cannot run python3 in $rootfs_tag"
+  wheels=$(ensure_wheels "$pyver")
+  ctx=$(mktemp -d "$STATE/images/context.XXXXXX")
+  cp "$IMAGE_RECIPE/Dockerfile" "$IMAGE_RECIPE/entrypoint.sh" "$ctx/"
+  cp -al "$wheels" "$ctx/wheels" 2>/dev/null || cp -a "$wheels" "$ctx/wheels"
+  log "building $BASE_IMAGE (pip install from local wheels, no network)"
+  # The classic builder: it needs no buildx plugin and, with --network none, proves no step
+  # reaches out.
+  DOCKER_BUILDKIT=0 dockercli build --network none --build-arg "ROOTFS=$rootfs_tag" \
+    --build-arg "PYTHON_VERSION=$BASE_PYTHON" --build-arg "RECIPE_HASH=$key" \
+    -t "$BASE_IMAGE" "$ctx" >"$blog" 2>&1 ||
+    { tail -30 "$blog" >&2; rm -rf "$ctx"; die "docker build of $BASE_IMAGE failed (log: $blog)"; }
+  rm -rf "$ctx"
+  log "saving $BASE_IMAGE to the cache"
+  dockercli save -o "$saved.tmp" "$BASE_IMAGE" && mv "$saved.tmp" "$saved" ||
+    log "warning: could not save $BASE_IMAGE to $saved; the next fresh engine will rebuild it"
+}
+
+up_images() {
+  up_docker
+  lock images "$STATE"
+  mkdir -p "$STATE/images" "$CACHE/images"
+  local key saved out
+  key=$(image_key)
+  if ! image_has_key "$key"; then
+    lock imagecache "$CACHE"
+    saved=$CACHE/images/prefect-$PREFECT_VERSION-python$BASE_PYTHON-$key.docker.tar
+    if [[ -s $saved ]]; then
+      log "loading $BASE_IMAGE from the cache"
+      dockercli load -q -i "$saved" >/dev/null || { rm -f "$saved"; die "docker load of $saved failed; removed it, run again to rebuild"; }
+    else
+      build_base_image "$key" "$saved"
+    fi
+    unlock imagecache
+    image_has_key "$key" || die "$BASE_IMAGE is not in the engine after build/load"
+    # The image must really run Prefect, as a worker's container would.
+    out=$(dockercli run --rm --network host "$BASE_IMAGE" prefect version 2>&1) ||
+      die "docker run $BASE_IMAGE prefect version failed: $out"
+    [[ $out == *"$PREFECT_VERSION"* ]] || die "$BASE_IMAGE runs another Prefect than $PREFECT_VERSION: $out"
+  fi
+  echo "$key" >"$STATE/images/key"
+  unlock images
+}
+
+images_ready() { docker_running && image_has_key "$(read_file "$STATE/images/key")"; }
+
+env_images() {
+  images_ready || return 0
+  export_line PREFECTCTL_BASE_IMAGE "$BASE_IMAGE"
+}
+
+status_images() {
+  if images_ready; then
+    echo "images: $BASE_IMAGE (recipe $(read_file "$STATE/images/key"))"
+  else
+    echo "images: missing"
+    return 1
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -256,5 +257,76 @@ func TestAuthRegistry(t *testing.T) {
 				t.Fatalf("401 without a Basic challenge: Www-Authenticate = %q", resp.Header.Get("Www-Authenticate"))
 			}
 		})
+	}
+}
+
+// dockerRun runs the docker CLI against the test engine.
+func dockerRun(t *testing.T, args ...string) string {
+	t.Helper()
+	host := Docker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "docker", args...)
+	cmd.Env = append(os.Environ(), EnvDockerHost+"="+host)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// The base image must look like Prefect's where builds and flows rely on it.
+func TestBaseImageLayout(t *testing.T) {
+	image := BaseImage(t)
+	out := dockerRun(t, "run", "--rm", "--network", "none", image, "bash", "-c",
+		`pwd; command -v python prefect uv; uv pip show prefect | grep '^Version:'`)
+	for _, want := range []string{
+		"/opt/prefect\n",                        // WORKDIR
+		"/opt/venv/bin/python\n",                // the venv leads PATH
+		"/opt/venv/bin/prefect\n",               //
+		"/opt/venv/bin/uv\n",                    //
+		"Version: " + wantPrefectVersion + "\n", // a bare `uv pip` sees the venv (generated Dockerfiles use it)
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("image %s: output lacks %q:\n%s", image, want, out)
+		}
+	}
+}
+
+// A flow runs inside the image against the loopback server, as a worker's container would run it.
+func TestBaseImageRunsFlow(t *testing.T) {
+	image, api := BaseImage(t), Prefect(t)
+	name := fmt.Sprintf("testenv-smoke-%d", time.Now().UnixNano())
+	script := `import sys
+from prefect import flow, get_run_logger
+
+@flow(name="testenv-smoke")
+def smoke(who: str) -> str:
+    get_run_logger().info("Hello, %s!", who)
+    return who
+
+smoke.with_options(flow_run_name=sys.argv[1])("container")
+`
+	out := dockerRun(t, "run", "--rm", "--network", "host", "-e", "PREFECT_API_URL="+api, image, "python", "-c", script, name)
+	if !strings.Contains(out, "Hello, container!") {
+		t.Errorf("flow output lacks its log line:\n%s", out)
+	}
+
+	// The server's record decides, not the container's exit code.
+	body := fmt.Sprintf(`{"flow_runs": {"name": {"any_": [%q]}}}`, name)
+	resp, err := http.Post(api+"/flow_runs/filter", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var runs []struct {
+		Name      string `json:"name"`
+		StateType string `json:"state_type"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&runs); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /flow_runs/filter = %d (%v)", resp.StatusCode, err)
+	}
+	if len(runs) != 1 || runs[0].StateType != "COMPLETED" {
+		t.Fatalf("flow runs named %s on the server = %+v, want one COMPLETED", name, runs)
 	}
 }
