@@ -73,7 +73,8 @@ strings are always redacted.`,
 				if st.Secret && st.Value != "" {
 					st.Value = redacted
 				}
-				isDefault := st.Source.Kind == config.SourceDefault && st.Name != "PREFECT_PROFILES_PATH"
+				always := st.Name == "PREFECT_PROFILE" || st.Name == "PREFECT_PROFILES_PATH"
+				isDefault := st.Source.Kind == config.SourceDefault && !always
 				if isDefault && !showDefaults {
 					continue
 				}

@@ -94,7 +94,7 @@ var specs = []spec{
 	{name: "PREFECT_CLIENT_RETRY_EXTRA_CODES", toml: []string{"client", "retry_extra_codes"}, def: constant(""), check: func(v string) error { _, err := parseCodes(v); return err }},
 	{name: "PREFECT_CLIENT_RETRY_JITTER_FACTOR", toml: []string{"client", "retry_jitter_factor"}, def: constant("0.2"), check: checkNonNegFloat},
 	{name: "PREFECT_CLIENT_CSRF_SUPPORT_ENABLED", toml: []string{"client", "csrf_support_enabled"}, def: constant("True"), check: checkBool},
-	{name: "PREFECT_CLIENT_CUSTOM_HEADERS", toml: []string{"client", "custom_headers"}, def: constant("{}"), secret: true, check: func(v string) error { _, err := parseHeaders(v); return err }},
+	{name: "PREFECT_CLIENT_CUSTOM_HEADERS", toml: []string{"client", "custom_headers"}, secret: true, check: func(v string) error { _, err := parseHeaders(v); return err }},
 	{name: "PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED", toml: []string{"client", "server_version_check_enabled"}, def: constant("True"), check: checkBool},
 	{name: "PREFECT_DEPLOYMENTS_DEFAULT_WORK_POOL_NAME", envs: []string{"PREFECT_DEPLOYMENTS_DEFAULT_WORK_POOL_NAME", "PREFECT_DEFAULT_WORK_POOL_NAME"}, toml: []string{"deployments", "default_work_pool_name"}},
 	{name: "PREFECT_DEPLOYMENTS_DEFAULT_DOCKER_BUILD_NAMESPACE", envs: []string{"PREFECT_DEPLOYMENTS_DEFAULT_DOCKER_BUILD_NAMESPACE", "PREFECT_DEFAULT_DOCKER_BUILD_NAMESPACE"}, toml: []string{"deployments", "default_docker_build_namespace"}},
@@ -109,7 +109,8 @@ type Settings struct {
 	values        map[string]Setting
 	order         []string
 	profile       string // active profile name
-	profileReason string // why it is active, for messages
+	profileSource Source // what chose the active profile
+	pathSource    Source // what chose the profiles file
 	profilesPath  string // file the profile came from ("" = Prefect's packaged defaults)
 	warnings      []*diag.Warning
 	writablePath  string // profiles.toml Prefect writes to
@@ -397,8 +398,8 @@ func (s *Settings) Get(name string) (Setting, bool) {
 func (s *Settings) All() []Setting {
 	out := make([]Setting, 0, len(s.order)+2)
 	out = append(out,
-		Setting{Name: "PREFECT_PROFILE", Value: s.profile, Source: Source{Kind: "profile", Detail: s.profileReason}},
-		Setting{Name: "PREFECT_PROFILES_PATH", Value: s.profilesPathDisplay(), Source: Source{Kind: SourceDefault}},
+		Setting{Name: "PREFECT_PROFILE", Value: s.profile, Source: s.profileSource},
+		Setting{Name: "PREFECT_PROFILES_PATH", Value: s.short(s.writablePath), Source: s.pathSource},
 	)
 	names := append([]string(nil), s.order...)
 	sort.SliceStable(names, func(i, j int) bool { return names[i] < names[j] })
@@ -598,12 +599,12 @@ func urlWarnings(api string) []*diag.Warning {
 	if u, err := url.Parse(api); err == nil && u.Path != "" && strings.Contains(api, "api.prefect.cloud") && !strings.HasPrefix(u.Path, "/api") {
 		msgs = append(msgs, "PREFECT_API_URL should have /api after the base URL")
 	}
-	out := make([]*diag.Warning, len(msgs))
-	for i, m := range msgs {
-		out[i] = &diag.Warning{Kind: diag.Invalid, Msg: m,
-			Hint: `e.g. PREFECT_API_URL="https://api.prefect.cloud/api/accounts/[ACCOUNT-ID]/workspaces/[WORKSPACE-ID]" (PREFECT_SILENCE_API_URL_MISCONFIGURATION=true silences this)`}
+	if len(msgs) == 0 {
+		return nil
 	}
-	return out
+	// One warning, as Prefect gives them together.
+	return []*diag.Warning{{Kind: diag.Invalid, Msg: strings.Join(msgs, "; "),
+		Hint: `use e.g. PREFECT_API_URL="https://api.prefect.cloud/api/accounts/[ACCOUNT-ID]/workspaces/[WORKSPACE-ID]"; PREFECT_SILENCE_API_URL_MISCONFIGURATION=true silences this`}}
 }
 
 // parseBool accepts pydantic's boolean spellings.

@@ -241,7 +241,7 @@ func TestUIURLAndWarnings(t *testing.T) {
 		{map[string]string{"PREFECT_API_URL": "https://api.prefect.cloud/api/accounts/a/workspaces/w"}, "https://app.prefect.cloud/account/a/workspace/w", 0, true, "https://app.prefect.cloud"},
 		{map[string]string{"PREFECT_API_URL": "https://api.prefect.cloud/api/accounts/a/workspaces/w", "PREFECT_UI_URL": "https://ui.example"}, "https://ui.example", 0, true, "https://app.prefect.cloud"},
 		{map[string]string{"PREFECT_API_URL": "http://127.0.0.1:9/api/accounts/a/workspaces/w", "PREFECT_CLOUD_API_URL": "http://127.0.0.1:9/api"}, "http://127.0.0.1:9/account/a/workspace/w", 0, true, "http://127.0.0.1:9"},
-		{map[string]string{"PREFECT_API_URL": "https://app.prefect.cloud/account/a/workspace/w"}, "https://app.prefect.cloud/account/a/workspace/w", 3, false, "https://app.prefect.cloud"},
+		{map[string]string{"PREFECT_API_URL": "https://app.prefect.cloud/account/a/workspace/w"}, "https://app.prefect.cloud/account/a/workspace/w", 1, false, "https://app.prefect.cloud"},
 		{map[string]string{"PREFECT_API_URL": "https://app.prefect.cloud/account/a/workspace/w", "PREFECT_SILENCE_API_URL_MISCONFIGURATION": "true"}, "https://app.prefect.cloud/account/a/workspace/w", 0, false, "https://app.prefect.cloud"},
 	}
 	for _, tc := range tests {

@@ -55,6 +55,7 @@ func TestAgainstRealPrefect(t *testing.T) {
 		{name: "profiles_path in prefect.toml", files: map[string]string{
 			"proj/prefect.toml":     "profiles_path = \"my-profiles.toml\"\n",
 			"proj/my-profiles.toml": "active = \"p\"\n[profiles.p]\nPREFECT_API_URL = \"http://pp:1/api\"\nPREFECT_API_AUTH_STRING = \"u:p\"\n"}},
+		{name: "unknown PREFECT_PROFILE with a user-defined ephemeral", files: map[string]string{"home/.prefect/profiles.toml": profiles + "\n[profiles.ephemeral]\nPREFECT_API_URL = \"http://eph:1/api\"\n"}, env: map[string]string{"PREFECT_PROFILE": "ghost"}},
 		{name: "unknown --profile", files: map[string]string{"home/.prefect/profiles.toml": profiles}, profile: "ghost"},
 		{name: "extra retry codes from .env", files: map[string]string{"proj/.env": "PREFECT_CLIENT_RETRY_EXTRA_CODES=500, 404\n"}},
 		{name: "custom cloud API URL", env: map[string]string{"PREFECT_CLOUD_API_URL": "http://127.0.0.1:9/api", "PREFECT_API_URL": "http://127.0.0.1:9/api/accounts/a/workspaces/w"}},

@@ -149,17 +149,19 @@ func (s *Settings) selectProfile(opt LoadOptions, dotenv map[string]dotenvEntry,
 	// env, .env (exact key), prefect.toml and [tool.prefect] in that order.
 	var readPath string
 	if v, ok := opt.Env("PREFECT_PROFILES_PATH"); ok && v != "" {
-		readPath = expand(v)
+		readPath, s.pathSource = expand(v), Source{SourceEnv, ""}
 	} else if e, ok := dotenv["prefect_profiles_path"]; ok && e.Key == "PREFECT_PROFILES_PATH" && e.Value != "" {
-		readPath = expand(e.Value)
+		readPath, s.pathSource = expand(e.Value), Source{SourceDotenv, fmt.Sprintf(".env:%d", e.Line)}
 	} else if v, ok := lookupScalar(prefectTOML, []string{"profiles_path"}); ok && v != "" {
-		readPath = expand(v)
+		readPath, s.pathSource = expand(v), Source{SourcePrefect, ""}
 	} else if v, ok := lookupScalar(pyPrefect, []string{"profiles_path"}); ok && v != "" {
-		readPath = expand(v)
+		readPath, s.pathSource = expand(v), Source{SourcePyproject, ""}
 	} else if v, ok := opt.Env("PREFECT_HOME"); ok && v != "" {
-		readPath = filepath.Join(expand(v), "profiles.toml")
+		readPath, s.pathSource = filepath.Join(expand(v), "profiles.toml"), Source{SourceEnv, "PREFECT_HOME"}
 	} else if p := filepath.Join(opt.Home, ".prefect", "profiles.toml"); opt.Home != "" && fileExists(p) {
-		readPath = p
+		readPath, s.pathSource = p, Source{SourceDefault, ""}
+	} else {
+		s.pathSource = Source{SourceDefault, "not created yet: Prefect's packaged profiles apply"}
 	}
 	s.writablePath = readPath
 	if s.writablePath == "" {
@@ -177,6 +179,7 @@ func (s *Settings) selectProfile(opt LoadOptions, dotenv map[string]dotenvEntry,
 		switch {
 		case errors.Is(err, os.ErrNotExist):
 			file = nil // Prefect then uses the packaged default profile
+			s.pathSource.Detail = strings.TrimSpace(s.pathSource.Detail + " (file missing: Prefect's default profile applies)")
 		case err != nil:
 			var d *diag.Error
 			if errors.As(err, &d) {
@@ -192,17 +195,17 @@ func (s *Settings) selectProfile(opt LoadOptions, dotenv map[string]dotenvEntry,
 	name, reason := "", ""
 	switch {
 	case opt.Profile != "":
-		name, reason = opt.Profile, "--profile"
+		name, reason, s.profileSource = opt.Profile, "--profile", Source{"flag", "--profile"}
 	default:
 		if v, ok := opt.Env("PREFECT_PROFILE"); ok && v != "" {
-			name, reason = v, "PREFECT_PROFILE"
-		} else if file != nil && file.active != "" {
-			name, reason = file.active, "active in "+s.short(readPath)
+			name, reason, s.profileSource = v, "PREFECT_PROFILE", Source{SourceEnv, ""}
+		} else if file != nil && file.active != "" && readPath != "" {
+			name, reason, s.profileSource = file.active, "active in "+s.short(readPath), Source{"profiles.toml", "active = in " + s.short(readPath)}
 		} else {
-			name, reason = packaged.active, "Prefect's default"
+			name, reason, s.profileSource = packaged.active, "Prefect's default", Source{SourceDefault, "Prefect's packaged profiles"}
 		}
 	}
-	s.profile, s.profileReason = name, reason
+	s.profile = name
 
 	known := func(n string) bool {
 		return packaged.get(n) != nil || (file != nil && file.get(n) != nil)
@@ -215,8 +218,11 @@ func (s *Settings) selectProfile(opt LoadOptions, dotenv map[string]dotenvEntry,
 		s.warnings = append(s.warnings, &diag.Warning{Kind: diag.Invalid,
 			Msg:  fmt.Sprintf("active profile %q (set by %s) not found; the default profile is used instead", name, reason),
 			Hint: "check PREFECT_PROFILE or the 'active' key of " + s.profilesPathDisplay()})
-		name = packaged.active // Prefect reports and uses its default profile then
-		s.profile = name
+		// Prefect then reports its default profile's name, but (below) still
+		// looks the unknown name up, so it gets the packaged settings even
+		// when the user's file redefines that default profile.
+		s.profile = packaged.active
+		s.profileSource = Source{SourceDefault, fmt.Sprintf("%s names unknown profile %q", reason, name)}
 	}
 	// Prefect reads settings only from the profile in the file it loaded;
 	// a name found nowhere in that file falls back to the packaged default
