@@ -27,6 +27,12 @@ type Spec struct {
 	// ActiveSet says, per schedule, whether `active` was configured; an
 	// update sends it only then, so the server keeps a state set in the UI.
 	ActiveSet []bool
+	// PullUnset means no pull steps could be worked out (a custom
+	// Dockerfile); an update then sends pull_steps: null.
+	PullUnset bool
+	// AnchorSet says, per schedule, whether an interval's anchor_date was
+	// configured; without one Prefect anchors at "now" on every deploy.
+	AnchorSet []bool
 	// Pending lists placeholders that build or push steps would fill in;
 	// only a dry run has them.
 	Pending []string
@@ -76,6 +82,7 @@ func Finalize(d *Deployment, outputs *value.Map, dryRun bool, now time.Time, opt
 			}
 			schedules = append(schedules, conv)
 			spec.ActiveSet = append(spec.ActiveSet, get(sm, "active") != nil)
+			spec.AnchorSet = append(spec.AnchorSet, get(sm, "anchor_date") != nil)
 		}
 	}
 	cfg.Delete("schedules")
@@ -122,6 +129,7 @@ func Finalize(d *Deployment, outputs *value.Map, dryRun bool, now time.Time, opt
 	}
 
 	var pull any = nil
+	spec.PullUnset = d.PullUnset
 	if !d.PullUnset {
 		p, err := template.ApplyValues(d.PullSteps, outputs, template.Options{RemoveNotSet: false, SkipPrefixes: skip, Env: opt.env()})
 		if err != nil {

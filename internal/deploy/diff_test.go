@@ -1,0 +1,51 @@
+package deploy
+
+import (
+	"testing"
+
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+func TestDiff(t *testing.T) {
+	body := value.MapOf(
+		"name", "arthur", "paused", false, "description", nil, "version", "abc",
+		"parameters", value.MapOf("name", "Arthur"), "tags", []any{"eks"},
+		"job_variables", value.MapOf("image", "img:1"), "work_pool_name", "pool", "work_queue_name", nil,
+		"concurrency_limit", nil, "concurrency_options", nil, "enforce_parameter_schema", true,
+		"parameter_openapi_schema", value.MapOf("title", "Parameters"), "pull_steps", []any{}, "entrypoint", "f.py:hello",
+		"schedules", []any{value.MapOf("schedule", value.MapOf("interval", 60.0, "anchor_date", "2026-01-01T00:00:00Z", "timezone", "UTC"), "active", true, "max_scheduled_runs", nil, "parameters", value.NewMap(), "slug", nil, "replaces", nil)},
+		"version_info", value.MapOf("type", "prefect:simple", "version", "abc"),
+	)
+	spec := &Spec{Body: body, ActiveSet: []bool{false}, AnchorSet: []bool{false}}
+	server := value.MapOf(
+		"id", "x", "name", "arthur", "paused", false, "description", nil, "version", "abc",
+		"parameters", value.MapOf("name", "Arthur"), "tags", []any{"eks"},
+		"job_variables", value.MapOf("image", "img:1"), "work_pool_name", "pool", "work_queue_name", "default",
+		"concurrency_limit", nil, "enforce_parameter_schema", false,
+		"parameter_openapi_schema", value.MapOf("title", "Parameters"), "pull_steps", nil, "entrypoint", "f.py:hello",
+		"schedules", []any{value.MapOf("id", "s1", "schedule", value.MapOf("interval", int64(60), "anchor_date", "2025-05-05T10:00:00Z", "timezone", "UTC"), "active", true, "max_scheduled_runs", nil, "parameters", value.NewMap(), "slug", nil)},
+		"version_info", value.MapOf("type", "prefect:simple", "version", "abc"),
+	)
+	if ch := Diff(server, spec); len(ch) != 0 {
+		t.Fatalf("expected no changes, got %+v", ch)
+	}
+	server.Set("tags", []any{"eks", "old"})
+	server.Set("paused", true)
+	ch := Diff(server, spec)
+	if len(ch) != 2 || ch[0].Field != "paused" || ch[1].Field != "tags" {
+		t.Fatalf("changes = %+v", ch)
+	}
+	// A configured anchor is compared.
+	spec.AnchorSet = []bool{true}
+	server.Set("tags", []any{"eks"})
+	server.Set("paused", false)
+	if ch := Diff(server, spec); len(ch) != 1 || ch[0].Field != "schedules" {
+		t.Fatalf("anchor change not seen: %+v", ch)
+	}
+	// enforce_parameter_schema counts only when configured.
+	spec.AnchorSet = []bool{false}
+	spec.EnforceSet = true
+	if ch := Diff(server, spec); len(ch) != 1 || ch[0].Field != "enforce_parameter_schema" {
+		t.Fatalf("enforce change not seen: %+v", ch)
+	}
+}
