@@ -3,6 +3,7 @@ package cloudapi
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/prefectctl/prefectctl/internal/value"
 )
@@ -24,4 +25,15 @@ func (c *Client) ReadRelatedAutomations(ctx context.Context, resourceID string) 
 	var out []*value.Map
 	err := c.get(ctx, "automations/related-to/"+seg(resourceID), &out)
 	return out, err
+}
+
+// ReadFlowRunStates is GET /flow_run_states/?flow_run_id=ID: every state
+// the run has been in, so a poller misses no transition.
+func (c *Client) ReadFlowRunStates(ctx context.Context, flowRunID string) ([]State, error) {
+	var out []State
+	resp, err := c.call(ctx, request{method: http.MethodGet, path: "flow_run_states/", query: url.Values{"flow_run_id": {flowRunID}}})
+	if err != nil {
+		return nil, err
+	}
+	return out, decodeInto(resp, &out)
 }
