@@ -20,6 +20,10 @@ set -euo pipefail
 readonly PREFECT_VERSION=3.9.1
 readonly PREFECT_DOCKER_VERSION=0.7.4
 readonly UV_VERSION=0.12.7 # the uv the official image copies in
+# Beyond the official image: the guide project's requirements.txt (examples/flows), which
+# `make demo` installs with `uv pip install -r` in an image build that has no network, so the base
+# image must already satisfy it.
+readonly IMAGE_EXTRAS="prefect-docker==$PREFECT_DOCKER_VERSION prefect-kubernetes==0.8.0"
 readonly BASE_PYTHON=3.11
 readonly BASE_SUITE=bookworm # Debian's Python in bookworm is 3.11, which the image tag promises.
 readonly BASE_IMAGE="prefecthq/prefect:${PREFECT_VERSION}-python${BASE_PYTHON}"
@@ -352,6 +356,19 @@ docker_running() {
   DOCKER_HOST=unix://$d/docker.sock timeout 10 docker version >/dev/null 2>&1
 }
 
+# unmount_under DIR: dockerd leaves mounts behind under its exec root (netns/default) and data
+# root; they must go before the directory can be reused or removed. Deepest first.
+unmount_under() {
+  local dir=$1 m
+  awk '{print $2}' /proc/mounts | while read -r m; do
+    m=$(printf '%b' "$m") # /proc/mounts writes a space as \040
+    if [[ $m == "$dir" || $m == "$dir"/* ]]; then echo "$m"; fi
+  done | sort -r | while read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || log "warning: cannot unmount $m"
+  done
+  return 0
+}
+
 up_docker() {
   ensure_apt docker.io
   lock docker "$STATE"
@@ -364,6 +381,7 @@ up_docker() {
   # A unix socket path is limited to 107 bytes; fail clearly instead of dockerd's obscure error.
   ((${#d} + 12 <= 107)) || die "PREFECTCTL_TESTENV_DIR is too long for a unix socket path: $d/docker.sock"
   stop_pid "$(read_file "$d/pid")" "dockerd --host unix://$d/docker.sock" "dockerd"
+  unmount_under "$d/exec"
   # The data root stays across restarts (it caches the base image); the runtime state does not.
   rm -rf "$d/exec" "$d/docker.sock" "$d/dockerd.pid"
   mkdir -p "$d/root" "$d/exec"
@@ -393,6 +411,7 @@ down_docker() {
   local d
   d=$(docker_dir)
   stop_pid "$(read_file "$d/pid")" "dockerd --host unix://$d/docker.sock" "dockerd"
+  unmount_under "$d/exec"
   rm -f "$d/pid"
   unlock docker
 }
@@ -601,7 +620,7 @@ sha() { sha256sum | cut -c1-16; }
 rootfs_key() { { echo "$BASE_SUITE minbase $ROOTFS_PACKAGES"; apt_sources_deb822; } | sha; }
 image_key() {
   {
-    echo "rootfs $(rootfs_key) prefect $PREFECT_VERSION uv $UV_VERSION python $BASE_PYTHON"
+    echo "rootfs $(rootfs_key) prefect $PREFECT_VERSION uv $UV_VERSION python $BASE_PYTHON extras $IMAGE_EXTRAS"
     cat "$IMAGE_RECIPE/Dockerfile" "$IMAGE_RECIPE/entrypoint.sh"
   } | sha
 }
@@ -637,7 +656,7 @@ ensure_uv() {
 ensure_wheels() {
   local pyver=$1 arch w piplog uv
   arch=$(uname -m)
-  w=$CACHE/wheels-prefect-$PREFECT_VERSION-uv-$UV_VERSION-cp$pyver-$arch
+  w=$CACHE/wheels-prefect-$PREFECT_VERSION-uv-$UV_VERSION-cp$pyver-$arch-extras-$(sha <<<"$IMAGE_EXTRAS")
   if [[ ! -f $w/.complete ]]; then
     lock wheels "$CACHE"
     if [[ ! -f $w/.complete ]]; then
@@ -648,7 +667,8 @@ ensure_wheels() {
       rm -rf "$w"
       mkdir -p "$w"
       # bookworm has glibc 2.36: every manylinux tag up to 2_36 fits.
-      printf '%s\n' "prefect==$PREFECT_VERSION" "uv==$UV_VERSION" |
+      # shellcheck disable=SC2086 # IMAGE_EXTRAS is a list of requirement specifiers
+      printf '%s\n' "prefect==$PREFECT_VERSION" "uv==$UV_VERSION" $IMAGE_EXTRAS |
         "$uv" pip compile --quiet --python-version "$pyver" --python-platform "$arch-manylinux_2_36" \
           --only-binary :all: --no-header --no-annotate - -o "$w/requirements.txt" >"$piplog" 2>&1 ||
         { tail -20 "$piplog" >&2; die "uv pip compile of the image's requirements failed (log: $piplog)"; }
