@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -10,9 +11,16 @@ import (
 	"github.com/prefectctl/prefectctl/internal/config"
 )
 
+// loadedSettings remembers each run's settings so that commands asking
+// twice read the files once and print Prefect's warnings once.
+var loadedSettings sync.Map // *app -> *config.Settings
+
 // prefectSettings loads Prefect's settings for this run (honouring
 // --profile) and prints the misconfiguration warnings Prefect would give.
 func (a *app) prefectSettings() (*config.Settings, error) {
+	if s, ok := loadedSettings.Load(a); ok {
+		return s.(*config.Settings), nil
+	}
 	s, err := config.Load(config.LoadOptions{Profile: a.opts.Profile})
 	if err != nil {
 		return nil, err
@@ -21,6 +29,7 @@ func (a *app) prefectSettings() (*config.Settings, error) {
 	for _, w := range s.Warnings() {
 		a.ui.warn(w)
 	}
+	loadedSettings.Store(a, s)
 	return s, nil
 }
 

@@ -253,6 +253,7 @@ func (c *Client) call(ctx context.Context, r request) (*response, error) {
 	}
 	u := c.endpoint(r.path, r.query)
 	csrfRetried := false
+	maintenance := 0
 	for attempt := 0; ; attempt++ {
 		if err := c.limiter.acquire(ctx, c.opt.Sleep); err != nil {
 			return nil, err
@@ -296,8 +297,14 @@ func (c *Client) call(ctx context.Context, r request) (*response, error) {
 			c.redactError(e)
 			return nil, e.asDiag()
 		}
+		if err == nil && strings.EqualFold(hdr.Get("Prefect-Maintenance"), "true") && maintenance < maxMaintenanceWaits {
+			// Prefect does not count retries during announced maintenance;
+			// prefectctl also waits without counting, but not forever.
+			maintenance++
+			attempt--
+		}
 		if wait == 0 {
-			wait = c.backoff(attempt + 1)
+			wait = c.backoff(max(attempt, 0) + 1)
 		}
 		wait = min(wait, c.opt.MaxDelay)
 		c.debugf("retrying %s %s in %s (attempt %d of %d)", r.method, redactURL(u.String()), wait.Round(time.Millisecond), attempt+2, c.opt.MaxRetries+1)
@@ -306,6 +313,10 @@ func (c *Client) call(ctx context.Context, r request) (*response, error) {
 		}
 	}
 }
+
+// maxMaintenanceWaits bounds the uncounted retries while a server answers
+// with Prefect-Maintenance: true.
+const maxMaintenanceWaits = 30
 
 // backoff is Base*2^try with Prefect's symmetric jitter around it.
 func (c *Client) backoff(try int) time.Duration {

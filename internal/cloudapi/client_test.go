@@ -486,3 +486,21 @@ func TestBlockSecretsAreRedactedLater(t *testing.T) {
 		t.Errorf("non-secret fields were redacted too:\n%s", out)
 	}
 }
+
+func TestMaintenanceRetriesDoNotCount(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) <= 4 {
+			w.Header().Set("Prefect-Maintenance", "true")
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(503)
+			return
+		}
+		io.WriteString(w, "true")
+	}))
+	defer srv.Close()
+	c, rec, _ := newTestClient(t, srv, func(o *Options) { o.MaxRetries = 1; o.JitterFactor = 0 })
+	if err := c.Health(context.Background()); err != nil || n.Load() != 5 {
+		t.Fatalf("err %v attempts %d sleeps %v", err, n.Load(), rec.sleeps)
+	}
+}

@@ -337,8 +337,9 @@ func (c *Client) FilterLogs(ctx context.Context, body any) ([]Log, error) {
 	return out, err
 }
 
-// FlowRunLogsAfter is FilterLogs for one run, oldest first, with an
-// optional timestamp cursor (RFC 3339, exclusive of nothing: after_ is >=).
+// FlowRunLogsAfter is FilterLogs for one run, oldest first, from an
+// optional RFC 3339 timestamp on (the server's after_ is inclusive, so a
+// caller tailing logs must drop ids it has already seen).
 func (c *Client) FlowRunLogsAfter(ctx context.Context, flowRunID, afterRFC3339 string, limit int) ([]Log, error) {
 	logs := value.MapOf("flow_run_id", value.MapOf("any_", []any{flowRunID}))
 	if afterRFC3339 != "" {
