@@ -351,7 +351,34 @@ func pyEqual(a, b any) bool {
 	if oka && okb {
 		return fa.Cmp(fb) == 0
 	}
-	return fmt.Sprintf("%T%v", a, a) == fmt.Sprintf("%T%v", b, b)
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case pyBytes:
+		y, ok := b.(pyBytes)
+		return ok && x == y
+	case enumMember:
+		y, ok := b.(enumMember)
+		return ok && x.cls == y.cls && x.name == y.name
+	case pyTuple:
+		y, ok := b.(pyTuple)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !pyEqual(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case strLike:
+		y, ok := b.(strLike)
+		return ok && x == y
+	}
+	return false
 }
 
 func numeric(v any) (*big.Float, bool) {

@@ -218,6 +218,9 @@ func (p *parser) namedExpr() (expr, error) {
 
 // test is a full expression: lambda or a conditional expression.
 func (p *parser) test() (expr, error) {
+	if e, ok, err := p.simpleAtom(); ok {
+		return e, err
+	}
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
@@ -263,6 +266,30 @@ func (p *parser) test() (expr, error) {
 		return &eOpaque{what: "conditional expression", line: t.line}, nil
 	}
 	return e, nil
+}
+
+// simpleAtom is a fast path for the most common expression: a lone name,
+// number or string followed by a delimiter (annotations such as `int`,
+// defaults such as `1`), skipping the precedence chain.
+func (p *parser) simpleAtom() (expr, bool, error) {
+	t := p.peek()
+	switch t.kind {
+	case tName:
+		switch t.val {
+		case "lambda", "not", "await", "yield":
+			return nil, false, nil
+		}
+	case tNumber, tString:
+	default:
+		return nil, false, nil
+	}
+	n := p.toks[p.i+1]
+	switch {
+	case n.kind == tNewline, n.kind == tOp && (n.val == "," || n.val == ")" || n.val == "]" || n.val == "}" || n.val == "=" || n.val == ":"):
+		e, err := p.atom()
+		return e, true, err
+	}
+	return nil, false, nil
 }
 
 // testNoCond is used inside comprehension conditions, where `if` ends the

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
@@ -320,6 +321,7 @@ func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *stat
 			}
 		}
 		props.Set(p.name, sortedMap(prop))
+
 		if !hasDefault {
 			required = append(required, p.name)
 		}
@@ -342,8 +344,14 @@ func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *stat
 	return out
 }
 
-// sortedMap orders keys alphabetically, as pydantic emits them.
+// sortedMap orders keys alphabetically, as pydantic emits them (JSON
+// readers do not care; people reading -o json do). It returns m itself
+// when it is already in order.
 func sortedMap(m *value.Map) *value.Map {
+	keys := m.Keys()
+	if sort.StringsAreSorted(keys) {
+		return m
+	}
 	out := value.NewMap()
 	for _, k := range m.SortedKeys() {
 		v, _ := m.Get(k)

@@ -3,6 +3,7 @@ package flowmeta
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -23,10 +24,10 @@ const (
 )
 
 type token struct {
-	kind tokKind
 	val  string
 	line int
 	col  int
+	kind tokKind
 }
 
 func (t token) is(op string) bool { return (t.kind == tOp || t.kind == tName) && t.val == op }
@@ -43,10 +44,6 @@ func (e *syntaxError) Error() string { return fmt.Sprintf("line %d:%d: %s", e.li
 // input cannot make the reader spin; real flow files are far below it.
 const maxTokens = 4_000_000
 
-// three-character operators first, then two, then one.
-var ops3 = []string{"**=", "//=", ">>=", "<<=", "..."}
-var ops2 = []string{"**", "//", ">>", "<<", "<=", ">=", "==", "!=", "->", ":=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@="}
-
 const ops1 = "+-*/%@&|^~<>()[]{},:;.=!"
 
 // lex turns Python source (already decoded, newlines normalised to \n) into
@@ -54,12 +51,20 @@ const ops1 = "+-*/%@&|^~<>()[]{},:;.=!"
 // (tabs to the next multiple of 8), implicit line joining inside brackets,
 // explicit joining with a backslash, and string prefixes.
 func lex(src string) ([]token, error) {
-	lx := &lexer{src: src, line: 1, indents: []int{0}, atLineStart: true}
+	return lexInto(src, make([]token, 0, len(src)/3+16))
+}
+
+// lexInto lexes into buf (reused across files through tokenPool: token
+// slices are the reader's largest allocation and never outlive a parse).
+func lexInto(src string, buf []token) ([]token, error) {
+	lx := &lexer{src: src, line: 1, indents: []int{0}, atLineStart: true, toks: buf[:0]}
 	if err := lx.run(); err != nil {
-		return nil, err
+		return lx.toks, err
 	}
 	return lx.toks, nil
 }
+
+var tokenPool = sync.Pool{New: func() any { s := make([]token, 0, 4096); return &s }}
 
 type lexer struct {
 	src         string
@@ -70,6 +75,15 @@ type lexer struct {
 	indents     []int
 	atLineStart bool
 	toks        []token
+
+	// Function bodies after their first statement (which may be the
+	// docstring) are scanned but not emitted: the reader never looks at
+	// them, and not storing their tokens is most of the reader's speed.
+	lineTok     int  // index of the current logical line's first token
+	pendingBody bool // a def header just ended with ':' NEWLINE
+	bodyFirst   bool // inside the first logical line of a def body
+	suppress    bool // scanning a def body without emitting tokens
+	bodyIndent  int
 }
 
 func (lx *lexer) errf(format string, a ...any) error {
@@ -77,10 +91,13 @@ func (lx *lexer) errf(format string, a ...any) error {
 }
 
 func (lx *lexer) emit(k tokKind, val string, line, col int) error {
+	if lx.suppress {
+		return nil
+	}
 	if len(lx.toks) >= maxTokens {
 		return lx.errf("file too large to read")
 	}
-	lx.toks = append(lx.toks, token{k, val, line, col})
+	lx.toks = append(lx.toks, token{val: val, line: line, col: col, kind: k})
 	return nil
 }
 
@@ -115,8 +132,14 @@ func (lx *lexer) run() error {
 		case c == '\n':
 			lx.pos++
 			if lx.depth == 0 {
+				if !lx.suppress {
+					lx.endLogicalLine()
+				}
 				if err := lx.emit(tNewline, "", lx.line, lx.pos-lx.lineStart); err != nil {
 					return err
+				}
+				if lx.bodyFirst {
+					lx.bodyFirst, lx.suppress = false, true
 				}
 				lx.atLineStart = true
 			}
@@ -169,6 +192,7 @@ func (lx *lexer) run() error {
 		}
 	}
 	line := lx.line
+	lx.suppress = false
 	if n := len(lx.toks); n > 0 && lx.toks[n-1].kind != tNewline && lx.toks[n-1].kind != tDedent && lx.toks[n-1].kind != tIndent {
 		if err := lx.emit(tNewline, "", line, 0); err != nil {
 			return err
@@ -181,6 +205,18 @@ func (lx *lexer) run() error {
 		}
 	}
 	return lx.emit(tEOF, "", line, 0)
+}
+
+// endLogicalLine notes whether the line that just ended was a def header
+// whose body starts on the next line.
+func (lx *lexer) endLogicalLine() {
+	t := lx.toks[lx.lineTok:]
+	if len(t) < 2 || !t[len(t)-1].is(":") {
+		return
+	}
+	if t[0].kind == tName && (t[0].val == "def" || t[0].val == "async" && len(t) > 1 && t[1].kind == tName && t[1].val == "def") {
+		lx.pendingBody = true
+	}
 }
 
 // indentation measures the start of a logical line and emits INDENT/DEDENT.
@@ -226,10 +262,22 @@ done:
 		}
 	}
 	lx.atLineStart = false
+	if lx.suppress {
+		if col >= lx.bodyIndent {
+			return false, nil
+		}
+		lx.suppress = false
+	}
+	lx.lineTok = len(lx.toks)
 	cur := lx.indents[len(lx.indents)-1]
+	pending := lx.pendingBody
+	lx.pendingBody = false
 	switch {
 	case col > cur:
 		lx.indents = append(lx.indents, col)
+		if pending {
+			lx.bodyFirst, lx.bodyIndent = true, col
+		}
 		return false, lx.emit(tIndent, "", lx.line, 1)
 	case col < cur:
 		for col < lx.indents[len(lx.indents)-1] {
@@ -429,34 +477,45 @@ func (lx *lexer) replacementField(nest int) error {
 func (lx *lexer) op() error {
 	src := lx.src
 	start := lx.pos
-	for _, o := range ops3 {
-		if strings.HasPrefix(src[lx.pos:], o) {
-			lx.pos += len(o)
-			return lx.emit(tOp, o, lx.line, start-lx.lineStart+1)
-		}
-	}
-	for _, o := range ops2 {
-		if strings.HasPrefix(src[lx.pos:], o) {
-			lx.pos += len(o)
-			return lx.emit(tOp, o, lx.line, start-lx.lineStart+1)
-		}
-	}
-	c := src[lx.pos]
-	if strings.IndexByte(ops1, c) < 0 {
+	n := opLen(src[lx.pos:])
+	if n == 0 {
 		r, _ := utf8.DecodeRuneInString(src[lx.pos:])
 		return lx.errf("invalid character %q", r)
 	}
-	lx.pos++
-	switch c {
-	case '(', '[', '{':
-		lx.depth++
-	case ')', ']', '}':
-		if lx.depth == 0 {
-			return lx.errf("unmatched %q", c)
+	lx.pos += n
+	if n == 1 {
+		switch c := src[start]; c {
+		case '(', '[', '{':
+			lx.depth++
+		case ')', ']', '}':
+			if lx.depth == 0 {
+				return lx.errf("unmatched %q", c)
+			}
+			lx.depth--
 		}
-		lx.depth--
 	}
-	return lx.emit(tOp, string(c), lx.line, start-lx.lineStart+1)
+	return lx.emit(tOp, src[start:lx.pos], lx.line, start-lx.lineStart+1)
+}
+
+// opLen is the length of the operator at the start of s (longest match),
+// or 0 when s does not start with one.
+func opLen(s string) int {
+	if len(s) >= 3 {
+		switch s[:3] {
+		case "**=", "//=", ">>=", "<<=", "...":
+			return 3
+		}
+	}
+	if len(s) >= 2 {
+		switch s[:2] {
+		case "**", "//", ">>", "<<", "<=", ">=", "==", "!=", "->", ":=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@=":
+			return 2
+		}
+	}
+	if len(s) >= 1 && strings.IndexByte(ops1, s[0]) >= 0 {
+		return 1
+	}
+	return 0
 }
 
 func isIDStart(r rune) bool {

@@ -96,7 +96,13 @@ type reader struct {
 // parseModule reads a whole file.
 func parseModule(path, name string, src []byte) (*module, error) {
 	text := normaliseSource(src)
-	toks, err := lex(text)
+	buf := tokenPool.Get().(*[]token)
+	toks, err := lexInto(text, *buf)
+	defer func() {
+		clear(toks) // drop references to this file's text before pooling
+		*buf = toks[:0]
+		tokenPool.Put(buf)
+	}()
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 type loader struct {
 	roots []string
 	mods  map[string]*module // by file path
+	files map[string]string  // module name -> file ("" when not in the project)
 	warn  func(file string, line int, format string, args ...any)
 }
 
@@ -43,8 +44,34 @@ var builtinNames = map[string]bool{
 	"callable": true, "staticmethod": true, "classmethod": true, "property": true, "map": true, "filter": true, "open": true, "sorted": true, "repr": true,
 }
 
+// preloaded are top-level modules that are already in sys.modules when a
+// flow file runs under `prefect deploy` (Prefect and pydantic import them),
+// so a project file of the same name never shadows them.
+var preloaded = map[string]bool{
+	"__future__": true, "abc": true, "asyncio": true, "collections": true, "dataclasses": true,
+	"datetime": true, "decimal": true, "enum": true, "functools": true, "inspect": true, "json": true,
+	"logging": true, "os": true, "pathlib": true, "prefect": true, "pydantic": true, "re": true,
+	"sys": true, "typing": true, "typing_extensions": true, "uuid": true, "warnings": true,
+}
+
 // moduleFile finds a module by dotted name under the roots.
 func (l *loader) moduleFile(name string) (string, bool) {
+	if p, ok := l.files[name]; ok {
+		return p, p != ""
+	}
+	p, ok := l.findFile(name)
+	if l.files == nil {
+		l.files = map[string]string{}
+	}
+	l.files[name] = p
+	return p, ok
+}
+
+func (l *loader) findFile(name string) (string, bool) {
+	head, _, _ := strings.Cut(name, ".")
+	if preloaded[head] {
+		return "", false
+	}
 	rel := filepath.Join(strings.Split(name, ".")...)
 	for _, root := range l.roots {
 		for _, cand := range []string{rel + ".py", filepath.Join(rel, "__init__.py")} {

@@ -258,9 +258,8 @@ func union(members []*typ) *typ {
 			}
 			return
 		}
-		key := typeKey(t)
 		for _, f := range flat {
-			if typeKey(f) == key {
+			if typeEqual(f, t) {
 				return
 			}
 		}
@@ -280,15 +279,23 @@ func union(members []*typ) *typ {
 	return &typ{k: kUnion, args: flat}
 }
 
-func typeKey(t *typ) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d/%p/%v/%v[", t.k, t.cls, t.variadic, t.lits)
-	for _, a := range t.args {
-		b.WriteString(typeKey(a))
-		b.WriteByte(',')
+// typeEqual is structural equality, for removing duplicate union members.
+func typeEqual(a, b *typ) bool {
+	if a.k != b.k || a.cls != b.cls || a.variadic != b.variadic || a.bare != b.bare ||
+		len(a.args) != len(b.args) || len(a.lits) != len(b.lits) {
+		return false
 	}
-	b.WriteByte(']')
-	return b.String()
+	for i := range a.args {
+		if !typeEqual(a.args[i], b.args[i]) {
+			return false
+		}
+	}
+	for i := range a.lits {
+		if pyTypeName(a.lits[i]) != pyTypeName(b.lits[i]) || !pyEqual(a.lits[i], b.lits[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // classKind finds whether a class is an Enum or a pydantic model through
