@@ -703,6 +703,8 @@ func (s *Steps) buildError(msg, output string, cause error) error {
 		e.Hint = deniedHint
 	} else if cause != nil && (cerrdefs.IsUnavailable(cause) || isConnErr(cause)) {
 		e.Hint = "check that the Docker daemon is running and reachable"
+	} else {
+		e.Hint = "the build output shows the failing instruction; fix the Dockerfile or the build context and run again"
 	}
 	return e
 }
