@@ -306,8 +306,7 @@ func shortID(id string) string {
 	return fmt.Sprintf("%12s", id)
 }
 
-func (f *watchFormatter) state(run *cloudapi.FlowRun) {
-	st := run.State
+func (f *watchFormatter) state(run *cloudapi.FlowRun, st cloudapi.State) {
 	p := f.u.p
 	dot := p.dim
 	switch st.Type {

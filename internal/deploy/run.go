@@ -1372,8 +1372,10 @@ type WatchOptions struct {
 	// a final state: the flow's process ships its last log lines in a batch
 	// after it reports the state. Default 5s.
 	LogGrace time.Duration
-	OnState  func(run *cloudapi.FlowRun) // each new state, in order
-	OnLog    func(l cloudapi.Log)        // each log line once, oldest first
+	// OnState and OnLog receive each state the run entered and each log
+	// line once; what one poll finds is delivered in timestamp order.
+	OnState func(run *cloudapi.FlowRun, st cloudapi.State)
+	OnLog   func(l cloudapi.Log)
 }
 
 // logLookback is how far before the newest log seen each poll looks again:
@@ -1384,11 +1386,11 @@ const logLookback = 30 * time.Second
 // ErrWatchTimeout is the cause of the context when Watch's timeout ran out.
 var ErrWatchTimeout = errors.New("watch timeout")
 
-// Watch polls GET /flow_runs/{id} and POST /logs/filter until the run is
-// in a final state. It returns the final run, and an error of kind
-// RunFailed unless it ended COMPLETED, or of kind Timeout when
-// o.Timeout ran out first. Prefect itself streams websockets here; polling
-// gives the same output and works behind proxies that drop them.
+// Watch polls the run, its state history and its logs until it is in a
+// final state. It returns the final run, and an error of kind RunFailed
+// unless it ended COMPLETED, or of kind Timeout when o.Timeout ran out
+// first. Prefect itself streams websockets here; polling gives the same
+// lines and works behind proxies that drop websockets.
 func Watch(ctx context.Context, c *cloudapi.Client, runID string, o WatchOptions) (*cloudapi.FlowRun, error) {
 	if o.Interval <= 0 {
 		o.Interval = 2 * time.Second
@@ -1402,7 +1404,7 @@ func Watch(ctx context.Context, c *cloudapi.Client, runID string, o WatchOptions
 		ctx, cancel = context.WithTimeoutCause(ctx, o.Timeout, ErrWatchTimeout)
 		defer cancel()
 	}
-	w := &logTail{c: c, runID: runID, seen: map[string]bool{}, on: o.OnLog}
+	w := &watcher{c: c, runID: runID, o: o, seenLog: map[string]bool{}, seenState: map[string]bool{}}
 	timedOut := func(err error) error {
 		if parent.Err() == nil && errors.Is(context.Cause(ctx), ErrWatchTimeout) {
 			return &diag.Error{Kind: diag.Timeout,
@@ -1411,29 +1413,137 @@ func Watch(ctx context.Context, c *cloudapi.Client, runID string, o WatchOptions
 		}
 		return err
 	}
-	var lastType, lastName string
 	for {
 		run, err := c.ReadFlowRun(ctx, runID)
 		if err != nil {
 			return nil, timedOut(err)
 		}
-		if err := w.poll(ctx); err != nil {
+		if _, err := w.poll(ctx, run); err != nil {
 			return nil, timedOut(err)
 		}
-		if st := run.State; st != nil && (st.Type != lastType || st.Name != lastName) {
-			lastType, lastName = st.Type, st.Name
-			if o.OnState != nil {
-				o.OnState(run)
-			}
-		}
 		if run.State.Terminal() {
-			w.drain(parent, o.Interval, o.LogGrace)
+			w.drain(parent, run)
 			return run, finalStateError(run)
 		}
 		select {
 		case <-ctx.Done():
 			return nil, timedOut(ctx.Err())
 		case <-time.After(o.Interval):
+		}
+	}
+}
+
+// watcher remembers what was already reported.
+type watcher struct {
+	c         *cloudapi.Client
+	runID     string
+	o         WatchOptions
+	seenLog   map[string]bool
+	seenState map[string]bool
+	newest    time.Time // newest log timestamp seen
+}
+
+type watchItem struct {
+	at    time.Time
+	state *cloudapi.State
+	log   *cloudapi.Log
+}
+
+// poll reports the states and logs not seen yet, oldest first, and says
+// how many there were.
+func (w *watcher) poll(ctx context.Context, run *cloudapi.FlowRun) (int, error) {
+	var items []watchItem
+	states, err := w.c.ReadFlowRunStates(ctx, w.runID)
+	if err != nil {
+		return 0, err
+	}
+	if run.State != nil && len(states) == 0 {
+		states = []cloudapi.State{*run.State}
+	}
+	for i := range states {
+		st := &states[i]
+		key := st.ID
+		if key == "" {
+			key = st.Type + "/" + st.Name + "/" + st.Timestamp.String()
+		}
+		if w.seenState[key] {
+			continue
+		}
+		w.seenState[key] = true
+		items = append(items, watchItem{at: st.Timestamp, state: st})
+	}
+	logs, err := w.logs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for i := range logs {
+		items = append(items, watchItem{at: logs[i].Timestamp, log: &logs[i]})
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].at.Before(items[j].at) })
+	for _, it := range items {
+		switch {
+		case it.state != nil && w.o.OnState != nil:
+			w.o.OnState(run, *it.state)
+		case it.log != nil && w.o.OnLog != nil:
+			w.o.OnLog(*it.log)
+		}
+	}
+	return len(items), nil
+}
+
+// logs fetches the run's log lines not seen yet, from a little before the
+// newest one seen, page by page.
+func (w *watcher) logs(ctx context.Context) ([]cloudapi.Log, error) {
+	const page = 200 // the server's default and maximum limit
+	after := ""
+	if !w.newest.IsZero() {
+		after = pyISO(w.newest.Add(-logLookback))
+	}
+	var fresh []cloudapi.Log
+	for offset := 0; ; offset += page {
+		filter := value.MapOf("flow_run_id", value.MapOf("any_", []any{w.runID}))
+		if after != "" {
+			filter.Set("timestamp", value.MapOf("after_", after))
+		}
+		body := value.MapOf("logs", filter, "sort", "TIMESTAMP_ASC", "limit", int64(page), "offset", int64(offset))
+		got, err := w.c.FilterLogs(ctx, body)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range got {
+			if w.seenLog[l.ID] {
+				continue
+			}
+			w.seenLog[l.ID] = true
+			if l.Timestamp.After(w.newest) {
+				w.newest = l.Timestamp
+			}
+			fresh = append(fresh, l)
+		}
+		if len(got) < page {
+			return fresh, nil
+		}
+	}
+}
+
+// drain keeps reading logs after the run ended, for up to LogGrace, and
+// stops early once a poll finds nothing new after two seconds (the flow
+// process flushes its last batch as it exits, just after the final state).
+func (w *watcher) drain(ctx context.Context, run *cloudapi.FlowRun) {
+	step := min(w.o.Interval, time.Second)
+	start := time.Now()
+	for time.Since(start) < w.o.LogGrace {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(step):
+		}
+		n, err := w.poll(ctx, run)
+		if err != nil {
+			return // the run's outcome is known; missing tail lines are not worth failing for
+		}
+		if n == 0 && time.Since(start) >= 2*time.Second {
+			return
 		}
 	}
 }
@@ -1448,79 +1558,4 @@ func finalStateError(run *cloudapi.FlowRun) error {
 		hint = "the state message says: " + *run.State.Message
 	}
 	return &diag.Error{Kind: diag.RunFailed, Msg: fmt.Sprintf("Flow run finished in state %s.", value.Repr(run.State.Name)), Hint: hint}
-}
-
-// logTail reads a run's logs in timestamp order, each line once.
-type logTail struct {
-	c      *cloudapi.Client
-	runID  string
-	seen   map[string]bool
-	newest time.Time
-	on     func(cloudapi.Log)
-}
-
-// poll fetches the logs since the cursor and reports the new ones; it
-// says how many were new.
-func (w *logTail) poll(ctx context.Context) error {
-	_, err := w.pollCount(ctx)
-	return err
-}
-
-func (w *logTail) pollCount(ctx context.Context) (int, error) {
-	const page = 200 // the server's default and maximum limit
-	after := ""
-	if !w.newest.IsZero() {
-		after = pyISO(w.newest.Add(-logLookback))
-	}
-	fresh := 0
-	for offset := 0; ; offset += page {
-		logs := value.MapOf("flow_run_id", value.MapOf("any_", []any{w.runID}))
-		if after != "" {
-			logs.Set("timestamp", value.MapOf("after_", after))
-		}
-		body := value.MapOf("logs", logs, "sort", "TIMESTAMP_ASC", "limit", int64(page), "offset", int64(offset))
-		got, err := w.c.FilterLogs(ctx, body)
-		if err != nil {
-			return fresh, err
-		}
-		for _, l := range got {
-			if w.seen[l.ID] {
-				continue
-			}
-			w.seen[l.ID] = true
-			fresh++
-			if l.Timestamp.After(w.newest) {
-				w.newest = l.Timestamp
-			}
-			if w.on != nil {
-				w.on(l)
-			}
-		}
-		if len(got) < page {
-			return fresh, nil
-		}
-	}
-}
-
-// drain keeps reading logs after the run ended, for up to grace, and stops
-// early once a poll finds nothing new after two seconds (the flow process
-// flushes its last batch as it exits, just after the final state).
-func (w *logTail) drain(ctx context.Context, interval, grace time.Duration) {
-	step := min(interval, time.Second)
-	deadline := time.Now().Add(grace)
-	start := time.Now()
-	for time.Now().Before(deadline) {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(step):
-		}
-		n, err := w.pollCount(ctx)
-		if err != nil {
-			return // the run's outcome is known; missing tail lines are not worth failing for
-		}
-		if n == 0 && time.Since(start) >= 2*time.Second {
-			return
-		}
-	}
 }

@@ -1,0 +1,719 @@
+package deploy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/testenv"
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+// ---- local parsing ----
+
+func TestParseKeyValues(t *testing.T) {
+	cases := []struct {
+		arg     string
+		want    any    // decoded value
+		wantErr string // substring of the error
+	}{
+		{arg: "x=hello", want: "hello"},
+		{arg: "x=1", want: int64(1)},
+		{arg: "x=1.5", want: 1.5},
+		{arg: "x=-0", want: int64(0)},
+		{arg: "x=1e3", want: 1000.0},
+		{arg: "x=true", want: true},
+		{arg: "x=null", want: nil},
+		{arg: "x=[1, 2]", want: []any{int64(1), int64(2)}},
+		{arg: `x={"a": {"b": [true]}}`, want: value.MapOf("a", value.MapOf("b", []any{true}))},
+		{arg: `x="quoted"`, want: "quoted"},
+		{arg: "x=", want: ""},
+		{arg: "x", want: ""},
+		{arg: "x=hello world", want: "hello world"},
+		{arg: "x=[1, hello]", want: "[1, hello]"},
+		{arg: "x=1 2", want: "1 2"},
+		{arg: "x=01", want: "01"},
+		{arg: "x=tru", want: "tru"},
+		{arg: "x=a=b", want: "a=b"},
+		{arg: `x=C:\\dir`, want: `C:\dir`},
+		{arg: "x=[1,2", wantErr: "JSON Error: Expecting ',' delimiter: line 1 column 5 (char 4)"},
+		{arg: "x={a: 1}", wantErr: "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"},
+		{arg: `x="open`, wantErr: "Unterminated string starting at: line 1 column 1 (char 0)"},
+		{arg: `x=C:\dir`, wantErr: `Invalid \escape: line 1 column 4 (char 3)`},
+		{arg: `x=say "hi"`, wantErr: "Expecting value: line 1 column 1 (char 0)"},
+	}
+	for _, c := range cases {
+		t.Run(c.arg, func(t *testing.T) {
+			got, err := ParseKeyValues([]string{c.arg}, "parameter")
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) || diag.KindOf(err) != diag.Usage {
+					t.Fatalf("want usage error containing %q, got %v", c.wantErr, err)
+				}
+				if !strings.HasPrefix(err.Error(), "Failed to parse JSON for parameter 'x' with value") {
+					t.Fatalf("message does not start like Prefect's: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, _ := got.Get("x")
+			if !value.Equal(v, c.want) {
+				t.Fatalf("got %s, want %s", value.Repr(v), value.Repr(c.want))
+			}
+		})
+	}
+}
+
+// TestParseKeyValuesAgainstPrefect runs Prefect's own load_json_key_values
+// on the same arguments and compares values and JSON error messages.
+func TestParseKeyValuesAgainstPrefect(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the Prefect venv")
+	}
+	args := []string{"x=hello", "x=1", "x=-1.25e-3", "x=[1, 2]", `x={"a": [1, {"b": null}]}`, "x=", "x", "x=hello world",
+		"x=[1, hello]", "x=1 2", "x=01", "x=tru", "x=a=b", `x=C:\\dir`, `x=C:\dir`, "x=[1,2", "x={a: 1}", `x="open`,
+		`x=say "hi"`, `x=\u00e9t\u00e9`, `x="\u00e9t\u00e9"`, "x=[1,]", `x={"a":1,}`, "x= 5 ", "x=\t", "x={}", "x=[]",
+		`x={"a" 1}`, "x=[1 2]", "x=-", "x=.5", "x=1.", "x=é", "=v", "x=\"\\ud83d\\ude00\"", `x={"k": "v", "k": "w"}`}
+	script := `
+import io, json, sys, contextlib
+from prefect.cli._utilities import load_json_key_values
+out = []
+for spec in json.load(sys.stdin):
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+            out.append({"ok": load_json_key_values([spec], "parameter")})
+    except SystemExit:
+        out.append({"err": buf.getvalue()})
+print(json.dumps(out))
+`
+	var results []struct {
+		OK  json.RawMessage `json:"ok"`
+		Err string          `json:"err"`
+	}
+	pyOracle(t, script, args, &results)
+	for i, a := range args {
+		got, err := ParseKeyValues([]string{a}, "parameter")
+		want := results[i]
+		if want.Err != "" {
+			wantLine := jsonErrorPart(want.Err)
+			if err == nil || jsonErrorPart(err.Error()) != wantLine {
+				t.Errorf("%q: Prefect fails with %q, prefectctl: %v", a, wantLine, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: Prefect accepts (%s), prefectctl: %v", a, want.OK, err)
+			continue
+		}
+		wantV, _ := value.DecodeJSON(want.OK)
+		if !value.Equal(got, wantV) {
+			t.Errorf("%q: Prefect gives %s, prefectctl %s", a, value.Repr(wantV), value.Repr(got))
+		}
+	}
+}
+
+// jsonErrorPart is the "JSON Error: ..." part of a message, with the
+// line wrapping of Prefect's console undone.
+func jsonErrorPart(s string) string {
+	_, after, _ := strings.Cut(s, "JSON Error:")
+	return strings.Join(strings.Fields(after), " ")
+}
+
+// pyOracle runs script with the venv's Python, feeding it args as JSON.
+func pyOracle(t *testing.T, script string, args any, out any) {
+	t.Helper()
+	py := testenv.Python(t)
+	in, _ := json.Marshal(args)
+	cmd := exec.Command(py, "-c", script)
+	cmd.Stdin = bytes.NewReader(in)
+	cmd.Env = append(os.Environ(), "PREFECT_HOME="+t.TempDir(), "TZ=UTC")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python: %v\n%s", err, stderr.String())
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatalf("python output: %v\n%s", err, b)
+	}
+}
+
+func TestParseRunInputs(t *testing.T) {
+	now := time.Date(2026, 8, 1, 12, 0, 0, 0, time.UTC)
+	p, err := ParseRunInputs(RunOptions{
+		Params: []string{"a=1", "b=two"}, ParamsJSON: `{"b": "from-params", "c": [1]}`,
+		JobVariables: []string{`env={"K": "V"}`}, Now: func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := value.Repr(p.Parameters); got != "{'b': 'two', 'c': [1], 'a': 1}" {
+		t.Errorf("parameters %s", got)
+	}
+	if got := value.Repr(p.JobVariables); got != "{'env': {'K': 'V'}}" {
+		t.Errorf("job variables %s", got)
+	}
+	if len(p.Notes) != 1 || !strings.Contains(p.Notes[0], "the `--param` value will be used: {'b'}") {
+		t.Errorf("notes %q", p.Notes)
+	}
+	if !p.Scheduled.Equal(now) || p.When != "now" {
+		t.Errorf("scheduled %v %q", p.Scheduled, p.When)
+	}
+
+	p, err = ParseRunInputs(RunOptions{ParamsJSON: "-", Stdin: strings.NewReader(`{"name": "Ford"}`)})
+	if err != nil || value.Repr(p.Parameters) != "{'name': 'Ford'}" {
+		t.Fatalf("stdin params: %v %v", p, err)
+	}
+
+	for _, c := range []struct {
+		o    RunOptions
+		want string
+	}{
+		{RunOptions{ParamsJSON: "-", Stdin: strings.NewReader("")}, "No data passed to stdin"},
+		{RunOptions{ParamsJSON: "{"}, "Failed to parse JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"},
+		{RunOptions{ParamsJSON: "[1]"}, "--params must be a JSON object, got a list"},
+		{RunOptions{StartIn: "5 minutes", StartAt: "17:00"}, "Only one of `--start-in` or `--start-at` can be set, not both."},
+		{RunOptions{StartIn: "soon"}, "Unable to parse scheduled start time 'in soon'."},
+		{RunOptions{StartAt: "foobar"}, "Unable to parse scheduled start time 'at foobar'."},
+		{RunOptions{JobVariables: []string{"x=[1"}}, "Failed to parse JSON for job variable 'x'"},
+	} {
+		_, err := ParseRunInputs(c.o)
+		if err == nil || !strings.Contains(err.Error(), c.want) || diag.KindOf(err) != diag.Usage {
+			t.Errorf("%+v: want usage error %q, got %v", c.o, c.want, err)
+		}
+	}
+}
+
+func TestParseStartTime(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skip("no tzdata:", err)
+	}
+	now := time.Date(2026, 11, 26, 20, 30, 15, 0, time.UTC) // 21:30:15 in Paris
+	cases := []struct {
+		in, at string
+		want   string // UTC, RFC 3339
+		when   string
+	}{
+		{in: "5 minutes", want: "2026-11-26T20:35:15Z", when: "in 5 minutes"},
+		{in: "in 2 hours", want: "2026-11-26T22:30:15Z", when: "in 2 hours"},
+		{in: "1 hour and 30 minutes", want: "2026-11-26T22:00:15Z", when: "in 1 hour"},
+		{in: "1.5 hours", want: "2026-11-26T22:00:15Z", when: "in 1 hour"},
+		{in: "an hour", want: "2026-11-26T21:30:15Z", when: "in 1 hour"},
+		{in: "90s", want: "2026-11-26T20:31:45Z", when: "in 1 minute"},
+		{in: "1h30m", want: "2026-11-26T22:00:15Z", when: "in 1 hour"},
+		{in: "2 weeks", want: "2026-12-10T20:30:15Z", when: "in 2 weeks"},
+		{in: "1 month", want: "2026-12-26T20:30:15Z", when: "in 1 month"},
+		{in: "3 days, 2 hours", want: "2026-11-29T22:30:15Z", when: "in 3 days"},
+		{at: "2027-08-01T17:30:00Z", want: "2027-08-01T17:30:00Z", when: "in 8 months"},
+		{at: "2027-08-01T17:30:00+02:00", want: "2027-08-01T15:30:00Z", when: "in 8 months"},
+		{at: "2022-08-01 17:30", want: "2022-08-01T15:30:00Z", when: "4 years ago"},
+		{at: "2022-08-01", want: "2022-07-31T22:00:00Z", when: "4 years ago"},
+		{at: "17:30", want: "2026-11-27T16:30:00Z", when: "in 19 hours"},
+		{at: "23:00", want: "2026-11-26T22:00:00Z", when: "in 1 hour"},
+		{at: "5:30pm", want: "2026-11-27T16:30:00Z", when: "in 19 hours"},
+		{at: "11pm", want: "2026-11-26T22:00:00Z", when: "in 1 hour"},
+		{at: "now", want: "2026-11-26T20:30:15Z", when: "a few seconds ago"},
+		{at: "tomorrow", want: "2026-11-27T20:30:15Z", when: "in 1 day"},
+		{at: "tomorrow 10:00", want: "2026-11-27T09:00:00Z", when: "in 12 hours"},
+		{at: "tomorrow at 9am", want: "2026-11-27T08:00:00Z", when: "in 11 hours"},
+		{at: "today 23:00", want: "2026-11-26T22:00:00Z", when: "in 1 hour"},
+	}
+	for _, c := range cases {
+		got, when, err := ParseStartTime(c.in, c.at, now, paris)
+		if err != nil {
+			t.Errorf("%q%q: %v", c.in, c.at, err)
+			continue
+		}
+		if got.Format(time.RFC3339) != c.want || when != c.when {
+			t.Errorf("%q%q: got %s (%s), want %s (%s)", c.in, c.at, got.Format(time.RFC3339), when, c.want, c.when)
+		}
+	}
+	for _, bad := range []string{"", "soon", "5 parsecs", "1 month and a bit", "25:00", "13pm", "5"} {
+		if _, _, err := ParseStartTime("", bad+"x", now, paris); err == nil && bad != "" {
+			t.Errorf("--start-at %q accepted", bad+"x")
+		}
+		if bad == "" {
+			continue
+		}
+		if _, _, err := ParseStartTime(bad, "", now, paris); err == nil {
+			t.Errorf("--start-in %q accepted", bad)
+		}
+	}
+}
+
+// TestStartTimeAgainstDateparser checks the documented subset against the
+// dateparser call Prefect makes, in UTC, for inputs where both agree by
+// design.
+func TestStartTimeAgainstDateparser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the Prefect venv")
+	}
+	inputs := []string{"in 5 minutes", "in 2 hours", "in 1 hour and 30 minutes", "in 1.5 hours", "in an hour", "in 90s",
+		"in 1h", "in 2 weeks", "in 1 day", "in 5 mins", "in 1 month", "at 2022-08-01 17:30", "at 2022-08-01 17:30:00",
+		"at 2022-08-01", "at 2027-08-01T17:30:00Z", "at 2027-08-01T17:30:00+02:00", "at 17:30", "at 23:00", "at 5:30pm",
+		"at 5pm", "at now", "at tomorrow", "at tomorrow 10:00", "at today 23:00", "in foobar", "at foobar"}
+	script := `
+import json, sys, warnings
+from datetime import datetime, timezone
+import dateparser
+warnings.filterwarnings("ignore")
+base = datetime(2026, 11, 26, 20, 30, 15, tzinfo=timezone.utc)
+out = []
+for s in json.load(sys.stdin):
+    r = dateparser.parse(s, settings={"TO_TIMEZONE": "UTC", "RETURN_AS_TIMEZONE_AWARE": False,
+        "PREFER_DATES_FROM": "future", "RELATIVE_BASE": base})
+    out.append(r.strftime("%Y-%m-%dT%H:%M:%SZ") if r else None)
+print(json.dumps(out))
+`
+	var want []*string
+	pyOracle(t, script, inputs, &want)
+	now := time.Date(2026, 11, 26, 20, 30, 15, 0, time.UTC)
+	for i, in := range inputs {
+		kind, text, _ := strings.Cut(in, " ")
+		var got time.Time
+		var err error
+		if kind == "in" {
+			got, _, err = ParseStartTime(text, "", now, time.UTC)
+		} else {
+			got, _, err = ParseStartTime("", text, now, time.UTC)
+		}
+		switch {
+		case want[i] == nil && err == nil:
+			t.Errorf("%q: dateparser rejects it, prefectctl gives %s", in, got)
+		case want[i] != nil && err != nil:
+			t.Errorf("%q: dateparser gives %s, prefectctl: %v", in, *want[i], err)
+		case want[i] != nil && got.Format(time.RFC3339) != *want[i]:
+			t.Errorf("%q: dateparser gives %s, prefectctl %s", in, *want[i], got.Format(time.RFC3339))
+		}
+	}
+}
+
+// TestHumanDiffAgainstPendulum compares with Prefect's human_friendly_diff.
+func TestHumanDiffAgainstPendulum(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the Prefect venv")
+	}
+	secs := []float64{3, 10.5, 11, 59, 60, 119, 120, 3599, 3600, 5400, 7200, 79200, 86399, 86400, 6 * 86400, 7 * 86400,
+		10 * 86400, 11 * 86400, 13 * 86400, 30 * 86400, 45 * 86400, 200 * 86400, 340 * 86400, 365 * 86400, 600 * 86400,
+		-30, -300, -3 * 86400, -400 * 86400}
+	script := `
+import json, sys
+from datetime import datetime, timedelta, timezone
+import pendulum
+base = pendulum.datetime(2026, 1, 15, 12, 0, 0, tz="UTC")
+out = []
+for s in json.load(sys.stdin):
+    out.append(pendulum.instance(base + timedelta(seconds=s)).diff_for_humans(base))
+print(json.dumps(out))
+`
+	var want []string
+	pyOracle(t, script, secs, &want)
+	base := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
+	for i, s := range secs {
+		got := HumanDiff(base.Add(time.Duration(s*float64(time.Second))), base)
+		// Prefect's diff is relative to now; pendulum's "after"/"before"
+		// wording for an explicit base is turned back into "in"/"ago".
+		w := want[i]
+		if strings.HasSuffix(w, " after") {
+			w = "in " + strings.TrimSuffix(w, " after")
+		} else if strings.HasSuffix(w, " before") {
+			w = strings.TrimSuffix(w, " before") + " ago"
+		}
+		if got != w {
+			t.Errorf("%vs: pendulum %q, prefectctl %q", s, w, got)
+		}
+	}
+}
+
+func TestFormatPython(t *testing.T) {
+	params := value.MapOf("name", "Arthur", "n", int64(7), "x", 3.14159, "ok", true, "tags", []any{"a", "b"},
+		"cfg", value.MapOf("env", "prod"), "none", nil)
+	cases := []struct{ tmpl, want, wantErr string }{
+		{tmpl: "run-{name}", want: "run-Arthur"},
+		{tmpl: "{{literal}} {name}", want: "{literal} Arthur"},
+		{tmpl: "{n:03d}-{x:.2f}-{n:>4}|{name:<8}|{name:^9}|", want: "007-3.14-   7|Arthur  | Arthur  |"},
+		{tmpl: "{name!r} {tags} {cfg} {none} {ok}", want: "'Arthur' ['a', 'b'] {'env': 'prod'} None True"},
+		{tmpl: "{tags[1]}-{cfg[env]}-{name[0]}", want: "b-prod-A"},
+		{tmpl: "{n:{n}}", want: "      7"},
+		{tmpl: "{x:e}|{x:g}|{x:%}|{n:x}|{n:#b}|{n:+}", want: "3.141590e+00|3.14159|314.159000%|7|0b111|+7"},
+		{tmpl: "{name:.3}", want: "Art"},
+		{tmpl: "{missing}", wantErr: "'missing'"},
+		{tmpl: "{cfg[nope]}", wantErr: "'nope'"},
+		{tmpl: "{}", wantErr: "Replacement index 0 out of range for positional args tuple"},
+		{tmpl: "{0}", wantErr: "Replacement index 0 out of range for positional args tuple"},
+		{tmpl: "}", wantErr: "Single '}' encountered in format string"},
+		{tmpl: "{", wantErr: "Single '{' encountered in format string"},
+		{tmpl: "{name", wantErr: "expected '}' before end of string"},
+		{tmpl: "{name!x}", wantErr: "Unknown conversion specifier x"},
+		{tmpl: "{name:d}", wantErr: "Unknown format code 'd' for object of type 'str'"},
+		{tmpl: "{tags:>5}", wantErr: "unsupported format string passed to list.__format__"},
+		{tmpl: "{tags[5]}", wantErr: "list index out of range"},
+		{tmpl: "{cfg.env}", wantErr: "'dict' object has no attribute 'env'"},
+	}
+	for _, c := range cases {
+		got, err := FormatPython(c.tmpl, params)
+		if c.wantErr != "" {
+			if err == nil || err.Error() != c.wantErr {
+				t.Errorf("%q: want error %q, got %q, %v", c.tmpl, c.wantErr, got, err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%q: got %q, %v; want %q", c.tmpl, got, err, c.want)
+		}
+	}
+}
+
+// TestFormatPythonAgainstPython runs the same templates through str.format.
+func TestFormatPythonAgainstPython(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the Prefect venv")
+	}
+	params := `{"name": "Arthur", "n": 7, "neg": -1234567, "x": 3.14159, "big": 1234567.891, "ok": true, "tags": ["a", "b"], "cfg": {"env": "prod"}, "none": null, "s": "héllo"}`
+	templates := []string{"run-{name}", "{{x}}", "{n:03d}", "{n:>5}", "{n:<5}|", "{n:^5}", "{n:+d}", "{neg:,}", "{neg:_}", "{big:,.2f}",
+		"{x:.2f}", "{x:.3}", "{x:e}", "{x:E}", "{x:g}", "{x:%}", "{x:10.4f}", "{x:*^12.1f}", "{x:+.1f}", "{n:x}", "{n:#x}", "{n:#o}", "{n:b}",
+		"{neg:=+12d}", "{ok}", "{ok:d}", "{ok:>6}", "{none}", "{tags}", "{cfg}", "{name!r}", "{name!s:>8}", "{s!a}", "{name:.2}",
+		"{name:-<10}", "{tags[0]}", "{cfg[env]}", "{name[1]}", "{missing}", "{}", "{0}", "}", "{", "{name", "{name!x}", "{name:d}",
+		"{tags:>3}", "{tags[9]}", "{cfg.env}", "{n:{n}}", "{x:.{n}f}", "{n:c}", "{name:=>8}", "{x}", "{big}", "{name:s}", "{n:.2}", "{s:^9}"}
+	script := `
+import json, sys
+data = json.load(sys.stdin)
+params = json.loads(data["params"])
+out = []
+for t in data["templates"]:
+    try:
+        out.append({"ok": t.format(**params)})
+    except KeyError as e:
+        out.append({"key": str(e.args[0])})
+    except Exception as e:
+        out.append({"err": str(e)})
+print(json.dumps(out))
+`
+	var results []struct{ OK, Key, Err *string }
+	pyOracle(t, script, map[string]any{"params": params, "templates": templates}, &results)
+	pv, err := ParsePythonJSON(params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tmpl := range templates {
+		got, err := FormatPython(tmpl, pv.(*value.Map))
+		r := results[i]
+		var ke *formatKeyError
+		switch {
+		case r.OK != nil:
+			if err != nil || got != *r.OK {
+				t.Errorf("%q: Python %q, prefectctl %q, %v", tmpl, *r.OK, got, err)
+			}
+		case r.Key != nil:
+			if !errors.As(err, &ke) || ke.key != *r.Key {
+				t.Errorf("%q: Python KeyError %q, prefectctl %q, %v", tmpl, *r.Key, got, err)
+			}
+		default:
+			if err == nil || err.Error() != *r.Err {
+				t.Errorf("%q: Python error %q, prefectctl %q, %v", tmpl, *r.Err, got, err)
+			}
+		}
+	}
+}
+
+// ---- against a fake API ----
+
+// fakeAPI is just enough of the Prefect API for deployment run: one
+// deployment hello/arthur, its flow, a run whose states and logs advance
+// on each poll.
+type fakeAPI struct {
+	mu         sync.Mutex
+	t          *testing.T
+	schema     string // parameter_openapi_schema JSON
+	createResp func() (int, string)
+	states     []string // state types the run goes through, one per GET /flow_runs/{id}
+	logs       []cloudapi.Log
+	reads      int
+	logCalls   int
+	created    *value.Map // last create_flow_run body
+	posts      int
+}
+
+const (
+	fakeDeploymentID = "0b5c4f3e-6f1a-4a8e-9d47-2a4f6f1f9a11"
+	fakeFlowID       = "9f1a2b3c-0000-4000-8000-000000000001"
+	fakeRunID        = "7d0f6a52-1111-4222-8333-444455556666"
+)
+
+func (f *fakeAPI) handler(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	write := func(code int, body string) {
+		w.WriteHeader(code)
+		w.Write([]byte(body))
+	}
+	switch p := strings.TrimPrefix(r.URL.Path, "/api/"); {
+	case r.Method == "GET" && (p == "deployments/name/hello/arthur" || p == "deployments/"+fakeDeploymentID):
+		write(200, `{"id": "`+fakeDeploymentID+`", "name": "arthur", "flow_id": "`+fakeFlowID+`", "parameters": {"name": "Arthur"},
+			"parameter_openapi_schema": `+f.schema+`, "tags": ["t1"], "work_pool_name": "pool"}`)
+	case r.Method == "GET" && strings.HasPrefix(p, "deployments/"):
+		write(404, `{"detail": "Deployment not found"}`)
+	case r.Method == "GET" && p == "flows/"+fakeFlowID:
+		write(200, `{"id": "`+fakeFlowID+`", "name": "hello"}`)
+	case r.Method == "POST" && p == "deployments/"+fakeDeploymentID+"/create_flow_run":
+		f.posts++
+		v, err := value.DecodeJSON(readAll(r))
+		if err != nil {
+			f.t.Errorf("create_flow_run body: %v", err)
+		}
+		f.created, _ = v.(*value.Map)
+		if f.createResp != nil {
+			write(f.createResp())
+			return
+		}
+		write(201, f.runJSON("SCHEDULED"))
+	case r.Method == "GET" && p == "flow_runs/"+fakeRunID:
+		i := min(f.reads, len(f.states)-1)
+		f.reads++
+		write(200, f.runJSON(f.states[i]))
+	case r.Method == "GET" && p == "flow_run_states/":
+		var out []any
+		for i := 0; i < min(f.reads, len(f.states)); i++ {
+			out = append(out, f.state(i))
+		}
+		b, _ := value.EncodeJSON(append([]any{}, out...))
+		write(200, string(b))
+	case r.Method == "POST" && p == "logs/filter":
+		// Call n shows the logs written before second n, all of them each
+		// time, like the overlap of the watcher's lookback window.
+		f.logCalls++
+		visible := []cloudapi.Log{}
+		for _, l := range f.logs {
+			if l.Timestamp.Before(time.Date(2026, 8, 1, 12, 0, f.logCalls, 0, time.UTC)) {
+				visible = append(visible, l)
+			}
+		}
+		b, _ := json.Marshal(visible)
+		write(200, string(b))
+	default:
+		f.t.Errorf("unexpected call %s %s", r.Method, r.URL.Path)
+		write(404, `{"detail": "Not Found"}`)
+	}
+}
+
+func readAll(r *http.Request) []byte {
+	var b bytes.Buffer
+	b.ReadFrom(r.Body)
+	return b.Bytes()
+}
+
+func (f *fakeAPI) state(i int) *value.Map {
+	typ := f.states[i]
+	name := strings.ToUpper(typ[:1]) + strings.ToLower(typ[1:])
+	msg := any(nil)
+	if typ == "FAILED" {
+		msg = "Flow run encountered an exception: ValueError: kaboom"
+	}
+	ts := time.Date(2026, 8, 1, 12, 0, i, 0, time.UTC).Format(time.RFC3339Nano)
+	return value.MapOf("id", "state-"+string(rune('a'+i)), "type", typ, "name", name, "timestamp", ts, "message", msg)
+}
+
+func (f *fakeAPI) runJSON(typ string) string {
+	st := value.MapOf("id", "s", "type", typ, "name", "Scheduled", "timestamp", "2026-08-01T12:00:00Z")
+	for j, s := range f.states {
+		if s == typ {
+			st = f.state(j)
+			break
+		}
+	}
+	b, _ := value.EncodeJSON(value.MapOf("id", fakeRunID, "name", "bouncy-galago", "flow_id", fakeFlowID,
+		"parameters", value.MapOf("name", "Arthur"), "job_variables", value.NewMap(), "tags", []any{"t1"}, "state", st))
+	return string(b)
+}
+
+func newFakeAPI(t *testing.T, f *fakeAPI) *cloudapi.Client {
+	t.Helper()
+	f.t = t
+	if f.schema == "" {
+		f.schema = `{"type": "object", "properties": {"name": {"type": "string"}, "count": {"type": "integer"}}}`
+	}
+	srv := httptest.NewServer(http.HandlerFunc(f.handler))
+	t.Cleanup(srv.Close)
+	c, err := cloudapi.New(cloudapi.Options{BaseURL: srv.URL + "/api", MaxRetries: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestPrepareRunAndCreate(t *testing.T) {
+	f := &fakeAPI{}
+	c := newFakeAPI(t, f)
+	now := time.Date(2026, 8, 1, 12, 0, 0, 123456000, time.UTC)
+	p, err := PrepareRun(context.Background(), c, RunOptions{
+		Name: "hello/arthur", Params: []string{"count=3"}, Tags: []string{"adhoc"}, FlowRunName: "{name}-{count:02d}",
+		JobVariables: []string{"env={}"}, IdempotencyKey: "k1", StartIn: "10 minutes", Now: func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Name != "Arthur-03" || p.FullName() != "hello/arthur" || p.When != "in 10 minutes" {
+		t.Fatalf("plan %q %q %q", p.Name, p.FullName(), p.When)
+	}
+	run, created, err := p.Create(context.Background(), c)
+	if err != nil || !created || run.ID != fakeRunID {
+		t.Fatalf("create: %v %v %v", run, created, err)
+	}
+	got, _ := value.EncodeJSON(f.created)
+	golden := filepath.Join("testdata", "run", "create_flow_run_body.json")
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(want)) != string(got) {
+		t.Errorf("create_flow_run body\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestRunErrorPaths(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name     string
+		f        *fakeAPI
+		o        RunOptions
+		wantKind diag.Kind
+		want     string
+		noPost   bool
+	}{
+		{name: "unknown parameter", f: &fakeAPI{}, o: RunOptions{Name: "hello/arthur", Params: []string{"nmae=x", "zz=1"}},
+			wantKind: diag.Usage, noPost: true,
+			want: "The following parameters were specified but not found on the deployment: 'nmae', 'zz'\nThe following parameters are available on the deployment: 'name', 'count'"},
+		{name: "no parameters accepted", f: &fakeAPI{schema: `{"type": "object", "properties": {}}`}, o: RunOptions{Name: "hello/arthur", Params: []string{"a=1"}},
+			wantKind: diag.Usage, noPost: true,
+			want: "The following parameters were specified but not found on the deployment: 'a'\nThis deployment does not accept parameters."},
+		{name: "missing deployment", f: &fakeAPI{}, o: RunOptions{Name: "hello/nobody"}, wantKind: diag.Runtime, noPost: true,
+			want: "Deployment 'hello/nobody' not found!"},
+		{name: "missing id", f: &fakeAPI{}, o: RunOptions{ID: "11111111-2222-4333-8444-555555555555"}, wantKind: diag.Runtime, noPost: true,
+			want: "Deployment '11111111-2222-4333-8444-555555555555' not found!"},
+		{name: "bad id", f: &fakeAPI{}, o: RunOptions{ID: "nope"}, wantKind: diag.Usage, noPost: true, want: "Invalid deployment ID: 'nope'"},
+		{name: "name and id", f: &fakeAPI{}, o: RunOptions{Name: "a/b", ID: fakeDeploymentID}, wantKind: diag.Usage, noPost: true,
+			want: "Only provide a deployed flow's name or id"},
+		{name: "neither", f: &fakeAPI{}, o: RunOptions{}, wantKind: diag.Usage, noPost: true, want: "Must provide a deployed flow's name or id"},
+		{name: "bad name", f: &fakeAPI{}, o: RunOptions{Name: "arthur"}, wantKind: diag.Usage, noPost: true,
+			want: "Invalid deployment name. Expected '<flow-name>/<deployment-name>'"},
+		{name: "run name key", f: &fakeAPI{}, o: RunOptions{Name: "hello/arthur", FlowRunName: "{who}"}, wantKind: diag.Usage, noPost: true,
+			want: "Missing parameter for flow run name: 'who' is undefined"},
+		{name: "run name syntax", f: &fakeAPI{}, o: RunOptions{Name: "hello/arthur", FlowRunName: "{name"}, wantKind: diag.Usage, noPost: true,
+			want: "Failed to format flow run name: expected '}' before end of string"},
+		{name: "422 with detail", o: RunOptions{Name: "hello/arthur", JobVariables: []string{"cpu=fast"}}, wantKind: diag.Runtime,
+			f: &fakeAPI{createResp: func() (int, string) {
+				return 422, `{"detail": "Error creating flow run: Validation failed for field 'cpu'. Failure reason: 'fast' is not of type 'number'"}`
+			}},
+			want: "Error creating flow run: Validation failed for field 'cpu'. Failure reason: 'fast' is not of type 'number'"},
+		{name: "409 parameters", o: RunOptions{Name: "hello/arthur", Params: []string{"count=x"}}, wantKind: diag.Runtime,
+			f: &fakeAPI{createResp: func() (int, string) {
+				return 409, `{"detail": "Error creating flow run: Validation failed for field 'count'. Failure reason: 'x' is not of type 'integer'"}`
+			}},
+			want: "Error creating flow run: Validation failed for field 'count'. Failure reason: 'x' is not of type 'integer'"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cl := newFakeAPI(t, c.f)
+			p, err := PrepareRun(ctx, cl, c.o)
+			if err == nil {
+				_, _, err = p.Create(ctx, cl)
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if diag.KindOf(err) != c.wantKind {
+				t.Errorf("kind %v, want %v", diag.KindOf(err), c.wantKind)
+			}
+			var d *diag.Error
+			if !errors.As(err, &d) || d.Msg != c.want {
+				t.Errorf("message\n got %q\nwant %q", err, c.want)
+			}
+			if d != nil && d.Hint == "" {
+				t.Errorf("no hint")
+			}
+			if c.noPost && c.f.posts != 0 {
+				t.Errorf("a flow run was created")
+			}
+		})
+	}
+}
+
+func fakeLogs() []cloudapi.Log {
+	id := fakeRunID
+	var logs []cloudapi.Log
+	at := []int{500, 1500, 2300, 2600, 3500} // ms after the first state
+	for i, m := range []string{"Worker submitting", "Running 1 pull step", "Beginning flow run", "Hello, Arthur!", "Finished in state Completed()"} {
+		logs = append(logs, cloudapi.Log{ID: "log-" + string(rune('a'+i)), Message: m, FlowRunID: &id,
+			Timestamp: time.Date(2026, 8, 1, 12, 0, 0, 0, time.UTC).Add(time.Duration(at[i]) * time.Millisecond)})
+	}
+	return logs
+}
+
+func TestWatchOrdersStatesAndLogsOnce(t *testing.T) {
+	f := &fakeAPI{states: []string{"SCHEDULED", "PENDING", "RUNNING", "COMPLETED"}, logs: fakeLogs()}
+	c := newFakeAPI(t, f)
+	var lines []string
+	run, err := Watch(context.Background(), c, fakeRunID, WatchOptions{
+		Interval: 10 * time.Millisecond, LogGrace: 50 * time.Millisecond,
+		OnState: func(_ *cloudapi.FlowRun, st cloudapi.State) { lines = append(lines, "state "+st.Name) },
+		OnLog:   func(l cloudapi.Log) { lines = append(lines, "log "+l.Message) },
+	})
+	if err != nil || run.State.Type != "COMPLETED" {
+		t.Fatalf("watch: %v %v", run, err)
+	}
+	want := []string{"state Scheduled", "log Worker submitting", "state Pending", "log Running 1 pull step",
+		"state Running", "log Beginning flow run", "log Hello, Arthur!", "state Completed", "log Finished in state Completed()"}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestWatchFailedRun(t *testing.T) {
+	f := &fakeAPI{states: []string{"SCHEDULED", "RUNNING", "FAILED"}, logs: fakeLogs()[:2]}
+	c := newFakeAPI(t, f)
+	run, err := Watch(context.Background(), c, fakeRunID, WatchOptions{Interval: 10 * time.Millisecond, LogGrace: 20 * time.Millisecond})
+	if run == nil || run.State.Type != "FAILED" {
+		t.Fatalf("run %v", run)
+	}
+	var d *diag.Error
+	if !errors.As(err, &d) || d.Kind != diag.RunFailed || d.Msg != "Flow run finished in state 'Failed'." ||
+		!strings.Contains(d.Hint, "ValueError: kaboom") {
+		t.Fatalf("error %#v", err)
+	}
+}
+
+func TestWatchTimeout(t *testing.T) {
+	f := &fakeAPI{states: []string{"SCHEDULED", "RUNNING"}}
+	c := newFakeAPI(t, f)
+	start := time.Now()
+	_, err := Watch(context.Background(), c, fakeRunID, WatchOptions{Interval: 20 * time.Millisecond, Timeout: 150 * time.Millisecond})
+	if diag.KindOf(err) != diag.Timeout || !strings.Contains(err.Error(), "exceeded watch timeout of 150ms") {
+		t.Fatalf("error %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
+	}
+	// Cancelling the caller's context is an interruption, not a timeout.
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	_, err = Watch(ctx, c, fakeRunID, WatchOptions{Interval: 20 * time.Millisecond, Timeout: time.Hour})
+	if err == nil || diag.KindOf(err) == diag.Timeout || !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancel: %v", err)
+	}
+}
