@@ -71,6 +71,8 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 		return usageErr("pass --concurrency 1 or more", "--concurrency must be at least 1, got %d", af.concurrency)
 	}
 	resolver := deploy.NewCachedResolver(cloudapi.Resolver{C: client})
+	prog := startProgress(a) // before stepOut: step output must go through it
+	defer prog.stop()
 	stepOut := a.io.ErrOut
 	if a.opts.Quiet {
 		stepOut = nil
@@ -85,16 +87,10 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 		SkipPush:    af.skipPush,
 		Image:       af.image,
 		Concurrency: af.concurrency,
-		Progress: func(e deploy.Event) {
-			switch e.Kind {
-			case deploy.EventRegistering, deploy.EventApplied:
-				a.ui.debugf("%s: %s", e.Name, e.Message)
-			case deploy.EventSteps:
-				a.ui.debugf("%s: %s", e.Name, e.Message)
-			}
-		},
+		Progress:    prog.event,
 	}
 	report, applyErr := deploy.Apply(ctx, p, sel, aopt)
+	prog.stop()
 	if report == nil {
 		return applyErr
 	}

@@ -26,12 +26,13 @@ type StepRunner interface {
 type EventKind string
 
 const (
-	EventPrepared    EventKind = "prepared"
-	EventSteps       EventKind = "steps"
-	EventRegistering EventKind = "registering"
-	EventApplied     EventKind = "applied"
-	EventFailed      EventKind = "failed"
-	EventSkipped     EventKind = "skipped"
+	EventPrepared     EventKind = "prepared"
+	EventRunningSteps EventKind = "running-steps"
+	EventSteps        EventKind = "steps"
+	EventRegistering  EventKind = "registering"
+	EventApplied      EventKind = "applied"
+	EventFailed       EventKind = "failed"
+	EventSkipped      EventKind = "skipped"
 )
 
 // Event reports progress; the CLI renders it.
@@ -128,6 +129,7 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 	report := &Report{}
 	specs := make([]*Spec, len(ds))
 	for i, d := range ds {
+		opt.emit(EventRunningSteps, d.FullName(), "running build and push steps")
 		outputs, err := runSteps(ctx, d, opt)
 		if err == nil {
 			specs[i], err = Finalize(d, outputs, false, opt.Now(), &opt.Options)

@@ -1,0 +1,145 @@
+package project
+
+import "github.com/prefectctl/prefectctl/internal/value"
+
+// SchemaID is the $id of the prefect.yaml JSON Schema.
+const SchemaID = "https://github.com/prefectctl/prefectctl/prefect.yaml.schema.json"
+
+// Schema returns a JSON Schema (draft-07, the newest draft
+// yaml-language-server fully supports) for prefect.yaml. It is built from
+// the same key lists the loader validates against, so an editor flags
+// exactly the keys `prefectctl validate` warns about; schema_test.go keeps
+// the two in sync.
+//
+// Any value may also be a "{{ ... }}" template string, because templates
+// are resolved before Prefect reads the fields; the schema therefore allows
+// a string wherever a template could stand in for a typed value.
+func Schema() *value.Map {
+	steps := value.MapOf(
+		"description", "Steps run in order; each is a one-key mapping from the step's import path to its arguments.",
+		"type", []any{"array", "null"},
+		"items", value.MapOf("$ref", "#/definitions/step"),
+	)
+	props := func(keys []string, known map[string]any) *value.Map {
+		m := value.NewMap()
+		for _, k := range keys {
+			if s, ok := known[k]; ok {
+				m.Set(k, s)
+			} else {
+				m.Set(k, value.NewMap()) // any value
+			}
+		}
+		return m
+	}
+	str := func(desc string) *value.Map {
+		return value.MapOf("description", desc, "type", []any{"string", "null"})
+	}
+	templated := func(desc string, types ...any) *value.Map {
+		return value.MapOf("description", desc, "type", append(types, "string", "null"))
+	}
+
+	concurrency := value.MapOf(
+		"type", "object",
+		"properties", props(concurrencyKey, map[string]any{
+			"limit":                templated("Maximum concurrent runs.", "integer"),
+			"collision_strategy":   value.MapOf("description", "What happens to a run over the limit.", "enum", []any{"ENQUEUE", "CANCEL_NEW"}),
+			"grace_period_seconds": templated("Seconds a slot stays held after a run ends.", "integer"),
+		}),
+		"additionalProperties", false,
+	)
+	scheduleProps := props(scheduleKeys, map[string]any{
+		"cron":        str("A cron expression, e.g. '0 9 * * *'."),
+		"interval":    templated("Seconds between runs (or an ISO 8601 duration).", "number"),
+		"rrule":       str("An RFC 5545 recurrence rule."),
+		"timezone":    str("IANA timezone name, e.g. 'Europe/Paris'."),
+		"anchor_date": str("Start of an interval schedule (ISO 8601)."),
+		"active":      templated("Whether the schedule creates runs.", "boolean"),
+		"parameters":  templated("Parameter overrides for runs of this schedule.", "object"),
+		"slug":        str("A stable identifier for the schedule within the deployment."),
+		"replaces":    str("The slug of a schedule this one replaces."),
+		"day_or":      templated("Cron: combine day-of-month and day-of-week with OR.", "boolean"),
+	})
+	// The wrapped form {schedule: {...}, active: ..., ...} shares most keys.
+	for _, k := range wrappedSchKeys {
+		if !scheduleProps.Has(k) {
+			switch k {
+			case "schedule":
+				scheduleProps.Set(k, value.MapOf("description", "The schedule itself, in the wrapped form.", "type", "object"))
+			case "max_scheduled_runs":
+				scheduleProps.Set(k, templated("Upper bound of scheduled runs kept ahead.", "integer"))
+			default:
+				scheduleProps.Set(k, value.NewMap())
+			}
+		}
+	}
+	workPool := value.MapOf(
+		"type", []any{"object", "null"},
+		"properties", props(workPoolKeys, map[string]any{
+			"name":            str("The work pool whose workers run this deployment."),
+			"work_queue_name": str("A queue of that pool (default: the pool's default queue)."),
+			"job_variables":   templated("Overrides of the pool's base job template variables (image, env, ...).", "object"),
+		}),
+		"additionalProperties", false,
+	)
+	deployment := value.MapOf(
+		"type", "object",
+		"properties", props(deploymentKeys, map[string]any{
+			"name":                     value.MapOf("description", "The deployment's name, unique per flow.", "type", "string"),
+			"version":                  str("A version label; defaults to a hash of the flow source."),
+			"version_type":             str("How the version was derived."),
+			"tags":                     templated("Tags for the deployment and its runs.", "array"),
+			"description":              str("Shown in the UI; defaults to the flow's docstring."),
+			"schedule":                 templated("Deprecated single schedule; use schedules.", "object"),
+			"schedules":                value.MapOf("description", "Schedules that create runs.", "type", []any{"array", "string", "null"}, "items", value.MapOf("$ref", "#/definitions/schedule")),
+			"paused":                   templated("Create the deployment paused.", "boolean"),
+			"concurrency_limit":        value.MapOf("description", "A limit, or {limit, collision_strategy, grace_period_seconds}.", "anyOf", []any{value.MapOf("type", []any{"integer", "string", "null"}), concurrency}),
+			"flow_name":                str("The flow's name, when no entrypoint is given."),
+			"entrypoint":               str("path/to/file.py:flow_function"),
+			"parameters":               templated("Default parameters for runs.", "object"),
+			"enforce_parameter_schema": templated("Reject runs whose parameters do not match the flow's signature.", "boolean"),
+			"build":                    steps,
+			"push":                     steps,
+			"pull":                     steps,
+			"work_pool":                value.MapOf("$ref", "#/definitions/work_pool"),
+			"triggers":                 templated("Automations that run this deployment.", "array"),
+			"sla":                      templated("Service-level agreements (Prefect Cloud).", "array"),
+		}),
+		"additionalProperties", false,
+	)
+	step := value.MapOf(
+		"type", "object",
+		"minProperties", int64(1),
+		"maxProperties", int64(1),
+		"additionalProperties", value.MapOf(
+			"type", []any{"object", "null"},
+			"properties", value.MapOf(
+				"id", value.MapOf("description", "Names this step's outputs for {{ id.key }} references.", "type", "string"),
+				"requires", value.MapOf("description", "The package providing the step (pip requirement).", "type", "string"),
+			),
+		),
+	)
+	return value.MapOf(
+		"$schema", "http://json-schema.org/draft-07/schema#",
+		"$id", SchemaID,
+		"title", "prefect.yaml",
+		"description", "A Prefect project file, as read by `prefect deploy` and `prefectctl deploy`.",
+		"type", []any{"object", "null"},
+		"properties", props(topKeys, map[string]any{
+			"prefect-version": str("The Prefect version the file was written for."),
+			"prefect_version": str("The Prefect version the file was written for."),
+			"name":            str("The project's name."),
+			"build":           steps,
+			"push":            steps,
+			"pull":            steps,
+			"deployments":     value.MapOf("type", []any{"array", "null"}, "items", value.MapOf("$ref", "#/definitions/deployment")),
+			"definitions":     value.MapOf("description", "Free-form YAML anchors reused elsewhere with *aliases."),
+		}),
+		"additionalProperties", false,
+		"definitions", value.MapOf(
+			"deployment", deployment,
+			"work_pool", workPool,
+			"schedule", value.MapOf("type", "object", "properties", scheduleProps, "additionalProperties", false),
+			"step", step,
+		),
+	)
+}
