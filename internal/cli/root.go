@@ -91,6 +91,7 @@ the Prefect REST API directly.`,
 		newConfigCmd(a),
 		newCloudCmd(a),
 	)
+	addUserCommands(root, a)
 	return root
 }
 
