@@ -381,7 +381,8 @@ up_docker() {
   # A unix socket path is limited to 107 bytes; fail clearly instead of dockerd's obscure error.
   ((${#d} + 12 <= 107)) || die "PREFECTCTL_TESTENV_DIR is too long for a unix socket path: $d/docker.sock"
   stop_pid "$(read_file "$d/pid")" "dockerd --host unix://$d/docker.sock" "dockerd"
-  unmount_under "$d/exec"
+  # A dockerd killed outright (not by `down`) leaves its mounts, container ones included.
+  unmount_under "$d"
   # The data root stays across restarts (it caches the base image); the runtime state does not.
   rm -rf "$d/exec" "$d/docker.sock" "$d/dockerd.pid"
   mkdir -p "$d/root" "$d/exec"
@@ -411,7 +412,7 @@ down_docker() {
   local d
   d=$(docker_dir)
   stop_pid "$(read_file "$d/pid")" "dockerd --host unix://$d/docker.sock" "dockerd"
-  unmount_under "$d/exec"
+  unmount_under "$d"
   rm -f "$d/pid"
   unlock docker
 }

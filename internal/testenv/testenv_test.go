@@ -11,7 +11,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -328,5 +330,104 @@ smoke.with_options(flow_run_name=sys.argv[1])("container")
 	}
 	if len(runs) != 1 || runs[0].StateType != "COMPLETED" {
 		t.Fatalf("flow runs named %s on the server = %+v, want one COMPLETED", name, runs)
+	}
+}
+
+// The script's own contract, on a private state directory with the cheapest part: concurrent
+// `up` calls start the registries once, only the caller that started them reports it, `env`
+// names them, and `down` ends exactly those processes.
+func TestScriptUpDownRegistry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real registries")
+	}
+	script, err := findScript()
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command("bash", append([]string{script}, args...)...)
+		cmd.Env = append(os.Environ(), EnvDir+"="+state)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return string(out), fmt.Errorf("testenv.sh %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		return string(out), nil
+	}
+	t.Cleanup(func() {
+		if _, err := run("down", "registry"); err != nil {
+			t.Error(err)
+		}
+	})
+
+	const n = 3
+	outs := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { outs[i], errs[i] = run("up", "registry") })
+	}
+	wg.Wait()
+	started := 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		switch strings.TrimSpace(outs[i]) {
+		case "registry":
+			started++
+		case "":
+		default:
+			t.Fatalf("up registry printed %q, want \"registry\" or nothing", outs[i])
+		}
+	}
+	if started != 1 {
+		t.Fatalf("%d of %d concurrent `up registry` calls report starting it, want exactly 1", started, n)
+	}
+
+	out, err := run("env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := parseEnv(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Timeout: 10 * time.Second}
+	for k, want := range map[string]int{EnvRegistry: http.StatusOK, EnvAuthRegistry: http.StatusUnauthorized} {
+		if code, _ := get(t, c, "http://"+env[k]+"/v2/"); code != want {
+			t.Fatalf("%s=%s: GET /v2/ = %d, want %d", k, env[k], code, want)
+		}
+	}
+	if env[EnvPrefectAPIURL] != "" || env[EnvDockerHost] != "" {
+		t.Fatalf("only the registries run in %s, yet env prints %v", state, env)
+	}
+
+	var pids []int
+	for _, kind := range []string{"plain", "auth"} {
+		b, err := os.ReadFile(filepath.Join(state, "registry", kind, "pid"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pids = append(pids, pid)
+	}
+	if _, err := run("down", "registry"); err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range pids {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
+			if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.Contains(string(b), state) {
+				t.Errorf("registry pid %d still runs after down", pid)
+			}
+		}
+	}
+	if _, err := run("status", "registry"); err == nil {
+		t.Error("status registry succeeds after down, want a failure")
 	}
 }
