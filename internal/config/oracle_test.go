@@ -64,6 +64,7 @@ func TestAgainstRealPrefect(t *testing.T) {
 		"PREFECT_UI_URL", "PREFECT_CLOUD_UI_URL", "PREFECT_DEPLOYMENTS_DEFAULT_WORK_POOL_NAME", "PREFECT_CLIENT_MAX_RETRIES"}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each case is one Python start-up (~1.5 s)
 			root := t.TempDir()
 			for name, body := range tc.files {
 				p := filepath.Join(root, name)
