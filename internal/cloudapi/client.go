@@ -61,6 +61,7 @@ type Options struct {
 	CustomHeaders         map[string]string // PREFECT_CLIENT_CUSTOM_HEADERS
 	TLSInsecureSkipVerify bool
 	SSLCertFile           string
+	HTTP2                 bool // PREFECT_API_ENABLE_HTTP2; off by default, as in Prefect
 	UserAgent             string
 
 	HTTPClient *http.Client                                     // overrides the transport settings above
@@ -111,6 +112,7 @@ func SettingsOptions(s *config.Settings, baseURL string, debug func(string, ...a
 		CustomHeaders:         s.CustomHeaders(),
 		TLSInsecureSkipVerify: s.TLSInsecureSkipVerify(),
 		SSLCertFile:           s.SSLCertFile(),
+		HTTP2:                 s.Bool("PREFECT_API_ENABLE_HTTP2"),
 		Debug:                 debug,
 	}
 }
@@ -144,6 +146,10 @@ func New(opt Options) (*Client, error) {
 		tr.MaxIdleConnsPerHost = 8
 		tr.IdleConnTimeout = 25 * time.Second // below Cloud's 30 s load-balancer idle timeout
 		tr.Proxy = http.ProxyFromEnvironment
+		if !opt.HTTP2 {
+			tr.ForceAttemptHTTP2 = false
+			tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{} // HTTP/1.1 only
+		}
 		if opt.TLSInsecureSkipVerify || opt.SSLCertFile != "" {
 			tc := &tls.Config{InsecureSkipVerify: opt.TLSInsecureSkipVerify} //nolint:gosec // the user asked for it
 			if opt.SSLCertFile != "" && !opt.TLSInsecureSkipVerify {

@@ -3,12 +3,16 @@ package cloudapi
 import (
 	"context"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	stdlog "log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -502,5 +506,50 @@ func TestMaintenanceRetriesDoNotCount(t *testing.T) {
 	c, rec, _ := newTestClient(t, srv, func(o *Options) { o.MaxRetries = 1; o.JitterFactor = 0 })
 	if err := c.Health(context.Background()); err != nil || n.Load() != 5 {
 		t.Fatalf("err %v attempts %d sleeps %v", err, n.Load(), rec.sleeps)
+	}
+}
+
+func TestTLSSettings(t *testing.T) {
+	var proto atomic.Value
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proto.Store(r.Proto)
+		io.WriteString(w, "true")
+	}))
+	srv.EnableHTTP2 = true
+	srv.Config.ErrorLog = stdlog.New(io.Discard, "", 0) // the untrusted case's handshake error is expected
+	srv.StartTLS()
+	defer srv.Close()
+	pemPath := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(pemPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		opt       Options
+		ok        bool
+		wantProto string
+	}{
+		{"untrusted", Options{}, false, ""},
+		{"cert file", Options{SSLCertFile: pemPath}, true, "HTTP/1.1"},
+		{"cert file, http2", Options{SSLCertFile: pemPath, HTTP2: true}, true, "HTTP/2.0"},
+		{"insecure", Options{TLSInsecureSkipVerify: true}, true, "HTTP/1.1"},
+	}
+	for _, tc := range tests {
+		tc.opt.BaseURL = srv.URL + "/api"
+		c, err := New(tc.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.Health(context.Background())
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: err %v", tc.name, err)
+			continue
+		}
+		if tc.ok && proto.Load() != tc.wantProto {
+			t.Errorf("%s: proto %v, want %s", tc.name, proto.Load(), tc.wantProto)
+		}
+	}
+	if _, err := New(Options{BaseURL: srv.URL, SSLCertFile: filepath.Join(t.TempDir(), "missing.pem")}); diag.KindOf(err) != diag.Invalid {
+		t.Errorf("missing cert file: %v", err)
 	}
 }
