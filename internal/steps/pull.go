@@ -77,6 +77,9 @@ func ValidatePullStep(s *Step) error {
 		return bad("rename it to "+s.FQN, fmt.Errorf("this Prefect 2 name cannot be imported by Prefect 3 workers"))
 	}
 	sig, ok := pullSignatures[s.FQN]
+	if s.FQN == RunShellScript {
+		sig, ok = shellSig, true
+	}
 	if !ok {
 		// Any importable function may be a pull step (prefect_aws's
 		// pull_from_s3, …); the worker imports it, not prefectctl.

@@ -103,6 +103,8 @@ func TestValidatePullStep(t *testing.T) {
 		{`{"prefect.deployments.steps.pip_install_requirements": {"requirements_file": "r.txt"}}`, ""},
 		{`{"prefect_aws.deployments.steps.pull_from_s3": {"bucket": "b"}}`, ""},
 		{`{"prefect.projects.steps.git_clone": {"repository": "r"}}`, "Prefect 2 name"},
+		{`{"prefect.deployments.steps.run_shell_script": {"script": "pip install -r requirements.txt"}}`, ""},
+		{`{"prefect.deployments.steps.run_shell_script": {"command": "ls"}}`, "run_shell_script() missing 1 required positional argument: 'script'"},
 	}
 	for _, c := range cases {
 		s, err := Parse(decode(t, c.raw), "pull", 0)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -196,6 +197,9 @@ func TestBuildAutoPushAndVerify(t *testing.T) {
 	}
 	if _, err := s.PushImage(ctx, dir, value.Clone(pushIn).(*value.Map)); err != nil || api.pushes.Load() != 2 {
 		t.Fatalf("memoised push: %v, pushes=%d (want 2: tag and extra)", err, api.pushes.Load())
+	}
+	if !regexp.MustCompile(`(?m)^[0-9a-f]{12}: (Pushed|Layer already exists)$`).MatchString(log.String()) || !strings.Contains(log.String(), "Pushed "+repo+":t1 (sha256:") {
+		t.Errorf("push progress missing from the log:\n%s", log.String())
 	}
 	pushed := s.Pushed()
 	if len(pushed) != 2 || pushed[0].Platform != "linux/amd64" || !strings.HasPrefix(pushed[0].Digest, "sha256:") || pushed[0].Digest != pushed[1].Digest {
