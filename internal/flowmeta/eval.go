@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"path"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -138,11 +137,7 @@ func (ev *evaluator) symValue(m *module, s sym, e expr, depth int) (any, error) 
 		if a, ok := e.(*eAttr); ok {
 			// Enum members: Class.MEMBER
 			if cs := ev.l.resolve(m, a.x, depth+1); cs.kind == symClass && isEnumClass(ev.l, cs.cls, 0) {
-				v, err := ev.eval(cs.mod, s.val, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				return enumMember{cls: cs.cls, name: a.name, value: v}, nil
+				return ev.member(cs.cls, a.name, a.line)
 			}
 		}
 		return ev.eval(s.mod, s.val, depth+1)
@@ -317,7 +312,7 @@ func pyPath(parts []string) string {
 	if out == "" {
 		return "."
 	}
-	return path.Clean(out) + strings.Repeat("", 0)
+	return out
 }
 
 func canonicalUUID(s string) (string, bool) {
@@ -695,6 +690,49 @@ func daysIn(y, m int) int {
 		return 30
 	}
 	return 31
+}
+
+// member finds an enum member by name, evaluating the members before it
+// (auto() depends on them).
+func (ev *evaluator) member(cls *classDef, name string, line int) (any, error) {
+	var prev []enumMember
+	for _, a := range cls.assigns {
+		if strings.HasPrefix(a.name, "_") {
+			continue
+		}
+		v, err := ev.enumValue(cls, a, prev)
+		if err != nil {
+			return nil, err
+		}
+		mb := enumMember{cls: cls, name: a.name, value: v}
+		if a.name == name {
+			return mb, nil
+		}
+		prev = append(prev, mb)
+	}
+	return nil, opaque(line, "%s.%s is not an enum member", cls.name, name)
+}
+
+// enumValue evaluates an enum member, including auto(): the next integer
+// after the previous member (1 first), or the lowercased name for StrEnum.
+func (ev *evaluator) enumValue(cls *classDef, a field, prev []enumMember) (any, error) {
+	if c, ok := a.val.(*eCall); ok && len(c.args) == 0 && len(c.kws) == 0 && !c.star {
+		if s := ev.l.resolve(cls.mod, c.fn, 0); s.kind == symExternal && canonical(s.qual) == "enum.auto" {
+			if classBase(ev.l, cls, map[string]bool{"enum.StrEnum": true}, 0) {
+				return strings.ToLower(a.name), nil
+			}
+			if len(prev) == 0 {
+				return int64(1), nil
+			}
+			if last, ok := toBig(prev[len(prev)-1].value); ok {
+				if _, isBool := prev[len(prev)-1].value.(bool); !isBool {
+					return normInt(new(big.Int).Add(last, big.NewInt(1))), nil
+				}
+			}
+			return nil, opaque(c.line, "auto() after a non-integer value")
+		}
+	}
+	return ev.eval(cls.mod, a.val, 0)
 }
 
 // toJSON turns a default into what pydantic writes into the schema

@@ -11,6 +11,7 @@ import (
 
 // typ is an annotation as the reader understands it.
 type typ struct {
+	cons     *value.Map // JSON schema constraints from Annotated[..., Field(...)]
 	k        tkind
 	args     []*typ
 	lits     []any
@@ -190,12 +191,13 @@ func (ty *typer) generic(m *module, x *eSub, depth int) *typ {
 		return union(args())
 	case "typing.Annotated":
 		if len(x.index) >= 1 {
+			t := ty.annotation(m, x.index[0], depth+1)
 			for _, meta := range x.index[1:] {
-				if _, isCall := meta.(*eCall); isCall {
-					ty.warn(m, meta.pos(), "Annotated metadata %s is not applied; the schema may lack its constraints", exprText(meta))
+				if c, isCall := meta.(*eCall); isCall {
+					t = ty.constrain(m, t, c)
 				}
 			}
-			return ty.annotation(m, x.index[0], depth+1)
+			return t
 		}
 	case "typing.Literal":
 		t := &typ{k: kLiteral}
@@ -267,11 +269,6 @@ func union(members []*typ) *typ {
 	}
 	for _, m := range members {
 		add(m)
-	}
-	for _, f := range flat {
-		if f.k == kAny {
-			return anyT // Union[X, Any] is Any
-		}
 	}
 	if len(flat) == 1 {
 		return flat[0]
@@ -354,8 +351,78 @@ func unknownBase(l *loader, cls *classDef, depth int) string {
 	return ""
 }
 
+// constrain applies Annotated[T, Field(ge=..., ...)] constraints the way
+// pydantic renders them; anything else is reported.
+func (ty *typer) constrain(m *module, t *typ, c *eCall) *typ {
+	s := ty.ev.l.resolve(m, c.fn, 0)
+	if s.kind != symExternal || canonical(s.qual) != "pydantic.Field" && s.qual != "pydantic.fields.Field" {
+		ty.warn(m, c.line, "Annotated metadata %s is not applied; the schema may lack its constraints", exprText(c))
+		return t
+	}
+	if c.star || len(c.args) > 0 {
+		ty.warn(m, c.line, "Annotated Field with positional arguments is not applied")
+		return t
+	}
+	out := *t
+	out.cons = value.NewMap()
+	if t.cons != nil {
+		out.cons.Update(t.cons)
+	}
+	isSeq := t.k == kList || t.k == kSet || t.k == kTuple
+	for _, kw := range c.kws {
+		v, err := ty.ev.eval(m, kw.v, 0)
+		if err != nil {
+			ty.warn(m, kw.v.pos(), "Field(%s=...) cannot be read (%v); the constraint is left out", kw.name, err)
+			continue
+		}
+		key := ""
+		switch kw.name {
+		case "ge":
+			key = "minimum"
+		case "le":
+			key = "maximum"
+		case "gt":
+			key = "exclusiveMinimum"
+		case "lt":
+			key = "exclusiveMaximum"
+		case "multiple_of":
+			key = "multipleOf"
+		case "min_length":
+			key = map[bool]string{true: "minItems", false: "minLength"}[isSeq]
+		case "max_length":
+			key = map[bool]string{true: "maxItems", false: "maxLength"}[isSeq]
+		case "pattern":
+			key = "pattern"
+		case "description", "title":
+			continue // Prefect's own Field(title=, description=) replaces these
+		default:
+			ty.warn(m, kw.v.pos(), "Field(%s=...) in Annotated is not applied to the schema", kw.name)
+			continue
+		}
+		j, ok, err := toJSON(v)
+		if err != nil || !ok {
+			ty.warn(m, kw.v.pos(), "Field(%s=...) value cannot be rendered", kw.name)
+			continue
+		}
+		out.cons.Set(key, j)
+	}
+	return &out
+}
+
 // schema is pydantic's JSON schema for t; definitions go to ty.defs.
 func (ty *typer) schema(t *typ) *value.Map {
+	s := ty.schemaNoCons(t)
+	if t.cons != nil && t.cons.Len() > 0 {
+		for _, k := range t.cons.Keys() {
+			v, _ := t.cons.Get(k)
+			s.Set(k, v)
+		}
+		s = sortedMap(s)
+	}
+	return s
+}
+
+func (ty *typer) schemaNoCons(t *typ) *value.Map {
 	s := value.NewMap()
 	switch t.k {
 	case kAny, kEmpty:
@@ -483,20 +550,14 @@ func (ty *typer) enumMembers(cls *classDef) ([]enumMember, bool) {
 		if strings.HasPrefix(a.name, "_") {
 			continue
 		}
-		v, err := ty.ev.eval(cls.mod, a.val, 0)
+		v, err := ty.ev.enumValue(cls, a, out)
 		if err != nil {
 			ty.warn(cls.mod, a.line, "enum member %s.%s has a value that cannot be read (%v)", cls.name, a.name, err)
 			return nil, false
 		}
-		dup := false
-		for _, o := range out {
-			if pyEqual(o.value, v) {
-				dup = true // an alias, not a member
-			}
-		}
-		if !dup {
-			out = append(out, enumMember{cls: cls, name: a.name, value: v})
-		}
+		// Aliases (a second name for a value) are listed too: pydantic
+		// walks __members__, which includes them.
+		out = append(out, enumMember{cls: cls, name: a.name, value: v})
 	}
 	return out, true
 }

@@ -1,0 +1,1 @@
+from pkg.sub.mod_flows import dotted_flow as renamed, module_flow
