@@ -139,10 +139,11 @@ func Load(opt LoadOptions) (*Settings, error) {
 	s := &Settings{values: map[string]Setting{}, lookupEnv: opt.Env, home: opt.Home}
 	var problems diag.List
 
-	dotenv, dotenvPath, err := readDotenv(opt.Dir)
+	dotenv, dotenvPath, dotenvWarns, err := readDotenv(opt.Dir)
 	if err != nil {
 		problems = append(problems, err.(*diag.Error))
 	}
+	s.warnings = append(s.warnings, dotenvWarns...)
 	prefectTOML, prefectPath, err := readTOML(filepath.Join(opt.Dir, "prefect.toml"))
 	if err != nil {
 		problems = append(problems, err.(*diag.Error))
@@ -258,19 +259,24 @@ func (s *Settings) short(p string) string {
 	return p
 }
 
-func readDotenv(dir string) (map[string]dotenvEntry, string, error) {
+func readDotenv(dir string) (map[string]dotenvEntry, string, []*diag.Warning, error) {
 	p := filepath.Join(dir, ".env")
 	st, err := os.Stat(p)
 	if err != nil || !st.Mode().IsRegular() {
-		return nil, p, nil
+		return nil, p, nil, nil
 	}
 	data, err := os.ReadFile(p)
 	if err != nil {
-		return nil, p, &diag.Error{Kind: diag.Invalid, File: p, Msg: "cannot read settings file", Err: err}
+		return nil, p, nil, &diag.Error{Kind: diag.Invalid, File: p, Msg: "cannot read settings file", Err: err}
 	}
-	entries, err := parseDotenv(data)
+	entries, bad, err := parseDotenv(data)
 	if err != nil {
-		return nil, p, &diag.Error{Kind: diag.Invalid, File: p, Msg: err.Error(), Hint: "quote the value or fix the line"}
+		return nil, p, nil, &diag.Error{Kind: diag.Invalid, File: p, Msg: "cannot read settings file", Err: err}
+	}
+	var warns []*diag.Warning
+	for _, line := range bad {
+		warns = append(warns, &diag.Warning{Kind: diag.Invalid, File: p, Line: line,
+			Msg: "line skipped: unterminated quote", Hint: "close the quote; python-dotenv skips this line too"})
 	}
 	m := map[string]dotenvEntry{}
 	for _, e := range entries {
@@ -278,7 +284,7 @@ func readDotenv(dir string) (map[string]dotenvEntry, string, error) {
 		// occurrence of a key wins, as in python-dotenv.
 		m[strings.ToLower(e.Key)] = e
 	}
-	return m, p, nil
+	return m, p, warns, nil
 }
 
 func readTOML(p string) (map[string]any, string, error) {

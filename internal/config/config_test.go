@@ -284,7 +284,6 @@ func TestInvalidInputs(t *testing.T) {
 			[]string{`PREFECT_API_REQUEST_TIMEOUT="soon" (from env)`, `"42" is not an HTTP status code`}},
 		{"bad prefect.toml", fixture{files: map[string]string{"proj/prefect.toml": "[api]\nurl = \n"}}, []string{"prefect.toml:2", "invalid TOML"}},
 		{"bad profiles", fixture{files: map[string]string{"home/.prefect/profiles.toml": "active = \n"}}, []string{"profiles.toml:1", "invalid TOML"}},
-		{"bad .env", fixture{files: map[string]string{"proj/.env": "A=1\nPREFECT_API_URL=\"x\n"}}, []string{".env", "line 2: unterminated"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -321,5 +320,19 @@ func TestAllListsSourcesAndSecrets(t *testing.T) {
 	}
 	if u := byName["PREFECT_UI_URL"]; u.Source.Kind != SourceDefault || !strings.HasPrefix(u.Value, "https://app.prefect.cloud/account/") {
 		t.Errorf("ui %+v", u)
+	}
+}
+
+func TestBadDotenvLineIsSkippedWithWarning(t *testing.T) {
+	s, root, err := fixture{files: map[string]string{"proj/.env": "PREFECT_API_KEY=k\nPREFECT_API_URL=\"http://x/api\n"}}.load(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.APIKey() != "k" || s.APIURL() != "" {
+		t.Errorf("key %q url %q", s.APIKey(), s.APIURL())
+	}
+	w := s.Warnings()
+	if len(w) != 1 || w[0].File != filepath.Join(root, "proj", ".env") || w[0].Line != 2 {
+		t.Fatalf("warnings %v", w)
 	}
 }

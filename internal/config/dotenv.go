@@ -17,9 +17,10 @@ type dotenvEntry struct {
 // parseDotenv reads the subset of python-dotenv's format that settings
 // files use: `KEY=value`, an optional `export ` prefix, single or double
 // quotes (double quotes honour \n, \t, \" and \\), and `#` comments after
-// unquoted values. Lines without `=` are ignored, as python-dotenv does.
-func parseDotenv(data []byte) ([]dotenvEntry, error) {
-	var out []dotenvEntry
+// unquoted values. Lines without `=` are ignored, and lines it cannot
+// parse (an unterminated quote) are skipped and reported in bad, as
+// python-dotenv warns and goes on.
+func parseDotenv(data []byte) (out []dotenvEntry, bad []int, err error) {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	line := 0
@@ -41,13 +42,14 @@ func parseDotenv(data []byte) ([]dotenvEntry, error) {
 		if key == "" {
 			continue
 		}
-		val, err := dotenvValue(strings.TrimSpace(rest))
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, err)
+		val, verr := dotenvValue(strings.TrimSpace(rest))
+		if verr != nil {
+			bad = append(bad, line)
+			continue
 		}
 		out = append(out, dotenvEntry{Key: key, Value: val, Line: line})
 	}
-	return out, sc.Err()
+	return out, bad, sc.Err()
 }
 
 func dotenvValue(s string) (string, error) {

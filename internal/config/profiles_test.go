@@ -102,9 +102,9 @@ func TestWriteProfileRefusesBrokenFile(t *testing.T) {
 }
 
 func TestParseDotenv(t *testing.T) {
-	got, err := parseDotenv([]byte("A=1\n#c\nexport B = 'x y' \nC=\"a\\nb\"\nnoequals\nD=v # c\nE=\n"))
-	if err != nil {
-		t.Fatal(err)
+	got, bad, err := parseDotenv([]byte("A=1\n#c\nexport B = 'x y' \nC=\"a\\nb\"\nnoequals\nD=v # c\nE=\nF='open\n"))
+	if err != nil || len(bad) != 1 || bad[0] != 8 {
+		t.Fatal(err, bad)
 	}
 	want := []dotenvEntry{{"A", "1", 1}, {"B", "x y", 3}, {"C", "a\nb", 4}, {"D", "v", 6}, {"E", "", 7}}
 	if len(got) != len(want) {
