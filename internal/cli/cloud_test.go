@@ -55,9 +55,10 @@ func TestConfigViewRedactsAndNamesSources(t *testing.T) {
 	}
 	os.WriteFile("prefect.toml", []byte("[deployments]\ndefault_work_pool_name = \"from-toml\"\n"), 0o644)
 	t.Setenv("PREFECT_API_REQUEST_TIMEOUT", "12")
+	t.Setenv("PREFECT_UI_URL", "http://ui-user:ui-pass@127.0.0.1:4200")
 
 	code, out, errOut := run("config", "view", "-o", "json")
-	if code != 0 || strings.Contains(out+errOut, "pnu_very_secret") {
+	if code != 0 || strings.Contains(out+errOut, "pnu_very_secret") || strings.Contains(out+errOut, "ui-pass") {
 		t.Fatalf("code %d\n%s\n%s", code, out, errOut)
 	}
 	var got struct {

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -81,6 +83,8 @@ strings are always redacted.`,
 			for _, st := range s.All() {
 				if st.Secret && st.Value != "" {
 					st.Value = redacted
+				} else if strings.HasSuffix(st.Name, "_URL") {
+					st.Value = hideURLPassword(st.Value)
 				}
 				always := st.Name == "PREFECT_PROFILE" || st.Name == "PREFECT_PROFILES_PATH"
 				isDefault := st.Source.Kind == config.SourceDefault && !always
@@ -100,8 +104,12 @@ strings are always redacted.`,
 				}
 				return writeJSON(a.io.Out, map[string]any{
 					"profile": s.ProfileName(), "profiles_path": s.ProfilesPath(), "is_cloud": s.IsCloud(),
+					"api_url": hideURLPassword(s.APIURL()), "ui_url": hideURLPassword(s.UIURL()),
 					"settings": rows, "warnings": warns,
 				})
+			}
+			if ui := s.UIURL(); ui != "" {
+				a.ui.infof("Connected to %s", hideURLPassword(ui))
 			}
 			for _, st := range shown {
 				fmt.Fprintf(a.io.Out, "%s=%s %s\n", a.ui.p.key.Render(st.Name), strconv.Quote(st.Value), a.ui.p.dim.Render("(from "+st.Source.String()+")"))
@@ -115,4 +123,17 @@ strings are always redacted.`,
 	addOutputFlag(cmd, &output)
 	cmd.Flags().BoolVar(&showDefaults, "show-defaults", false, "also list settings left at their default values")
 	return cmd
+}
+
+// hideURLPassword masks the password of a URL with user info
+// (http://user:pass@host/api), which Prefect accepts in PREFECT_API_URL.
+func hideURLPassword(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
 }
