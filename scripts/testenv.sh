@@ -230,13 +230,16 @@ up_venv() { ensure_venv; }
 
 prefect_dir() { echo "$STATE/prefect"; }
 
+# What our server's command line holds (other Prefect servers may run on this machine).
+prefect_pattern() { echo "server start --host 127.0.0.1 --port $1"; }
+
 prefect_running() {
   local d pid port
   d=$(prefect_dir)
   pid=$(read_file "$d/pid")
   port=$(read_file "$d/port")
   [[ -n $pid && -n $port ]] || return 1
-  alive "$pid" "server start" || return 1
+  alive "$pid" "$(prefect_pattern "$port")" || return 1
   [[ $(http_code "http://127.0.0.1:$port/api/health") == 200 ]]
 }
 
@@ -284,7 +287,7 @@ up_prefect() {
   fi
   local d tmpl attempt pid port i
   d=$(prefect_dir)
-  stop_pid "$(read_file "$d/pid")" "server start" "the Prefect server"
+  stop_pid "$(read_file "$d/pid")" "$(prefect_pattern "$(read_file "$d/port")")" "the Prefect server"
   tmpl=$(prefect_db_template)
   for attempt in 1 2 3; do
     rm -rf "$d"
@@ -299,7 +302,7 @@ up_prefect() {
     echo "$pid" >"$d/pid"
     echo "$port" >"$d/port"
     for ((i = 0; i < 1200; i++)); do
-      if ! alive "$pid" "server start"; then break; fi
+      if ! alive "$pid" "$(prefect_pattern "$port")"; then break; fi
       if [[ $(http_code "http://127.0.0.1:$port/api/health") == 200 ]]; then
         echo prefect
         unlock prefect
@@ -307,8 +310,8 @@ up_prefect() {
       fi
       sleep 0.1
     done
-    if alive "$pid" "server start"; then
-      stop_pid "$pid" "server start" "the Prefect server"
+    if alive "$pid" "$(prefect_pattern "$port")"; then
+      stop_pid "$pid" "$(prefect_pattern "$port")" "the Prefect server"
       tail -20 "$d/log" >&2
       die "the Prefect server did not answer /api/health within 120 s (log: $d/log)"
     fi
@@ -323,7 +326,7 @@ down_prefect() {
   lock prefect "$STATE"
   local d
   d=$(prefect_dir)
-  stop_pid "$(read_file "$d/pid")" "server start" "the Prefect server"
+  stop_pid "$(read_file "$d/pid")" "$(prefect_pattern "$(read_file "$d/port")")" "the Prefect server"
   rm -f "$d/pid"
   unlock prefect
 }
