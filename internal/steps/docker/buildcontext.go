@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 )
 
 // contextFiles lists the context-relative paths (slash separated, sorted)
@@ -104,6 +105,12 @@ func writeContextTar(ctx context.Context, w io.Writer, root string, files []stri
 			hdr.Name += "/"
 		}
 		hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = 0, 0, "", ""
+		// As the docker CLI does: whole-second times and no atime/ctime,
+		// so PAX records appear only for long names. BuildKit sniffs the
+		// upload's first header block and takes a leading PAX record for
+		// a Dockerfile.
+		hdr.ModTime = hdr.ModTime.Truncate(time.Second)
+		hdr.AccessTime, hdr.ChangeTime = time.Time{}, time.Time{}
 		hdr.Format = tar.FormatPAX
 		if err := tw.WriteHeader(hdr); err != nil {
 			return err

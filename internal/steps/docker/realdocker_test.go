@@ -440,3 +440,43 @@ func TestDaemonHostFromContext(t *testing.T) {
 		t.Fatalf("DOCKER_HOST does not win: %q", h)
 	}
 }
+
+// TestBuildKit builds with DOCKER_BUILDKIT=1: the image is the same as the
+// legacy builder's where it matters, progress is rendered from BuildKit's
+// trace, and a failing RUN shows its output in the error.
+func TestBuildKit(t *testing.T) {
+	e := newRealEnv(t)
+	e.vars["DOCKER_BUILDKIT"] = "1"
+	var log bytes.Buffer
+	s, _ := e.steps(t, &log)
+	ctx := context.Background()
+	dir := project(t)
+	out, err := s.BuildImage(ctx, dir, value.MapOf("image_name", "prefectctl-buildkit/flows", "tag", "bk", "dockerfile", "auto", "pull", false, "platform", "linux/amd64", "nocache", true))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	c, err := Connect(e.host, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ii, err := c.ImageInspect(ctx, value.Str(get(t, out, "image_id")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ii.Config.WorkingDir != "/opt/prefect/flows/" || ii.Config.Labels["io.prefect.version"] != "3.9.1" || ii.Architecture != "amd64" {
+		t.Fatalf("image config: %+v", ii.Config)
+	}
+	t.Logf("BuildKit output:\n%s", log.String())
+	if !regexp.MustCompile(`(?m)^#\d+ \[2/3\] COPY \. /opt/prefect/flows/$`).MatchString(log.String()) || !regexp.MustCompile(`(?m)^#\d+ DONE `).MatchString(log.String()) {
+		t.Fatalf("BuildKit progress not rendered:\n%s", log.String())
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile.fail"), []byte("FROM "+e.base+"\nRUN echo visible-output && exit 5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.BuildImage(ctx, dir, value.MapOf("image_name", "prefectctl-buildkit/fail", "dockerfile", "Dockerfile.fail", "pull", false, "network_mode", "host"))
+	if err == nil || !strings.Contains(err.Error(), "exit code: 5") || !strings.Contains(err.Error(), "visible-output") {
+		t.Fatalf("failing BuildKit build: %v", err)
+	}
+}

@@ -641,9 +641,11 @@ func (s *Steps) runBuild(ctx context.Context, api API, b *buildSpec, prefectVers
 	}
 	labels["io.prefect.version"] = prefectVersion
 	opts.Labels = labels
-	// The legacy builder is what docker-py (and so prefect-docker) uses;
-	// BuildKit through the API needs a gRPC session for the context.
 	opts.Version = "1"
+	buildkit := useBuildKit(s.opts.Environ)
+	if buildkit {
+		opts.Version = "2"
+	}
 
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -657,10 +659,17 @@ func (s *Steps) runBuild(ctx context.Context, api API, b *buildSpec, prefectVers
 	out := &tail{n: 40}
 	w := io.MultiWriter(s.opts.Stderr, out)
 	var id string
+	bk := newBKPrinter(w)
 	err = readMessages(resp.Body, func(m *message) error {
 		switch {
 		case m.Stream != "":
 			_, _ = io.WriteString(w, m.Stream)
+		case m.ID == "moby.buildkit.trace" && len(m.Aux) > 0:
+			st, err := decodeBuildKitTrace(m.Aux)
+			if err != nil {
+				return fmt.Errorf("reading BuildKit progress: %w", err)
+			}
+			bk.print(st)
 		case len(m.Aux) > 0:
 			var aux struct {
 				ID string `json:"ID"`
