@@ -229,6 +229,10 @@ type Error struct {
 	Msg  string
 	Hint string
 	Err  error
+	// Unreachable is set when the registry gave no HTTP answer at all
+	// (connection refused, TLS, DNS), as opposed to refusing or lacking
+	// the image.
+	Unreachable bool
 }
 
 func (e *Error) Error() string { return e.Msg }
@@ -248,5 +252,5 @@ func explain(ref string, err error) error {
 		}
 	}
 	return &Error{Ref: ref, Err: err, Msg: fmt.Sprintf("cannot read %s from registry %s: %v", ref, reg, err),
-		Hint: fmt.Sprintf("check that %s is reachable from this machine", reg)}
+		Hint: fmt.Sprintf("check that %s is reachable from this machine", reg), Unreachable: terr == nil}
 }

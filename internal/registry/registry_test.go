@@ -113,11 +113,11 @@ func TestResolveAndVerify(t *testing.T) {
 
 	_, err = Resolve(ctx, host+"/team/app:missing", Options{Keychain: authn.NewMultiKeychain()})
 	var re *Error
-	if !errors.As(err, &re) || !strings.Contains(re.Msg, "does not serve") {
+	if !errors.As(err, &re) || !strings.Contains(re.Msg, "does not serve") || re.Unreachable {
 		t.Fatalf("missing tag: %v", err)
 	}
 	_, err = Resolve(ctx, "127.0.0.1:1/x:y", Options{Keychain: authn.NewMultiKeychain()})
-	if !errors.As(err, &re) || !strings.Contains(re.Hint, "reachable") {
+	if !errors.As(err, &re) || !strings.Contains(re.Hint, "reachable") || !re.Unreachable {
 		t.Fatalf("unreachable: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
+	reg "github.com/prefectctl/prefectctl/internal/registry"
 	"github.com/prefectctl/prefectctl/internal/testenv"
 	"github.com/prefectctl/prefectctl/internal/value"
 )
@@ -478,5 +480,36 @@ func TestBuildKit(t *testing.T) {
 	_, err = s.BuildImage(ctx, dir, value.MapOf("image_name", "prefectctl-buildkit/fail", "dockerfile", "Dockerfile.fail", "pull", false, "network_mode", "host"))
 	if err == nil || !strings.Contains(err.Error(), "exit code: 5") || !strings.Contains(err.Error(), "visible-output") {
 		t.Fatalf("failing BuildKit build: %v", err)
+	}
+}
+
+type failingTransport struct{}
+
+func (failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, errors.New("no route from this machine")
+}
+
+// A registry the daemon reaches but this machine does not: the push
+// stands, with a warning instead of a verified digest.
+func TestPushUnverifiableFromHere(t *testing.T) {
+	e := newRealEnv(t)
+	c, err := Connect(e.host, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var log bytes.Buffer
+	s := New(Options{Environ: e.environ, Stderr: &log, Python: e.python, Client: c, Registry: reg.Options{Transport: failingTransport{}}})
+	dir := project(t)
+	repo := e.registry + "/prefectctl-steps/unverified"
+	ctx := context.Background()
+	if _, err := s.BuildImage(ctx, dir, value.MapOf("image_name", repo, "tag", "u1", "dockerfile", "auto", "pull", false)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PushImage(ctx, dir, value.MapOf("image_name", repo, "tag", "u1")); err != nil {
+		t.Fatal(err)
+	}
+	if p := s.Pushed(); len(p) != 1 || p[0].Digest != "" || !strings.Contains(log.String(), "Warning: pushed "+repo+":u1 but could not verify it from this machine") {
+		t.Fatalf("pushed %+v\n%s", p, log.String())
 	}
 }

@@ -817,10 +817,20 @@ func (s *Steps) push(ctx context.Context, in *value.Map) (*value.Map, error) {
 				}
 			}
 		}
-		img, err := reg.Verify(ctx, ref, platform, "", ropts)
+		img, err := s.verify(ctx, ref, platform, ropts)
 		if err != nil {
 			var re *reg.Error
-			if errors.As(err, &re) {
+			if errors.As(err, &re) && re.Unreachable {
+				// The daemon reached the registry but this machine cannot
+				// (a remote builder, a registry only its network sees):
+				// the push stands, unverified.
+				fmt.Fprintf(s.opts.Stderr, "Warning: pushed %s but could not verify it from this machine: %v\n", ref, err)
+				s.mu.Lock()
+				s.pushed = append(s.pushed, Pushed{Image: ref, Platform: platform})
+				s.mu.Unlock()
+				continue
+			}
+			if re != nil {
 				return nil, hintErr("verifying the push: "+re.Msg, re.Hint, err)
 			}
 			return nil, fmt.Errorf("verifying the push: %w", err)
@@ -841,6 +851,20 @@ func (s *Steps) push(ctx context.Context, in *value.Map) (*value.Map, error) {
 		imageOut = imageName + ":" + *tag
 	}
 	return value.MapOf("image_name", imageName, "tag", tagOut, "image", imageOut, "additional_tags", extra), nil
+}
+
+// verify checks the push in the registry. A registry the daemon pushed to
+// over plain HTTP (its insecure-registries) is retried without TLS.
+func (s *Steps) verify(ctx context.Context, ref, platform string, o reg.Options) (*reg.Image, error) {
+	img, err := reg.Verify(ctx, ref, platform, "", o)
+	var re *reg.Error
+	if err != nil && !o.Insecure && errors.As(err, &re) && re.Unreachable {
+		o.Insecure = true
+		if img2, err2 := reg.Verify(ctx, ref, platform, "", o); err2 == nil {
+			return img2, nil
+		}
+	}
+	return img, err
 }
 
 func displayRegistry(s string) string {
