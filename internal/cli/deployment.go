@@ -446,6 +446,18 @@ func listDeployments(ctx context.Context, c *cloudapi.Client, flowNames []string
 	return all, flows, nil
 }
 
+// shortDuration drops zero tails: 10m rather than 10m0s, 1h rather than 1h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
 func yesNo(b bool) string {
 	if b {
 		return "yes"
@@ -465,7 +477,7 @@ func scheduleSummary(ss []cloudapi.Schedule) string {
 			p = "cron " + value.Str(v)
 		} else if v, ok := s.Schedule.Get("interval"); ok {
 			if f, ok := v.(float64); ok {
-				p = "every " + (time.Duration(f * float64(time.Second))).String()
+				p = "every " + shortDuration(time.Duration(f*float64(time.Second)))
 			} else {
 				p = "every " + value.Str(v) + "s"
 			}

@@ -90,6 +90,7 @@ the Prefect REST API directly.`,
 		newFlowCmd(a),
 		newConfigCmd(a),
 		newCloudCmd(a),
+		newDeploymentCmd(a),
 	)
 	addUserCommands(root, a)
 	return root

@@ -1,0 +1,498 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/testenv"
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+
+// runAPI is a fake Prefect API with one deployment, hello/arthur, whose
+// run goes through states, one per poll, with a log line per state.
+type runAPI struct {
+	mu       sync.Mutex
+	t        *testing.T
+	final    string // the run's last state type
+	reads    int
+	create   func() (int, string)
+	posted   string // last create_flow_run body
+	requests []string
+}
+
+const (
+	tDepID  = "2c52f75a-6180-43db-9e60-48720da64b9b"
+	tFlowID = "5d1f3a9e-1b2c-4d3e-8f40-5a6b7c8d9e0f"
+	tRunID  = "e48a322e-d69d-422b-9d1c-439f61b18095"
+)
+
+var tDeployment = `{"id": "` + tDepID + `", "created": "2026-08-01T10:00:00Z", "updated": "2026-08-01T10:00:00Z",
+ "name": "arthur", "version": "1", "description": "Say hello", "flow_id": "` + tFlowID + `", "paused": false,
+ "schedules": [{"id": "s1", "schedule": {"cron": "0 9 * * *", "timezone": "UTC", "day_or": true}, "active": true},
+               {"id": "s2", "schedule": {"interval": 600.0, "anchor_date": "2026-01-01T00:00:00Z"}, "active": false}],
+ "job_variables": {"env": {"A": "1"}}, "parameters": {"name": "Arthur"}, "tags": ["demo"],
+ "work_queue_name": "default", "work_pool_name": "local",
+ "parameter_openapi_schema": {"type": "object", "properties": {"name": {"type": "string", "title": "name"}}},
+ "pull_steps": [{"prefect.deployments.steps.set_working_directory": {"directory": "/srv/app"}}],
+ "entrypoint": "flows/hello.py:hello", "enforce_parameter_schema": true}`
+
+func (f *runAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := r.URL.Path
+	p = p[strings.Index(p, "/api/")+len("/api/"):]
+	if m := regexp.MustCompile(`^accounts/[^/]+/workspaces/[^/]+/`).FindString(p); m != "" {
+		p = strings.TrimPrefix(p, m)
+	}
+	f.requests = append(f.requests, r.Method+" "+p)
+	reply := func(code int, body string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		fmt.Fprint(w, body)
+	}
+	states := []string{"SCHEDULED", "PENDING", "RUNNING", f.final}
+	state := func(i int) string {
+		typ := states[i]
+		name := strings.ToUpper(typ[:1]) + strings.ToLower(typ[1:])
+		msg := "null"
+		if typ == "FAILED" {
+			msg = `"Flow run encountered an exception: ValueError: kaboom"`
+		}
+		return fmt.Sprintf(`{"id": "st-%d", "type": %q, "name": %q, "message": %s, "timestamp": "2026-08-01T12:00:%02d.250000Z"}`, i, typ, name, msg, i*2)
+	}
+	runJSON := func(i int) string {
+		return `{"id": "` + tRunID + `", "name": "bouncy-galago", "flow_id": "` + tFlowID + `", "parameters": {"name": "Arthur"},
+			"job_variables": {}, "tags": ["demo"], "state": ` + state(i) + `}`
+	}
+	switch {
+	case p == "csrf-token": // as a server with CSRF protection off answers
+		reply(422, `{"detail": "CSRF protection is disabled."}`)
+	case r.Method == "GET" && (p == "deployments/name/hello/arthur" || p == "deployments/"+tDepID):
+		reply(200, tDeployment)
+	case r.Method == "GET" && strings.HasPrefix(p, "deployments/"):
+		reply(404, `{"detail": "Deployment not found"}`)
+	case r.Method == "GET" && p == "flows/"+tFlowID:
+		reply(200, `{"id": "`+tFlowID+`", "name": "hello"}`)
+	case r.Method == "POST" && p == "flows/filter":
+		reply(200, `[{"id": "`+tFlowID+`", "name": "hello"}]`)
+	case r.Method == "POST" && p == "deployments/filter":
+		reply(200, "["+tDeployment+"]")
+	case r.Method == "GET" && p == "automations/related-to/prefect.deployment."+tDepID:
+		reply(200, `[{"id": "a1", "name": "notify", "enabled": true}]`)
+	case r.Method == "POST" && p == "deployments/"+tDepID+"/create_flow_run":
+		b, _ := io.ReadAll(r.Body)
+		f.posted = string(b)
+		if f.create != nil {
+			reply(f.create())
+			return
+		}
+		reply(201, runJSON(0))
+	case r.Method == "GET" && p == "flow_runs/"+tRunID:
+		i := min(f.reads, len(states)-1)
+		if f.final == "" { // never ends
+			i = min(f.reads, 2)
+		}
+		f.reads++
+		reply(200, runJSON(i))
+	case r.Method == "GET" && p == "flow_run_states/":
+		var out []string
+		for i := 0; i < min(f.reads, len(states)); i++ {
+			if states[i] != "" {
+				out = append(out, state(i))
+			}
+		}
+		reply(200, "["+strings.Join(out, ",")+"]")
+	case r.Method == "POST" && p == "logs/filter":
+		var out []string
+		msgs := []string{"Worker submitting flow run", "Running 1 deployment pull step(s)", "Hello, Arthur!\nand a second line", "Finished"}
+		for i := 0; i < min(f.reads, len(msgs)); i++ {
+			out = append(out, fmt.Sprintf(`{"id": "log-%d", "message": %q, "level": 20, "flow_run_id": %q, "timestamp": "2026-08-01T12:00:%02d.500000Z"}`, i, msgs[i], tRunID, i*2))
+		}
+		reply(200, "["+strings.Join(out, ",")+"]")
+	default:
+		f.t.Errorf("unexpected call %s %s", r.Method, r.URL.Path)
+		reply(404, `{"detail": "Not Found"}`)
+	}
+}
+
+// fakeRunServer starts f and points the isolated environment at it.
+func fakeRunServer(t *testing.T, f *runAPI) string {
+	t.Helper()
+	isolate(t)
+	f.t = t
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	t.Setenv("PREFECT_API_URL", srv.URL+"/api")
+	t.Setenv("PREFECT_CLIENT_MAX_RETRIES", "0")
+	return srv.URL
+}
+
+func TestDeploymentRunExitCodes(t *testing.T) {
+	cases := []struct {
+		name     string
+		api      *runAPI
+		args     []string
+		code     int
+		stdout   []string // substrings, in order
+		stderr   []string
+		noCreate bool
+	}{
+		{name: "completed", api: &runAPI{final: "COMPLETED"}, args: []string{"hello/arthur", "--watch", "--watch-interval", "100ms"},
+			code: 0, stdout: []string{
+				"Created flow run 'bouncy-galago'.\n└── UUID: " + tRunID + "\n└── Parameters: {'name': 'Arthur'}\n└── Job Variables: {}\n└── Scheduled start time: ",
+				"(now)\n└── URL: ",
+				"/runs/flow-run/" + tRunID + "\n",
+				"● 12:00:00.250 439f61b18095 prefect.flow-run.Scheduled * bouncy-galago\n",
+				"▪         .500 439f61b18095 Worker submitting flow run\n",
+				"●      :02.250 439f61b18095 prefect.flow-run.Pending * bouncy-galago\n",
+				"▪         .500 439f61b18095 Hello, Arthur!\n" + strings.Repeat(" ", len("▪ .500 439f61b18095 ")-len("▪")+1) + "and a second line\n",
+				"prefect.flow-run.Completed * bouncy-galago\n",
+				"▪         .500 439f61b18095 Finished\n",
+				"Flow run finished successfully in 'Completed'.\n"},
+			stderr: []string{"Creating flow run for deployment 'hello/arthur'..."}},
+		{name: "failed", api: &runAPI{final: "FAILED"}, args: []string{"hello/arthur", "--watch", "--watch-interval", "0.1"},
+			code: ExitRunFailed, stdout: []string{"prefect.flow-run.Failed * bouncy-galago"},
+			stderr: []string{"Error: Flow run finished in state 'Failed'.", "hint: the state message says: Flow run encountered an exception: ValueError: kaboom"}},
+		{name: "crashed", api: &runAPI{final: "CRASHED"}, args: []string{"--id", tDepID, "--watch", "--watch-interval", "100ms"},
+			code: ExitRunFailed, stderr: []string{"Error: Flow run finished in state 'Crashed'."}},
+		{name: "timeout", api: &runAPI{}, args: []string{"hello/arthur", "--watch", "--watch-interval", "100ms", "--timeout", "0.5"},
+			code: ExitTimeout, stderr: []string{"Error: Flow run with ID " + tRunID + " exceeded watch timeout of 500ms"}},
+		{name: "unknown parameter", api: &runAPI{}, args: []string{"hello/arthur", "-p", "nmae=Ford"}, code: ExitUsage, noCreate: true,
+			stderr: []string{"Error: The following parameters were specified but not found on the deployment: 'nmae'\nThe following parameters are available on the deployment: 'name'\n"}},
+		{name: "missing deployment", api: &runAPI{}, args: []string{"hello/nobody"}, code: ExitFailure, noCreate: true,
+			stderr: []string{"Error: Deployment 'hello/nobody' not found!", "hint: list deployments with 'prefectctl deployment ls'"}},
+		{name: "422", api: &runAPI{create: func() (int, string) {
+			return 422, `{"detail": "Error creating flow run: Validation failed for field 'cpu'. Failure reason: 'fast' is not of type 'number'"}`
+		}}, args: []string{"hello/arthur", "--job-variable", "cpu=fast"}, code: ExitFailure,
+			stderr: []string{"Error: Error creating flow run: Validation failed for field 'cpu'. Failure reason: 'fast' is not of type 'number'\n"}},
+		{name: "bad param JSON", api: &runAPI{}, args: []string{"hello/arthur", "-p", `x={"a"`}, code: ExitUsage, noCreate: true,
+			stderr: []string{"Failed to parse JSON for parameter 'x' with value\n\n\t{\"a\"\n\nJSON Error: Expecting ':' delimiter: line 1 column 5 (char 4)"}},
+		{name: "both times", api: &runAPI{}, args: []string{"hello/arthur", "--start-in", "1m", "--start-at", "17:00"}, code: ExitUsage, noCreate: true,
+			stderr: []string{"Only one of `--start-in` or `--start-at` can be set, not both."}},
+		{name: "no target", api: &runAPI{}, args: nil, code: ExitUsage, noCreate: true,
+			stderr: []string{"Must provide a deployed flow's name or id"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fakeRunServer(t, c.api)
+			code, out, errOut := run(append([]string{"deployment", "run"}, c.args...)...)
+			if code != c.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, c.code, out, errOut)
+			}
+			inOrder(t, "stdout", out, c.stdout)
+			inOrder(t, "stderr", errOut, c.stderr)
+			created := strings.Contains(strings.Join(c.api.requests, "\n"), "create_flow_run")
+			if c.noCreate && created {
+				t.Errorf("a flow run was created")
+			}
+		})
+	}
+}
+
+func inOrder(t *testing.T, what, s string, parts []string) {
+	t.Helper()
+	rest := s
+	for _, p := range parts {
+		i := strings.Index(rest, p)
+		if i < 0 {
+			t.Errorf("%s lacks (in order) %q:\n%s", what, p, s)
+			return
+		}
+		rest = rest[i+len(p):]
+	}
+}
+
+func TestDeploymentRunJSONAndCloudURL(t *testing.T) {
+	api := &runAPI{final: "COMPLETED"}
+	base := fakeRunServer(t, api)
+	// A Cloud-shaped workspace URL gives a Cloud-shaped UI link.
+	t.Setenv("PREFECT_CLOUD_API_URL", base+"/api")
+	t.Setenv("PREFECT_API_URL", base+"/api/accounts/acc-1/workspaces/ws-2")
+	t.Setenv("PREFECT_API_KEY", "pnu_secret")
+	code, out, errOut := runWithStdin(`{"name": "Ford"}`, "deployment", "run", "hello/arthur", "--params", "-", "-p", "name=Zaphod",
+		"--tag", "adhoc", "--flow-run-name", "hi-{name}", "--idempotency-key", "k-1", "--start-in", "5 minutes", "--watch", "--watch-interval", "100ms", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	var got struct {
+		Deployment string
+		Created    bool
+		FlowRun    struct{ ID, Name, URL string } `json:"flow_run"`
+		FinalState struct{ Type, Name string }    `json:"final_state"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("stdout is not one JSON document: %v\n%s", err, out)
+	}
+	wantURL := base + "/account/acc-1/workspace/ws-2/runs/flow-run/" + tRunID
+	if got.Deployment != "hello/arthur" || !got.Created || got.FlowRun.URL != wantURL || got.FinalState.Type != "COMPLETED" {
+		t.Errorf("got %+v, want url %s", got, wantURL)
+	}
+	// Watch lines go to stderr so stdout stays JSON.
+	inOrder(t, "stderr", errOut, []string{"The following parameters were specified by `--param` and `--params`, the `--param` value will be used: {'name'}",
+		"Hello, Arthur!"})
+	body, err := value.DecodeJSON([]byte(api.posted))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := body.(*value.Map)
+	for k, want := range map[string]string{"name": "'hi-Zaphod'", "parameters": "{'name': 'Zaphod'}", "tags": "['adhoc']", "idempotency_key": "'k-1'"} {
+		if v, _ := m.Get(k); value.Repr(v) != want {
+			t.Errorf("body %s = %s, want %s", k, value.Repr(v), want)
+		}
+	}
+	st, _ := m.Get("state")
+	sched, _ := st.(*value.Map).Get("state_details")
+	ts, _ := sched.(*value.Map).Get("scheduled_time")
+	when, err := time.Parse(time.RFC3339Nano, value.Str(ts))
+	if d := time.Until(when); err != nil || d < 4*time.Minute || d > 5*time.Minute {
+		t.Errorf("scheduled_time %v (%v)", ts, err)
+	}
+	if strings.Contains(out+errOut, "pnu_secret") {
+		t.Error("API key printed")
+	}
+}
+
+func runWithStdin(stdin string, args ...string) (int, string, string) {
+	var out, errb strings.Builder
+	code := Main(args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestDeploymentLsAndInspect(t *testing.T) {
+	fakeRunServer(t, &runAPI{})
+	for _, c := range []struct {
+		golden string
+		args   []string
+	}{
+		{"ls.txt", []string{"deployment", "ls"}},
+		{"ls.json", []string{"deployment", "ls", "-o", "json"}},
+		{"inspect.yaml", []string{"deployment", "inspect", "hello/arthur"}},
+		{"inspect.json", []string{"deployments", "inspect", "--id", tDepID, "-o", "json"}},
+	} {
+		code, out, errOut := run(c.args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d\n%s", c.args, code, errOut)
+		}
+		deploymentGolden(t, filepath.Join(deploymentTestDir, "testdata", "deployment", c.golden), out)
+	}
+	if code, _, errOut := run("deployment", "inspect", "hello/nobody"); code != ExitFailure || !strings.Contains(errOut, "Deployment 'hello/nobody' not found!") {
+		t.Errorf("missing: %d %s", code, errOut)
+	}
+	if code, _, errOut := run("deployment", "inspect", "arthur"); code != ExitUsage || !strings.Contains(errOut, "Expected '<flow-name>/<deployment-name>'") {
+		t.Errorf("bad name: %d %s", code, errOut)
+	}
+}
+
+// deploymentTestDir is the package directory, read before any test
+// changes the working directory.
+var deploymentTestDir, _ = os.Getwd()
+
+// deploymentGolden compares got with a golden file;
+// PREFECTCTL_UPDATE_GOLDEN=1 rewrites it.
+func deploymentGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if os.Getenv("PREFECTCTL_UPDATE_GOLDEN") == "1" {
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (PREFECTCTL_UPDATE_GOLDEN=1 creates it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// TestDeploymentRunWatchAgainstPrefect is the acceptance test: a real
+// server, a real process worker, `prefectctl deploy` then `prefectctl
+// deployment run hello/arthur --watch`.
+func TestDeploymentRunWatchAgainstPrefect(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the real Prefect server and a worker")
+	}
+	api := testenv.Prefect(t)
+	prefectCLI := testenv.PrefectCLI(t)
+	isolate(t)
+	t.Setenv("PREFECT_API_URL", api)
+	work, _ := os.Getwd()
+	ctx := context.Background()
+	c, err := cloudapi.New(cloudapi.Options{BaseURL: api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := "pctl-run-" + strconv.FormatInt(time.Now().UnixNano(), 36) // other tests share the server
+
+	// The worker creates its process pool; prefectctl deploy needs it first.
+	worker := startWorker(t, prefectCLI, api, pool)
+	waitFor(t, 60*time.Second, worker, func() bool { _, err := c.ReadWorkPool(ctx, pool); return err == nil })
+	t.Cleanup(func() { c.DeleteWorkPool(context.Background(), pool) })
+
+	os.MkdirAll(filepath.Join(work, "flows"), 0o755)
+	writeTestFile(t, filepath.Join(work, "flows", "hello.py"), `from prefect import flow, get_run_logger
+
+
+@flow(name="hello")
+def hello(name: str = "world"):
+    get_run_logger().info(f"Hello, {name}!")
+
+
+@flow(name="pctl-run-boom")
+def boom():
+    raise ValueError("kaboom")
+`)
+	writeTestFile(t, filepath.Join(work, "prefect.yaml"), fmt.Sprintf(`name: run-test
+pull:
+- prefect.deployments.steps.set_working_directory:
+    directory: %s
+deployments:
+- name: arthur
+  entrypoint: flows/hello.py:hello
+  parameters: {name: Arthur}
+  work_pool: {name: %s}
+- name: fail
+  entrypoint: flows/hello.py:boom
+  work_pool: {name: %s}
+`, work, pool, pool))
+	if code, out, errOut := run("deploy", "--all"); code != 0 {
+		t.Fatalf("deploy: %d\n%s\n%s", code, out, errOut)
+	}
+	for _, name := range []string{"hello/arthur", "pctl-run-boom/fail"} {
+		flow, dep, _ := strings.Cut(name, "/")
+		if d, err := c.ReadDeploymentByName(ctx, flow, dep); err == nil {
+			t.Cleanup(func() { c.DeleteDeployment(context.Background(), d.ID) })
+		}
+	}
+
+	code, out, errOut := run("deployment", "inspect", "hello/arthur", "-o", "json")
+	var doc struct {
+		WorkPoolName string         `json:"work_pool_name"`
+		Parameters   map[string]any `json:"parameters"`
+		Automations  []any          `json:"automations"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &doc) != nil || doc.WorkPoolName != pool || doc.Parameters["name"] != "Arthur" || doc.Automations == nil {
+		t.Fatalf("inspect: %d %+v\n%s\n%s", code, doc, out, errOut)
+	}
+	if code, out, _ := run("deployment", "ls", "hello", "pctl-run-boom"); code != 0 || !strings.Contains(out, "hello/arthur") || !strings.Contains(out, "pctl-run-boom/fail") {
+		t.Fatalf("ls: %d\n%s", code, out)
+	}
+
+	// Both runs at once: the worker runs them side by side.
+	type result struct {
+		code     int
+		out, err string
+	}
+	var ok, failed result
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		ok.code, ok.out, ok.err = run("deployment", "run", "hello/arthur", "--watch", "--watch-interval", "500ms", "--timeout", "120s")
+	}()
+	go func() {
+		defer wg.Done()
+		failed.code, failed.out, failed.err = run("deployment", "run", "pctl-run-boom/fail", "--watch", "--watch-interval", "500ms", "--timeout", "120s")
+	}()
+	wg.Wait()
+	if ok.code != 0 || !strings.Contains(ok.out, "Hello, Arthur!") || !strings.Contains(ok.out, "Flow run finished successfully in 'Completed'.") ||
+		!strings.Contains(ok.out, "/runs/flow-run/") {
+		t.Errorf("hello/arthur: exit %d\n%s\n%s\nworker:\n%s", ok.code, ok.out, ok.err, worker.log())
+	}
+	if strings.Count(ok.out, "Hello, Arthur!") != 1 {
+		t.Errorf("log line shown %d times", strings.Count(ok.out, "Hello, Arthur!"))
+	}
+	if failed.code != ExitRunFailed || !strings.Contains(failed.err, "Flow run finished in state 'Failed'.") || !strings.Contains(failed.out, "ValueError: kaboom") {
+		t.Errorf("fail: exit %d\n%s\n%s\nworker:\n%s", failed.code, failed.out, failed.err, worker.log())
+	}
+}
+
+func writeTestFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type workerProc struct {
+	cmd  *exec.Cmd
+	path string
+	done chan struct{}
+}
+
+func (w *workerProc) log() string {
+	b, _ := os.ReadFile(w.path)
+	return string(b)
+}
+
+func (w *workerProc) exited() bool {
+	select {
+	case <-w.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// startWorker runs `prefect worker start` in its own process group and
+// ends that group (the worker and any flow run it started) at cleanup.
+func startWorker(t *testing.T, prefectCLI, api, pool string) *workerProc {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), "worker.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(prefectCLI, "worker", "start", "--pool", pool, "--type", "process")
+	cmd.Env = append(os.Environ(), "PREFECT_API_URL="+api, "PREFECT_WORKER_QUERY_SECONDS=1", "PREFECT_WORKER_HEARTBEAT_SECONDS=5")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w := &workerProc{cmd: cmd, path: logPath, done: make(chan struct{})}
+	go func() { cmd.Wait(); logf.Close(); close(w.done) }()
+	t.Cleanup(func() {
+		pgid := cmd.Process.Pid
+		syscall.Kill(-pgid, syscall.SIGTERM)
+		select {
+		case <-w.done:
+		case <-time.After(10 * time.Second):
+			syscall.Kill(-pgid, syscall.SIGKILL)
+			<-w.done
+		}
+	})
+	return w
+}
+
+func waitFor(t *testing.T, limit time.Duration, w *workerProc, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if w.exited() {
+			t.Fatalf("the worker exited:\n%s", w.log())
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up after %v; worker:\n%s", limit, w.log())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
