@@ -23,7 +23,6 @@ import (
 	"github.com/prefectctl/prefectctl/internal/value"
 )
 
-
 // runAPI is a fake Prefect API with one deployment, hello/arthur, whose
 // run goes through states, one per poll, with a log line per state.
 type runAPI struct {
