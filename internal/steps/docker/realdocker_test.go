@@ -513,3 +513,35 @@ func TestPushUnverifiableFromHere(t *testing.T) {
 		t.Fatalf("pushed %+v\n%s", p, log.String())
 	}
 }
+
+// The default namespace setting applies to a bare image name, and a push
+// without a tag pushes every tag of the repository, reporting tag None as
+// prefect-docker does.
+func TestNamespaceAndPushWithoutTag(t *testing.T) {
+	e := newRealEnv(t)
+	e.vars["PREFECT_DEFAULT_DOCKER_BUILD_NAMESPACE"] = e.registry + "/prefectctl-ns"
+	s, _ := e.steps(t, io.Discard)
+	ctx := context.Background()
+	dir := project(t)
+	out, err := s.BuildImage(ctx, dir, value.MapOf("image_name", "notag", "tag", "a", "additional_tags", []any{"b"}, "dockerfile", "auto", "pull", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := e.registry + "/prefectctl-ns/notag"
+	if get(t, out, "image_name") != repo {
+		t.Fatalf("image_name = %v", get(t, out, "image_name"))
+	}
+	pout, err := s.PushImage(ctx, dir, value.MapOf("image_name", "notag"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !value.Equal(pout, value.MapOf("image_name", repo, "tag", nil, "image", repo+":None", "additional_tags", []any{})) {
+		t.Fatalf("push outputs = %v", pout)
+	}
+	for _, tag := range []string{"a", "b"} {
+		ref, _ := name.ParseReference(repo + ":" + tag)
+		if _, err := remote.Head(ref); err != nil {
+			t.Errorf("tag %s not in the registry: %v", tag, err)
+		}
+	}
+}
