@@ -392,8 +392,12 @@ up_docker() {
   log "starting dockerd on unix://$d/docker.sock"
   # No default bridge, no iptables: the engine must create no network outside loopback; containers
   # that need the Prefect server use network mode host.
+  # PREFECTCTL_TESTENV_DOCKERD_ARGS: extra dockerd flags; make demo passes a loopback
+  # --registry-mirror, so that builds with pull=True (prefect-docker's default) find the base image.
+  # shellcheck disable=SC2086 # a list of flags
   spawn "$d/log" dockerd --host "unix://$d/docker.sock" --data-root "$d/root" --exec-root "$d/exec" \
-    --pidfile "$d/dockerd.pid" --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false
+    --pidfile "$d/dockerd.pid" --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
+    ${PREFECTCTL_TESTENV_DOCKERD_ARGS:-}
   pid=$SPAWNED
   echo "$pid" >"$d/pid"
   for ((i = 0; i < 600; i++)); do
