@@ -701,7 +701,7 @@ build_base_image() {
   rootfs=$CACHE/images/rootfs-$BASE_SUITE-$rk.tar
   blog=$CACHE/images/build.log
   if [[ ! -s $rootfs ]]; then
-    log "building a Debian $BASE_SUITE minbase rootfs with mmdebstrap from this machine's apt sources (~30 s)"
+    log "building a Debian $BASE_SUITE minbase rootfs with mmdebstrap from this machine's apt sources (a minute or two)"
     rm -f "$rootfs.tmp.tar"
     apt_sources_deb822 | mmdebstrap --variant=minbase --include="$ROOTFS_PACKAGES" \
       "$BASE_SUITE" "$rootfs.tmp.tar" - >"$blog" 2>&1 ||
@@ -730,6 +730,8 @@ build_base_image() {
     { tail -30 "$blog" >&2; rm -rf "$ctx"; die "docker build of $BASE_IMAGE failed (log: $blog)"; }
   rm -rf "$ctx"
   log "saving $BASE_IMAGE to the cache"
+  # Saves of older recipes are dead weight (~0.5 GB each): no engine will load them again.
+  find "$CACHE/images" -maxdepth 1 -name "prefect-$PREFECT_VERSION-python$BASE_PYTHON-*.docker.tar*" ! -name "$(basename "$saved")" -delete
   dockercli save -o "$saved.tmp" "$BASE_IMAGE" && mv "$saved.tmp" "$saved" ||
     log "warning: could not save $BASE_IMAGE to $saved; the next fresh engine will rebuild it"
 }
