@@ -81,6 +81,14 @@ spawn() {
     exec setsid "$@" </dev/null >"$logfile" 2>&1
   ) &
   SPAWNED=$!
+  # Until the subshell has exec'd, its command line is this script's, and `alive PID PATTERN`
+  # would take the service for dead; wait for the exec (or the child's exit), at most 5 s.
+  local i self
+  self=$(readlink /proc/$$/exe)
+  for ((i = 0; i < 500; i++)); do
+    [[ $(readlink "/proc/$SPAWNED/exe" 2>/dev/null) == "$self" ]] || break
+    sleep 0.01
+  done
 }
 
 # alive PID PATTERN: the process exists, is not a zombie, and its command line contains PATTERN
