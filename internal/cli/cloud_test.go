@@ -115,7 +115,7 @@ func TestCloudLoginThroughProxy(t *testing.T) {
 
 	// A deployment on the real server, to read back through Cloud-shaped URLs.
 	ctx := context.Background()
-	direct, err := cloudapi.New(cloudapi.Options{BaseURL: upstream})
+	direct, err := cloudapi.New(cloudapi.Options{BaseURL: upstream, MaxRetries: 5, JitterFactor: 0.2}) // the shared server may answer 503 when busy
 	if err != nil {
 		t.Fatal(err)
 	}

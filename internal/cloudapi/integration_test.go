@@ -23,7 +23,8 @@ func realClient(t *testing.T) (*Client, context.Context, string) {
 		t.Skip("needs the real Prefect server")
 	}
 	api := testenv.Prefect(t)
-	c, err := New(Options{BaseURL: api, MaxRetries: 2, Timeout: 30 * time.Second, CSRF: true, BackoffBase: 100 * time.Millisecond})
+	// Prefect's own retry budget: the shared SQLite server answers 503 when busy.
+	c, err := New(Options{BaseURL: api, MaxRetries: 5, Timeout: 60 * time.Second, CSRF: true, JitterFactor: 0.2})
 	if err != nil {
 		t.Fatal(err)
 	}
