@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/moby/moby/client"
@@ -225,10 +226,17 @@ func (t *tail) push(s string) {
 	}
 }
 
+// ansi matches the colour codes the legacy builder wraps RUN stderr in.
+var ansi = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
+
+// String returns the kept lines without terminal escapes, for messages.
 func (t *tail) String() string {
 	all := t.lines
 	if t.part.Len() > 0 {
 		all = append(append([]string{}, all...), t.part.String())
 	}
-	return strings.TrimRight(strings.Join(all, "\n"), "\n")
+	if len(all) > t.n {
+		all = all[len(all)-t.n:]
+	}
+	return ansi.ReplaceAllString(strings.TrimRight(strings.Join(all, "\n"), "\n"), "")
 }

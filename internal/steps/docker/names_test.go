@@ -119,3 +119,11 @@ func TestResolveVersionsPrecedence(t *testing.T) {
 		t.Errorf("BaseImage (local build) = %q", got)
 	}
 }
+
+func TestTailKeepsLastLinesWithoutEscapes(t *testing.T) {
+	tl := &tail{n: 2}
+	_, _ = tl.Write([]byte("one\ntwo\n\x1b[91mthree\x1b[0m\nfour"))
+	if got := tl.String(); got != "three\nfour" {
+		t.Fatalf("tail = %q", got)
+	}
+}
