@@ -180,6 +180,10 @@ func TestDeploymentRunExitCodes(t *testing.T) {
 			return 422, `{"detail": "Error creating flow run: Validation failed for field 'cpu'. Failure reason: 'fast' is not of type 'number'"}`
 		}}, args: []string{"hello/arthur", "--job-variable", "cpu=fast"}, code: ExitFailure,
 			stderr: []string{"Error: Error creating flow run: Validation failed for field 'cpu'. Failure reason: 'fast' is not of type 'number'\n"}},
+		{name: "idempotent", api: &runAPI{create: func() (int, string) {
+			return 200, `{"id": "` + tRunID + `", "name": "bouncy-galago", "flow_id": "` + tFlowID + `", "parameters": {}, "state": {"type": "RUNNING", "name": "Running"}}`
+		}}, args: []string{"hello/arthur", "--idempotency-key", "nightly-1"}, code: 0,
+			stdout: []string{"Found flow run 'bouncy-galago' created earlier with idempotency key 'nightly-1'; no new run was created.\n└── UUID: " + tRunID}},
 		{name: "bad param JSON", api: &runAPI{}, args: []string{"hello/arthur", "-p", `x={"a"`}, code: ExitUsage, noCreate: true,
 			stderr: []string{"Failed to parse JSON for parameter 'x' with value\n\n\t{\"a\"\n\nJSON Error: Expecting ':' delimiter: line 1 column 5 (char 4)"}},
 		{name: "both times", api: &runAPI{}, args: []string{"hello/arthur", "--start-in", "1m", "--start-at", "17:00"}, code: ExitUsage, noCreate: true,
