@@ -736,7 +736,6 @@ func (s *Steps) push(ctx context.Context, in *value.Map) (*value.Map, error) {
 	a.boolean("ignore_cache", false)
 	backend := a.str("build_backend", "docker-py", false)
 	var creds *reg.Credentials
-	reauth := true
 	if v, ok := a.raw("credentials"); ok && v != nil {
 		m, isMap := v.(*value.Map)
 		if !isMap {
@@ -744,12 +743,14 @@ func (s *Steps) push(ctx context.Context, in *value.Map) (*value.Map, error) {
 		}
 		ca := newArgs("credentials", m)
 		creds = &reg.Credentials{Username: ca.str("username", "", false), Password: ca.str("password", "", false), RegistryURL: ca.str("registry_url", "", false)}
-		reauth = ca.boolean("reauth", true)
+		// reauth only decides whether docker-py reuses a cached login;
+		// every prefectctl push sends the credentials, so it is accepted
+		// and has nothing to change.
+		ca.boolean("reauth", true)
 		if ca.err != nil {
 			return nil, ca.err
 		}
 	}
-	_ = reauth // the daemon's /auth is stateless; every push sends the credentials
 	if a.err != nil {
 		return nil, a.err
 	}
@@ -902,7 +903,6 @@ func (s *Steps) pushOne(ctx context.Context, api API, ref string, all bool, auth
 		prog.update(m)
 		return nil
 	})
-	prog.finish()
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -958,8 +958,6 @@ func (p *progress) update(m *message) {
 	p.last[m.ID] = m.Status
 	fmt.Fprintf(p.w, "%s: %s\n", m.ID, m.Status)
 }
-
-func (p *progress) finish() {}
 
 func humanBytes(n int64) string {
 	const unit = 1024
