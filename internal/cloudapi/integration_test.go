@@ -187,8 +187,20 @@ func TestRealFlowsAndDeployments(t *testing.T) {
 	if _, err := c.FilterWorkers(ctx, pool, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.DeleteAutomationsOwnedBy(ctx, "prefect.deployment."+d.ID); err != nil && !errors.Is(err, ErrNotFound) {
+	// Triggers: an automation owned by the deployment, then removed by owner.
+	auto, err := c.CreateAutomation(ctx, value.MapOf(
+		"name", "it-auto-"+sfx, "enabled", true,
+		"trigger", value.MapOf("type", "event", "posture", "Reactive", "expect", []any{"prefect.flow-run.Completed"}, "threshold", int64(1), "within", 0.0),
+		"actions", []any{value.MapOf("type", "do-nothing")},
+		"owner_resource", "prefect.deployment."+d.ID))
+	if err != nil || auto.ID == "" {
+		t.Fatalf("create automation: %v", err)
+	}
+	if err := c.DeleteAutomationsOwnedBy(ctx, "prefect.deployment."+d.ID); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := c.Do(ctx, http.MethodGet, "automations/"+auto.ID, nil, nil, nil); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("automation still there: %v", err)
 	}
 
 	if err := c.DeleteDeployment(ctx, d.ID); err != nil {
