@@ -2,8 +2,11 @@ package docker
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 func TestSplitRepositoryPath(t *testing.T) {
@@ -125,5 +128,25 @@ func TestTailKeepsLastLinesWithoutEscapes(t *testing.T) {
 	_, _ = tl.Write([]byte("one\ntwo\n\x1b[91mthree\x1b[0m\nfour"))
 	if got := tl.String(); got != "three\nfour" {
 		t.Fatalf("tail = %q", got)
+	}
+}
+
+// Bad names fail before any daemon is contacted (this one is unreachable).
+func TestBuildRejectsBadReferenceEarly(t *testing.T) {
+	s := New(Options{Environ: func(k string) (string, bool) {
+		if k == "DOCKER_HOST" {
+			return "unix:///nonexistent/docker.sock", true
+		}
+		return "", false
+	}, Python: "/nonexistent"})
+	for _, in := range []*value.Map{
+		value.MapOf("image_name", "Upper/Case", "tag", "t"),
+		value.MapOf("image_name", "ok/name", "tag", "bad tag!"),
+		value.MapOf("image_name", "ok/name", "tag", "t", "additional_tags", []any{":x"}),
+	} {
+		_, err := s.BuildImage(context.Background(), t.TempDir(), in)
+		if err == nil || !strings.Contains(err.Error(), "invalid image reference") {
+			t.Errorf("%v: err = %v", in, err)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/client"
@@ -555,6 +556,14 @@ func (s *Steps) build(ctx context.Context, dir string, in *value.Map) (*value.Ma
 	}
 	if b.tag == "" {
 		b.tag = DefaultTag(s.opts.Now())
+	}
+	// prefect-docker only finds a bad name when tagging after the build;
+	// checking first saves the build.
+	for _, t := range append([]string{b.tag}, b.additional...) {
+		if _, err := reference.ParseNormalizedNamed(b.imageName + ":" + t); err != nil {
+			return nil, hintErr(fmt.Sprintf("invalid image reference %q: %v", b.imageName+":"+t, err),
+				"image names are lowercase letters, digits and . _ - / separators (with an optional registry host:port); tags are up to 128 of [A-Za-z0-9_.-]", nil)
+		}
 	}
 	api, err := s.client(ctx)
 	if err != nil {
