@@ -553,3 +553,36 @@ func TestTLSSettings(t *testing.T) {
 		t.Errorf("missing cert file: %v", err)
 	}
 }
+
+func TestConcurrentUseSharesTokenAndLimiter(t *testing.T) {
+	var tokens, inFlight, peak atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/csrf-token" {
+			tokens.Add(1)
+			fmt.Fprintf(w, `{"token":"t","client":"c","expiration":%q}`, time.Now().Add(time.Hour).Format(time.RFC3339))
+			return
+		}
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		time.Sleep(2 * time.Millisecond)
+		io.WriteString(w, `{"id":"1","name":"x","tags":[]}`)
+	}))
+	defer srv.Close()
+	c, _, _ := newTestClient(t, srv, func(o *Options) { o.CSRF = true; o.Limiter = NewLimiter(3) })
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.CreateFlow(context.Background(), "x"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if tokens.Load() != 1 || peak.Load() > 3 {
+		t.Errorf("tokens fetched %d (want 1), peak in flight %d (limit 3)", tokens.Load(), peak.Load())
+	}
+}
