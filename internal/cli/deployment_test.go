@@ -20,6 +20,7 @@ import (
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/testenv"
+	"github.com/prefectctl/prefectctl/internal/testenv/cloudproxy"
 	"github.com/prefectctl/prefectctl/internal/value"
 )
 
@@ -398,6 +399,39 @@ deployments:
 	if code, out, _ := run("deployment", "ls", "hello", "pctl-run-boom"); code != 0 || !strings.Contains(out, "hello/arthur") || !strings.Contains(out, "pctl-run-boom/fail") {
 		t.Fatalf("ls: %d\n%s", code, out)
 	}
+
+	// Through Cloud-shaped URLs with a key, the run's link is the Cloud UI
+	// form. It starts in an hour so the worker leaves it alone.
+	proxy, err := cloudproxy.Start(api, "pnu_runkey", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	t.Setenv("PREFECT_CLOUD_API_URL", proxy.CloudAPIURL)
+	t.Setenv("PREFECT_API_URL", proxy.WorkspaceURL(0))
+	t.Setenv("PREFECT_API_KEY", "pnu_runkey")
+	code, out, errOut = run("deployment", "run", "hello/arthur", "-p", "name=Trillian", "--start-in", "1 hour", "-o", "json")
+	var cloudRun struct {
+		FlowRun struct {
+			ID, URL    string
+			Parameters map[string]any
+		} `json:"flow_run"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &cloudRun) != nil {
+		t.Fatalf("run through the Cloud proxy: %d\n%s\n%s", code, out, errOut)
+	}
+	t.Cleanup(func() { c.Do(context.Background(), "DELETE", "flow_runs/"+cloudRun.FlowRun.ID, nil, nil, nil) })
+	ws := cloudproxy.Default[0]
+	wantURL := strings.TrimSuffix(proxy.CloudAPIURL, "/api") + "/account/" + ws.AccountID + "/workspace/" + ws.WorkspaceID + "/runs/flow-run/" + cloudRun.FlowRun.ID
+	if cloudRun.FlowRun.URL != wantURL || cloudRun.FlowRun.Parameters["name"] != "Trillian" {
+		t.Errorf("cloud run: %+v, want URL %s", cloudRun.FlowRun, wantURL)
+	}
+	if fr, err := c.ReadFlowRun(ctx, cloudRun.FlowRun.ID); err != nil || fr.State == nil || fr.State.Type != "SCHEDULED" {
+		t.Errorf("the run on the server: %+v %v", fr, err)
+	}
+	t.Setenv("PREFECT_API_URL", api)
+	os.Unsetenv("PREFECT_API_KEY")
+	os.Unsetenv("PREFECT_CLOUD_API_URL")
 
 	// Both runs at once: the worker runs them side by side.
 	type result struct {

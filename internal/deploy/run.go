@@ -149,6 +149,7 @@ func (p *RunPlan) Resolve(ctx context.Context, c *cloudapi.Client, o RunOptions)
 		return err
 	}
 	if err := CheckParameterNames(p.Deployment, p.Parameters); err != nil {
+		err.Hint = "see the deployment's parameters with 'prefectctl deployment inspect " + p.FullName() + "'"
 		return err
 	}
 	if o.FlowRunName == "" {
@@ -205,7 +206,7 @@ var uuidRe = regexp.MustCompile(`^(?i)(urn:uuid:)?\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[
 
 // CheckParameterNames rejects parameters the deployment's schema does not
 // list, client-side, with Prefect's message.
-func CheckParameterNames(d *cloudapi.Deployment, params *value.Map) error {
+func CheckParameterNames(d *cloudapi.Deployment, params *value.Map) *diag.Error {
 	var known []string
 	if d.ParameterOpenAPISchema != nil {
 		if props, ok := d.ParameterOpenAPISchema.Get("properties"); ok {
@@ -233,7 +234,7 @@ func CheckParameterNames(d *cloudapi.Deployment, params *value.Map) error {
 		avail = "The following parameters are available on the deployment: " + listRepr(known)
 	}
 	return usage("The following parameters were specified but not found on the deployment: "+listRepr(unknown)+"\n"+avail,
-		"check the names with 'prefectctl deployment inspect "+"FLOW/DEPLOYMENT"+"'")
+		"see the deployment's parameters with 'prefectctl deployment inspect'")
 }
 
 // Body is the POST /deployments/{id}/create_flow_run body, field for
