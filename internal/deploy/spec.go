@@ -198,7 +198,7 @@ func Finalize(d *Deployment, outputs *value.Map, dryRun bool, now time.Time, opt
 	}
 	body.Set("storage_document_id", nil)
 	body.Set("infrastructure_document_id", nil)
-	body.Set("description", get(cfg, "description"))
+	body.Set("description", descriptionString(get(cfg, "description")))
 	body.Set("path", nil)
 	body.Set("entrypoint", get(cfg, "entrypoint"))
 	body.Set("job_variables", jobVars)
@@ -210,6 +210,18 @@ func Finalize(d *Deployment, outputs *value.Map, dryRun bool, now time.Time, opt
 		spec.Pending = pendingIn(body, spec.Triggers, skip)
 	}
 	return spec, nil
+}
+
+// descriptionString is the str() Prefect's DeploymentCreate applies to a
+// description (a templated number becomes its text). A missing description
+// stays null, where Prefect sends the text "None" on create: see
+// docs/differences.md.
+func descriptionString(x any) any {
+	switch x.(type) {
+	case nil, string:
+		return x
+	}
+	return value.Str(x)
 }
 
 func get(m *value.Map, k string) any {

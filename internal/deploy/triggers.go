@@ -53,14 +53,13 @@ func automationBody(t *value.Map, deploymentName string, index int, deploymentID
 	default:
 		return nil, &diag.Error{Kind: diag.Invalid, Msg: fmt.Sprintf("trigger %d has unknown type %q", index, kind), Hint: "use type: event, metric, compound or sequence"}
 	}
-	trigger := triggerDefaults(kind)
+	inner := value.NewMap()
 	for _, k := range t.Keys() {
-		if contains(deploymentTriggerExtras, k) {
-			continue
+		if !contains(deploymentTriggerExtras, k) {
+			inner.Set(k, get(t, k))
 		}
-		trigger.Set(k, get(t, k))
 	}
-	trigger.Set("type", kind)
+	trigger := withTriggerDefaults(inner, kind)
 	name, _ := get(t, "name").(string)
 	if name == "" {
 		name = fmt.Sprintf("%s__automation_%d", deploymentName, index)
@@ -73,7 +72,7 @@ func automationBody(t *value.Map, deploymentName string, index int, deploymentID
 	if b, ok := laxBool(get(t, "enabled")); ok {
 		enabled = b
 	}
-	after := get(t, "schedule_after")
+	after := asSeconds(get(t, "schedule_after"))
 	if after == nil {
 		after = 0.0
 	}
@@ -82,6 +81,44 @@ func automationBody(t *value.Map, deploymentName string, index int, deploymentID
 	return value.MapOf("name", name, "description", desc, "enabled", enabled, "tags", []any{},
 		"trigger", trigger, "actions", []any{action}, "actions_on_trigger", []any{}, "actions_on_resolve", []any{},
 		"owner_resource", "prefect.deployment."+deploymentID), nil
+}
+
+// withTriggerDefaults fills in the defaults of Prefect's trigger models,
+// recursively for the triggers of a compound or sequence trigger (the
+// server requires them on nested triggers too), and sends durations as
+// float seconds, as pydantic's timedelta does.
+func withTriggerDefaults(t *value.Map, kind string) *value.Map {
+	out := triggerDefaults(kind)
+	for _, k := range t.Keys() {
+		out.Set(k, get(t, k))
+	}
+	out.Set("type", kind)
+	if w := asSeconds(get(out, "within")); w != nil {
+		out.Set("within", w)
+	}
+	if kind == "compound" || kind == "sequence" {
+		if nested, ok := get(out, "triggers").([]any); ok {
+			list := make([]any, len(nested))
+			for i, n := range nested {
+				if m, ok := n.(*value.Map); ok {
+					list[i] = withTriggerDefaults(m, inferTriggerType(m))
+				} else {
+					list[i] = n
+				}
+			}
+			out.Set("triggers", list)
+		}
+	}
+	return out
+}
+
+// asSeconds turns an integer number of seconds into the float pydantic
+// serialises a timedelta as; other values are left for the server to judge.
+func asSeconds(x any) any {
+	if i, ok := x.(int64); ok {
+		return float64(i)
+	}
+	return x
 }
 
 func contains(list []string, s string) bool {

@@ -1,0 +1,635 @@
+package deploy_test
+
+// Side-by-side conformance: every project under testdata/conformance is
+// deployed by the real `prefect deploy --all` (Prefect 3.9.1, from the
+// testenv venv) and by `prefectctl deploy --all` against the same real
+// server, from the same directory with the same environment. The
+// deployments (and their automations) read back from the server must be
+// identical once server-made ids and timestamps are normalised, after a first
+// deploy and after a redeploy.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/testenv"
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+// conformanceCase is a project's case.yaml: what the test sets up on the
+// server before deploying, and which deployments must come out.
+type conformanceCase struct {
+	// Expect lists every flow/deployment the project registers.
+	Expect []string `yaml:"expect"`
+	// Env is added to both tools' environment.
+	Env map[string]string `yaml:"env"`
+	// Git makes the copy a git checkout with one commit and an origin
+	// remote, so the version is inferred from git.
+	Git bool `yaml:"git"`
+	// Pools are process work pools that must exist (conformance-process
+	// always does).
+	Pools []string `yaml:"pools"`
+	// Variables are Prefect variables (name → JSON value) to create.
+	Variables map[string]any `yaml:"variables"`
+	// Blocks are block documents to create with Prefect's own classes.
+	Blocks []struct {
+		Type  string `yaml:"type"` // secret (its value may be any JSON)
+		Name  string `yaml:"name"`
+		Value any    `yaml:"value"`
+	} `yaml:"blocks"`
+}
+
+const conformancePool = "conformance-process"
+
+type server struct {
+	api    string
+	cli    string
+	python string
+	c      *cloudapi.Client
+}
+
+func realServer(t *testing.T) (*server, context.Context) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs the real Prefect server and the Prefect 3.9.1 CLI")
+	}
+	api := testenv.Prefect(t)
+	s := &server{api: api, cli: testenv.PrefectCLI(t), python: testenv.Python(t)}
+	c, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 3, Timeout: 60 * time.Second, CSRF: true, BackoffBase: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.c = c
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	t.Cleanup(cancel)
+	return s, ctx
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// prefectctlBinary builds the CLI once per test binary, so projects can be
+// deployed from their own working directory in parallel.
+func prefectctlBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		// A developer may point the test at a binary built elsewhere.
+		if b := os.Getenv("PREFECTCTL_CONFORMANCE_BIN"); b != "" {
+			binPath = b
+			return
+		}
+		dir, err := os.MkdirTemp("", "prefectctl-conformance-bin")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "prefectctl")
+		root, err := repoRoot()
+		if err != nil {
+			binErr = err
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/prefectctl")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// toolEnv is the environment both tools run with: the test's own minus any
+// Prefect setting or CI variable that would change the outcome.
+func toolEnv(api, home string, extra map[string]string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(k, "PREFECT_"), strings.HasPrefix(k, "GITHUB_"), strings.HasPrefix(k, "CI_"),
+			strings.HasPrefix(k, "BITBUCKET_"), strings.HasPrefix(k, "BUILD_"):
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env, "PREFECT_API_URL="+api, "PREFECT_HOME="+home,
+		"PREFECT_SERVER_ANALYTICS_ENABLED=false", "DO_NOT_TRACK=1", "NO_COLOR=1", "COLUMNS=200")
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		env = append(env, k+"="+extra[k])
+	}
+	return env
+}
+
+func run(ctx context.Context, t *testing.T, dir string, env []string, name string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// copyTree copies a project into a fresh directory.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if rel == "case.yaml" {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func gitInit(ctx context.Context, t *testing.T, dir string) {
+	t.Helper()
+	env := append(os.Environ(), "GIT_AUTHOR_NAME=Conformance", "GIT_AUTHOR_EMAIL=c@example.com",
+		"GIT_COMMITTER_NAME=Conformance", "GIT_COMMITTER_EMAIL=c@example.com",
+		"GIT_AUTHOR_DATE=2026-01-02T03:04:05Z", "GIT_COMMITTER_DATE=2026-01-02T03:04:05Z")
+	for _, args := range [][]string{
+		{"init", "-q", "-b", "main"},
+		{"add", "-A"},
+		{"commit", "-q", "-m", "Initial import\n\nBody of the message."},
+		{"remote", "add", "origin", "https://example.com/acme/conformance.git"},
+	} {
+		if out, err := run(ctx, t, dir, env, "git", args...); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+}
+
+var poolMu sync.Mutex
+
+// ensureProcessPool creates a process work pool with Prefect's own CLI, which
+// fills in the default base job template.
+func (s *server) ensureProcessPool(ctx context.Context, t *testing.T, name string) {
+	t.Helper()
+	poolMu.Lock()
+	defer poolMu.Unlock()
+	if _, err := s.c.ReadWorkPool(ctx, name); err == nil {
+		return
+	} else if !errors.Is(err, cloudapi.ErrNotFound) {
+		t.Fatal(err)
+	}
+	env := toolEnv(s.api, t.TempDir(), nil)
+	if out, err := run(ctx, t, t.TempDir(), env, s.cli, "--no-prompt", "work-pool", "create", name, "--type", "process"); err != nil {
+		t.Fatalf("creating work pool %s: %v\n%s", name, err, out)
+	}
+}
+
+// setupCase creates the variables and blocks a project refers to.
+func (s *server) setupCase(ctx context.Context, t *testing.T, cc *conformanceCase) {
+	t.Helper()
+	s.ensureProcessPool(ctx, t, conformancePool)
+	for _, p := range cc.Pools {
+		s.ensureProcessPool(ctx, t, p)
+	}
+	names := make([]string, 0, len(cc.Variables))
+	for k := range cc.Variables {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := s.c.DeleteVariableByName(ctx, name); err != nil && !errors.Is(err, cloudapi.ErrNotFound) {
+			t.Fatal(err)
+		}
+		if _, err := s.c.CreateVariable(ctx, name, value.FromGo(cc.Variables[name]), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, b := range cc.Blocks {
+		raw, err := json.Marshal(b.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		script := `import json, sys
+from prefect.blocks.system import Secret
+cls = {"secret": Secret}[sys.argv[1]]
+cls(value=json.loads(sys.argv[3])).save(sys.argv[2], overwrite=True)
+`
+		env := toolEnv(s.api, t.TempDir(), nil)
+		if out, err := run(ctx, t, t.TempDir(), env, s.python, "-c", script, b.Type, b.Name, string(raw)); err != nil {
+			t.Fatalf("creating block %s/%s: %v\n%s", b.Type, b.Name, err, out)
+		}
+	}
+}
+
+// snapshot is what the server holds for a project's flows.
+type snapshot struct {
+	deployments map[string]any // flow/name → normalised deployment
+	count       int            // deployments of the project's flows, duplicates included
+	ids         map[string]string
+}
+
+func flowNames(expect []string) []any {
+	seen := map[string]bool{}
+	var out []any
+	for _, e := range expect {
+		f, _, _ := strings.Cut(e, "/")
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (s *server) filterDeployments(ctx context.Context, t *testing.T, flows []any) []*value.Map {
+	t.Helper()
+	var raw json.RawMessage
+	body := value.MapOf("flows", value.MapOf("name", value.MapOf("any_", flows)))
+	if _, err := s.c.Do(ctx, "POST", "/deployments/filter", nil, body, &raw); err != nil {
+		t.Fatal(err)
+	}
+	v, err := value.DecodeJSON(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*value.Map
+	for _, d := range v.([]any) {
+		out = append(out, d.(*value.Map))
+	}
+	return out
+}
+
+func (s *server) automationsOf(ctx context.Context, t *testing.T, id string) []any {
+	t.Helper()
+	var raw json.RawMessage
+	if _, err := s.c.Do(ctx, "POST", "/automations/filter", nil, value.NewMap(), &raw); err != nil {
+		t.Fatal(err)
+	}
+	v, err := value.DecodeJSON(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []any
+	for _, a := range v.([]any) {
+		m := a.(*value.Map)
+		if owner, _ := m.Get("owner_resource"); owner == "prefect.deployment."+id {
+			out = append(out, m)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, _ := out[i].(*value.Map).Get("name")
+		b, _ := out[j].(*value.Map).Get("name")
+		return value.Str(a) < value.Str(b)
+	})
+	return out
+}
+
+// read reads every expected deployment by name, with its automations.
+func (s *server) read(ctx context.Context, t *testing.T, cc *conformanceCase, since time.Time) *snapshot {
+	t.Helper()
+	snap := &snapshot{deployments: map[string]any{}, ids: map[string]string{}}
+	snap.count = len(s.filterDeployments(ctx, t, flowNames(cc.Expect)))
+	for _, full := range cc.Expect {
+		flow, name, _ := strings.Cut(full, "/")
+		var raw json.RawMessage
+		_, err := s.c.Do(ctx, "GET", "/deployments/name/"+url.PathEscape(flow)+"/"+url.PathEscape(name), nil, nil, &raw)
+		if err != nil {
+			t.Fatalf("reading %s: %v", full, err)
+		}
+		v, err := value.DecodeJSON(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := v.(*value.Map)
+		id, _ := d.Get("id")
+		snap.ids[full] = value.Str(id)
+		d.Set("automations", s.automationsOf(ctx, t, value.Str(id)))
+		snap.deployments[full] = normaliseDeployment(d, since)
+	}
+	return snap
+}
+
+// wipe deletes the project's deployments, their automations and flows.
+func (s *server) wipe(ctx context.Context, t *testing.T, cc *conformanceCase) {
+	t.Helper()
+	flows := map[string]bool{}
+	for _, d := range s.filterDeployments(ctx, t, flowNames(cc.Expect)) {
+		id := value.Str(get(d, "id"))
+		flows[value.Str(get(d, "flow_id"))] = true
+		if err := s.c.DeleteAutomationsOwnedBy(ctx, "prefect.deployment."+id); err != nil && !errors.Is(err, cloudapi.ErrNotFound) {
+			t.Fatal(err)
+		}
+		if err := s.c.DeleteDeployment(ctx, id); err != nil && !errors.Is(err, cloudapi.ErrNotFound) {
+			t.Fatal(err)
+		}
+	}
+	for id := range flows {
+		if _, err := s.c.Do(ctx, "DELETE", "/flows/"+id, nil, nil, nil); err != nil && !errors.Is(err, cloudapi.ErrNotFound) {
+			t.Fatal(err)
+		}
+	}
+}
+
+func get(m *value.Map, k string) any {
+	if m == nil {
+		return nil
+	}
+	v, _ := m.Get(k)
+	return v
+}
+
+// Keys the server makes up: ids, timestamps, who made the change.
+var volatileKeys = []string{"id", "created", "updated", "flow_id", "created_by", "updated_by", "last_polled",
+	"work_queue_id", "deployment_id", "owner_resource"}
+
+// normaliseDeployment blanks what differs between two registrations of
+// the same configuration: ids, timestamps, creators, the generated name of
+// the concurrency limit, and interval anchors taken from the clock.
+func normaliseDeployment(d *value.Map, since time.Time) any {
+	var walk func(x any) any
+	walk = func(x any) any {
+		switch t := x.(type) {
+		case *value.Map:
+			for _, k := range volatileKeys {
+				if t.Has(k) && get(t, k) != nil {
+					t.Set(k, "<"+k+">")
+				}
+			}
+			if a, ok := get(t, "anchor_date").(string); ok {
+				if ts, err := time.Parse(time.RFC3339Nano, a); err == nil && !ts.Before(since.Add(-time.Minute)) {
+					t.Set("anchor_date", "<now>")
+				}
+			}
+			for _, k := range t.Keys() {
+				t.Set(k, walk(get(t, k)))
+			}
+			return t
+		case []any:
+			for i := range t {
+				t[i] = walk(t[i])
+			}
+			return t
+		}
+		return x
+	}
+	if labels, ok := get(d, "labels").(*value.Map); ok && labels.Has("prefect.flow.id") {
+		labels.Set("prefect.flow.id", "<flow_id>")
+	}
+	if gcl, ok := get(d, "global_concurrency_limit").(*value.Map); ok {
+		gcl.Set("name", "<deployment limit>")
+	}
+	for _, a := range get(d, "automations").([]any) {
+		for _, act := range get(a.(*value.Map), "actions").([]any) {
+			am := act.(*value.Map)
+			if am.Has("deployment_id") {
+				am.Set("deployment_id", "<deployment_id>")
+			}
+		}
+	}
+	out := walk(d).(*value.Map)
+	// The server lists schedules newest first; two registrations made in
+	// the same instant can come back in either order.
+	if sl, ok := get(out, "schedules").([]any); ok {
+		sort.SliceStable(sl, func(i, j int) bool {
+			return string(mustJSON(sl[i])) < string(mustJSON(sl[j]))
+		})
+	}
+	return out
+}
+
+func mustJSON(v any) []byte {
+	b, err := value.EncodeJSON(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// diffValues lists where want and got differ, by JSON path.
+func diffValues(path string, want, got any) []string {
+	wm, wok := want.(*value.Map)
+	gm, gok := got.(*value.Map)
+	if wok && gok {
+		var out []string
+		keys := append([]string{}, wm.Keys()...)
+		for _, k := range gm.Keys() {
+			if !wm.Has(k) {
+				keys = append(keys, k)
+			}
+		}
+		for _, k := range keys {
+			wv, wh := wm.Get(k)
+			gv, gh := gm.Get(k)
+			switch {
+			case !wh:
+				out = append(out, fmt.Sprintf("%s.%s: prefect has no key, prefectctl has %s", path, k, mustJSON(gv)))
+			case !gh:
+				out = append(out, fmt.Sprintf("%s.%s: prefect has %s, prefectctl has no key", path, k, mustJSON(wv)))
+			default:
+				out = append(out, diffValues(path+"."+k, wv, gv)...)
+			}
+		}
+		return out
+	}
+	wl, wok := want.([]any)
+	gl, gok := got.([]any)
+	if wok && gok && len(wl) == len(gl) {
+		var out []string
+		for i := range wl {
+			out = append(out, diffValues(fmt.Sprintf("%s[%d]", path, i), wl[i], gl[i])...)
+		}
+		return out
+	}
+	if !bytes.Equal(mustJSON(want), mustJSON(got)) {
+		return []string{fmt.Sprintf("%s: prefect %s, prefectctl %s", path, mustJSON(want), mustJSON(got))}
+	}
+	return nil
+}
+
+// knownDifference is a difference decided on purpose and written down in
+// docs/differences.md: the comparison accepts exactly this pair of values
+// at this field, nothing else.
+type knownDifference struct {
+	stage, field        string
+	prefect, prefectctl string // JSON
+}
+
+var knownDifferences = []knownDifference{
+	// Prefect's DeploymentCreate runs str() on the description, so a flow
+	// without a docstring gets the text "None" on create (and null again on
+	// the next deploy, which PATCHes). prefectctl sends null.
+	{"first deploy", "description", `"None"`, `null`},
+}
+
+func isKnown(stage, field string, want, got any) bool {
+	for _, k := range knownDifferences {
+		if k.stage == stage && k.field == field && string(mustJSON(want)) == k.prefect && string(mustJSON(got)) == k.prefectctl {
+			return true
+		}
+	}
+	return false
+}
+
+func compareSnapshots(t *testing.T, stage string, cc *conformanceCase, want, got *snapshot) {
+	t.Helper()
+	for _, full := range cc.Expect {
+		w, _ := want.deployments[full].(*value.Map)
+		g, _ := got.deployments[full].(*value.Map)
+		for _, k := range knownDifferences {
+			if w != nil && g != nil && isKnown(stage, k.field, get(w, k.field), get(g, k.field)) {
+				t.Logf("%s: %s.%s: known difference (docs/differences.md): prefect %s, prefectctl %s", stage, full, k.field, k.prefect, k.prefectctl)
+				w.Set(k.field, get(g, k.field))
+			}
+		}
+	}
+	if want.count != len(cc.Expect) {
+		t.Errorf("%s: prefect deploy left %d deployments of these flows, expected %d (%v)", stage, want.count, len(cc.Expect), cc.Expect)
+	}
+	if got.count != want.count {
+		t.Errorf("%s: prefectctl left %d deployments of these flows, prefect deploy %d", stage, got.count, want.count)
+	}
+	for _, full := range cc.Expect {
+		if d := diffValues(full, want.deployments[full], got.deployments[full]); len(d) > 0 {
+			t.Errorf("%s: %s differs from prefect deploy:\n  %s", stage, full, strings.Join(d, "\n  "))
+		}
+	}
+}
+
+// repoRoot is the directory holding go.mod, found from the test's
+// working directory (its package directory).
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+}
+
+func loadCase(t *testing.T, dir string) *conformanceCase {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "case.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := &conformanceCase{}
+	if err := yaml.Unmarshal(b, cc); err != nil {
+		t.Fatalf("%s/case.yaml: %v", dir, err)
+	}
+	if len(cc.Expect) == 0 {
+		t.Fatalf("%s/case.yaml: expect lists no deployment", dir)
+	}
+	return cc
+}
+
+func TestConformanceWithPrefectDeploy(t *testing.T) {
+	s, ctx := realServer(t)
+	bin := prefectctlBinary(t)
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs, err := filepath.Glob(filepath.Join(root, "testdata", "conformance", "*"))
+	only := os.Getenv("PREFECTCTL_CONFORMANCE_ONLY") // a developer's filter; make test never sets it
+	if err != nil || (only == "" && len(dirs) < 15) {
+		t.Fatalf("expected at least 15 conformance projects, found %d (%v)", len(dirs), err)
+	}
+	for _, src := range dirs {
+		name := filepath.Base(src)
+		if only != "" && !strings.Contains(name, only) {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cc := loadCase(t, src)
+			s.setupCase(ctx, t, cc)
+			work := filepath.Join(t.TempDir(), name)
+			copyTree(t, src, work)
+			if cc.Git {
+				gitInit(ctx, t, work)
+			}
+			env := toolEnv(s.api, t.TempDir(), cc.Env)
+			s.wipe(ctx, t, cc)
+			t.Cleanup(func() { s.wipe(context.Background(), t, cc) })
+
+			deployWith := func(tool string) {
+				t.Helper()
+				var out string
+				var err error
+				if tool == "prefect" {
+					out, err = run(ctx, t, work, env, s.cli, "--no-prompt", "deploy", "--all")
+				} else {
+					out, err = run(ctx, t, work, env, bin, "deploy", "--all")
+				}
+				if err != nil {
+					t.Fatalf("%s deploy --all: %v\n%s", tool, err, out)
+				}
+				if testing.Verbose() {
+					t.Logf("%s deploy --all:\n%s", tool, out)
+				}
+			}
+			start := time.Now()
+			deployWith("prefect")
+			ref1 := s.read(ctx, t, cc, start)
+			deployWith("prefect")
+			ref2 := s.read(ctx, t, cc, start)
+			s.wipe(ctx, t, cc)
+
+			start = time.Now()
+			deployWith("prefectctl")
+			got1 := s.read(ctx, t, cc, start)
+			deployWith("prefectctl")
+			got2 := s.read(ctx, t, cc, start)
+			for _, full := range cc.Expect {
+				if got1.ids[full] != got2.ids[full] {
+					t.Errorf("redeploy: prefectctl replaced %s (id %s → %s) instead of updating it", full, got1.ids[full], got2.ids[full])
+				}
+			}
+			compareSnapshots(t, "first deploy", cc, ref1, got1)
+			compareSnapshots(t, "redeploy", cc, ref2, got2)
+		})
+	}
+}

@@ -1,0 +1,6 @@
+from prefect import flow
+
+
+@flow(name="c05-job")
+def job():
+    """Runs with custom job variables."""

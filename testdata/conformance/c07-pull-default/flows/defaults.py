@@ -1,0 +1,6 @@
+from prefect import flow
+
+
+@flow(name="c07-defaults")
+def defaults(x: int = 1):
+    return x

@@ -1,0 +1,6 @@
+from prefect import flow
+
+
+@flow(name="c11-blocky")
+def blocky(settings: dict = {}, host: str = ""):
+    """Reads blocks."""
