@@ -116,8 +116,9 @@ clone the code). Without --recipe one is chosen as Prefect does: a git remote
 and a Dockerfile give docker-git, a git remote alone git, a Dockerfile alone
 docker, otherwise local.
 
-Unlike 'prefect init' this never prompts: the docker recipes need
---field image_name=... and --field tag=....`,
+Unlike 'prefect init' this never prompts: with --recipe docker or docker-git
+pass --field image_name=... and --field tag=.... A guessed recipe keeps the
+inputs it was not given as {{ placeholders }}, as prefect init does.`,
 		Example: `  prefectctl init --recipe docker --field image_name=ghcr.io/acme/flows --field tag=latest
   prefectctl init --name etl --recipe git`,
 		Args: cobra.NoArgs,
@@ -126,7 +127,7 @@ Unlike 'prefect init' this never prompts: the docker recipes need
 			if err != nil {
 				return err
 			}
-			files, err := initProject(dir, name, recipeName, fields)
+			files, err := initProject(dir, name, recipeName, fields, a.ui.warn)
 			if err != nil {
 				return err
 			}
@@ -155,7 +156,7 @@ Unlike 'prefect init' this never prompts: the docker recipes need
 }
 
 // initProject writes the missing project files in dir and returns their names.
-func initProject(dir, name, recipeName string, fields []string) ([]string, error) {
+func initProject(dir, name, recipeName string, fields []string, warn func(*diag.Warning)) ([]string, error) {
 	inputs := value.NewMap()
 	for _, f := range fields {
 		k, v, ok := strings.Cut(f, "=")
@@ -178,7 +179,8 @@ func initProject(dir, name, recipeName string, fields []string) ([]string, error
 	} else if strings.Contains(recipeName, "docker") {
 		values.Set("dockerfile", "auto")
 	}
-	if recipeName == "" {
+	guessed := recipeName == ""
+	if guessed {
 		switch {
 		case remote != "" && hasDockerfile:
 			recipeName = "docker-git"
@@ -200,7 +202,12 @@ func initProject(dir, name, recipeName string, fields []string) ([]string, error
 			missing = append(missing, fmt.Sprintf("--field %s=... (%s)", in[0], in[1]))
 		}
 	}
-	if len(missing) > 0 {
+	if len(missing) > 0 && guessed {
+		// prefect init asks for inputs only for a recipe named with
+		// --recipe; a guessed one keeps its placeholders. So does this.
+		warn(&diag.Error{Kind: diag.Invalid, Msg: fmt.Sprintf("the guessed %s recipe has inputs left as {{ placeholders }} in prefect.yaml", recipeName),
+			Hint: "edit prefect.yaml, or remove it and pass " + strings.Join(missing, " and ")})
+	} else if len(missing) > 0 {
 		return nil, &diag.Error{Kind: diag.Usage, Msg: fmt.Sprintf("the %s recipe needs %d more input(s)", recipeName, len(missing)),
 			Hint: "pass " + strings.Join(missing, " and ")}
 	}
@@ -357,11 +364,31 @@ func writeYAMLChild(b *strings.Builder, v any, indent int, inList bool) {
 	}
 }
 
-var (
-	plainSafe = regexp.MustCompile(`^[A-Za-z0-9_/][A-Za-z0-9_./+=<>@ -]*$`)
-	// Words and numbers YAML 1.1 readers (PyYAML) would not read as strings.
-	yaml11Special = regexp.MustCompile(`^(?i:y|n|yes|no|true|false|on|off|null|~)$|^[-+]?[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?$|^[-+]?\.[0-9]+$|^[0-9]+(:[0-5]?[0-9])+$`)
-)
+// yaml11Special matches plain scalars a YAML 1.1 reader (PyYAML) would not
+// read back as strings: booleans, nulls, numbers, sexagesimals, dates.
+var yaml11Special = regexp.MustCompile(`^(?i:y|n|yes|no|true|false|on|off|null|~)$` +
+	`|^[-+]?(0|[1-9][0-9_]*|0[0-7_]+|0x[0-9a-fA-F_]+|0b[01_]+)$` +
+	`|^[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+]?[0-9]+)?$|^[-+]?\.(inf|Inf|INF|nan|NaN|NAN)$` +
+	`|^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$|^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}`)
+
+// plainOK reports whether s can be written unquoted in block context, after
+// PyYAML's analysis: no leading indicator, no ": " or " #", no surrounding
+// space, nothing that resolves to another type.
+func plainOK(s string) bool {
+	if s == "" || s != strings.TrimSpace(s) || yaml11Special.MatchString(s) {
+		return false
+	}
+	if strings.ContainsAny(s[:1], "#,[]{}&*!|>'\"%@`") {
+		return false
+	}
+	if strings.ContainsAny(s[:1], "-?:") && (len(s) == 1 || s[1] == ' ') {
+		return false
+	}
+	if strings.Contains(s, ": ") || strings.Contains(s, " #") || strings.HasSuffix(s, ":") {
+		return false
+	}
+	return isASCII(s) && isPrintable(s) && !strings.ContainsAny(s, "\n\t")
+}
 
 func yamlScalar(v any) string {
 	switch x := v.(type) {
@@ -377,15 +404,54 @@ func yamlScalar(v any) string {
 	case float64:
 		return strconv.FormatFloat(x, 'g', -1, 64)
 	case string:
-		if x != "" && plainSafe.MatchString(x) && !yaml11Special.MatchString(x) && !strings.HasSuffix(x, " ") {
+		if plainOK(x) {
 			return x
 		}
-		if strings.ContainsAny(x, "\n\t\\\x00") || !isPrintable(x) {
-			return strconv.Quote(x) // a double-quoted YAML scalar escapes like Go
+		if strings.ContainsAny(x, "\n\t\x00") || !isPrintable(x) || !isASCII(x) {
+			return pyDoubleQuoted(x)
 		}
 		return "'" + strings.ReplaceAll(x, "'", "''") + "'"
 	}
 	return yamlScalar(value.Str(v))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// pyDoubleQuoted escapes as PyYAML does without allow_unicode: non-ASCII
+// as \xXX, \uXXXX or \UXXXXXXXX.
+func pyDoubleQuoted(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == 0:
+			b.WriteString(`\0`)
+		case r >= 0x20 && r < 0x7f:
+			b.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(&b, `\x%02X`, r)
+		case r < 0x10000:
+			fmt.Fprintf(&b, `\u%04X`, r)
+		default:
+			fmt.Fprintf(&b, `\U%08X`, r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 func isPrintable(s string) bool {
