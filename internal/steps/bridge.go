@@ -24,7 +24,15 @@ type PythonError struct {
 	Type, Message, Traceback string
 }
 
-func (e *PythonError) Error() string { return e.Type + ": " + e.Message }
+// Error gives the exception and, below it, Python's traceback, which is
+// what a user needs to debug their own step.
+func (e *PythonError) Error() string {
+	msg := e.Type + ": " + e.Message
+	if tb := strings.TrimSpace(e.Traceback); tb != "" {
+		msg += "\n" + tb
+	}
+	return msg
+}
 
 func (r *Runner) python() (string, error) {
 	py := r.env.Python

@@ -221,7 +221,8 @@ func TestBridgeCustomStepsFeedLaterSteps(t *testing.T) {
 	}
 
 	_, err = r.Run(context.Background(), mustParse(t, "build", `[{"my_steps.explode": {"id": "boom", "reason": "on purpose"}}]`), nil)
-	if err == nil || !strings.Contains(err.Error(), "RuntimeError: exploded: on purpose") || !strings.Contains(err.Error(), "id boom") {
+	if err == nil || !strings.Contains(err.Error(), "RuntimeError: exploded: on purpose") || !strings.Contains(err.Error(), "id boom") ||
+		!strings.Contains(err.Error(), `my_steps.py", line`) {
 		t.Fatalf("err = %v", err)
 	}
 	_, err = r.Run(context.Background(), mustParse(t, "build", `[{"not_installed_pkg_xyz.steps.go": {"requires": "not-installed-pkg-xyz>=1.0"}}]`), nil)
