@@ -139,7 +139,7 @@ func (r *Runner) Run(ctx context.Context, steps []*Step, outputs *value.Map) (*v
 			continue
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, &diag.Error{Kind: diag.Interrupted, Msg: "interrupted before " + s.Where(), Err: err}
+			return nil, &diag.Error{Kind: diag.Interrupted, Msg: fmt.Sprintf("interrupted before %s (%s)", s.Written, s.Where()), Err: err}
 		}
 		fmt.Fprintf(r.env.stderr(), " > Running %s step...\n", s.Name())
 		out, err := r.runStep(ctx, s, outputs)

@@ -102,7 +102,7 @@ func TestRunFailureStopsAndNamesStep(t *testing.T) {
 	if de.Kind != diag.Runtime || de.Path != "push[1]" {
 		t.Errorf("kind %v path %q, want Runtime push[1]", de.Kind, de.Path)
 	}
-	for _, want := range []string{"Encountered error while running prefect.deployments.steps.run_shell_script", "push step 2", "id breaks", "error code 2: something broke"} {
+	for _, want := range []string{"Encountered error while running prefect.deployments.steps.run_shell_script (push step 2, id breaks): ", "error code 2: something broke"} {
 		if !strings.Contains(de.Error(), want) {
 			t.Errorf("error %q lacks %q", de.Error(), want)
 		}

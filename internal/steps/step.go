@@ -50,14 +50,13 @@ func (s *Step) Name() string {
 	return s.Written[strings.LastIndex(s.Written, ".")+1:]
 }
 
-// Where names the step for messages: "build step 2 (id get-sha)
-// prefect.deployments.steps.run_shell_script".
+// Where places the step for messages: "build step 2, id get-sha".
 func (s *Step) Where() string {
 	w := fmt.Sprintf("%s step %d", s.Section, s.Index+1)
 	if s.ID != "" {
-		w += fmt.Sprintf(" (id %s)", s.ID)
+		w += ", id " + s.ID
 	}
-	return w + " " + s.Written
+	return w
 }
 
 // aliases maps every spelling Prefect 3.9.1 can import, plus the Prefect 2
