@@ -24,9 +24,9 @@ import (
 	"github.com/prefectctl/prefectctl/internal/value"
 )
 
-// runAPI is a fake Prefect API with one deployment, hello/arthur, whose
+// depFakeAPI is a fake Prefect API with one deployment, hello/arthur, whose
 // run goes through states, one per poll, with a log line per state.
-type runAPI struct {
+type depFakeAPI struct {
 	mu       sync.Mutex
 	t        *testing.T
 	final    string // the run's last state type
@@ -52,7 +52,7 @@ var tDeployment = `{"id": "` + tDepID + `", "created": "2026-08-01T10:00:00Z", "
  "pull_steps": [{"prefect.deployments.steps.set_working_directory": {"directory": "/srv/app"}}],
  "entrypoint": "flows/hello.py:hello", "enforce_parameter_schema": true}`
 
-func (f *runAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (f *depFakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p := r.URL.Path
@@ -132,7 +132,7 @@ func (f *runAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // fakeRunServer starts f and points the isolated environment at it.
-func fakeRunServer(t *testing.T, f *runAPI) string {
+func depFakeServer(t *testing.T, f *depFakeAPI) string {
 	t.Helper()
 	isolate(t)
 	f.t = t
@@ -146,14 +146,14 @@ func fakeRunServer(t *testing.T, f *runAPI) string {
 func TestDeploymentRunExitCodes(t *testing.T) {
 	cases := []struct {
 		name     string
-		api      *runAPI
+		api      *depFakeAPI
 		args     []string
 		code     int
 		stdout   []string // substrings, in order
 		stderr   []string
 		noCreate bool
 	}{
-		{name: "completed", api: &runAPI{final: "COMPLETED"}, args: []string{"hello/arthur", "--watch", "--watch-interval", "100ms"},
+		{name: "completed", api: &depFakeAPI{final: "COMPLETED"}, args: []string{"hello/arthur", "--watch", "--watch-interval", "100ms"},
 			code: 0, stdout: []string{
 				"Created flow run 'bouncy-galago'.\n└── UUID: " + tRunID + "\n└── Parameters: {'name': 'Arthur'}\n└── Job Variables: {}\n└── Scheduled start time: ",
 				"(now)\n└── URL: ",
@@ -166,41 +166,41 @@ func TestDeploymentRunExitCodes(t *testing.T) {
 				"▪         .500 439f61b18095 Finished\n",
 				"Flow run finished successfully in 'Completed'.\n"},
 			stderr: []string{"Creating flow run for deployment 'hello/arthur'..."}},
-		{name: "failed", api: &runAPI{final: "FAILED"}, args: []string{"hello/arthur", "--watch", "--watch-interval", "0.1"},
+		{name: "failed", api: &depFakeAPI{final: "FAILED"}, args: []string{"hello/arthur", "--watch", "--watch-interval", "0.1"},
 			code: ExitRunFailed, stdout: []string{"prefect.flow-run.Failed * bouncy-galago"},
 			stderr: []string{"Error: Flow run finished in state 'Failed'.", "hint: the state message says: Flow run encountered an exception: ValueError: kaboom"}},
-		{name: "crashed", api: &runAPI{final: "CRASHED"}, args: []string{"--id", tDepID, "--watch", "--watch-interval", "100ms"},
+		{name: "crashed", api: &depFakeAPI{final: "CRASHED"}, args: []string{"--id", tDepID, "--watch", "--watch-interval", "100ms"},
 			code: ExitRunFailed, stderr: []string{"Error: Flow run finished in state 'Crashed'."}},
-		{name: "timeout", api: &runAPI{}, args: []string{"hello/arthur", "--watch", "--watch-interval", "100ms", "--timeout", "0.5"},
+		{name: "timeout", api: &depFakeAPI{}, args: []string{"hello/arthur", "--watch", "--watch-interval", "100ms", "--timeout", "0.5"},
 			code: ExitTimeout, stderr: []string{"Error: Flow run with ID " + tRunID + " exceeded watch timeout of 500ms"}},
-		{name: "unknown parameter", api: &runAPI{}, args: []string{"hello/arthur", "-p", "nmae=Ford"}, code: ExitUsage, noCreate: true,
+		{name: "unknown parameter", api: &depFakeAPI{}, args: []string{"hello/arthur", "-p", "nmae=Ford"}, code: ExitUsage, noCreate: true,
 			stderr: []string{"Error: The following parameters were specified but not found on the deployment: 'nmae'\nThe following parameters are available on the deployment: 'name'\n"}},
-		{name: "missing deployment", api: &runAPI{}, args: []string{"hello/nobody"}, code: ExitFailure, noCreate: true,
+		{name: "missing deployment", api: &depFakeAPI{}, args: []string{"hello/nobody"}, code: ExitFailure, noCreate: true,
 			stderr: []string{"Error: Deployment 'hello/nobody' not found!", "hint: list deployments with 'prefectctl deployment ls'"}},
-		{name: "422", api: &runAPI{create: func() (int, string) {
+		{name: "422", api: &depFakeAPI{create: func() (int, string) {
 			return 422, `{"detail": "Error creating flow run: Validation failed for field 'cpu'. Failure reason: 'fast' is not of type 'number'"}`
 		}}, args: []string{"hello/arthur", "--job-variable", "cpu=fast"}, code: ExitFailure,
 			stderr: []string{"Error: Error creating flow run: Validation failed for field 'cpu'. Failure reason: 'fast' is not of type 'number'\n"}},
-		{name: "idempotent", api: &runAPI{create: func() (int, string) {
+		{name: "idempotent", api: &depFakeAPI{create: func() (int, string) {
 			return 200, `{"id": "` + tRunID + `", "name": "bouncy-galago", "flow_id": "` + tFlowID + `", "parameters": {}, "state": {"type": "RUNNING", "name": "Running"}}`
 		}}, args: []string{"hello/arthur", "--idempotency-key", "nightly-1"}, code: 0,
 			stdout: []string{"Found flow run 'bouncy-galago' created earlier with idempotency key 'nightly-1'; no new run was created.\n└── UUID: " + tRunID}},
-		{name: "bad param JSON", api: &runAPI{}, args: []string{"hello/arthur", "-p", `x={"a"`}, code: ExitUsage, noCreate: true,
+		{name: "bad param JSON", api: &depFakeAPI{}, args: []string{"hello/arthur", "-p", `x={"a"`}, code: ExitUsage, noCreate: true,
 			stderr: []string{"Failed to parse JSON for parameter 'x' with value\n\n\t{\"a\"\n\nJSON Error: Expecting ':' delimiter: line 1 column 5 (char 4)"}},
-		{name: "both times", api: &runAPI{}, args: []string{"hello/arthur", "--start-in", "1m", "--start-at", "17:00"}, code: ExitUsage, noCreate: true,
+		{name: "both times", api: &depFakeAPI{}, args: []string{"hello/arthur", "--start-in", "1m", "--start-at", "17:00"}, code: ExitUsage, noCreate: true,
 			stderr: []string{"Only one of `--start-in` or `--start-at` can be set, not both."}},
-		{name: "no target", api: &runAPI{}, args: nil, code: ExitUsage, noCreate: true,
+		{name: "no target", api: &depFakeAPI{}, args: nil, code: ExitUsage, noCreate: true,
 			stderr: []string{"Must provide a deployed flow's name or id"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			fakeRunServer(t, c.api)
+			depFakeServer(t, c.api)
 			code, out, errOut := run(append([]string{"deployment", "run"}, c.args...)...)
 			if code != c.code {
 				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, c.code, out, errOut)
 			}
-			inOrder(t, "stdout", out, c.stdout)
-			inOrder(t, "stderr", errOut, c.stderr)
+			depInOrder(t, "stdout", out, c.stdout)
+			depInOrder(t, "stderr", errOut, c.stderr)
 			created := strings.Contains(strings.Join(c.api.requests, "\n"), "create_flow_run")
 			if c.noCreate && created {
 				t.Errorf("a flow run was created")
@@ -209,7 +209,7 @@ func TestDeploymentRunExitCodes(t *testing.T) {
 	}
 }
 
-func inOrder(t *testing.T, what, s string, parts []string) {
+func depInOrder(t *testing.T, what, s string, parts []string) {
 	t.Helper()
 	rest := s
 	for _, p := range parts {
@@ -223,13 +223,13 @@ func inOrder(t *testing.T, what, s string, parts []string) {
 }
 
 func TestDeploymentRunJSONAndCloudURL(t *testing.T) {
-	api := &runAPI{final: "COMPLETED"}
-	base := fakeRunServer(t, api)
+	api := &depFakeAPI{final: "COMPLETED"}
+	base := depFakeServer(t, api)
 	// A Cloud-shaped workspace URL gives a Cloud-shaped UI link.
 	t.Setenv("PREFECT_CLOUD_API_URL", base+"/api")
 	t.Setenv("PREFECT_API_URL", base+"/api/accounts/acc-1/workspaces/ws-2")
 	t.Setenv("PREFECT_API_KEY", "pnu_secret")
-	code, out, errOut := runWithStdin(`{"name": "Ford"}`, "deployment", "run", "hello/arthur", "--params", "-", "-p", "name=Zaphod",
+	code, out, errOut := depRunWithStdin(`{"name": "Ford"}`, "deployment", "run", "hello/arthur", "--params", "-", "-p", "name=Zaphod",
 		"--tag", "adhoc", "--flow-run-name", "hi-{name}", "--idempotency-key", "k-1", "--start-in", "5 minutes", "--watch", "--watch-interval", "100ms", "-o", "json")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
@@ -248,7 +248,7 @@ func TestDeploymentRunJSONAndCloudURL(t *testing.T) {
 		t.Errorf("got %+v, want url %s", got, wantURL)
 	}
 	// Watch lines go to stderr so stdout stays JSON.
-	inOrder(t, "stderr", errOut, []string{"The following parameters were specified by `--param` and `--params`, the `--param` value will be used: {'name'}",
+	depInOrder(t, "stderr", errOut, []string{"The following parameters were specified by `--param` and `--params`, the `--param` value will be used: {'name'}",
 		"Hello, Arthur!"})
 	body, err := value.DecodeJSON([]byte(api.posted))
 	if err != nil {
@@ -272,14 +272,14 @@ func TestDeploymentRunJSONAndCloudURL(t *testing.T) {
 	}
 }
 
-func runWithStdin(stdin string, args ...string) (int, string, string) {
+func depRunWithStdin(stdin string, args ...string) (int, string, string) {
 	var out, errb strings.Builder
 	code := Main(args, strings.NewReader(stdin), &out, &errb)
 	return code, out.String(), errb.String()
 }
 
 func TestDeploymentLsAndInspect(t *testing.T) {
-	fakeRunServer(t, &runAPI{})
+	depFakeServer(t, &depFakeAPI{})
 	for _, c := range []struct {
 		golden string
 		args   []string
@@ -347,12 +347,12 @@ func TestDeploymentRunWatchAgainstPrefect(t *testing.T) {
 	pool := "pctl-run-" + strconv.FormatInt(time.Now().UnixNano(), 36) // other tests share the server
 
 	// The worker creates its process pool; prefectctl deploy needs it first.
-	worker := startWorker(t, prefectCLI, api, pool)
-	waitFor(t, 60*time.Second, worker, func() bool { _, err := c.ReadWorkPool(ctx, pool); return err == nil })
+	worker := depStartWorker(t, prefectCLI, api, pool)
+	depWaitFor(t, 60*time.Second, worker, func() bool { _, err := c.ReadWorkPool(ctx, pool); return err == nil })
 	t.Cleanup(func() { c.DeleteWorkPool(context.Background(), pool) })
 
 	os.MkdirAll(filepath.Join(work, "flows"), 0o755)
-	writeTestFile(t, filepath.Join(work, "flows", "hello.py"), `from prefect import flow, get_run_logger
+	depWriteFile(t, filepath.Join(work, "flows", "hello.py"), `from prefect import flow, get_run_logger
 
 
 @flow(name="hello")
@@ -364,7 +364,7 @@ def hello(name: str = "world"):
 def boom():
     raise ValueError("kaboom")
 `)
-	writeTestFile(t, filepath.Join(work, "prefect.yaml"), fmt.Sprintf(`name: run-test
+	depWriteFile(t, filepath.Join(work, "prefect.yaml"), fmt.Sprintf(`name: run-test
 pull:
 - prefect.deployments.steps.set_working_directory:
     directory: %s
@@ -462,25 +462,25 @@ deployments:
 	}
 }
 
-func writeTestFile(t *testing.T, path, content string) {
+func depWriteFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
 
-type workerProc struct {
+type depWorker struct {
 	cmd  *exec.Cmd
 	path string
 	done chan struct{}
 }
 
-func (w *workerProc) log() string {
+func (w *depWorker) log() string {
 	b, _ := os.ReadFile(w.path)
 	return string(b)
 }
 
-func (w *workerProc) exited() bool {
+func (w *depWorker) exited() bool {
 	select {
 	case <-w.done:
 		return true
@@ -491,7 +491,7 @@ func (w *workerProc) exited() bool {
 
 // startWorker runs `prefect worker start` in its own process group and
 // ends that group (the worker and any flow run it started) at cleanup.
-func startWorker(t *testing.T, prefectCLI, api, pool string) *workerProc {
+func depStartWorker(t *testing.T, prefectCLI, api, pool string) *depWorker {
 	t.Helper()
 	logPath := filepath.Join(t.TempDir(), "worker.log")
 	logf, err := os.Create(logPath)
@@ -505,7 +505,7 @@ func startWorker(t *testing.T, prefectCLI, api, pool string) *workerProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	w := &workerProc{cmd: cmd, path: logPath, done: make(chan struct{})}
+	w := &depWorker{cmd: cmd, path: logPath, done: make(chan struct{})}
 	go func() { cmd.Wait(); logf.Close(); close(w.done) }()
 	t.Cleanup(func() {
 		pgid := cmd.Process.Pid
@@ -520,7 +520,7 @@ func startWorker(t *testing.T, prefectCLI, api, pool string) *workerProc {
 	return w
 }
 
-func waitFor(t *testing.T, limit time.Duration, w *workerProc, cond func() bool) {
+func depWaitFor(t *testing.T, limit time.Duration, w *depWorker, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for !cond() {

@@ -71,24 +71,24 @@ func ParseRunInputs(o RunOptions) (*RunPlan, error) {
 		raw := o.ParamsJSON
 		if raw == "-" {
 			if o.Stdin == nil {
-				return nil, usage("No data passed to stdin", "pipe a JSON object into the command, or pass it to --params directly")
+				return nil, runUsage("No data passed to stdin", "pipe a JSON object into the command, or pass it to --params directly")
 			}
 			b, err := io.ReadAll(o.Stdin)
 			if err != nil {
 				return nil, diag.Wrap(diag.Runtime, err, "", "cannot read --params from stdin")
 			}
 			if len(b) == 0 {
-				return nil, usage("No data passed to stdin", "pipe a JSON object into the command, or pass it to --params directly")
+				return nil, runUsage("No data passed to stdin", "pipe a JSON object into the command, or pass it to --params directly")
 			}
 			raw = string(b)
 		}
 		v, err := ParsePythonJSON(raw)
 		if err != nil {
-			return nil, usage("Failed to parse JSON: "+err.Error(), `--params takes a JSON object, e.g. --params '{"name": "Arthur"}'`)
+			return nil, runUsage("Failed to parse JSON: "+err.Error(), `--params takes a JSON object, e.g. --params '{"name": "Arthur"}'`)
 		}
 		m, ok := v.(*value.Map)
 		if !ok {
-			return nil, usage(fmt.Sprintf("--params must be a JSON object, got %s", pyTypeName(v)), `--params takes a JSON object, e.g. --params '{"name": "Arthur"}'`)
+			return nil, runUsage(fmt.Sprintf("--params must be a JSON object, got %s", pyTypeName(v)), `--params takes a JSON object, e.g. --params '{"name": "Arthur"}'`)
 		}
 		multi = m
 	}
@@ -104,7 +104,7 @@ func ParseRunInputs(o RunOptions) (*RunPlan, error) {
 	}
 	if len(conflicts) > 0 {
 		sort.Strings(conflicts)
-		p.Notes = append(p.Notes, "The following parameters were specified by `--param` and `--params`, the `--param` value will be used: {"+listRepr(conflicts)+"}")
+		p.Notes = append(p.Notes, "The following parameters were specified by `--param` and `--params`, the `--param` value will be used: {"+pyListRepr(conflicts)+"}")
 	}
 	params := value.Clone(multi).(*value.Map)
 	params.Update(cli)
@@ -164,9 +164,9 @@ func (p *RunPlan) Resolve(ctx context.Context, c *cloudapi.Client, o RunOptions)
 	var ke *formatKeyError
 	switch {
 	case errors.As(err, &ke):
-		return usage(fmt.Sprintf("Missing parameter for flow run name: '%s' is undefined", ke.key), "every {field} of --flow-run-name must be a parameter of the run or the deployment")
+		return runUsage(fmt.Sprintf("Missing parameter for flow run name: '%s' is undefined", ke.key), "every {field} of --flow-run-name must be a parameter of the run or the deployment")
 	case err != nil:
-		return usage("Failed to format flow run name: "+err.Error(), "--flow-run-name is a Python format string: {name} inserts a parameter, {{ and }} are literal braces")
+		return runUsage("Failed to format flow run name: "+err.Error(), "--flow-run-name is a Python format string: {name} inserts a parameter, {{ and }} are literal braces")
 	}
 	p.Name = name
 	return nil
@@ -178,12 +178,12 @@ func ResolveDeployment(ctx context.Context, c *cloudapi.Client, name, id string)
 	const hint = "list deployments with 'prefectctl deployment ls'"
 	switch {
 	case name != "" && id != "":
-		return nil, usage("Only provide a deployed flow's name or id", "pass FLOW/DEPLOYMENT or --id, not both")
+		return nil, runUsage("Only provide a deployed flow's name or id", "pass FLOW/DEPLOYMENT or --id, not both")
 	case name == "" && id == "":
-		return nil, usage("Must provide a deployed flow's name or id", "pass FLOW/DEPLOYMENT or --id ID")
+		return nil, runUsage("Must provide a deployed flow's name or id", "pass FLOW/DEPLOYMENT or --id ID")
 	case id != "":
-		if !uuidRe.MatchString(id) {
-			return nil, usage(fmt.Sprintf("Invalid deployment ID: %s", value.Repr(id)), "a deployment id is a UUID such as 0b5c4f3e-6f1a-4a8e-9d47-2a4f6f1f9a11")
+		if !runUUIDRe.MatchString(id) {
+			return nil, runUsage(fmt.Sprintf("Invalid deployment ID: %s", value.Repr(id)), "a deployment id is a UUID such as 0b5c4f3e-6f1a-4a8e-9d47-2a4f6f1f9a11")
 		}
 		d, err := c.ReadDeployment(ctx, id)
 		if errors.Is(err, cloudapi.ErrNotFound) {
@@ -193,7 +193,7 @@ func ResolveDeployment(ctx context.Context, c *cloudapi.Client, name, id string)
 	}
 	flow, dep, ok := strings.Cut(name, "/")
 	if !ok || flow == "" || dep == "" || strings.Contains(dep, "/") {
-		return nil, usage("Invalid deployment name. Expected '<flow-name>/<deployment-name>'", "use the flow's registered name, e.g. hello/arthur")
+		return nil, runUsage("Invalid deployment name. Expected '<flow-name>/<deployment-name>'", "use the flow's registered name, e.g. hello/arthur")
 	}
 	d, err := c.ReadDeploymentByName(ctx, flow, dep)
 	if errors.Is(err, cloudapi.ErrNotFound) {
@@ -202,7 +202,7 @@ func ResolveDeployment(ctx context.Context, c *cloudapi.Client, name, id string)
 	return d, err
 }
 
-var uuidRe = regexp.MustCompile(`^(?i)(urn:uuid:)?\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?$`)
+var runUUIDRe = regexp.MustCompile(`^(?i)(urn:uuid:)?\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?$`)
 
 // CheckParameterNames rejects parameters the deployment's schema does not
 // list, client-side, with Prefect's message.
@@ -231,9 +231,9 @@ func CheckParameterNames(d *cloudapi.Deployment, params *value.Map) *diag.Error 
 	sort.Strings(unknown) // Prefect prints a set, in no fixed order
 	avail := "This deployment does not accept parameters."
 	if len(known) > 0 {
-		avail = "The following parameters are available on the deployment: " + listRepr(known)
+		avail = "The following parameters are available on the deployment: " + pyListRepr(known)
 	}
-	return usage("The following parameters were specified but not found on the deployment: "+listRepr(unknown)+"\n"+avail,
+	return runUsage("The following parameters were specified but not found on the deployment: "+pyListRepr(unknown)+"\n"+avail,
 		"see the deployment's parameters with 'prefectctl deployment inspect'")
 }
 
@@ -302,9 +302,11 @@ func pyISO(t time.Time) string {
 	return s + "Z"
 }
 
-func usage(msg, hint string) *diag.Error { return &diag.Error{Kind: diag.Usage, Msg: msg, Hint: hint} }
+func runUsage(msg, hint string) *diag.Error {
+	return &diag.Error{Kind: diag.Usage, Msg: msg, Hint: hint}
+}
 
-func listRepr(items []string) string {
+func pyListRepr(items []string) string {
 	q := make([]string, len(items))
 	for i, s := range items {
 		q[i] = value.Repr(s)
@@ -329,7 +331,7 @@ func ParseKeyValues(args []string, what string) (*value.Map, error) {
 			if raw == "" {
 				indented = ""
 			}
-			return nil, usage(fmt.Sprintf("Failed to parse JSON for %s %s with value\n\n%s\n\nJSON Error: %v", what, value.Repr(k), indented, err),
+			return nil, runUsage(fmt.Sprintf("Failed to parse JSON for %s %s with value\n\n%s\n\nJSON Error: %v", what, value.Repr(k), indented, err),
 				fmt.Sprintf("quote the value as a JSON string, e.g. %s='\"text\"', or pass valid JSON", k))
 		}
 		out.Set(k, v)
@@ -651,7 +653,7 @@ func ParseStartTime(startIn, startAt string, now time.Time, loc *time.Location) 
 	now = now.UTC()
 	switch {
 	case startIn != "" && startAt != "":
-		return time.Time{}, "", usage("Only one of `--start-in` or `--start-at` can be set, not both.", "keep one of them")
+		return time.Time{}, "", runUsage("Only one of `--start-in` or `--start-at` can be set, not both.", "keep one of them")
 	case startIn == "" && startAt == "":
 		return now, "now", nil
 	}
@@ -665,7 +667,7 @@ func ParseStartTime(startIn, startAt string, now time.Time, loc *time.Location) 
 		t, ok = parseStartAt(startAt, now, loc)
 	}
 	if !ok {
-		return time.Time{}, "", usage(fmt.Sprintf("Unable to parse scheduled start time %s.", value.Repr(raw)),
+		return time.Time{}, "", runUsage(fmt.Sprintf("Unable to parse scheduled start time %s.", value.Repr(raw)),
 			`use e.g. --start-in "5 minutes", --start-in "1h30m", --start-at "2026-08-01 17:30", --start-at "tomorrow 9:00" or an ISO 8601 time`)
 	}
 	return t.UTC(), HumanDiff(t, now), nil
@@ -720,8 +722,8 @@ func parseStartIn(s string, now time.Time) (time.Time, bool) {
 }
 
 var (
-	clockRe = regexp.MustCompile(`^(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?\s*(am|pm)?$`)
-	dayRe   = regexp.MustCompile(`^(today|tomorrow)(?:\s+(?:at\s+)?(.+))?$`)
+	startClockRe = regexp.MustCompile(`^(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?\s*(am|pm)?$`)
+	startDayRe   = regexp.MustCompile(`^(today|tomorrow)(?:\s+(?:at\s+)?(.+))?$`)
 )
 
 func parseStartAt(s string, now time.Time, loc *time.Location) (time.Time, bool) {
@@ -741,7 +743,7 @@ func parseStartAt(s string, now time.Time, loc *time.Location) (time.Time, bool)
 		}
 	}
 	localNow := now.In(loc)
-	if m := dayRe.FindStringSubmatch(lower); m != nil {
+	if m := startDayRe.FindStringSubmatch(lower); m != nil {
 		add := 0
 		if m[1] == "tomorrow" {
 			add = 1
@@ -769,7 +771,7 @@ func parseStartAt(s string, now time.Time, loc *time.Location) (time.Time, bool)
 
 // parseClock reads "17:30", "17:30:05", "5pm", "5:30 pm".
 func parseClock(s string) (h, m, sec int, ok bool) {
-	c := clockRe.FindStringSubmatch(strings.TrimSpace(s))
+	c := startClockRe.FindStringSubmatch(strings.TrimSpace(s))
 	if c == nil || (c[2] == "" && c[4] == "") { // a bare number is not a time
 		return 0, 0, 0, false
 	}
@@ -942,7 +944,7 @@ func formatPython(tmpl string, kwargs *value.Map, depth int) (string, error) {
 		if j >= len(s) {
 			return "", errors.New("expected '}' before end of string")
 		}
-		out, err := formatField(string(s[i+1:j]), kwargs, depth)
+		out, err := pyFormatField(string(s[i+1:j]), kwargs, depth)
 		if err != nil {
 			return "", err
 		}
@@ -952,7 +954,7 @@ func formatPython(tmpl string, kwargs *value.Map, depth int) (string, error) {
 	return b.String(), nil
 }
 
-func formatField(field string, kwargs *value.Map, depth int) (string, error) {
+func pyFormatField(field string, kwargs *value.Map, depth int) (string, error) {
 	// Split "name!conv:spec"; the name may hold brackets with any text.
 	name, conv, spec := field, "", ""
 	hasConv := false
@@ -980,7 +982,7 @@ func formatField(field string, kwargs *value.Map, depth int) (string, error) {
 			break
 		}
 	}
-	obj, err := lookupField(name, kwargs)
+	obj, err := pyLookupField(name, kwargs)
 	if err != nil {
 		return "", err
 	}
@@ -1004,7 +1006,7 @@ func formatField(field string, kwargs *value.Map, depth int) (string, error) {
 			return "", err
 		}
 	}
-	return formatSpec(obj, spec)
+	return pyFormatSpec(obj, spec)
 }
 
 func asciiRepr(s string) string {
@@ -1024,13 +1026,13 @@ func asciiRepr(s string) string {
 	return b.String()
 }
 
-func lookupField(name string, kwargs *value.Map) (any, error) {
+func pyLookupField(name string, kwargs *value.Map) (any, error) {
 	end := strings.IndexAny(name, ".[")
 	if end < 0 {
 		end = len(name)
 	}
 	first := name[:end]
-	if first == "" || isDigits(first) {
+	if first == "" || pyDigits(first) {
 		idx := 0
 		if first != "" {
 			idx, _ = strconv.Atoi(first)
@@ -1069,7 +1071,7 @@ func lookupField(name string, kwargs *value.Map) (any, error) {
 				return nil, errors.New("Only '.' or '[' may follow ']' in format field specifier")
 			}
 			var err error
-			if obj, err = index(obj, key); err != nil {
+			if obj, err = pyIndex(obj, key); err != nil {
 				return nil, err
 			}
 		default:
@@ -1079,9 +1081,9 @@ func lookupField(name string, kwargs *value.Map) (any, error) {
 	return obj, nil
 }
 
-func index(obj any, key string) (any, error) {
+func pyIndex(obj any, key string) (any, error) {
 	n, numErr := strconv.Atoi(key)
-	numeric := isDigits(key) && numErr == nil
+	numeric := pyDigits(key) && numErr == nil
 	switch t := obj.(type) {
 	case *value.Map:
 		if numeric { // Python looks up the int, which a JSON object never has
@@ -1113,7 +1115,7 @@ func index(obj any, key string) (any, error) {
 	return nil, fmt.Errorf("'%s' object is not subscriptable", pyType(obj))
 }
 
-func isDigits(s string) bool {
+func pyDigits(s string) bool {
 	for _, r := range s {
 		if r < '0' || r > '9' {
 			return false
@@ -1142,14 +1144,14 @@ func pyType(v any) string {
 	return value.TypeName(v)
 }
 
-var specRe = regexp.MustCompile(`^(?:(.)?([<>=^]))?([-+ ])?(#)?(0)?(\d+)?([,_])?(?:\.(\d+))?([bcdeEfFgGnosxX%])?$`)
+var pySpecRe = regexp.MustCompile(`^(?:(.)?([<>=^]))?([-+ ])?(#)?(0)?(\d+)?([,_])?(?:\.(\d+))?([bcdeEfFgGnosxX%])?$`)
 
 // formatSpec is Python's format(obj, spec) for JSON values.
-func formatSpec(obj any, spec string) (string, error) {
+func pyFormatSpec(obj any, spec string) (string, error) {
 	if spec == "" {
 		return value.Str(obj), nil
 	}
-	m := specRe.FindStringSubmatch(spec)
+	m := pySpecRe.FindStringSubmatch(spec)
 	if m == nil || (m[1] != "" && m[2] == "") {
 		return "", fmt.Errorf("Invalid format specifier '%s' for object of type '%s'", spec, pyType(obj))
 	}
@@ -1175,7 +1177,7 @@ func formatSpec(obj any, spec string) (string, error) {
 			n = x
 		}
 		if strings.ContainsAny(typ, "eEfFgG%") {
-			return formatFloat(float64(n), fill, align, sign, group, prec, typ, w)
+			return pyFormatFloat(float64(n), fill, align, sign, group, prec, typ, w)
 		}
 		if prec != "" {
 			return "", errors.New("Precision not allowed in integer format specifier")
@@ -1189,14 +1191,14 @@ func formatSpec(obj any, spec string) (string, error) {
 		switch typ {
 		case "", "d", "n":
 			body = strconv.FormatUint(u, 10)
-			body = groupDigits(body, group, 3)
+			body = pyGroupDigits(body, group, 3)
 		case "b", "o", "x", "X":
 			base := map[string]int{"b": 2, "o": 8, "x": 16, "X": 16}[typ]
 			body = strconv.FormatUint(u, base)
 			if typ == "X" {
 				body = strings.ToUpper(body)
 			}
-			body = groupDigits(body, group, 4)
+			body = pyGroupDigits(body, group, 4)
 			if alt {
 				prefix = "0" + strings.ToLower(typ)
 				if typ == "X" {
@@ -1212,10 +1214,10 @@ func formatSpec(obj any, spec string) (string, error) {
 			return "", fmt.Errorf("Unknown format code '%s' for object of type '%s'", typ, pyType(obj))
 		}
 		if numeric {
-			prefix = signOf(neg, sign) + prefix
+			prefix = pySign(neg, sign) + prefix
 		}
 	case float64:
-		return formatFloat(t, fill, align, sign, group, prec, typ, w)
+		return pyFormatFloat(t, fill, align, sign, group, prec, typ, w)
 	case string:
 		if typ != "" && typ != "s" {
 			return "", fmt.Errorf("Unknown format code '%s' for object of type 'str'", typ)
@@ -1236,10 +1238,10 @@ func formatSpec(obj any, spec string) (string, error) {
 	default:
 		return "", fmt.Errorf("unsupported format string passed to %s.__format__", pyType(obj))
 	}
-	return pad(prefix, body, fill, align, w, numeric), nil
+	return pyPad(prefix, body, fill, align, w, numeric), nil
 }
 
-func formatFloat(f float64, fill, align, sign, group, prec, typ string, w int) (string, error) {
+func pyFormatFloat(f float64, fill, align, sign, group, prec, typ string, w int) (string, error) {
 	p := -1
 	if prec != "" {
 		p, _ = strconv.Atoi(prec)
@@ -1302,14 +1304,14 @@ func formatFloat(f float64, fill, align, sign, group, prec, typ string, w int) (
 		if frac != "" || strings.Contains(body, ".") {
 			frac = "." + frac
 		}
-		if isDigits(intPart) {
-			body = groupDigits(intPart, group, 3) + frac
+		if pyDigits(intPart) {
+			body = pyGroupDigits(intPart, group, 3) + frac
 		}
 	}
-	return pad(signOf(neg, sign), body, fill, align, w, true), nil
+	return pyPad(pySign(neg, sign), body, fill, align, w, true), nil
 }
 
-func signOf(neg bool, sign string) string {
+func pySign(neg bool, sign string) string {
 	switch {
 	case neg:
 		return "-"
@@ -1321,7 +1323,7 @@ func signOf(neg bool, sign string) string {
 	return ""
 }
 
-func groupDigits(s, sep string, every int) string {
+func pyGroupDigits(s, sep string, every int) string {
 	if sep == "" || len(s) <= every {
 		return s
 	}
@@ -1339,7 +1341,7 @@ func groupDigits(s, sep string, every int) string {
 	return b.String()
 }
 
-func pad(prefix, body, fill, align string, w int, numeric bool) string {
+func pyPad(prefix, body, fill, align string, w int, numeric bool) string {
 	n := utf8.RuneCountInString(prefix) + utf8.RuneCountInString(body)
 	if n >= w {
 		return prefix + body
@@ -1405,7 +1407,7 @@ func Watch(ctx context.Context, c *cloudapi.Client, runID string, o WatchOptions
 		ctx, cancel = context.WithTimeoutCause(ctx, o.Timeout, ErrWatchTimeout)
 		defer cancel()
 	}
-	w := &watcher{c: c, runID: runID, o: o, seenLog: map[string]bool{}, seenState: map[string]bool{}}
+	w := &runWatcher{c: c, runID: runID, o: o, seenLog: map[string]bool{}, seenState: map[string]bool{}}
 	timedOut := func(err error) error {
 		if parent.Err() == nil && errors.Is(context.Cause(ctx), ErrWatchTimeout) {
 			return &diag.Error{Kind: diag.Timeout,
@@ -1434,8 +1436,8 @@ func Watch(ctx context.Context, c *cloudapi.Client, runID string, o WatchOptions
 	}
 }
 
-// watcher remembers what was already reported.
-type watcher struct {
+// runWatcher remembers what was already reported.
+type runWatcher struct {
 	c         *cloudapi.Client
 	runID     string
 	o         WatchOptions
@@ -1444,7 +1446,7 @@ type watcher struct {
 	newest    time.Time // newest log timestamp seen
 }
 
-type watchItem struct {
+type runWatchItem struct {
 	at    time.Time
 	state *cloudapi.State
 	log   *cloudapi.Log
@@ -1452,8 +1454,8 @@ type watchItem struct {
 
 // poll reports the states and logs not seen yet, oldest first, and says
 // how many there were.
-func (w *watcher) poll(ctx context.Context, run *cloudapi.FlowRun) (int, error) {
-	var items []watchItem
+func (w *runWatcher) poll(ctx context.Context, run *cloudapi.FlowRun) (int, error) {
+	var items []runWatchItem
 	states, err := w.c.ReadFlowRunStates(ctx, w.runID)
 	if err != nil {
 		return 0, err
@@ -1471,14 +1473,14 @@ func (w *watcher) poll(ctx context.Context, run *cloudapi.FlowRun) (int, error) 
 			continue
 		}
 		w.seenState[key] = true
-		items = append(items, watchItem{at: st.Timestamp, state: st})
+		items = append(items, runWatchItem{at: st.Timestamp, state: st})
 	}
 	logs, err := w.logs(ctx)
 	if err != nil {
 		return 0, err
 	}
 	for i := range logs {
-		items = append(items, watchItem{at: logs[i].Timestamp, log: &logs[i]})
+		items = append(items, runWatchItem{at: logs[i].Timestamp, log: &logs[i]})
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].at.Before(items[j].at) })
 	for _, it := range items {
@@ -1494,7 +1496,7 @@ func (w *watcher) poll(ctx context.Context, run *cloudapi.FlowRun) (int, error) 
 
 // logs fetches the run's log lines not seen yet, from a little before the
 // newest one seen, page by page.
-func (w *watcher) logs(ctx context.Context) ([]cloudapi.Log, error) {
+func (w *runWatcher) logs(ctx context.Context) ([]cloudapi.Log, error) {
 	const page = 200 // the server's default and maximum limit
 	after := ""
 	if !w.newest.IsZero() {
@@ -1530,7 +1532,7 @@ func (w *watcher) logs(ctx context.Context) ([]cloudapi.Log, error) {
 // drain keeps reading logs after the run ended, for up to LogGrace, and
 // stops early once a poll finds nothing new after two seconds (the flow
 // process flushes its last batch as it exits, just after the final state).
-func (w *watcher) drain(ctx context.Context, run *cloudapi.FlowRun) {
+func (w *runWatcher) drain(ctx context.Context, run *cloudapi.FlowRun) {
 	step := min(w.o.Interval, time.Second)
 	start := time.Now()
 	for time.Since(start) < w.o.LogGrace {

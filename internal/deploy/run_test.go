@@ -104,13 +104,13 @@ print(json.dumps(out))
 		OK  json.RawMessage `json:"ok"`
 		Err string          `json:"err"`
 	}
-	pyOracle(t, script, args, &results)
+	runPyOracle(t, script, args, &results)
 	for i, a := range args {
 		got, err := ParseKeyValues([]string{a}, "parameter")
 		want := results[i]
 		if want.Err != "" {
-			wantLine := jsonErrorPart(want.Err)
-			if err == nil || jsonErrorPart(err.Error()) != wantLine {
+			wantLine := runJSONErrorPart(want.Err)
+			if err == nil || runJSONErrorPart(err.Error()) != wantLine {
 				t.Errorf("%q: Prefect fails with %q, prefectctl: %v", a, wantLine, err)
 			}
 			continue
@@ -126,15 +126,15 @@ print(json.dumps(out))
 	}
 }
 
-// jsonErrorPart is the "JSON Error: ..." part of a message, with the
+// runJSONErrorPart is the "JSON Error: ..." part of a message, with the
 // line wrapping of Prefect's console undone.
-func jsonErrorPart(s string) string {
+func runJSONErrorPart(s string) string {
 	_, after, _ := strings.Cut(s, "JSON Error:")
 	return strings.Join(strings.Fields(after), " ")
 }
 
-// pyOracle runs script with the venv's Python, feeding it args as JSON.
-func pyOracle(t *testing.T, script string, args any, out any) {
+// runPyOracle runs script with the venv's Python, feeding it args as JSON.
+func runPyOracle(t *testing.T, script string, args any, out any) {
 	t.Helper()
 	py := testenv.Python(t)
 	in, _ := json.Marshal(args)
@@ -281,7 +281,7 @@ for s in json.load(sys.stdin):
 print(json.dumps(out))
 `
 	var want []*string
-	pyOracle(t, script, inputs, &want)
+	runPyOracle(t, script, inputs, &want)
 	now := time.Date(2026, 11, 26, 20, 30, 15, 0, time.UTC)
 	for i, in := range inputs {
 		kind, text, _ := strings.Cut(in, " ")
@@ -322,7 +322,7 @@ for s in json.load(sys.stdin):
 print(json.dumps(out))
 `
 	var want []string
-	pyOracle(t, script, secs, &want)
+	runPyOracle(t, script, secs, &want)
 	base := time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
 	for i, s := range secs {
 		got := HumanDiff(base.Add(time.Duration(s*float64(time.Second))), base)
@@ -405,7 +405,7 @@ for t in data["templates"]:
 print(json.dumps(out))
 `
 	var results []struct{ OK, Key, Err *string }
-	pyOracle(t, script, map[string]any{"params": params, "templates": templates}, &results)
+	runPyOracle(t, script, map[string]any{"params": params, "templates": templates}, &results)
 	pv, err := ParsePythonJSON(params)
 	if err != nil {
 		t.Fatal(err)
@@ -433,10 +433,10 @@ print(json.dumps(out))
 
 // ---- against a fake API ----
 
-// fakeAPI is just enough of the Prefect API for deployment run: one
+// runFakeAPI is just enough of the Prefect API for deployment run: one
 // deployment hello/arthur, its flow, a run whose states and logs advance
 // on each poll.
-type fakeAPI struct {
+type runFakeAPI struct {
 	mu         sync.Mutex
 	t          *testing.T
 	schema     string // parameter_openapi_schema JSON
@@ -450,12 +450,12 @@ type fakeAPI struct {
 }
 
 const (
-	fakeDeploymentID = "0b5c4f3e-6f1a-4a8e-9d47-2a4f6f1f9a11"
-	fakeFlowID       = "9f1a2b3c-0000-4000-8000-000000000001"
-	fakeRunID        = "7d0f6a52-1111-4222-8333-444455556666"
+	runFakeDeploymentID = "0b5c4f3e-6f1a-4a8e-9d47-2a4f6f1f9a11"
+	runFakeFlowID       = "9f1a2b3c-0000-4000-8000-000000000001"
+	runFakeRunID        = "7d0f6a52-1111-4222-8333-444455556666"
 )
 
-func (f *fakeAPI) handler(w http.ResponseWriter, r *http.Request) {
+func (f *runFakeAPI) handler(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
@@ -464,16 +464,16 @@ func (f *fakeAPI) handler(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(body))
 	}
 	switch p := strings.TrimPrefix(r.URL.Path, "/api/"); {
-	case r.Method == "GET" && (p == "deployments/name/hello/arthur" || p == "deployments/"+fakeDeploymentID):
-		write(200, `{"id": "`+fakeDeploymentID+`", "name": "arthur", "flow_id": "`+fakeFlowID+`", "parameters": {"name": "Arthur"},
+	case r.Method == "GET" && (p == "deployments/name/hello/arthur" || p == "deployments/"+runFakeDeploymentID):
+		write(200, `{"id": "`+runFakeDeploymentID+`", "name": "arthur", "flow_id": "`+runFakeFlowID+`", "parameters": {"name": "Arthur"},
 			"parameter_openapi_schema": `+f.schema+`, "tags": ["t1"], "work_pool_name": "pool"}`)
 	case r.Method == "GET" && strings.HasPrefix(p, "deployments/"):
 		write(404, `{"detail": "Deployment not found"}`)
-	case r.Method == "GET" && p == "flows/"+fakeFlowID:
-		write(200, `{"id": "`+fakeFlowID+`", "name": "hello"}`)
-	case r.Method == "POST" && p == "deployments/"+fakeDeploymentID+"/create_flow_run":
+	case r.Method == "GET" && p == "flows/"+runFakeFlowID:
+		write(200, `{"id": "`+runFakeFlowID+`", "name": "hello"}`)
+	case r.Method == "POST" && p == "deployments/"+runFakeDeploymentID+"/create_flow_run":
 		f.posts++
-		v, err := value.DecodeJSON(readAll(r))
+		v, err := value.DecodeJSON(runTestBody(r))
 		if err != nil {
 			f.t.Errorf("create_flow_run body: %v", err)
 		}
@@ -483,7 +483,7 @@ func (f *fakeAPI) handler(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		write(201, f.runJSON("SCHEDULED"))
-	case r.Method == "GET" && p == "flow_runs/"+fakeRunID:
+	case r.Method == "GET" && p == "flow_runs/"+runFakeRunID:
 		i := min(f.reads, len(f.states)-1)
 		f.reads++
 		write(200, f.runJSON(f.states[i]))
@@ -512,13 +512,13 @@ func (f *fakeAPI) handler(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func readAll(r *http.Request) []byte {
+func runTestBody(r *http.Request) []byte {
 	var b bytes.Buffer
 	b.ReadFrom(r.Body)
 	return b.Bytes()
 }
 
-func (f *fakeAPI) state(i int) *value.Map {
+func (f *runFakeAPI) state(i int) *value.Map {
 	typ := f.states[i]
 	name := strings.ToUpper(typ[:1]) + strings.ToLower(typ[1:])
 	msg := any(nil)
@@ -529,7 +529,7 @@ func (f *fakeAPI) state(i int) *value.Map {
 	return value.MapOf("id", "state-"+string(rune('a'+i)), "type", typ, "name", name, "timestamp", ts, "message", msg)
 }
 
-func (f *fakeAPI) runJSON(typ string) string {
+func (f *runFakeAPI) runJSON(typ string) string {
 	st := value.MapOf("id", "s", "type", typ, "name", "Scheduled", "timestamp", "2026-08-01T12:00:00Z")
 	for j, s := range f.states {
 		if s == typ {
@@ -537,12 +537,12 @@ func (f *fakeAPI) runJSON(typ string) string {
 			break
 		}
 	}
-	b, _ := value.EncodeJSON(value.MapOf("id", fakeRunID, "name", "bouncy-galago", "flow_id", fakeFlowID,
+	b, _ := value.EncodeJSON(value.MapOf("id", runFakeRunID, "name", "bouncy-galago", "flow_id", runFakeFlowID,
 		"parameters", value.MapOf("name", "Arthur"), "job_variables", value.NewMap(), "tags", []any{"t1"}, "state", st))
 	return string(b)
 }
 
-func newFakeAPI(t *testing.T, f *fakeAPI) *cloudapi.Client {
+func newRunFakeAPI(t *testing.T, f *runFakeAPI) *cloudapi.Client {
 	t.Helper()
 	f.t = t
 	if f.schema == "" {
@@ -558,8 +558,8 @@ func newFakeAPI(t *testing.T, f *fakeAPI) *cloudapi.Client {
 }
 
 func TestPrepareRunAndCreate(t *testing.T) {
-	f := &fakeAPI{}
-	c := newFakeAPI(t, f)
+	f := &runFakeAPI{}
+	c := newRunFakeAPI(t, f)
 	now := time.Date(2026, 8, 1, 12, 0, 0, 123456000, time.UTC)
 	p, err := PrepareRun(context.Background(), c, RunOptions{
 		Name: "hello/arthur", Params: []string{"count=3"}, Tags: []string{"adhoc"}, FlowRunName: "{name}-{count:02d}",
@@ -572,7 +572,7 @@ func TestPrepareRunAndCreate(t *testing.T) {
 		t.Fatalf("plan %q %q %q", p.Name, p.FullName(), p.When)
 	}
 	run, created, err := p.Create(context.Background(), c)
-	if err != nil || !created || run.ID != fakeRunID {
+	if err != nil || !created || run.ID != runFakeRunID {
 		t.Fatalf("create: %v %v %v", run, created, err)
 	}
 	got, _ := value.EncodeJSON(f.created)
@@ -590,46 +590,46 @@ func TestRunErrorPaths(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
 		name     string
-		f        *fakeAPI
+		f        *runFakeAPI
 		o        RunOptions
 		wantKind diag.Kind
 		want     string
 		noPost   bool
 	}{
-		{name: "unknown parameter", f: &fakeAPI{}, o: RunOptions{Name: "hello/arthur", Params: []string{"nmae=x", "zz=1"}},
+		{name: "unknown parameter", f: &runFakeAPI{}, o: RunOptions{Name: "hello/arthur", Params: []string{"nmae=x", "zz=1"}},
 			wantKind: diag.Usage, noPost: true,
 			want: "The following parameters were specified but not found on the deployment: 'nmae', 'zz'\nThe following parameters are available on the deployment: 'name', 'count'"},
-		{name: "no parameters accepted", f: &fakeAPI{schema: `{"type": "object", "properties": {}}`}, o: RunOptions{Name: "hello/arthur", Params: []string{"a=1"}},
+		{name: "no parameters accepted", f: &runFakeAPI{schema: `{"type": "object", "properties": {}}`}, o: RunOptions{Name: "hello/arthur", Params: []string{"a=1"}},
 			wantKind: diag.Usage, noPost: true,
 			want: "The following parameters were specified but not found on the deployment: 'a'\nThis deployment does not accept parameters."},
-		{name: "missing deployment", f: &fakeAPI{}, o: RunOptions{Name: "hello/nobody"}, wantKind: diag.Runtime, noPost: true,
+		{name: "missing deployment", f: &runFakeAPI{}, o: RunOptions{Name: "hello/nobody"}, wantKind: diag.Runtime, noPost: true,
 			want: "Deployment 'hello/nobody' not found!"},
-		{name: "missing id", f: &fakeAPI{}, o: RunOptions{ID: "11111111-2222-4333-8444-555555555555"}, wantKind: diag.Runtime, noPost: true,
+		{name: "missing id", f: &runFakeAPI{}, o: RunOptions{ID: "11111111-2222-4333-8444-555555555555"}, wantKind: diag.Runtime, noPost: true,
 			want: "Deployment '11111111-2222-4333-8444-555555555555' not found!"},
-		{name: "bad id", f: &fakeAPI{}, o: RunOptions{ID: "nope"}, wantKind: diag.Usage, noPost: true, want: "Invalid deployment ID: 'nope'"},
-		{name: "name and id", f: &fakeAPI{}, o: RunOptions{Name: "a/b", ID: fakeDeploymentID}, wantKind: diag.Usage, noPost: true,
+		{name: "bad id", f: &runFakeAPI{}, o: RunOptions{ID: "nope"}, wantKind: diag.Usage, noPost: true, want: "Invalid deployment ID: 'nope'"},
+		{name: "name and id", f: &runFakeAPI{}, o: RunOptions{Name: "a/b", ID: runFakeDeploymentID}, wantKind: diag.Usage, noPost: true,
 			want: "Only provide a deployed flow's name or id"},
-		{name: "neither", f: &fakeAPI{}, o: RunOptions{}, wantKind: diag.Usage, noPost: true, want: "Must provide a deployed flow's name or id"},
-		{name: "bad name", f: &fakeAPI{}, o: RunOptions{Name: "arthur"}, wantKind: diag.Usage, noPost: true,
+		{name: "neither", f: &runFakeAPI{}, o: RunOptions{}, wantKind: diag.Usage, noPost: true, want: "Must provide a deployed flow's name or id"},
+		{name: "bad name", f: &runFakeAPI{}, o: RunOptions{Name: "arthur"}, wantKind: diag.Usage, noPost: true,
 			want: "Invalid deployment name. Expected '<flow-name>/<deployment-name>'"},
-		{name: "run name key", f: &fakeAPI{}, o: RunOptions{Name: "hello/arthur", FlowRunName: "{who}"}, wantKind: diag.Usage, noPost: true,
+		{name: "run name key", f: &runFakeAPI{}, o: RunOptions{Name: "hello/arthur", FlowRunName: "{who}"}, wantKind: diag.Usage, noPost: true,
 			want: "Missing parameter for flow run name: 'who' is undefined"},
-		{name: "run name syntax", f: &fakeAPI{}, o: RunOptions{Name: "hello/arthur", FlowRunName: "{name"}, wantKind: diag.Usage, noPost: true,
+		{name: "run name syntax", f: &runFakeAPI{}, o: RunOptions{Name: "hello/arthur", FlowRunName: "{name"}, wantKind: diag.Usage, noPost: true,
 			want: "Failed to format flow run name: expected '}' before end of string"},
 		{name: "422 with detail", o: RunOptions{Name: "hello/arthur", JobVariables: []string{"cpu=fast"}}, wantKind: diag.Runtime,
-			f: &fakeAPI{createResp: func() (int, string) {
+			f: &runFakeAPI{createResp: func() (int, string) {
 				return 422, `{"detail": "Error creating flow run: Validation failed for field 'cpu'. Failure reason: 'fast' is not of type 'number'"}`
 			}},
 			want: "Error creating flow run: Validation failed for field 'cpu'. Failure reason: 'fast' is not of type 'number'"},
 		{name: "409 parameters", o: RunOptions{Name: "hello/arthur", Params: []string{"count=x"}}, wantKind: diag.Runtime,
-			f: &fakeAPI{createResp: func() (int, string) {
+			f: &runFakeAPI{createResp: func() (int, string) {
 				return 409, `{"detail": "Error creating flow run: Validation failed for field 'count'. Failure reason: 'x' is not of type 'integer'"}`
 			}},
 			want: "Error creating flow run: Validation failed for field 'count'. Failure reason: 'x' is not of type 'integer'"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cl := newFakeAPI(t, c.f)
+			cl := newRunFakeAPI(t, c.f)
 			p, err := PrepareRun(ctx, cl, c.o)
 			if err == nil {
 				_, _, err = p.Create(ctx, cl)
@@ -654,8 +654,8 @@ func TestRunErrorPaths(t *testing.T) {
 	}
 }
 
-func fakeLogs() []cloudapi.Log {
-	id := fakeRunID
+func runFakeLogs() []cloudapi.Log {
+	id := runFakeRunID
 	var logs []cloudapi.Log
 	at := []int{500, 1500, 2300, 2600, 3500} // ms after the first state
 	for i, m := range []string{"Worker submitting", "Running 1 pull step", "Beginning flow run", "Hello, Arthur!", "Finished in state Completed()"} {
@@ -666,10 +666,10 @@ func fakeLogs() []cloudapi.Log {
 }
 
 func TestWatchOrdersStatesAndLogsOnce(t *testing.T) {
-	f := &fakeAPI{states: []string{"SCHEDULED", "PENDING", "RUNNING", "COMPLETED"}, logs: fakeLogs()}
-	c := newFakeAPI(t, f)
+	f := &runFakeAPI{states: []string{"SCHEDULED", "PENDING", "RUNNING", "COMPLETED"}, logs: runFakeLogs()}
+	c := newRunFakeAPI(t, f)
 	var lines []string
-	run, err := Watch(context.Background(), c, fakeRunID, WatchOptions{
+	run, err := Watch(context.Background(), c, runFakeRunID, WatchOptions{
 		Interval: 10 * time.Millisecond, LogGrace: 50 * time.Millisecond,
 		OnState: func(_ *cloudapi.FlowRun, st cloudapi.State) { lines = append(lines, "state "+st.Name) },
 		OnLog:   func(l cloudapi.Log) { lines = append(lines, "log "+l.Message) },
@@ -685,9 +685,9 @@ func TestWatchOrdersStatesAndLogsOnce(t *testing.T) {
 }
 
 func TestWatchFailedRun(t *testing.T) {
-	f := &fakeAPI{states: []string{"SCHEDULED", "RUNNING", "FAILED"}, logs: fakeLogs()[:2]}
-	c := newFakeAPI(t, f)
-	run, err := Watch(context.Background(), c, fakeRunID, WatchOptions{Interval: 10 * time.Millisecond, LogGrace: 20 * time.Millisecond})
+	f := &runFakeAPI{states: []string{"SCHEDULED", "RUNNING", "FAILED"}, logs: runFakeLogs()[:2]}
+	c := newRunFakeAPI(t, f)
+	run, err := Watch(context.Background(), c, runFakeRunID, WatchOptions{Interval: 10 * time.Millisecond, LogGrace: 20 * time.Millisecond})
 	if run == nil || run.State.Type != "FAILED" {
 		t.Fatalf("run %v", run)
 	}
@@ -699,10 +699,10 @@ func TestWatchFailedRun(t *testing.T) {
 }
 
 func TestWatchTimeout(t *testing.T) {
-	f := &fakeAPI{states: []string{"SCHEDULED", "RUNNING"}}
-	c := newFakeAPI(t, f)
+	f := &runFakeAPI{states: []string{"SCHEDULED", "RUNNING"}}
+	c := newRunFakeAPI(t, f)
 	start := time.Now()
-	_, err := Watch(context.Background(), c, fakeRunID, WatchOptions{Interval: 20 * time.Millisecond, Timeout: 150 * time.Millisecond})
+	_, err := Watch(context.Background(), c, runFakeRunID, WatchOptions{Interval: 20 * time.Millisecond, Timeout: 150 * time.Millisecond})
 	if diag.KindOf(err) != diag.Timeout || !strings.Contains(err.Error(), "exceeded watch timeout of 150ms") {
 		t.Fatalf("error %v", err)
 	}
@@ -712,7 +712,7 @@ func TestWatchTimeout(t *testing.T) {
 	// Cancelling the caller's context is an interruption, not a timeout.
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
-	_, err = Watch(ctx, c, fakeRunID, WatchOptions{Interval: 20 * time.Millisecond, Timeout: time.Hour})
+	_, err = Watch(ctx, c, runFakeRunID, WatchOptions{Interval: 20 * time.Millisecond, Timeout: time.Hour})
 	if err == nil || diag.KindOf(err) == diag.Timeout || !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancel: %v", err)
 	}
