@@ -1,14 +1,332 @@
 #!/usr/bin/env bash
-# make demo: the guide project, planned end to end without side effects.
+# make demo: Prefect's "Run flows on Kubernetes" guide, end to end on this machine, with a Docker
+# work pool standing in for the cluster.
+#
+#   scripts/demo.sh [up]    bring up what is missing, deploy examples/flows, run hello/arthur
+#   scripts/demo.sh down    stop exactly what earlier `up` runs started (by PID), nothing else
+#   scripts/demo.sh status  show what the demo runs
+#
+# State lives in ${PREFECTCTL_DEMO_DIR:-/tmp/prefectctl-demo}. The services (dockerd, registry,
+# Prefect server, base image) come from scripts/testenv.sh with PREFECTCTL_TESTENV_DIR defaulting
+# to $PREFECTCTL_DEMO_DIR/env, so the demo neither uses nor stops a test run's services. Every
+# part testenv.sh reports as started is recorded in $PREFECTCTL_DEMO_DIR/started; `down` stops
+# those, the worker (PID in $PREFECTCTL_DEMO_DIR/worker.pid) and the Docker Hub mirror registry
+# (PID in $PREFECTCTL_DEMO_DIR/mirror/pid, see ensure_mirror).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-bin=$PWD/bin/prefectctl
-if [ "${1:-}" = down ]; then
-  echo "nothing to tear down"
-  exit 0
-fi
-cd examples/flows
-echo "== prefectctl validate" >&2
-"$bin" validate
-echo "== prefectctl deploy --all --dry-run" >&2
-"$bin" deploy --all --dry-run
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DEMO=${PREFECTCTL_DEMO_DIR:-/tmp/prefectctl-demo}
+export PREFECTCTL_TESTENV_DIR=${PREFECTCTL_TESTENV_DIR:-$DEMO/env}
+BIN=${PREFECTCTL_BIN:-$ROOT/bin/prefectctl}
+POOL=kubernetes # the guide's prefect.yaml names this pool
+MIRROR=$DEMO/mirror
+WATCH_TIMEOUT=${PREFECTCTL_DEMO_TIMEOUT:-10m}
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+say() { printf 'demo: %s\n' "$*" >&2; }
+die() {
+  printf 'demo: error: %s\n' "$*" >&2
+  exit 1
+}
+
+read_file() { cat "$1" 2>/dev/null || true; }
+
+# alive PID PATTERN: the process exists, is no zombie, and its command line contains PATTERN (so a
+# recycled PID is never taken for ours).
+alive() {
+  local pid=$1 pattern=$2 cmd
+  [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
+  [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]] || return 1
+  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmd == *"$pattern"* ]]
+}
+
+WORKER_PATTERN="worker start --pool $POOL --type docker"
+
+stop_worker() {
+  local pid i
+  pid=$(read_file "$DEMO/worker.pid")
+  if alive "$pid" "$WORKER_PATTERN"; then
+    say "stopping the Prefect worker (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 150; i++)); do
+      alive "$pid" "$WORKER_PATTERN" || break
+      sleep 0.2
+    done
+    if alive "$pid" "$WORKER_PATTERN"; then
+      say "the worker (pid $pid) ignored TERM for 30 s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$DEMO/worker.pid" "$DEMO/worker.api"
+}
+
+cmd_down() {
+  step "stopping what the demo started"
+  stop_worker
+  stop_mirror
+  local parts
+  parts=$(read_file "$DEMO/started" | awk 'NF && !seen[$0]++')
+  if [[ -n $parts ]]; then
+    # shellcheck disable=SC2086 # one part name a word
+    "$ROOT/scripts/testenv.sh" down $parts
+  else
+    say "no test-environment service was started by the demo"
+  fi
+  rm -f "$DEMO/started"
+  say "done (cached downloads, the venv and images stay in ~/.cache/prefectctl-testenv)"
+}
+
+cmd_status() {
+  local pid
+  pid=$(read_file "$DEMO/worker.pid")
+  if alive "$pid" "$WORKER_PATTERN"; then echo "worker: running (pid $pid, pool $POOL)"; else echo "worker: stopped"; fi
+  pid=$(read_file "$MIRROR/pid")
+  if alive "$pid" "$MIRROR/config.yml"; then
+    echo "Docker Hub mirror: running (pid $pid, 127.0.0.1:$(read_file "$MIRROR/port"))"
+  else
+    echo "Docker Hub mirror: stopped"
+  fi
+  "$ROOT/scripts/testenv.sh" status || true
+}
+
+# need CMD WHY: fail naming the missing command.
+need() { command -v "$1" >/dev/null 2>&1 || die "'$1' is not installed; it is needed $2"; }
+
+ensure_binary() {
+  if [[ ! -x $BIN ]]; then
+    need go "to build prefectctl (or run 'make build' first)"
+    step "building prefectctl"
+    (cd "$ROOT" && make --no-print-directory build) || die "building prefectctl failed"
+  fi
+  "$BIN" version >/dev/null || die "$BIN does not run"
+}
+
+# record_started FILE: appends the parts testenv.sh reported as started to $DEMO/started.
+record_started() {
+  cat "$1" >>"$DEMO/started"
+  rm -f "$1"
+}
+
+# testenv_up PART...: scripts/testenv.sh up, recording what it started even when it fails.
+testenv_up() {
+  local started
+  started=$(mktemp)
+  if ! "$ROOT/scripts/testenv.sh" up "$@" >"$started"; then
+    record_started "$started"
+    die "scripts/testenv.sh up $* failed (see the testenv error above); 'make demo-down' stops what did start"
+  fi
+  record_started "$started"
+}
+
+port_free() { python3 -c 'import socket, sys; s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null; }
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# The guide's build step pulls its base image (prefect-docker's pull=True default, which prefectctl
+# keeps), and this machine has no route to Docker Hub. So the demo runs a loopback registry that
+# the engine uses as its Docker Hub mirror (dockerd --registry-mirror) and pushes the local base
+# image into it: the pull then succeeds as it would against Docker Hub. Its storage persists in
+# $DEMO/mirror/data, and it keeps its port so the engine's flag stays valid across runs.
+ensure_mirror() {
+  local pid port i
+  pid=$(read_file "$MIRROR/pid")
+  port=$(read_file "$MIRROR/port")
+  if alive "$pid" "$MIRROR/config.yml" && [[ $(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$port/v2/") == 200 ]]; then
+    return
+  fi
+  need docker-registry "for the Docker Hub mirror (apt-get install docker-registry)"
+  mkdir -p "$MIRROR/data"
+  if [[ -z $port ]] || ! port_free "$port"; then port=$(free_port); fi
+  printf '%s\n' "version: 0.1" "log:" "  level: warn" "storage:" "  filesystem:" \
+    "    rootdirectory: $MIRROR/data" "http:" "  addr: 127.0.0.1:$port" >"$MIRROR/config.yml"
+  (exec setsid docker-registry serve "$MIRROR/config.yml" </dev/null >"$MIRROR/log" 2>&1) &
+  pid=$!
+  echo "$pid" >"$MIRROR/pid"
+  echo "$port" >"$MIRROR/port"
+  for ((i = 0; i < 300; i++)); do
+    if [[ $(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$port/v2/") == 200 ]]; then
+      say "Docker Hub mirror on 127.0.0.1:$port (pid $pid)"
+      return
+    fi
+    alive "$pid" "$MIRROR/config.yml" || [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$(readlink /proc/$$/exe)" ]] ||
+      { tail -5 "$MIRROR/log" >&2; die "the mirror registry exited at start (log: $MIRROR/log)"; }
+    sleep 0.1
+  done
+  die "the mirror registry did not answer on 127.0.0.1:$port within 30 s (log: $MIRROR/log)"
+}
+
+stop_mirror() {
+  local pid
+  pid=$(read_file "$MIRROR/pid")
+  if alive "$pid" "$MIRROR/config.yml"; then
+    say "stopping the Docker Hub mirror registry (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+      alive "$pid" "$MIRROR/config.yml" || break
+      sleep 0.1
+    done
+  fi
+  rm -f "$MIRROR/pid"
+}
+
+ensure_services() {
+  step "test environment: Prefect server, registry, Docker engine, base image (scripts/testenv.sh up)"
+  say "state in $PREFECTCTL_TESTENV_DIR; a first run installs packages and builds the base image (a few minutes)"
+  testenv_up prefect registry
+  ensure_mirror
+  local mirror=http://127.0.0.1:$(read_file "$MIRROR/port") host=unix://$PREFECTCTL_TESTENV_DIR/docker/docker.sock mirrors
+  if "$ROOT/scripts/testenv.sh" status docker >/dev/null 2>&1; then
+    mirrors=$(DOCKER_HOST=$host docker info --format '{{json .RegistryConfig.Mirrors}}' 2>/dev/null || true)
+    if [[ $mirrors != *"$mirror"* ]]; then
+      grep -qx docker "$DEMO/started" 2>/dev/null ||
+        die "the Docker engine at $host was not started by the demo and has no registry mirror $mirror; stop it or set PREFECTCTL_TESTENV_DIR to a fresh directory"
+      say "restarting the demo's Docker engine with the mirror $mirror"
+      "$ROOT/scripts/testenv.sh" down docker
+    fi
+  fi
+  PREFECTCTL_TESTENV_DOCKERD_ARGS="--registry-mirror=$mirror" testenv_up docker images
+  eval "$("$ROOT/scripts/testenv.sh" env)"
+  local v
+  for v in PREFECT_API_URL DOCKER_HOST PREFECTCTL_REGISTRY PREFECTCTL_PYTHON PREFECTCTL_PREFECT PREFECTCTL_BASE_IMAGE; do
+    [[ -n ${!v:-} ]] || die "scripts/testenv.sh env gave no $v: that part is not running ('scripts/testenv.sh status')"
+  done
+  export PREFECT_API_URL DOCKER_HOST
+  need docker "to push the base image into the mirror (apt-get install docker.io)"
+  local mref=127.0.0.1:$(read_file "$MIRROR/port")/${PREFECTCTL_BASE_IMAGE}
+  say "pushing $PREFECTCTL_BASE_IMAGE into the mirror (minutes the first time, seconds after)"
+  docker tag "$PREFECTCTL_BASE_IMAGE" "$mref" && docker push -q "$mref" >/dev/null ||
+    die "could not push $PREFECTCTL_BASE_IMAGE to the mirror at $mref"
+  # Nothing of the user's own Prefect configuration may steer the demo elsewhere.
+  export PREFECT_PROFILES_PATH=$DEMO/profiles.toml PREFECT_HOME=$DEMO/prefect-home
+  unset PREFECT_API_KEY PREFECT_PROFILE
+  mkdir -p "$PREFECT_HOME"
+  say "Prefect API $PREFECT_API_URL, Docker $DOCKER_HOST, registry $PREFECTCTL_REGISTRY"
+}
+
+# The guide project must sit in a git checkout: its build step tags the image with
+# `git rev-parse --short HEAD`. The repository is one; a tarball of it is not, so then the demo
+# deploys a copy committed into a fresh repository.
+project_dir() {
+  local src=$ROOT/examples/flows
+  if git -C "$src" rev-parse --short HEAD >/dev/null 2>&1; then
+    echo "$src"
+    return
+  fi
+  need git "to tag the image with a commit SHA as the guide does"
+  local copy=$DEMO/project
+  if ! git -C "$copy" rev-parse --short HEAD >/dev/null 2>&1 || ! diff -rq -x .git "$src" "$copy" >/dev/null 2>&1; then
+    say "$src is not in a git checkout; deploying a copy committed in $copy"
+    rm -rf "$copy"
+    cp -a "$src" "$copy"
+    git -C "$copy" init -q
+    git -C "$copy" add -A
+    git -C "$copy" -c user.name=prefectctl-demo -c user.email=demo@localhost commit -qm "guide project" ||
+      die "git commit in $copy failed"
+  fi
+  echo "$copy"
+}
+
+# The pool the guide creates on the cluster, as a Docker pool whose containers share the host's
+# network (the engine runs with --bridge=none, and the server listens on loopback). Pulling always
+# makes the run prove the push: the worker takes the image from the registry, not the build cache.
+ensure_pool() {
+  step "work pool '$POOL' (type docker, network_mode host)"
+  local tmpl=$DEMO/base-job-template.json out
+  "$PREFECTCTL_PYTHON" - "$tmpl" <<'EOF' || die "could not read prefect-docker's default base job template from $PREFECTCTL_PYTHON"
+import json, sys
+from prefect_docker.worker import DockerWorker
+t = DockerWorker.get_default_base_job_template()
+props = t["variables"]["properties"]
+props["network_mode"]["default"] = "host"
+props["image_pull_policy"]["default"] = "Always"
+props["auto_remove"]["default"] = True
+with open(sys.argv[1], "w") as f:
+    json.dump(t, f, indent=2)
+EOF
+  # --overwrite makes a second run update the template instead of failing on the existing pool.
+  out=$("$PREFECTCTL_PREFECT" --no-prompt work-pool create "$POOL" --type docker --base-job-template "$tmpl" --overwrite 2>&1) ||
+    die "prefect work-pool create $POOL failed: $out"
+  say "work pool '$POOL' ready"
+}
+
+ensure_worker() {
+  step "Prefect Docker worker for pool '$POOL'"
+  local pid i
+  pid=$(read_file "$DEMO/worker.pid")
+  if alive "$pid" "$WORKER_PATTERN"; then
+    if [[ $(read_file "$DEMO/worker.api") == "$PREFECT_API_URL" ]]; then
+      say "reusing the worker (pid $pid)"
+      return
+    fi
+    say "the worker (pid $pid) polls another server; restarting it"
+    stop_worker
+  fi
+  # setsid: the worker outlives this script in its own session and never holds our terminal.
+  (exec setsid "$PREFECTCTL_PREFECT" worker start --pool "$POOL" --type docker --name prefectctl-demo \
+    </dev/null >"$DEMO/worker.log" 2>&1) &
+  pid=$!
+  echo "$pid" >"$DEMO/worker.pid"
+  echo "$PREFECT_API_URL" >"$DEMO/worker.api"
+  say "started (pid $pid, log $DEMO/worker.log); waiting until it polls the pool"
+  for ((i = 0; i < 600; i++)); do
+    alive "$pid" "$WORKER_PATTERN" || { tail -20 "$DEMO/worker.log" >&2; die "the Prefect worker exited (log: $DEMO/worker.log)"; }
+    if grep -q "started!" "$DEMO/worker.log" 2>/dev/null; then
+      say "worker polling"
+      return
+    fi
+    sleep 0.2
+  done
+  tail -20 "$DEMO/worker.log" >&2
+  die "the Prefect worker did not start within 120 s (log: $DEMO/worker.log)"
+}
+
+cmd_up() {
+  mkdir -p "$DEMO"
+  need curl "by scripts/testenv.sh to wait for services"
+  ensure_binary
+  ensure_services
+  ensure_pool
+  ensure_worker
+
+  local dir image
+  dir=$(project_dir)
+  image=$PREFECTCTL_REGISTRY/hello
+  step "prefectctl deploy --all (in $dir, PREFECT_IMAGE_NAME=$image)"
+  (cd "$dir" && PREFECT_IMAGE_NAME=$image "$BIN" deploy --all) ||
+    die "prefectctl deploy --all failed (Docker: $DOCKER_HOST, registry: $PREFECTCTL_REGISTRY)"
+
+  step "prefectctl deployment run hello/arthur --watch"
+  local log=$DEMO/run.log rc=0
+  "$BIN" deployment run hello/arthur --watch --timeout "$WATCH_TIMEOUT" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
+  if ((rc != 0)); then
+    tail -30 "$DEMO/worker.log" >&2
+    die "the run of hello/arthur did not complete (exit $rc); worker log: $DEMO/worker.log"
+  fi
+  grep -q 'Hello, Arthur!' "$log" || die "the run completed but its log line 'Hello, Arthur!' was not shown (see $log)"
+
+  local tag
+  tag=$(git -C "$dir" rev-parse --short HEAD)
+  step "done"
+  cat <<EOF
+The guide ran end to end:
+  Prefect server   $PREFECT_API_URL
+  work pool        $POOL (type docker, network_mode host), worker pid $(read_file "$DEMO/worker.pid")
+  image            $image:$tag (built for linux/amd64, pushed to the loopback registry)
+  deployments      hello/default, hello/arthur
+  flow run         hello/arthur COMPLETED, logged "Hello, Arthur!"
+
+Try:   export PREFECT_API_URL=$PREFECT_API_URL
+       $BIN deployment run hello/default --param name=Ford --watch
+Stop everything the demo started:   make demo-down
+EOF
+}
+
+case ${1:-up} in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  *)
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+    ;;
+esac
