@@ -68,15 +68,24 @@ func Load(entrypoint string, opt Options) (*Flow, error) {
 			Msg:  fmt.Sprintf("Flow function with name %q not found in %q", funcName, displayPath(entrypoint)),
 			Hint: "check the function name after the ':' in the entrypoint"}
 	}
-	if s.kind != symFunc {
+	ev := &evaluator{l: l}
+	var fn *funcDef
+	var fm *module
+	var meta flowMeta
+	isFlow := false
+	switch s.kind {
+	case symFunc:
+		fn, fm = s.fn, s.mod
+		meta, isFlow = readDecorators(ev, fm, fn, st)
+	case symValue:
+		fn, fm, meta, isFlow = flowCall(ev, s.mod, s.val, st)
+	}
+	if fn == nil {
 		return nil, &diag.Error{Kind: diag.Invalid, File: file,
 			Msg:  fmt.Sprintf("Function with name %q is not a flow. Make sure that it is decorated with '@flow'.", funcName),
 			Hint: "prefectctl reads flows defined with def and decorated with @flow; use --flow-metadata=python for flows built another way"}
 	}
-	fn, fm := s.fn, s.mod
-	ev := &evaluator{l: l}
 	f := &Flow{FunctionName: fn.name, File: fm.path}
-	meta, isFlow := readDecorators(ev, fm, fn, st)
 	if !isFlow {
 		return nil, &diag.Error{Kind: diag.Invalid, File: fm.path, Line: fn.line,
 			Msg:  fmt.Sprintf("Function with name %q is not a flow. Make sure that it is decorated with '@flow'.", funcName),
@@ -106,6 +115,16 @@ func Load(entrypoint string, opt Options) (*Flow, error) {
 	if f.Version == "" {
 		sum := md5.Sum(fm.src)
 		f.Version = hex.EncodeToString(sum[:])
+	}
+	if !meta.noValidate {
+		for _, p := range fn.params {
+			switch p.name {
+			case "model_config", "v__args", "v__kwargs", "v__positional_only", "v__duplicate_kwargs":
+				return nil, &diag.Error{Kind: diag.Invalid, File: fm.path, Line: p.line,
+					Msg:  "Flow function is not compatible with `validate_parameters`. Disable validation or change the argument names.",
+					Hint: fmt.Sprintf("rename parameter %s (pydantic reserves it), or use @flow(validate_parameters=False)", p.name)}
+			}
+		}
 	}
 	f.ParameterSchema = parameterSchema(ev, fm, fn, doc, st)
 	f.Warnings = st.warnings
@@ -191,7 +210,80 @@ func (s *state) add(file string, line int, format string, args ...any) {
 		Hint: "use --flow-metadata=python to compute this value with Prefect itself"})
 }
 
-type flowMeta struct{ name, description, version string }
+type flowMeta struct {
+	name, description, version string
+	noValidate                 bool // validate_parameters=False
+}
+
+// flowKeywords reads name, description, version and validate_parameters
+// from a flow(...) call.
+func flowKeywords(ev *evaluator, m *module, call *eCall, meta *flowMeta, st *state) {
+	if call.star || len(call.args) > 0 {
+		st.add(m.path, call.line, "flow(...) with positional or unpacked arguments cannot be read; the name, description and version may differ")
+	}
+	for _, kw := range call.kws {
+		var dst *string
+		switch kw.name {
+		case "name":
+			dst = &meta.name
+		case "description":
+			dst = &meta.description
+		case "version":
+			dst = &meta.version
+		case "validate_parameters":
+			if v, err := ev.eval(m, kw.v, 0); err == nil && v == false {
+				meta.noValidate = true
+			}
+			continue
+		default:
+			continue
+		}
+		v, err := ev.eval(m, kw.v, 0)
+		if err != nil {
+			st.add(m.path, kw.v.pos(), "@flow(%s=%s) is computed when the module runs and cannot be read (%v); using the default %s", kw.name, exprText(kw.v), err, kw.name)
+			continue
+		}
+		switch t := v.(type) {
+		case nil:
+		case string:
+			*dst = t
+		case int64, float64, bool:
+			*dst = value.Str(t)
+		default:
+			st.add(m.path, kw.v.pos(), "@flow(%s=...) is not a string; using the default %s", kw.name, kw.name)
+		}
+	}
+}
+
+// flowCall recognises a flow made by calling flow instead of decorating:
+// `x = flow(fn)`, `x = flow(fn, name=...)` or `x = flow(name=...)(fn)`.
+func flowCall(ev *evaluator, m *module, e expr, st *state) (*funcDef, *module, flowMeta, bool) {
+	var meta flowMeta
+	call, ok := e.(*eCall)
+	if !ok || len(call.args) != 1 || call.star {
+		return nil, nil, meta, false
+	}
+	isFlow := func(x expr) bool {
+		s := ev.l.resolve(m, x, 0)
+		return s.kind == symExternal && canonical(s.qual) == "prefect.flow"
+	}
+	switch {
+	case isFlow(call.fn):
+		kws := &eCall{fn: call.fn, kws: call.kws, line: call.line}
+		flowKeywords(ev, m, kws, &meta, st)
+	default:
+		inner, ok := call.fn.(*eCall)
+		if !ok || !isFlow(inner.fn) {
+			return nil, nil, meta, false
+		}
+		flowKeywords(ev, m, inner, &meta, st)
+	}
+	s := ev.l.resolve(m, call.args[0], 0)
+	if s.kind != symFunc {
+		return nil, nil, meta, false
+	}
+	return s.fn, s.mod, meta, true
+}
 
 // readDecorators finds @flow among the decorators and reads its keywords.
 func readDecorators(ev *evaluator, m *module, fn *funcDef, st *state) (flowMeta, bool) {
@@ -212,38 +304,8 @@ func readDecorators(ev *evaluator, m *module, fn *funcDef, st *state) (flowMeta,
 		switch q {
 		case "prefect.flow":
 			found = true
-			if !isCall {
-				continue
-			}
-			if call.star || len(call.args) > 0 {
-				st.add(m.path, call.line, "@flow(...) with positional or unpacked arguments cannot be read; the name, description and version may differ")
-			}
-			for _, kw := range call.kws {
-				var dst *string
-				switch kw.name {
-				case "name":
-					dst = &meta.name
-				case "description":
-					dst = &meta.description
-				case "version":
-					dst = &meta.version
-				default:
-					continue
-				}
-				v, err := ev.eval(m, kw.v, 0)
-				if err != nil {
-					st.add(m.path, kw.v.pos(), "@flow(%s=%s) is computed when the module runs and cannot be read (%v); using the default %s", kw.name, exprText(kw.v), err, kw.name)
-					continue
-				}
-				switch t := v.(type) {
-				case nil:
-				case string:
-					*dst = t
-				case int64, float64, bool:
-					*dst = value.Str(t)
-				default:
-					st.add(m.path, kw.v.pos(), "@flow(%s=...) is not a string; using the default %s", kw.name, kw.name)
-				}
+			if isCall {
+				flowKeywords(ev, m, call, &meta, st)
 			}
 		case "builtins.staticmethod", "builtins.classmethod":
 		default:
@@ -274,6 +336,24 @@ func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *stat
 	ty := &typer{ev: ev, defs: value.NewMap(), busy: map[*classDef]bool{},
 		warn: func(mm *module, line int, format string, args ...any) { st.add(mm.path, line, format, args...) }}
 	descs := paramDocs(doc)
+	// Prefect asks inspect.signature(fn, eval_str=True) for the types. When
+	// a string annotation (every annotation under `from __future__ import
+	// annotations`) names something undefined at run time, typically an
+	// import under TYPE_CHECKING, that fails and Prefect passes all string
+	// annotations to pydantic unevaluated; pydantic then resolves them in
+	// Prefect's own module, where only builtins and `typing` are known.
+	var pns *module
+	for _, p := range fn.params {
+		if !isStringAnnotation(m, p.ann) {
+			continue
+		}
+		if n := undefinedName(ev.l, m, p.ann, true); n != "" {
+			st.add(m.path, p.ann.pos(), "name %s in the annotation of parameter %s is not defined when the module runs (imported under TYPE_CHECKING?); Prefect then cannot evaluate string annotations, and types other than builtins and typing.X become {}", n, p.name)
+			pns = prefectNamespace()
+			ty.degraded = true
+			break
+		}
+	}
 	props := value.NewMap()
 	var required []any
 	for pos, p := range fn.params {
@@ -282,7 +362,25 @@ func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *stat
 		}
 		// Under `from __future__ import annotations` annotations are
 		// strings that Prefect evaluates (eval_str=True): the same types.
-		t := ty.annotation(m, p.ann, 0)
+		var t *typ
+		switch {
+		case pns != nil && isStringAnnotation(m, p.ann):
+			ann := p.ann
+			if c, ok := ann.(*eConst); ok {
+				if s, ok := c.v.(string); ok {
+					if e, err := parseAnnotationString(s); err == nil {
+						ann = e
+					}
+				}
+			}
+			if undefinedName(ev.l, pns, ann, true) != "" {
+				t = anyT // pydantic fails and Prefect falls back to Any
+			} else {
+				t = ty.annotation(pns, ann, 0)
+			}
+		default:
+			t = ty.annotation(m, p.ann, 0)
+		}
 		switch p.kind {
 		case pVarArgs:
 			t = &typ{k: kList, args: []*typ{t}}
@@ -344,6 +442,21 @@ func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *stat
 		out.Set("definitions", defs)
 	}
 	return out
+}
+
+// isStringAnnotation: the annotation is a string at run time.
+func isStringAnnotation(m *module, ann expr) bool {
+	if ann == nil {
+		return false
+	}
+	if m.future {
+		return true
+	}
+	if c, ok := ann.(*eConst); ok {
+		_, isStr := c.v.(string)
+		return isStr
+	}
+	return false
 }
 
 func isFieldCall(ev *evaluator, m *module, e expr) bool {

@@ -37,12 +37,32 @@ type sym struct {
 
 const maxResolveDepth = 32
 
-var builtinNames = map[string]bool{
-	"str": true, "int": true, "float": true, "bool": true, "bytes": true, "list": true, "dict": true,
-	"set": true, "frozenset": true, "tuple": true, "object": true, "type": true, "complex": true,
-	"bytearray": true, "range": true, "print": true, "len": true, "None": true, "Ellipsis": true,
-	"callable": true, "staticmethod": true, "classmethod": true, "property": true, "map": true, "filter": true, "open": true, "sorted": true, "repr": true,
-}
+// builtinNames are Python's builtins (3.11); a name that is neither bound
+// by the module nor here is undefined at run time.
+var builtinNames = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range strings.Fields(`ArithmeticError AssertionError AttributeError BaseException
+	BaseExceptionGroup BlockingIOError BrokenPipeError BufferError BytesWarning ChildProcessError
+	ConnectionAbortedError ConnectionError ConnectionRefusedError ConnectionResetError
+	DeprecationWarning EOFError Ellipsis EncodingWarning EnvironmentError Exception ExceptionGroup
+	FileExistsError FileNotFoundError FloatingPointError FutureWarning GeneratorExit IOError
+	ImportError ImportWarning IndentationError IndexError InterruptedError IsADirectoryError
+	KeyError KeyboardInterrupt LookupError MemoryError ModuleNotFoundError NameError None
+	NotADirectoryError NotImplemented NotImplementedError OSError OverflowError
+	PendingDeprecationWarning PermissionError ProcessLookupError RecursionError ReferenceError
+	ResourceWarning RuntimeError RuntimeWarning StopAsyncIteration StopIteration SyntaxError
+	SyntaxWarning SystemError SystemExit TabError TimeoutError TypeError UnboundLocalError
+	UnicodeDecodeError UnicodeEncodeError UnicodeError UnicodeTranslateError UnicodeWarning
+	UserWarning ValueError Warning ZeroDivisionError abs aiter all anext any ascii bin bool
+	breakpoint bytearray bytes callable chr classmethod compile complex copyright credits delattr
+	dict dir divmod enumerate eval exec exit filter float format frozenset getattr globals hasattr
+	hash help hex id input int isinstance issubclass iter len license list locals map max
+	memoryview min next object oct open ord pow print property quit range repr reversed round set
+	setattr slice sorted staticmethod str sum super tuple type vars zip`) {
+		m[n] = true
+	}
+	return m
+}()
 
 // preloaded are top-level modules that are already in sys.modules when a
 // flow file runs under `prefect deploy` (Prefect and pydantic import them),

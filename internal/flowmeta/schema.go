@@ -55,6 +55,9 @@ var anyT = &typ{k: kAny}
 // not read exactly.
 type typer struct {
 	ev   *evaluator
+	// degraded: string annotations are resolved the way pydantic does
+	// when Prefect could not evaluate them (see parameterSchema).
+	degraded bool
 	defs *value.Map
 	busy map[*classDef]bool
 	warn func(m *module, line int, format string, args ...any)
@@ -108,23 +111,96 @@ func (ty *typer) annotation(m *module, e expr, depth int) *typ {
 }
 
 func (ty *typer) stringAnnotation(m *module, s string, line, depth int) *typ {
+	e, err := parseAnnotationString(s)
+	if err == nil {
+		return ty.annotation(m, e, depth+1)
+	}
+	ty.warn(m, line, "string annotation %q cannot be read; using {} for its type", s)
+	return anyT
+}
+
+func parseAnnotationString(s string) (expr, error) {
 	toks, err := lex(strings.TrimSpace(s))
 	if err == nil {
 		p := &parser{toks: toks}
 		var e expr
 		if e, err = p.test(); err == nil {
 			if p.peek().kind == tNewline || p.peek().kind == tEOF {
-				return ty.annotation(m, shiftLines(e, line), depth+1)
+				return e, nil
+			}
+			err = fmt.Errorf("unexpected %s", describe(p.peek()))
+		}
+	}
+	return nil, err
+}
+
+// undefinedName returns the first name in annotation e that Python could
+// not evaluate in module m (unbound, not a builtin), or "". Strings nested
+// inside a subscript stay forward references and are not evaluated.
+func undefinedName(l *loader, m *module, e expr, top bool) string {
+	switch x := e.(type) {
+	case *eName:
+		if l.lookup(m, x.id, 0).kind == symNone {
+			return x.id
+		}
+	case *eAttr:
+		return undefinedName(l, m, x.x, false)
+	case *eSub:
+		if n := undefinedName(l, m, x.x, false); n != "" {
+			return n
+		}
+		for _, i := range x.index {
+			if n := undefinedName(l, m, i, false); n != "" {
+				return n
+			}
+		}
+	case *eBin:
+		if n := undefinedName(l, m, x.l, false); n != "" {
+			return n
+		}
+		return undefinedName(l, m, x.r, false)
+	case *eList:
+		for _, i := range x.elts {
+			if n := undefinedName(l, m, i, false); n != "" {
+				return n
+			}
+		}
+	case *eCall:
+		if n := undefinedName(l, m, x.fn, false); n != "" {
+			return n
+		}
+		for _, a := range x.args {
+			if n := undefinedName(l, m, a, false); n != "" {
+				return n
+			}
+		}
+	case *eConst:
+		if s, ok := x.v.(string); ok && top {
+			if inner, err := parseAnnotationString(s); err == nil {
+				return undefinedName(l, m, inner, false)
 			}
 		}
 	}
-	ty.warn(m, line, "string annotation %q cannot be read; using {} for its type", s)
-	return anyT
+	return ""
 }
 
-// shiftLines is a no-op placeholder for position: string annotations are
-// reported at the line of the string itself.
-func shiftLines(e expr, line int) expr { _ = line; return e }
+// prefectNamespace is the module pydantic resolves string annotations in
+// when Prefect hands them over unevaluated: Prefect's v2_schema module,
+// whose globals offer builtins plus these imports.
+func prefectNamespace() *module {
+	m := &module{path: "prefect/_internal/pydantic/v2_schema.py", name: "prefect._internal.pydantic.v2_schema", top: newScope()}
+	for local, mod := range map[string]string{"inspect": "inspect", "typing": "typing", "t": "typing", "pydantic": "pydantic"} {
+		m.top.names[local] = &binding{imp: &importRef{module: mod}}
+	}
+	for local, q := range map[string][2]string{
+		"V2BaseModel": {"pydantic", "BaseModel"}, "ConfigDict": {"pydantic", "ConfigDict"},
+		"create_model": {"pydantic", "create_model"}, "FieldInfo": {"pydantic.fields", "FieldInfo"},
+		"TypeAdapter": {"pydantic.type_adapter", "TypeAdapter"},
+	} {
+		m.top.names[local] = &binding{imp: &importRef{module: q[0], attr: q[1]}}
+	}
+	return m
+}
 
 func (ty *typer) named(m *module, e expr, s sym, depth int) *typ {
 	switch s.kind {
@@ -320,8 +396,28 @@ func classBase(l *loader, cls *classDef, want map[string]bool, depth int) bool {
 var enumBases = map[string]bool{"enum.Enum": true, "enum.IntEnum": true, "enum.StrEnum": true, "enum.Flag": true, "enum.IntFlag": true}
 var modelBases = map[string]bool{"pydantic.BaseModel": true}
 
-func isEnumClass(l *loader, c *classDef, d int) bool  { return classBase(l, c, enumBases, d) }
-func isModelClass(l *loader, c *classDef, d int) bool { return classBase(l, c, modelBases, d) }
+func isEnumClass(l *loader, c *classDef, d int) bool { return classBase(l, c, enumBases, d) }
+
+// isModelClass is true for pydantic models and dataclasses, which pydantic
+// describes the same way (properties, required, title).
+func isModelClass(l *loader, c *classDef, d int) bool {
+	return classBase(l, c, modelBases, d) || isDataclass(l, c)
+}
+
+func isDataclass(l *loader, c *classDef) bool {
+	for _, d := range c.decorators {
+		if call, ok := d.(*eCall); ok {
+			d = call.fn
+		}
+		if s := l.resolve(c.mod, d, 0); s.kind == symExternal {
+			switch canonical(s.qual) {
+			case "dataclasses.dataclass", "pydantic.dataclasses.dataclass":
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // unknownBase names a base that comes from a library the reader cannot
 // see (it might make the class a pydantic model), or "".
@@ -655,7 +751,7 @@ func (ty *typer) fieldSpec(cls *classDef, f field) (fieldSpec, bool) {
 		return fs, true
 	}
 	if c, ok := f.val.(*eCall); ok {
-		if s := ty.ev.l.resolve(cls.mod, c.fn, 0); s.kind == symExternal && canonical(s.qual) == "pydantic.Field" || s.kind == symExternal && s.qual == "pydantic.fields.Field" {
+		if s := ty.ev.l.resolve(cls.mod, c.fn, 0); s.kind == symExternal && (canonical(s.qual) == "pydantic.Field" || s.qual == "pydantic.fields.Field" || s.qual == "dataclasses.field") {
 			fs.required = true
 			if len(c.args) > 0 {
 				v, err := ty.ev.eval(cls.mod, c.args[0], 0)

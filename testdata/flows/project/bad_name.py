@@ -1,0 +1,6 @@
+from prefect import flow
+
+
+@flow(name="bad/name")
+def bad_name():
+    pass
