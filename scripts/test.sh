@@ -21,7 +21,7 @@ scripts/testenv.sh up all >"$testenv_started"
 eval "$(scripts/testenv.sh env)"
 
 echo "== go test -race"
-go test -race -count=1 ./...
+go test -race -count=1 -timeout 30m ./...
 
 echo "== fuzz (short runs)"
 scripts/fuzz.sh short
