@@ -48,12 +48,18 @@ var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 // startProgress begins rendering for a; while it runs, a's stderr goes
 // through the renderer so other output never tears the status list.
 func startProgress(a *app) *progress {
+	return startProgressWith(a, a.io.ErrTTY && !a.opts.Quiet, time.Now, 120*time.Millisecond)
+}
+
+// startProgressWith is startProgress with the mode, clock and animation
+// interval chosen by the caller (tests).
+func startProgressWith(a *app, live bool, now func() time.Time, interval time.Duration) *progress {
 	pr := &progress{
 		w:     a.io.ErrOut,
-		live:  a.io.ErrTTY && !a.opts.Quiet,
+		live:  live,
 		quiet: a.opts.Quiet,
 		p:     a.ui.p,
-		now:   time.Now,
+		now:   now,
 		rows:  map[string]*progressRow{},
 		a:     a,
 		prev:  a.io.ErrOut,
@@ -62,15 +68,15 @@ func startProgress(a *app) *progress {
 	if pr.live {
 		a.io.ErrOut = &progressWriter{pr}
 		pr.stopc, pr.done = make(chan struct{}), make(chan struct{})
-		go pr.tick()
+		go pr.tick(interval)
 	}
 	return pr
 }
 
 // tick animates the spinners and elapsed times of running deployments.
-func (pr *progress) tick() {
+func (pr *progress) tick(interval time.Duration) {
 	defer close(pr.done)
-	t := time.NewTicker(120 * time.Millisecond)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
