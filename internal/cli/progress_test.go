@@ -14,7 +14,6 @@ import (
 	"github.com/prefectctl/prefectctl/internal/deploy"
 )
 
-
 // golden compares got with testdata/<name>, or rewrites it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
