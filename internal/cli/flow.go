@@ -39,7 +39,12 @@ values by loading the flow module through Prefect itself.`,
 		Example: `  prefectctl flow inspect flows/etl.py:main
   prefectctl flow inspect flows/etl.py:main -o json
   prefectctl flow inspect mypkg.flows:main --flow-metadata=python`,
-		Args: cobra.ExactArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErr("give one entrypoint, such as flows/etl.py:main", "flow inspect takes exactly one ENTRYPOINT, got %d", len(args))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(output); err != nil {
 				return err

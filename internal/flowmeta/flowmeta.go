@@ -350,7 +350,6 @@ func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *stat
 		if n := undefinedName(ev.l, m, p.ann, true); n != "" {
 			st.add(m.path, p.ann.pos(), "name %s in the annotation of parameter %s is not defined when the module runs (imported under TYPE_CHECKING?); Prefect then cannot evaluate string annotations, and types other than builtins and typing.X become {}", n, p.name)
 			pns = prefectNamespace()
-			ty.degraded = true
 			break
 		}
 	}

@@ -54,13 +54,10 @@ var anyT = &typ{k: kAny}
 // typer turns annotations into schema fragments, reporting what it could
 // not read exactly.
 type typer struct {
-	ev *evaluator
-	// degraded: string annotations are resolved the way pydantic does
-	// when Prefect could not evaluate them (see parameterSchema).
-	degraded bool
-	defs     *value.Map
-	busy     map[*classDef]bool
-	warn     func(m *module, line int, format string, args ...any)
+	ev   *evaluator
+	defs *value.Map
+	busy map[*classDef]bool
+	warn func(m *module, line int, format string, args ...any)
 }
 
 var simpleTypes = map[string]tkind{
