@@ -28,7 +28,7 @@ func realClient(t *testing.T) (*Client, context.Context, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // room for Prefect-style backoff on a busy server
 	t.Cleanup(cancel)
 	return c, ctx, strings.ToLower(newUUID()[:8])
 }

@@ -33,9 +33,10 @@ func TestCompareVersions(t *testing.T) {
 
 func TestLimiterBoundsAndPauses(t *testing.T) {
 	l := NewLimiter(2)
-	var inFlight, peak atomic.Int32
+	var inFlight atomic.Int32
+	release := make(chan struct{})
 	var wg sync.WaitGroup
-	for range 8 {
+	for range 6 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -43,22 +44,23 @@ func TestLimiterBoundsAndPauses(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			n := inFlight.Add(1)
-			for {
-				p := peak.Load()
-				if n <= p || peak.CompareAndSwap(p, n) {
-					break
-				}
-			}
-			time.Sleep(5 * time.Millisecond)
+			inFlight.Add(1)
+			<-release
 			inFlight.Add(-1)
 			l.release()
 		}()
 	}
-	wg.Wait()
-	if peak.Load() != 2 {
-		t.Errorf("peak in flight %d, want 2", peak.Load())
+	// Two get a slot; the other four must wait however the goroutines are scheduled.
+	deadline := time.Now().Add(10 * time.Second)
+	for inFlight.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
 	}
+	time.Sleep(50 * time.Millisecond)
+	if n := inFlight.Load(); n != 2 {
+		t.Errorf("%d in flight, want 2", n)
+	}
+	close(release)
+	wg.Wait()
 
 	l.pause(80 * time.Millisecond)
 	l.pause(10 * time.Millisecond) // never shortens
