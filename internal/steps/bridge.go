@@ -34,12 +34,12 @@ func (e *PythonError) Error() string {
 	return msg
 }
 
-func (r *Runner) python() (string, error) {
-	py := r.env.Python
+func python(env *Env) (string, error) {
+	py := env.Python
 	if py == "" {
 		py = "python3"
 	}
-	exe, err := lookPath(py, r.env.environ(), r.env.Dir)
+	exe, err := lookPath(py, env.environ(), env.Dir)
 	if err != nil {
 		return "", err
 	}
@@ -49,10 +49,10 @@ func (r *Runner) python() (string, error) {
 // bridge runs a step prefectctl does not implement in the user's Python:
 // the embedded script imports the function, calls it with the templated
 // inputs (JSON on stdin) and writes the result to fd 3.
-func (r *Runner) bridge(ctx context.Context, s *Step, inputs *value.Map) (*value.Map, error) {
-	py, err := r.python()
+func (r *Runner) bridge(ctx context.Context, env *Env, s *Step, inputs *value.Map) (*value.Map, error) {
+	py, err := python(env)
 	if err != nil {
-		pyName := r.env.Python
+		pyName := env.Python
 		if pyName == "" {
 			pyName = "python3"
 		}
@@ -65,7 +65,7 @@ func (r *Runner) bridge(ctx context.Context, s *Step, inputs *value.Map) (*value
 		return nil, fmt.Errorf("encoding the inputs for Python: %w", err)
 	}
 	req := fmt.Sprintf(`{"fqn": %s, "requires": %s, "install": %t, "inputs": %s}`,
-		mustJSON(s.Written), mustJSON(s.Requires), r.env.AllowPipInstall, inJSON)
+		mustJSON(s.Written), mustJSON(s.Requires), env.AllowPipInstall, inJSON)
 
 	rd, wr, err := os.Pipe()
 	if err != nil {
@@ -73,12 +73,12 @@ func (r *Runner) bridge(ctx context.Context, s *Step, inputs *value.Map) (*value
 	}
 	defer rd.Close()
 	cmd := exec.CommandContext(ctx, py, "-c", bridgeScript)
-	cmd.Dir = r.env.Dir
-	cmd.Env = r.env.environ()
+	cmd.Dir = env.Dir
+	cmd.Env = env.environ()
 	cmd.Stdin = strings.NewReader(req)
 	var errTail bytes.Buffer
-	cmd.Stdout = r.env.stdout()
-	cmd.Stderr = io.MultiWriter(r.env.stderr(), &limitBuffer{b: &errTail, max: 8 << 10})
+	cmd.Stdout = env.stdout()
+	cmd.Stderr = io.MultiWriter(env.stderr(), &limitBuffer{b: &errTail, max: 8 << 10})
 	cmd.ExtraFiles = []*os.File{wr}
 	if err := cmd.Start(); err != nil {
 		wr.Close()
@@ -115,7 +115,7 @@ func (r *Runner) bridge(ctx context.Context, s *Step, inputs *value.Map) (*value
 		hint := fmt.Sprintf("install the package that provides %s into %s", s.Written, py)
 		if len(s.Requires) > 0 {
 			hint = fmt.Sprintf("run `%s -m pip install %s`", py, strings.Join(quoteAll(s.Requires), " "))
-			if !r.env.AllowPipInstall {
+			if !env.AllowPipInstall {
 				hint += ", or let prefectctl install requires with --allow-pip-install"
 			}
 		}

@@ -19,8 +19,9 @@ import (
 
 // Env is what steps see of the outside world.
 type Env struct {
-	// Dir is the working directory (Prefect's CWD). set_working_directory
-	// as a build or push step changes it for the steps after it.
+	// Dir is the working directory (Prefect's CWD). A set_working_directory
+	// build or push step moves the Runner's directory (see Runner.Dir) for
+	// the steps after it; Env itself is not modified.
 	Dir string
 	// Environ looks up environment variables; nil means the process
 	// environment. Child processes get os.Environ() filtered through it.
@@ -80,10 +81,14 @@ func (e *Env) stderr() io.Writer {
 // Runner runs steps for one prefectctl invocation. It holds the Docker
 // steps' memo (§4.5), so one Runner must serve every deployment of a
 // `deploy --all`.
+//
+// A Runner may be shared by goroutines; steps run in the order of each
+// Run call, and identical Docker steps running at once share one build.
 type Runner struct {
 	env    *Env
 	docker *docker.Steps
 	mu     sync.Mutex
+	dir    string
 	warned map[string]bool
 }
 
@@ -99,7 +104,7 @@ func NewRunner(env *Env) *Runner {
 	if d.Python == "" {
 		d.Python = env.Python
 	}
-	return &Runner{env: env, docker: docker.New(d), warned: map[string]bool{}}
+	return &Runner{env: env, dir: env.Dir, docker: docker.New(d), warned: map[string]bool{}}
 }
 
 // Close releases the Docker connection.
@@ -109,7 +114,18 @@ func (r *Runner) Close() error { return r.docker.Close() }
 func (r *Runner) Pushed() []docker.Pushed { return r.docker.Pushed() }
 
 // Dir is the current working directory, after any set_working_directory.
-func (r *Runner) Dir() string { return r.env.Dir }
+func (r *Runner) Dir() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.dir
+}
+
+// stepEnv is Env as the next step sees it: with the current directory.
+func (r *Runner) stepEnv() *Env {
+	e := *r.env
+	e.Dir = r.Dir()
+	return &e
+}
 
 func (r *Runner) warnOnce(msg string) {
 	r.mu.Lock()
@@ -163,28 +179,29 @@ func (r *Runner) runStep(ctx context.Context, s *Step, upstream *value.Map) (*va
 	}
 	inputs, secrets, err := r.template(ctx, s, upstream)
 	if err != nil {
-		return nil, r.fail(s, err, nil)
+		return nil, r.fail(s, r.stepEnv(), err, nil)
 	}
+	env := r.stepEnv()
 	var out *value.Map
 	switch s.FQN {
 	case RunShellScript:
 		var o *ShellOptions
 		if o, err = parseShell(inputs); err == nil {
-			out, err = RunShell(ctx, o, r.env)
+			out, err = RunShell(ctx, o, env)
 		}
 	case SetWorkingDirectory:
-		out, err = r.setWorkingDirectory(inputs)
+		out, err = r.setWorkingDirectory(env, inputs)
 	case PipInstallRequirements:
-		out, err = r.pipInstall(ctx, inputs)
+		out, err = r.pipInstall(ctx, env, inputs)
 	case BuildDockerImage:
-		out, err = r.docker.BuildImage(ctx, r.env.Dir, inputs)
+		out, err = r.docker.BuildImage(ctx, env.Dir, inputs)
 	case PushDockerImage:
-		out, err = r.docker.PushImage(ctx, r.env.Dir, inputs)
+		out, err = r.docker.PushImage(ctx, env.Dir, inputs)
 	default:
-		out, err = r.bridge(ctx, s, inputs)
+		out, err = r.bridge(ctx, env, s, inputs)
 	}
 	if err != nil {
-		return nil, r.fail(s, err, secrets)
+		return nil, r.fail(s, env, err, secrets)
 	}
 	return out, nil
 }
@@ -353,7 +370,7 @@ type hinter interface{ Hint() string }
 // fail turns a step's error into Prefect's "Encountered error while
 // running <fqn>", naming the section, index and id, keeping the cause's
 // hint and kind and masking block and variable values.
-func (r *Runner) fail(s *Step, err error, secrets []string) error {
+func (r *Runner) fail(s *Step, env *Env, err error, secrets []string) error {
 	kind := diag.Runtime
 	hint := ""
 	var de *diag.Error
@@ -372,7 +389,7 @@ func (r *Runner) fail(s *Step, err error, secrets []string) error {
 	}
 	var se *ShellError
 	if errors.As(err, &se) && hint == "" {
-		hint = "the script's stderr is shown above; run the line by hand in " + r.env.Dir + " to debug it"
+		hint = "the script's stderr is shown above; run the line by hand in " + env.Dir + " to debug it"
 	}
 	msg := fmt.Sprintf("Encountered error while running %s (%s)", s.Written, s.Where())
 	cause := redact(err.Error(), secrets)
@@ -388,7 +405,7 @@ type redactedErr struct {
 func (e redactedErr) Error() string { return e.msg }
 func (e redactedErr) Unwrap() error { return e.err }
 
-func (r *Runner) setWorkingDirectory(in *value.Map) (*value.Map, error) {
+func (r *Runner) setWorkingDirectory(env *Env, in *value.Map) (*value.Map, error) {
 	if err := checkSignature("set_working_directory", pullSignatures[SetWorkingDirectory], in); err != nil {
 		return nil, err
 	}
@@ -398,7 +415,7 @@ func (r *Runner) setWorkingDirectory(in *value.Map) (*value.Map, error) {
 		return nil, fmt.Errorf("set_working_directory: directory must be a string, got %s", value.TypeName(v))
 	}
 	if !filepath.IsAbs(d) {
-		d = filepath.Join(r.env.Dir, d)
+		d = filepath.Join(env.Dir, d)
 	}
 	st, err := os.Stat(d)
 	if err != nil {
@@ -411,11 +428,13 @@ func (r *Runner) setWorkingDirectory(in *value.Map) (*value.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.env.Dir = abs
+	r.mu.Lock()
+	r.dir = abs
+	r.mu.Unlock()
 	return value.MapOf("directory", abs), nil
 }
 
-func (r *Runner) pipInstall(ctx context.Context, in *value.Map) (*value.Map, error) {
+func (r *Runner) pipInstall(ctx context.Context, env *Env, in *value.Map) (*value.Map, error) {
 	if err := checkSignature("pip_install_requirements", pullSignatures[PipInstallRequirements], in); err != nil {
 		return nil, err
 	}
@@ -430,13 +449,13 @@ func (r *Runner) pipInstall(ctx context.Context, in *value.Map) (*value.Map, err
 	if v, ok := in.Get("stream_output"); ok {
 		o.StreamOutput = truthy(v)
 	}
-	py, err := r.python()
+	py, err := python(env)
 	if err != nil {
 		return nil, err
 	}
 	// Quoted for ShlexSplit; the interpreter runs directly, no shell.
 	o.Script = shellQuote(py) + " -m pip install -r " + shellQuote(req)
-	out, err := RunShell(ctx, o, r.env)
+	out, err := RunShell(ctx, o, env)
 	var se *ShellError
 	if errors.As(err, &se) {
 		return nil, fmt.Errorf("pip_install_requirements failed with error code %d: %s", se.Code, se.Stderr)

@@ -70,11 +70,12 @@ type Pushed struct {
 type Steps struct {
 	opts Options
 
-	mu     sync.Mutex
-	memo   map[string]*value.Map
-	api    API
-	own    bool
-	pushed []Pushed
+	mu       sync.Mutex
+	memo     map[string]*memoCall
+	dirLocks map[string]*sync.Mutex
+	api      API
+	own      bool
+	pushed   []Pushed
 }
 
 // New returns the Docker steps for opts.
@@ -85,7 +86,7 @@ func New(opts Options) *Steps {
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
 	}
-	return &Steps{opts: opts, memo: map[string]*value.Map{}, api: opts.Client}
+	return &Steps{opts: opts, memo: map[string]*memoCall{}, api: opts.Client}
 }
 
 // Close releases the daemon connection the steps opened.
@@ -207,24 +208,65 @@ func (s *Steps) memoized(fn, dir string, in *value.Map, run func() (*value.Map, 
 	// The directory is part of the key: the same inputs in another
 	// directory build another context.
 	key := memoKey(fn+"\x00"+dir, in)
-	if !ignore && key != "" {
+	if key == "" {
+		return run()
+	}
+	for {
 		s.mu.Lock()
-		out, ok := s.memo[key]
-		s.mu.Unlock()
-		if ok {
-			return value.Clone(out).(*value.Map), nil
+		c, ok := s.memo[key]
+		if ok && (ignore || c.done && c.err != nil) {
+			ok = false
 		}
-	}
-	out, err := run()
-	if err != nil {
-		return nil, err
-	}
-	if key != "" {
-		s.mu.Lock()
-		s.memo[key] = value.Clone(out).(*value.Map)
+		if !ok {
+			c = &memoCall{ready: make(chan struct{})}
+			s.memo[key] = c
+			s.mu.Unlock()
+			c.out, c.err = run()
+			s.mu.Lock()
+			c.done = true
+			if c.err != nil {
+				// Failures are not remembered: the next call tries again.
+				delete(s.memo, key)
+			}
+			s.mu.Unlock()
+			close(c.ready)
+			if c.err != nil {
+				return nil, c.err
+			}
+			return value.Clone(c.out).(*value.Map), nil
+		}
 		s.mu.Unlock()
+		// An identical step is running or has run: share its result.
+		<-c.ready
+		if c.err == nil {
+			return value.Clone(c.out).(*value.Map), nil
+		}
+		// It failed; run it ourselves (loop to take the slot).
 	}
-	return out, nil
+}
+
+// memoCall is one memoised step run; ready closes when it ends.
+type memoCall struct {
+	ready chan struct{}
+	done  bool
+	out   *value.Map
+	err   error
+}
+
+// dirLock serialises `dockerfile: auto` builds per directory: each writes
+// its own Dockerfile there.
+func (s *Steps) dirLock(dir string) *sync.Mutex {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dirLocks == nil {
+		s.dirLocks = map[string]*sync.Mutex{}
+	}
+	m, ok := s.dirLocks[dir]
+	if !ok {
+		m = &sync.Mutex{}
+		s.dirLocks[dir] = m
+	}
+	return m
 }
 
 // truthy is Python's bool() for the values a YAML input can hold.
@@ -519,6 +561,9 @@ func (s *Steps) build(ctx context.Context, dir string, in *value.Map) (*value.Ma
 	}
 	var prefectVersion string
 	if b.dockerfile == "auto" {
+		l := s.dirLock(dir)
+		l.Lock()
+		defer l.Unlock()
 		v := ResolveVersions(ctx, &s.opts, dir)
 		prefectVersion = v.Prefect
 		text := AutoDockerfile(BaseImage(ctx, v, dir), dir, fileExists(filepath.Join(dir, "requirements.txt")))
