@@ -48,8 +48,9 @@ type Options struct {
 	DefaultNamespace string
 	// Client, when set, is used instead of connecting to the daemon.
 	Client API
-	// Keychain resolves registry credentials; nil means the Docker
-	// config's (authn.DefaultKeychain).
+	// Registry configures the post-push check; its Keychain (nil: the
+	// Docker config's, authn.DefaultKeychain) also supplies push
+	// credentials when the step has no credentials mapping.
 	Registry reg.Options
 	// SkipVerify turns off the registry check after a push.
 	SkipVerify bool
@@ -57,11 +58,11 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Pushed records one verified push.
+// Pushed records one push.
 type Pushed struct {
 	Image    string // name:tag as pushed
-	Digest   string // manifest digest the registry serves
-	Platform string
+	Digest   string // manifest digest the registry serves; empty when it could not be checked from here
+	Platform string // os/arch[/variant] of the local image
 }
 
 // Steps runs build_docker_image and push_docker_image. One value lives for
@@ -674,7 +675,7 @@ func (s *Steps) runBuild(ctx context.Context, api API, b *buildSpec, prefectVers
 		}
 	} else {
 		dockerfile = filepath.ToSlash(filepath.Clean(dockerfile))
-		if extra == nil && !fileExists(filepath.Join(b.contextDir, filepath.FromSlash(dockerfile))) {
+		if !fileExists(filepath.Join(b.contextDir, filepath.FromSlash(dockerfile))) {
 			return "", hintErr(fmt.Sprintf("Dockerfile %s not found in the build context %s", dockerfile, b.contextDir),
 				"set `dockerfile:` to an existing file, or to `auto` to generate one", nil)
 		}
