@@ -47,6 +47,14 @@ func TestRunMatchesPrefect(t *testing.T) {
 		{"failure", `[{"prefect.deployments.steps.run_shell_script": {"script": "echo ok", "id": "first"}},
 		  {"prefect.deployments.steps.run_shell_script": {"script": "bash -c 'echo bad >&2; exit 4'", "id": "second"}}]`},
 		{"unknown argument", `[{"prefect.deployments.steps.run_shell_script": {"script": "true", "bogus": 1}}]`},
+		{"expand env vars", `[{"prefect.deployments.steps.run_shell_script": {"script": "echo $PREFECTCTL_STEPS_TEST_VAR ${STEP_ONLY} $$HOME $NOPE_XYZ", "expand_env_vars": true, "env": {"STEP_ONLY": "step"}, "stream_output": false}}]`},
+		{"shell mode", `[{"prefect.deployments.steps.run_shell_script": {"script": "echo a b | tr ' ' '\n' | sort -r\n  \n  echo \"$PREFECTCTL_STEPS_TEST_VAR\" >&2  ", "shell": true, "stream_output": false}}]`},
+		{"relative directory", `[{"prefect.deployments.steps.run_shell_script": {"script": "mkdir -p sub", "id": "mk"}},
+		  {"prefect.deployments.steps.run_shell_script": {"script": "ls -a", "directory": "sub"}}]`},
+		{"whitespace and unicode output", `[{"prefect.deployments.steps.run_shell_script": {"script": "printf '  \\tüñí\\n\\n\\n'\nprintf 'x\\r\\n'", "stream_output": false}}]`},
+		{"stderr then failure mid-script", `[{"prefect.deployments.steps.run_shell_script": {"script": "bash -c 'echo e1 >&2'\nbash -c 'echo e2 >&2; exit 9'\necho unreached", "stream_output": false}}]`},
+		{"list and mapping outputs kept whole", `[{"prefect.deployments.steps.run_shell_script": {"script": "echo x", "id": "s"}},
+		  {"prefect.deployments.steps.run_shell_script": {"script": "echo {{ s }} {{ s.stdout[0] }} {{ s.nope }}", "env": {"A": "{{ s.stdout }}"}}}]`},
 	}
 	dir := t.TempDir()
 	var reqs []map[string]any
