@@ -41,6 +41,12 @@ type conformanceCase struct {
 	// Git makes the copy a git checkout with one commit and an origin
 	// remote, so the version is inferred from git.
 	Git bool `yaml:"git"`
+	// Redeploy names another prefect.yaml in the project that the second
+	// deploy of each tool uses, to exercise the update path with changes.
+	Redeploy string `yaml:"redeploy"`
+	// PauseBetween pauses every deployment through the API before the
+	// redeploy, as a user would in the UI.
+	PauseBetween bool `yaml:"pause_between"`
 	// Pools are process work pools that must exist (conformance-process
 	// always does).
 	Pools []string `yaml:"pools"`
@@ -344,6 +350,17 @@ func (s *server) read(ctx context.Context, t *testing.T, cc *conformanceCase, si
 	return snap
 }
 
+// pauseAll pauses the project's deployments, as the UI's toggle does.
+func (s *server) pauseAll(ctx context.Context, t *testing.T, cc *conformanceCase) {
+	t.Helper()
+	for _, d := range s.filterDeployments(ctx, t, flowNames(cc.Expect)) {
+		id := value.Str(get(d, "id"))
+		if _, err := s.c.Do(ctx, "PATCH", "/deployments/"+id, nil, value.MapOf("paused", true), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // wipe deletes the project's deployments, their automations and flows.
 func (s *server) wipe(ctx context.Context, t *testing.T, cc *conformanceCase) {
 	t.Helper()
@@ -595,14 +612,21 @@ func TestConformanceWithPrefectDeploy(t *testing.T) {
 			s.wipe(ctx, t, cc)
 			t.Cleanup(func() { s.wipe(context.Background(), t, cc) })
 
-			deployWith := func(tool string) {
+			deployWith := func(tool string, redeploy bool) {
 				t.Helper()
+				args := []string{"deploy", "--all"}
+				if redeploy && cc.Redeploy != "" {
+					args = append(args, "--prefect-file", cc.Redeploy)
+				}
+				if redeploy && cc.PauseBetween {
+					s.pauseAll(ctx, t, cc)
+				}
 				var out string
 				var err error
 				if tool == "prefect" {
-					out, err = run(ctx, t, work, env, s.cli, "--no-prompt", "deploy", "--all")
+					out, err = run(ctx, t, work, env, s.cli, append([]string{"--no-prompt"}, args...)...)
 				} else {
-					out, err = run(ctx, t, work, env, bin, "deploy", "--all")
+					out, err = run(ctx, t, work, env, bin, args...)
 				}
 				if err != nil {
 					t.Fatalf("%s deploy --all: %v\n%s", tool, err, out)
@@ -612,16 +636,16 @@ func TestConformanceWithPrefectDeploy(t *testing.T) {
 				}
 			}
 			start := time.Now()
-			deployWith("prefect")
+			deployWith("prefect", false)
 			ref1 := s.read(ctx, t, cc, start)
-			deployWith("prefect")
+			deployWith("prefect", true)
 			ref2 := s.read(ctx, t, cc, start)
 			s.wipe(ctx, t, cc)
 
 			start = time.Now()
-			deployWith("prefectctl")
+			deployWith("prefectctl", false)
 			got1 := s.read(ctx, t, cc, start)
-			deployWith("prefectctl")
+			deployWith("prefectctl", true)
 			got2 := s.read(ctx, t, cc, start)
 			for _, full := range cc.Expect {
 				if got1.ids[full] != got2.ids[full] {
