@@ -750,10 +750,11 @@ func toJSON(v any) (out any, ok bool, err error) {
 		}
 		return t, true, nil
 	case pyBytes:
-		if !utf8.ValidString(latin1ToBytes(string(t))) {
+		// pydantic writes bytes defaults as UTF-8 text
+		if !utf8.ValidString(string(t)) {
 			return nil, false, fmt.Errorf("bytes default that is not UTF-8")
 		}
-		return latin1ToBytes(string(t)), true, nil
+		return string(t), true, nil
 	case pyComplex:
 		return complexRepr(t), true, nil
 	case []any:
@@ -801,14 +802,6 @@ func toJSON(v any) (out any, ok bool, err error) {
 		return nil, false, nil
 	}
 	return nil, false, fmt.Errorf("default of type %T", v)
-}
-
-func latin1ToBytes(s string) string {
-	b := make([]byte, 0, len(s))
-	for _, r := range s {
-		b = append(b, byte(r))
-	}
-	return string(b)
 }
 
 func listJSON(items []any) (any, bool, error) {

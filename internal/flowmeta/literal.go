@@ -62,8 +62,8 @@ func parseNumber(s string) (any, error) {
 }
 
 // decodeStringLiteral decodes one literal token with its prefix, returning
-// the text (bytes as latin-1 code points mapped one-to-one into a Go
-// string), whether it is bytes and whether it is an f-string.
+// the text (for bytes, the raw bytes in a Go string), whether it is bytes
+// and whether it is an f-string.
 func decodeStringLiteral(tok string) (s string, isBytes, isF bool, err error) {
 	i := strings.IndexAny(tok, `'"`)
 	prefix := strings.ToLower(tok[:i])
