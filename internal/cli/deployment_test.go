@@ -44,8 +44,8 @@ const (
 
 var tDeployment = `{"id": "` + tDepID + `", "created": "2026-08-01T10:00:00Z", "updated": "2026-08-01T10:00:00Z",
  "name": "arthur", "version": "1", "description": "Say hello", "flow_id": "` + tFlowID + `", "paused": false,
- "schedules": [{"id": "s1", "schedule": {"cron": "0 9 * * *", "timezone": "UTC", "day_or": true}, "active": true},
-               {"id": "s2", "schedule": {"interval": 600.0, "anchor_date": "2026-01-01T00:00:00Z"}, "active": false}],
+ "schedules": [{"id": "9a0b1c2d-0000-4000-8000-000000000001", "schedule": {"cron": "0 9 * * *", "timezone": "UTC", "day_or": true}, "active": true},
+               {"id": "9a0b1c2d-0000-4000-8000-000000000002", "schedule": {"interval": 600.0, "anchor_date": "2026-01-01T00:00:00Z"}, "active": false}],
  "job_variables": {"env": {"A": "1"}}, "parameters": {"name": "Arthur"}, "tags": ["demo"],
  "work_queue_name": "default", "work_pool_name": "local",
  "parameter_openapi_schema": {"type": "object", "properties": {"name": {"type": "string", "title": "name"}}},
@@ -74,7 +74,7 @@ func (f *depFakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if typ == "FAILED" {
 			msg = `"Flow run encountered an exception: ValueError: kaboom"`
 		}
-		return fmt.Sprintf(`{"id": "st-%d", "type": %q, "name": %q, "message": %s, "timestamp": "2026-08-01T12:00:%02d.250000Z"}`, i, typ, name, msg, i*2)
+		return fmt.Sprintf(`{"id": "00000000-0000-4000-8000-%012d", "type": %q, "name": %q, "message": %s, "timestamp": "2026-08-01T12:00:%02d.250000Z"}`, i, typ, name, msg, i*2)
 	}
 	runJSON := func(i int) string {
 		return `{"id": "` + tRunID + `", "name": "bouncy-galago", "flow_id": "` + tFlowID + `", "parameters": {"name": "Arthur"},
@@ -531,5 +531,43 @@ func depWaitFor(t *testing.T, limit time.Duration, w *depWorker, cond func() boo
 			t.Fatalf("gave up after %v; worker:\n%s", limit, w.log())
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestDeploymentRunOutputMatchesPrefect runs the real `prefect deployment
+// run` and prefectctl against the same fake API and compares the summary.
+func TestDeploymentRunOutputMatchesPrefect(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the Prefect venv")
+	}
+	prefectCLI := testenv.PrefectCLI(t)
+	base := depFakeServer(t, &depFakeAPI{})
+	t.Setenv("TZ", "UTC")
+	args := []string{"deployment", "run", "hello/arthur", "-p", "name=Ford", "--start-at", "2030-01-02 03:04:05"}
+	cmd := exec.Command(prefectCLI, args...)
+	cmd.Env = append(os.Environ(), "PREFECT_API_URL="+base+"/api", "COLUMNS=250")
+	pyOut, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("prefect: %v\n%s", err, pyOut)
+	}
+	code, out, errOut := run(args...)
+	if code != 0 {
+		t.Fatalf("prefectctl: %d\n%s", code, errOut)
+	}
+	summary := func(s string) string {
+		var keep []string
+		for _, l := range strings.Split(s, "\n") {
+			if strings.HasPrefix(l, "Created flow run") || strings.HasPrefix(l, "└── ") {
+				keep = append(keep, strings.TrimRight(l, " "))
+			}
+		}
+		return strings.Join(keep, "\n")
+	}
+	want, got := summary(string(pyOut)), summary(out)
+	if want == "" || got != want {
+		t.Errorf("summary differs\n--- prefectctl\n%s\n--- prefect\n%s", got, want)
+	}
+	if !strings.Contains(string(pyOut), "Creating flow run for deployment 'hello/arthur'...") || !strings.Contains(errOut, "Creating flow run for deployment 'hello/arthur'...") {
+		t.Errorf("progress line:\n%s\n%s", pyOut, errOut)
 	}
 }

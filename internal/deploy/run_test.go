@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -445,6 +446,7 @@ type runFakeAPI struct {
 	logs       []cloudapi.Log
 	reads      int
 	logCalls   int
+	lenient    bool // answer unknown calls with 404 instead of failing
 	created    *value.Map // last create_flow_run body
 	posts      int
 }
@@ -506,6 +508,8 @@ func (f *runFakeAPI) handler(w http.ResponseWriter, r *http.Request) {
 		}
 		b, _ := json.Marshal(visible)
 		write(200, string(b))
+	case f.lenient:
+		write(404, `{"detail": "Not Found"}`)
 	default:
 		f.t.Errorf("unexpected call %s %s", r.Method, r.URL.Path)
 		write(404, `{"detail": "Not Found"}`)
@@ -526,11 +530,11 @@ func (f *runFakeAPI) state(i int) *value.Map {
 		msg = "Flow run encountered an exception: ValueError: kaboom"
 	}
 	ts := time.Date(2026, 8, 1, 12, 0, i, 0, time.UTC).Format(time.RFC3339Nano)
-	return value.MapOf("id", "state-"+string(rune('a'+i)), "type", typ, "name", name, "timestamp", ts, "message", msg)
+	return value.MapOf("id", fmt.Sprintf("00000000-0000-4000-8000-%012d", i), "type", typ, "name", name, "timestamp", ts, "message", msg)
 }
 
 func (f *runFakeAPI) runJSON(typ string) string {
-	st := value.MapOf("id", "s", "type", typ, "name", "Scheduled", "timestamp", "2026-08-01T12:00:00Z")
+	st := value.MapOf("id", "00000000-0000-4000-8000-0000000000ff", "type", typ, "name", "Scheduled", "timestamp", "2026-08-01T12:00:00Z")
 	for j, s := range f.states {
 		if s == typ {
 			st = f.state(j)
@@ -715,5 +719,42 @@ func TestWatchTimeout(t *testing.T) {
 	_, err = Watch(ctx, c, runFakeRunID, WatchOptions{Interval: 20 * time.Millisecond, Timeout: time.Hour})
 	if err == nil || diag.KindOf(err) == diag.Timeout || !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancel: %v", err)
+	}
+}
+
+// TestCreateBodyMatchesPrefectCLI sends the same run through the real
+// `prefect deployment run` and through prefectctl, against the same fake
+// API, and compares the create_flow_run bodies.
+func TestCreateBodyMatchesPrefectCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the Prefect venv")
+	}
+	prefectCLI := testenv.PrefectCLI(t)
+	f := &runFakeAPI{lenient: true}
+	c := newRunFakeAPI(t, f)
+	args := []string{"deployment", "run", "hello/arthur", "--param", "count=3", "--params", `{"name": "Ford", "count": 1}`,
+		"--tag", "adhoc", "--tag", "b", "--flow-run-name", "{name}-{count:02d}", "--job-variable", `env={"A": "1"}`,
+		"--job-variable", "image=x:1", "--start-at", "2030-01-02T03:04:05Z"}
+	cmd := exec.Command(prefectCLI, args...)
+	cmd.Env = append(os.Environ(), "PREFECT_API_URL="+c.BaseURL(), "PREFECT_HOME="+t.TempDir(), "PREFECT_CLIENT_CSRF_SUPPORT_ENABLED=false")
+	out, err := cmd.CombinedOutput()
+	if err != nil || f.created == nil {
+		t.Fatalf("prefect: %v\n%s", err, out)
+	}
+	want, _ := value.EncodeJSON(f.created)
+
+	f.created = nil
+	p, err := PrepareRun(context.Background(), c, RunOptions{Name: "hello/arthur", Params: []string{"count=3"}, ParamsJSON: `{"name": "Ford", "count": 1}`,
+		Tags: []string{"adhoc", "b"}, FlowRunName: "{name}-{count:02d}", JobVariables: []string{`env={"A": "1"}`, "image=x:1"},
+		StartAt: "2030-01-02T03:04:05Z"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := p.Create(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := value.EncodeJSON(f.created)
+	if string(got) != string(want) {
+		t.Errorf("create_flow_run body\nprefectctl %s\nprefect    %s", got, want)
 	}
 }
