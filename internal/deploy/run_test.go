@@ -446,7 +446,7 @@ type runFakeAPI struct {
 	logs       []cloudapi.Log
 	reads      int
 	logCalls   int
-	lenient    bool // answer unknown calls with 404 instead of failing
+	lenient    bool       // answer unknown calls with 404 instead of failing
 	created    *value.Map // last create_flow_run body
 	posts      int
 }
