@@ -129,7 +129,7 @@ CANCELLED, and 4 when --timeout runs out (the run itself goes on).`,
 
 func runDeployment(ctx context.Context, a *app, f *runFlags) error {
 	if f.watch && f.interval < 100*time.Millisecond {
-		return usageErr("pass --watch-interval 1 or more", "--watch-interval must be at least 100ms, got %s", f.interval)
+		return usageErr("pass --watch-interval 0.1 or more (seconds), or a duration such as 500ms", "--watch-interval must be at least 100ms, got %s", f.interval)
 	}
 	// Local input is checked before any setting or API is needed, as in Prefect.
 	plan, err := deploy.ParseRunInputs(f.o)
@@ -180,6 +180,9 @@ func runDeployment(ctx context.Context, a *app, f *runFlags) error {
 		}
 	}
 	if werr != nil {
+		if ctx.Err() != nil && url != "" {
+			a.ui.infof("Stopped watching; the flow run goes on: %s", url)
+		}
 		return werr
 	}
 	if !jsonOut {
