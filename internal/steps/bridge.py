@@ -84,7 +84,7 @@ def main():
             print("Unable to install required packages for %s" % fqn, file=sys.stderr, flush=True)
         importlib.invalidate_caches()
         try:
-            fn = find_function(fqn, requires)
+            fn = load_object(fqn)
         except ImportError as exc2:
             reply({"status": "import_error", "message": "%s: %s" % (type(exc2).__name__, exc2), "installed": rc == 0})
             return
