@@ -2,6 +2,9 @@ package docker
 
 import (
 	"context"
+	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -147,6 +150,35 @@ func TestBuildRejectsBadReferenceEarly(t *testing.T) {
 		_, err := s.BuildImage(context.Background(), t.TempDir(), in)
 		if err == nil || !strings.Contains(err.Error(), "invalid image reference") {
 			t.Errorf("%v: err = %v", in, err)
+		}
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestAutoDockerfileGolden(t *testing.T) {
+	cases := []struct {
+		golden, base, dir string
+		reqs              bool
+	}{
+		{"auto-plain.Dockerfile", "prefecthq/prefect:3.9.1-python3.11", "/src/flows", false},
+		// A directory name with a space goes in unquoted, as prefect-docker writes it.
+		{"auto-requirements.Dockerfile", "prefecthq/prefect:3.9.1-python3.12", "/src/my project", true},
+	}
+	for _, c := range cases {
+		got := AutoDockerfile(c.base, c.dir, c.reqs)
+		p := filepath.Join("testdata", "golden", c.golden)
+		if *update {
+			if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != string(want) {
+			t.Errorf("%s:\n%s\nwant:\n%s", c.golden, got, want)
 		}
 	}
 }
