@@ -135,6 +135,7 @@ func TestDockerFailuresStopTheRun(t *testing.T) {
 			if !errors.As(err, &de) {
 				t.Fatalf("err = %v", err)
 			}
+			t.Logf("error: %v\nhint: %s", err, de.Hint)
 			if de.Path != c.section+"[0]" || !strings.Contains(de.Msg, "id img") || !strings.Contains(de.Msg, c.msg) || !strings.Contains(de.Hint, c.hint) {
 				t.Fatalf("error = %v (path %s, hint %q)", err, de.Path, de.Hint)
 			}
