@@ -161,7 +161,7 @@ func (p *parser) enter() error {
 }
 
 // exprList parses `a, b, *c` (a bare tuple when there is a comma).
-func (p *parser) exprList(stopAtAssign bool) (expr, error) {
+func (p *parser) exprList() (expr, error) {
 	line := p.peek().line
 	first, err := p.starOrExpr()
 	if err != nil {
@@ -292,8 +292,7 @@ func (p *parser) simpleAtom() (expr, bool, error) {
 	return nil, false, nil
 }
 
-// testNoCond is used inside comprehension conditions, where `if` ends the
-// expression.
+// orTest is a boolean expression without a conditional expression.
 func (p *parser) orTest() (expr, error) {
 	e, err := p.andTest()
 	if err != nil {
@@ -572,14 +571,12 @@ func (p *parser) compFor() error {
 		}
 		for p.peek().kind == tName && p.peek().val == "if" {
 			p.next()
-			if _, err := p.orTestNoCond(); err != nil {
+			if _, err := p.orTest(); err != nil { // `if` ends the condition
 				return err
 			}
 		}
 	}
 }
-
-func (p *parser) orTestNoCond() (expr, error) { return p.orTest() }
 
 func (p *parser) atom() (expr, error) {
 	if err := p.enter(); err != nil {
@@ -602,7 +599,7 @@ func (p *parser) atom() (expr, error) {
 					return nil, err
 				}
 			} else if !p.endOfList() {
-				if _, err := p.exprList(false); err != nil {
+				if _, err := p.exprList(); err != nil {
 					return nil, err
 				}
 			}

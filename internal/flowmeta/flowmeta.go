@@ -53,6 +53,10 @@ func Load(entrypoint string, opt Options) (*Flow, error) {
 			return nil, &diag.Error{Kind: diag.Invalid, File: file, Line: se.line, Col: se.col,
 				Msg: "cannot read flow file: " + se.msg, Hint: "fix the Python syntax error (python -m py_compile " + file + ")"}
 		}
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, &diag.Error{Kind: diag.Invalid, File: file, Msg: "flow file not found",
+				Hint: "entrypoints are relative to the directory prefect.yaml is in"}
+		}
 		return nil, &diag.Error{Kind: diag.Invalid, File: file, Msg: "cannot read flow file", Err: err,
 			Hint: "check the entrypoint path in prefect.yaml"}
 	}

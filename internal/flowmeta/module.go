@@ -493,7 +493,7 @@ func (r *reader) simple(sc *scope, cls *classDef, weak bool) error {
 			return r.fromImport(sc, weak)
 		}
 	}
-	target, err := r.exprList(true)
+	target, err := r.exprList()
 	if err != nil {
 		return err
 	}
@@ -506,7 +506,7 @@ func (r *reader) simple(sc *scope, cls *classDef, weak bool) error {
 		}
 		f := field{ann: ann, line: t.line}
 		if r.accept("=") {
-			if f.val, err = r.exprList(false); err != nil {
+			if f.val, err = r.exprList(); err != nil {
 				return err
 			}
 			f.hasVal = true
@@ -524,7 +524,7 @@ func (r *reader) simple(sc *scope, cls *classDef, weak bool) error {
 		targets := []expr{target}
 		var val expr
 		for r.accept("=") {
-			if val, err = r.exprList(false); err != nil {
+			if val, err = r.exprList(); err != nil {
 				return err
 			}
 			targets = append(targets, val)

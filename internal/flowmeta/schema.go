@@ -816,7 +816,7 @@ func (ty *typer) modelDef(cls *classDef) {
 			p.Set("description", fs.description)
 		}
 		if fs.hasDefault {
-			if j, ok, err := toJSON(ty.coerce(t, fs.def)); err == nil && ok {
+			if j, ok, err := toJSON(fs.def); err == nil && ok {
 				p.Set("default", j)
 			}
 		}
@@ -877,7 +877,13 @@ func (ev *evaluator) newModel(cls *classDef, kws map[string]any, line, depth int
 	for _, f := range ty.modelFields(cls, 0) {
 		owner := f.owner
 		if v, ok := kws[f.name]; ok {
-			d.set(f.name, ty.coerce(ty.annotation(owner.mod, f.ann, 0), v))
+			// pydantic validates constructor arguments (not defaults):
+			// apply the scalar conversions, refuse anything else unusual.
+			cv, ok := validateScalar(ty.annotation(owner.mod, f.ann, 0), v)
+			if !ok {
+				return nil, opaque(line, "%s(%s=...) needs pydantic's validation", cls.name, f.name)
+			}
+			d.set(f.name, cv)
 			delete(kws, f.name)
 			continue
 		}
@@ -885,7 +891,7 @@ func (ev *evaluator) newModel(cls *classDef, kws map[string]any, line, depth int
 		if !ok || !fs.hasDefault {
 			return nil, opaque(line, "%s(...) without field %s", cls.name, f.name)
 		}
-		d.set(f.name, ty.coerce(ty.annotation(owner.mod, f.ann, 0), fs.def))
+		d.set(f.name, fs.def)
 	}
 	if len(kws) > 0 {
 		return nil, opaque(line, "%s(...) with unknown fields", cls.name)
@@ -893,10 +899,101 @@ func (ev *evaluator) newModel(cls *classDef, kws map[string]any, line, depth int
 	return modelValue{cls: cls, fields: d}, nil
 }
 
-// coerce applies the conversions pydantic's serializer makes visible in a
-// default: a model instance given as a value of another declared type
-// stays as is; an int given for a float stays an int (pydantic keeps it).
-func (ty *typer) coerce(t *typ, v any) any { return v }
+// validateScalar converts v the way pydantic's lax mode would for simple
+// field types, and says whether the result is certain.
+func validateScalar(t *typ, v any) (any, bool) {
+	switch t.k {
+	case kStr:
+		_, ok := v.(string)
+		return v, ok
+	case kInt:
+		switch x := v.(type) {
+		case int64, *big.Int:
+			return v, true
+		case float64:
+			if x == float64(int64(x)) {
+				return int64(x), true
+			}
+		}
+		return nil, false
+	case kFloat:
+		switch x := v.(type) {
+		case float64:
+			return v, true
+		case int64:
+			return float64(x), true
+		}
+		return nil, false
+	case kBool:
+		_, ok := v.(bool)
+		return v, ok
+	case kAny:
+		return v, true
+	case kUnion:
+		if v == nil {
+			for _, a := range t.args {
+				if a.k == kNone {
+					return nil, true
+				}
+			}
+		}
+		for _, a := range t.args {
+			if a.k == kNone {
+				continue
+			}
+			if cv, ok := validateScalar(a, v); ok && pyTypeName(cv) == pyTypeName(v) {
+				return cv, true // smart-mode union: an exact type match wins
+			}
+		}
+		return nil, false
+	case kEnum:
+		if m, ok := v.(enumMember); ok && m.cls == t.cls {
+			return v, true
+		}
+		return nil, false
+	case kModel:
+		if m, ok := v.(modelValue); ok && m.cls == t.cls {
+			return v, true
+		}
+		return nil, false
+	case kList:
+		items, ok := v.([]any)
+		if !ok {
+			return nil, false
+		}
+		if len(t.args) == 1 {
+			out := make([]any, len(items))
+			for i, it := range items {
+				if out[i], ok = validateScalar(t.args[0], it); !ok {
+					return nil, false
+				}
+			}
+			return out, true
+		}
+		return v, true
+	case kDict:
+		dd, ok := v.(*pyDict)
+		if !ok {
+			return nil, false
+		}
+		if len(t.args) == 2 {
+			out := &pyDict{}
+			for i, k := range dd.keys {
+				if _, isStr := k.(string); !isStr && t.args[0].k == kStr {
+					return nil, false
+				}
+				cv, ok := validateScalar(t.args[1], dd.vals[i])
+				if !ok {
+					return nil, false
+				}
+				out.set(k, cv)
+			}
+			return out, true
+		}
+		return v, true
+	}
+	return nil, false
+}
 
 // exprText renders an expression briefly for messages.
 func exprText(e expr) string {
