@@ -145,10 +145,12 @@ inputs it was not given as {{ placeholders }}, as prefect init does.`,
 	cmd.Flags().StringVar(&name, "name", "", "the project's name (default: the directory's name)")
 	cmd.Flags().StringVar(&recipeName, "recipe", "", "recipe: "+strings.Join(recipeNames(), ", ")+" (default: guessed from git and Dockerfile)")
 	cmd.Flags().StringArrayVarP(&fields, "field", "f", nil, "a recipe input as key=value (repeatable), e.g. image_name=repo/img")
-	_ = cmd.RegisterFlagCompletionFunc("recipe", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	_ = cmd.RegisterFlagCompletionFunc("recipe", func(_ *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
 		var out []string
 		for _, n := range recipeNames() {
-			out = append(out, n+"\t"+recipes[n].description)
+			if strings.HasPrefix(n, prefix) {
+				out = append(out, n+"\t"+recipes[n].description)
+			}
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	})

@@ -74,7 +74,14 @@ func newApplyEnv(t *testing.T) *applyEnv {
 	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", e.pool, "type", "process")); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = c.DeleteWorkPool(context.Background(), e.pool) })
+	t.Cleanup(func() {
+		ctx := context.Background()
+		ds, _ := c.FilterDeployments(ctx, value.MapOf("work_pools", value.MapOf("name", value.MapOf("any_", []any{e.pool}))))
+		for _, d := range ds {
+			_ = c.DeleteDeployment(ctx, d.ID)
+		}
+		_ = c.DeleteWorkPool(ctx, e.pool)
+	})
 
 	e.bin = filepath.Join(t.TempDir(), "prefectctl")
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
@@ -138,6 +145,17 @@ func TestApplyPlainOutput(t *testing.T) {
 	}
 	golden(t, "tty/apply-plain.stdout", e.normalize(stdout.String()))
 	golden(t, "tty/apply-plain.stderr", e.normalize(stderr.String()))
+
+	// Shell completion of `deployment run` asks the server.
+	complete := exec.Command(e.bin, "__complete", "deployment", "run", "hello/beta-"+e.sfx[:4])
+	complete.Dir, complete.Env = e.dir, e.env()
+	out, err := complete.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(out); got != "hello/beta-"+e.sfx+"\n:4\n" {
+		t.Errorf("completion from the server: %q", got)
+	}
 }
 
 // TestApplyInTmux runs prefectctl in a real terminal (tmux) and looks at
