@@ -415,13 +415,6 @@ func (s *Settings) All() []Setting {
 	return out
 }
 
-func (s *Settings) profilesPathDisplay() string {
-	if s.profilesPath == "" {
-		return "(Prefect's packaged default profiles)"
-	}
-	return s.short(s.profilesPath)
-}
-
 // Bool reads a boolean setting with pydantic's spellings.
 func (s *Settings) Bool(name string) bool {
 	b, _ := parseBool(s.Value(name))

@@ -50,6 +50,9 @@ func TestAgainstRealPrefect(t *testing.T) {
 			"home/.prefect/profiles.toml": profiles,
 			"proj/pyproject.toml":         "[tool.prefect]\nui_url = \"http://ui.example\"\n[tool.prefect.api]\nurl = \"http://py:1/api\"\n",
 		}},
+		{name: "PREFECT_HOME only in .env: read from ~/.prefect, written there", files: map[string]string{
+			"proj/.env":                   "PREFECT_HOME=" + "../h\n",
+			"home/.prefect/profiles.toml": profiles}},
 		{name: "PREFECT_HOME and env alias order", files: map[string]string{"h/profiles.toml": "active = \"x\"\n[profiles.x]\nPREFECT_API_URL = \"http://h:1/api\"\n"},
 			env: map[string]string{"PREFECT_HOME": "$ROOT/h", "PREFECT_DEFAULT_WORK_POOL_NAME": "b", "PREFECT_DEPLOYMENTS_DEFAULT_WORK_POOL_NAME": "a"}},
 		{name: "profiles_path in prefect.toml", files: map[string]string{
@@ -113,7 +116,7 @@ func TestAgainstRealPrefect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := map[string]any{"PREFECT_PROFILE": s.ProfileName(), "is_cloud": s.IsCloud()}
+			got := map[string]any{"PREFECT_PROFILE": s.ProfileName(), "is_cloud": s.IsCloud(), "profiles_path": s.ProfilesPath()}
 			for _, k := range keys {
 				if k != "PREFECT_PROFILE" {
 					got[k] = s.Value(k)

@@ -163,35 +163,39 @@ func (s *Settings) selectProfile(opt LoadOptions, dotenv map[string]dotenvEntry,
 	} else {
 		s.pathSource = Source{SourceDefault, "not created yet: Prefect's packaged profiles apply"}
 	}
-	s.writablePath = readPath
-	if s.writablePath == "" {
-		home := filepath.Join(opt.Home, ".prefect")
-		if v, ok := firstSetting(opt, dotenv, prefectTOML, pyPrefect, "PREFECT_HOME", []string{"home"}); ok && v != "" {
-			home = expand(v)
-		}
-		s.writablePath = filepath.Join(home, "profiles.toml")
+	// The file Prefect writes, and whose profiles name the active one in
+	// its settings context: Settings.profiles_path, which (unlike the
+	// loader above) sees every source of PREFECT_HOME and PREFECT_PROFILES_PATH.
+	home := filepath.Join(opt.Home, ".prefect")
+	if v, ok := firstSetting(opt, dotenv, prefectTOML, pyPrefect, "PREFECT_HOME", []string{"home"}); ok && v != "" {
+		home = expand(v)
+	}
+	s.writablePath = filepath.Join(home, "profiles.toml")
+	if v, ok := firstSetting(opt, dotenv, prefectTOML, pyPrefect, "PREFECT_PROFILES_PATH", []string{"profiles_path"}); ok && v != "" {
+		s.writablePath = expand(strings.ReplaceAll(v, "$PREFECT_HOME", home))
 	}
 
 	packaged := packagedProfiles()
-	file := packaged
+	readFile, err := loadProfilesFile(readPath, packaged)
+	if err != nil {
+		return activeProfile{}, err
+	}
 	if readPath != "" {
-		f, err := readProfiles(readPath)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-			file = nil // Prefect then uses the packaged default profile
+		if readFile == nil {
 			s.pathSource.Detail = strings.TrimSpace(s.pathSource.Detail + " (file missing: Prefect's default profile applies)")
-		case err != nil:
-			var d *diag.Error
-			if errors.As(err, &d) {
-				return activeProfile{}, d
-			}
-			return activeProfile{}, &diag.Error{Kind: diag.Invalid, File: readPath, Msg: "cannot read profiles", Err: err}
-		default:
-			file = f
+		} else {
 			s.profilesPath = readPath
 		}
 	}
+	writeFile := readFile
+	if s.writablePath != readPath {
+		if writeFile, err = loadProfilesFile(s.writablePath, packaged); err != nil {
+			return activeProfile{}, err
+		}
+	}
 
+	// The profile Prefect reports and updates (root_settings_context):
+	// --profile, else PREFECT_PROFILE, else the written file's active.
 	name, reason := "", ""
 	switch {
 	case opt.Profile != "":
@@ -199,42 +203,65 @@ func (s *Settings) selectProfile(opt LoadOptions, dotenv map[string]dotenvEntry,
 	default:
 		if v, ok := opt.Env("PREFECT_PROFILE"); ok && v != "" {
 			name, reason, s.profileSource = v, "PREFECT_PROFILE", Source{SourceEnv, ""}
-		} else if file != nil && file.active != "" && readPath != "" {
-			name, reason, s.profileSource = file.active, "active in "+s.short(readPath), Source{"profiles.toml", "active = in " + s.short(readPath)}
+		} else if writeFile != nil && writeFile != packaged && writeFile.active != "" {
+			name, reason, s.profileSource = writeFile.active, "active in "+s.short(s.writablePath), Source{"profiles.toml", "active = in " + s.short(s.writablePath)}
 		} else {
 			name, reason, s.profileSource = packaged.active, "Prefect's default", Source{SourceDefault, "Prefect's packaged profiles"}
 		}
 	}
 	s.profile = name
-
-	known := func(n string) bool {
-		return packaged.get(n) != nil || (file != nil && file.get(n) != nil)
-	}
-	if !known(name) {
+	if packaged.get(name) == nil && (writeFile == nil || writeFile.get(name) == nil) {
 		if opt.Profile != "" {
 			return activeProfile{}, &diag.Error{Kind: diag.Usage, Msg: fmt.Sprintf("unknown profile %q", name),
-				Hint: fmt.Sprintf("profiles in %s: %s", s.profilesPathDisplay(), strings.Join(profileNames(file, packaged), ", "))}
+				Hint: fmt.Sprintf("profiles in %s: %s", s.short(s.writablePath), strings.Join(profileNames(writeFile, packaged), ", "))}
 		}
 		s.warnings = append(s.warnings, &diag.Warning{Kind: diag.Invalid,
 			Msg:  fmt.Sprintf("active profile %q (set by %s) not found; the default profile is used instead", name, reason),
-			Hint: "check PREFECT_PROFILE or the 'active' key of " + s.profilesPathDisplay()})
-		// Prefect then reports its default profile's name, but (below) still
-		// looks the unknown name up, so it gets the packaged settings even
-		// when the user's file redefines that default profile.
+			Hint: "check PREFECT_PROFILE or the 'active' key of " + s.short(s.writablePath)})
 		s.profile = packaged.active
 		s.profileSource = Source{SourceDefault, fmt.Sprintf("%s names unknown profile %q", reason, name)}
 	}
-	// Prefect reads settings only from the profile in the file it loaded;
-	// a name found nowhere in that file falls back to the packaged default
-	// profile's settings (ephemeral).
-	if file != nil {
-		if p := file.get(name); p != nil {
-			return activeProfile{name: name, settings: p.settings}, nil
+
+	// The settings (ProfileSettingsTomlLoader): the profile named by
+	// --profile, PREFECT_PROFILE or the read file's active, taken only from
+	// the file it read; any other name gets the packaged default profile's
+	// settings, even when the user's file redefines that profile.
+	loaderName := opt.Profile
+	if loaderName == "" {
+		if v, ok := opt.Env("PREFECT_PROFILE"); ok && v != "" {
+			loaderName = v
+		} else if readFile != nil {
+			loaderName = readFile.active
+		}
+	}
+	if readFile != nil {
+		if p := readFile.get(loaderName); p != nil {
+			return activeProfile{name: loaderName, settings: p.settings}, nil
 		}
 	}
 	s.profilesPath = ""
 	def := packaged.get(packaged.active)
 	return activeProfile{name: def.name, settings: def.settings}, nil
+}
+
+// loadProfilesFile reads path; "" means Prefect's packaged profiles and a
+// missing file gives nil.
+func loadProfilesFile(path string, packaged *profilesFile) (*profilesFile, error) {
+	if path == "" {
+		return packaged, nil
+	}
+	f, err := readProfiles(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		var d *diag.Error
+		if errors.As(err, &d) {
+			return nil, d
+		}
+		return nil, &diag.Error{Kind: diag.Invalid, File: path, Msg: "cannot read profiles", Err: err}
+	}
+	return f, nil
 }
 
 func profileNames(file, packaged *profilesFile) []string {

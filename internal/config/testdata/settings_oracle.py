@@ -8,6 +8,7 @@ its own (case-sensitive .env keys, merged packaged profiles) and can show
 values the client would not use.
 """
 import json
+import os
 import sys
 
 profile = sys.argv[1] if len(sys.argv) > 1 else ""
@@ -35,6 +36,7 @@ def dump(name, s):
         "PREFECT_CLIENT_MAX_RETRIES": str(s.client.max_retries),
         "PREFECT_CLIENT_RETRY_EXTRA_CODES": ",".join(str(c) for c in sorted(s.client.retry_extra_codes)),
         "is_cloud": s.connected_to_cloud,
+        "profiles_path": os.path.abspath(str(s.profiles_path)),
     }))
 
 
