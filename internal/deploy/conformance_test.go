@@ -62,6 +62,10 @@ type conformanceCase struct {
 
 const conformancePool = "conformance-process"
 
+// venvBin is the bin directory of the venv holding Prefect 3.9.1; both tools
+// find python3 there, as a user with the venv activated does.
+var venvBin string
+
 type server struct {
 	api    string
 	cli    string
@@ -76,6 +80,7 @@ func realServer(t *testing.T) (*server, context.Context) {
 	}
 	api := testenv.Prefect(t)
 	s := &server{api: api, cli: testenv.PrefectCLI(t), python: testenv.Python(t)}
+	venvBin = filepath.Dir(s.python)
 	c, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 3, Timeout: 60 * time.Second, CSRF: true, BackoffBase: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -131,8 +136,12 @@ func prefectctlBinary(t *testing.T) string {
 func toolEnv(api, home string, extra map[string]string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
+		k, v, _ := strings.Cut(kv, "=")
 		switch {
+		case k == "PATH" && venvBin != "":
+			// As with an activated venv: custom steps run in Prefect's Python.
+			env = append(env, "PATH="+venvBin+string(os.PathListSeparator)+v)
+			continue
 		case strings.HasPrefix(k, "PREFECT_"), strings.HasPrefix(k, "GITHUB_"), strings.HasPrefix(k, "CI_"),
 			strings.HasPrefix(k, "BITBUCKET_"), strings.HasPrefix(k, "BUILD_"):
 			continue

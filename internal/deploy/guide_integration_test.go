@@ -37,6 +37,7 @@ func privateServer(t *testing.T) *server {
 	}
 	cli := testenv.PrefectCLI(t)
 	py := testenv.Python(t)
+	venvBin = filepath.Dir(py)
 	home := t.TempDir()
 	// scripts/testenv.sh keeps a migrated empty database next to the venv;
 	// starting from a copy skips the migrations.
