@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 )
 
 func testRoot() *cobra.Command {
@@ -141,5 +142,65 @@ func TestEnvironmentTopicIsComplete(t *testing.T) {
 		if !strings.Contains(out.String(), v.name) {
 			t.Errorf("help environment does not print %s", v.name)
 		}
+	}
+}
+
+// TestCIDocIsValid keeps docs/ci.md working: its YAML parses, it uses the
+// release archive names goreleaser.yaml produces, and every prefectctl
+// command in it parses against the real command tree.
+func TestCIDocIsValid(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "ci.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```(yaml|dockerfile)\n(.*?)```").FindAllStringSubmatch(string(raw), -1)
+	if len(blocks) < 4 {
+		t.Fatalf("found %d code blocks", len(blocks))
+	}
+	cmdRE := regexp.MustCompile(`(?:^|[\s"'])prefectctl ([a-z][a-z-]*(?: [^|;&#\n]*)?)`)
+	argsRE := regexp.MustCompile(`^\s*args: (.*)$`)
+	var commands [][]string
+	for _, b := range blocks {
+		if b[1] == "yaml" {
+			var doc any
+			if err := yaml.Unmarshal([]byte(b[2]), &doc); err != nil {
+				t.Errorf("YAML block does not parse: %v\n%s", err, b[2])
+			}
+		}
+		for _, line := range strings.Split(b[2], "\n") {
+			if m := argsRE.FindStringSubmatch(line); m != nil {
+				commands = append(commands, strings.Fields(m[1]))
+			}
+			for _, m := range cmdRE.FindAllStringSubmatch(line, -1) {
+				commands = append(commands, strings.Fields(strings.Trim(m[1], `"'`)))
+			}
+		}
+	}
+	if len(commands) < 6 {
+		t.Fatalf("found only %d prefectctl commands: %v", len(commands), commands)
+	}
+	for _, args := range commands {
+		root := testRoot()
+		cmd, rest, err := root.Find(args)
+		if err != nil || cmd == root {
+			t.Errorf("prefectctl %s: no such command (%v)", strings.Join(args, " "), err)
+			continue
+		}
+		if err := cmd.ParseFlags(rest); err != nil {
+			t.Errorf("prefectctl %s: %v", strings.Join(args, " "), err)
+			continue
+		}
+		if err := cmd.ValidateArgs(cmd.Flags().Args()); err != nil {
+			t.Errorf("prefectctl %s: %v", strings.Join(args, " "), err)
+		}
+	}
+	// The archive name the jobs download is the one goreleaser.yaml writes.
+	cfg, err := os.ReadFile(filepath.Join("..", "..", "goreleaser.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(cfg, []byte(`name_template: "{{ .ProjectName }}_{{ .Version }}_{{ .Os }}_{{ .Arch }}"`)) ||
+		!bytes.Contains(raw, []byte("archive=prefectctl_${PREFECTCTL_VERSION}_linux_amd64.tar.gz")) {
+		t.Error("docs/ci.md and goreleaser.yaml disagree on the archive name")
 	}
 }
