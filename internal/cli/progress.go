@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -47,8 +48,13 @@ var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 
 // startProgress begins rendering for a; while it runs, a's stderr goes
 // through the renderer so other output never tears the status list.
+//
+// The live list needs a capable terminal; --verbose and --debug keep the
+// one-line-per-event log instead, so every state change and HTTP call
+// stays in the scrollback in order.
 func startProgress(a *app) *progress {
-	return startProgressWith(a, a.io.ErrTTY && !a.opts.Quiet, time.Now, 120*time.Millisecond)
+	live := a.io.ErrTTY && !a.opts.Quiet && !a.opts.Verbose && !a.opts.Debug && os.Getenv("TERM") != "dumb"
+	return startProgressWith(a, live, time.Now, 120*time.Millisecond)
 }
 
 // startProgressWith is startProgress with the mode, clock and animation
