@@ -288,6 +288,7 @@ prefect_db_template() {
 
 up_prefect() {
   ensure_venv
+  ensure_apt tmux # the CLI's terminal tests (internal/cli/tty_test.go) watch prefectctl deploy in tmux
   lock prefect "$STATE"
   if prefect_running; then
     unlock prefect
