@@ -7,8 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/prefectctl/prefectctl/internal/testenv"
 )
@@ -71,5 +74,47 @@ func TestImage(t *testing.T) {
 	out = run(work, "docker", "run", "--rm", "--network", "none", tag, "init", "--recipe", "local")
 	if !strings.Contains(out, "prefect.yaml") {
 		t.Errorf("init in the image: %s", out)
+	}
+}
+
+// TestReleaseConfig checks what goreleaser.yaml promises without running
+// goreleaser (make release-snapshot does): the six targets, static
+// binaries and the version stamped where `prefectctl version` reads it.
+func TestReleaseConfig(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "goreleaser.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Version int
+		Builds  []struct {
+			Main    string
+			Env     []string
+			Ldflags []string
+			Goos    []string
+			Goarch  []string
+		}
+	}
+	if err := yaml.Unmarshal(raw, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Version != 2 || len(cfg.Builds) != 1 {
+		t.Fatalf("want one goreleaser v2 build, got %+v", cfg)
+	}
+	b := cfg.Builds[0]
+	if b.Main != "./cmd/prefectctl" {
+		t.Errorf("main %q", b.Main)
+	}
+	if strings.Join(b.Goos, ",") != "linux,darwin,windows" || strings.Join(b.Goarch, ",") != "amd64,arm64" {
+		t.Errorf("targets %v × %v", b.Goos, b.Goarch)
+	}
+	if !slices.Contains(b.Env, "CGO_ENABLED=0") {
+		t.Errorf("not static: env %v", b.Env)
+	}
+	ld := strings.Join(b.Ldflags, " ")
+	for _, v := range []string{"Version={{ .Version }}", "Commit={{ .ShortCommit }}", "Date={{ .Date }}"} {
+		if !strings.Contains(ld, "github.com/prefectctl/prefectctl/internal/buildinfo."+v) {
+			t.Errorf("ldflags do not stamp %s: %s", v, ld)
+		}
 	}
 }
