@@ -139,3 +139,73 @@ func TestAgainstRealPrefect(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteProfileAgainstRealPrefect: `prefect config set` updates the
+// current profile through the same code path as `prefect cloud login`;
+// Load + WriteProfile must leave byte-identical files. (One deliberate
+// difference is not exercised here: Prefect drops keys that are not
+// Prefect settings from every profile it rewrites; WriteProfile keeps them.)
+func TestWriteProfileAgainstRealPrefect(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real prefect CLI")
+	}
+	prefect := testenv.PrefectCLI(t)
+	const multi = "active = \"work\"\n\n[profiles.work]\nPREFECT_API_URL = \"http://old/api\"\nPREFECT_API_REQUEST_TIMEOUT = 30\n\n[profiles.\"with space\"]\nPREFECT_UI_URL = \"http://ui/\\\"q\\\"\"\n"
+	cases := []struct {
+		name     string
+		existing string // "" = no profiles file
+		env      map[string]string
+	}{
+		{name: "no file"},
+		{name: "active profile updated in place", existing: multi},
+		{name: "PREFECT_PROFILE names a packaged profile", existing: multi, env: map[string]string{"PREFECT_PROFILE": "local"}},
+		{name: "file without active", existing: "[profiles.a]\nPREFECT_DEBUG_MODE = true\n"},
+	}
+	values := map[string]string{"PREFECT_API_KEY": "pnu_oracle", "PREFECT_API_URL": "https://api.prefect.cloud/api/accounts/a/workspaces/w"}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			results := [2]string{}
+			for i := range results {
+				home := filepath.Join(t.TempDir(), "home")
+				work := filepath.Join(home, "work")
+				os.MkdirAll(work, 0o755)
+				path := filepath.Join(home, ".prefect", "profiles.toml")
+				if tc.existing != "" {
+					os.MkdirAll(filepath.Dir(path), 0o755)
+					os.WriteFile(path, []byte(tc.existing), 0o600)
+				}
+				if i == 0 {
+					cmd := exec.Command(prefect, "config", "set", "PREFECT_API_KEY="+values["PREFECT_API_KEY"], "PREFECT_API_URL="+values["PREFECT_API_URL"])
+					cmd.Dir = work
+					cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH")}
+					for k, v := range tc.env {
+						cmd.Env = append(cmd.Env, k+"="+v)
+					}
+					if out, err := cmd.CombinedOutput(); err != nil {
+						t.Fatalf("prefect config set: %v\n%s", err, out)
+					}
+				} else {
+					s, err := Load(LoadOptions{Dir: work, Home: home, Env: func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if s.ProfilesPath() != path {
+						t.Fatalf("ProfilesPath %q, want %q", s.ProfilesPath(), path)
+					}
+					if err := WriteProfile(s.ProfilesPath(), s.ProfileName(), values, false); err != nil {
+						t.Fatal(err)
+					}
+				}
+				b, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				results[i] = string(b)
+			}
+			if results[0] != results[1] {
+				t.Errorf("Prefect wrote:\n%s\nprefectctl wrote:\n%s", results[0], results[1])
+			}
+		})
+	}
+}

@@ -306,7 +306,8 @@ func fileExists(p string) bool {
 // the way Prefect's update_current_profile does: other profiles and keys
 // are kept, a profile that exists only in Prefect's packaged defaults is
 // seeded from them, an empty value removes the key, new keys are added in
-// sorted order, and every value is written as a TOML string. With activate
+// sorted order, and every value is written as a TOML string. Unlike
+// Prefect, keys that are not Prefect settings are kept. With activate
 // the file's `active` becomes name. The file is written atomically with
 // mode 0600 because it holds API keys.
 func WriteProfile(path, name string, values map[string]string, activate bool) error {
