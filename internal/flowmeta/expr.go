@@ -268,27 +268,31 @@ func (p *parser) test() (expr, error) {
 	return e, nil
 }
 
-// simpleAtom is a fast path for the most common expression: a lone name,
-// number or string followed by a delimiter (annotations such as `int`,
-// defaults such as `1`), skipping the precedence chain.
+// simpleAtom is a fast path for the most common expressions: a name,
+// number or string with trailers (`int`, `Optional[str]`, `flow(name=..)`)
+// followed by a delimiter. It skips the precedence chain; when the
+// expression goes on (an operator follows) it rewinds and lets the full
+// parser read it.
 func (p *parser) simpleAtom() (expr, bool, error) {
 	t := p.peek()
 	switch t.kind {
 	case tName:
-		switch t.val {
-		case "lambda", "not", "await", "yield":
+		if keywords[t.val] && t.val != "None" && t.val != "True" && t.val != "False" {
 			return nil, false, nil
 		}
 	case tNumber, tString:
 	default:
 		return nil, false, nil
 	}
-	n := p.toks[p.i+1]
-	switch {
-	case n.kind == tNewline, n.kind == tOp && (n.val == "," || n.val == ")" || n.val == "]" || n.val == "}" || n.val == "=" || n.val == ":"):
-		e, err := p.atom()
-		return e, true, err
+	save := p.i
+	e, err := p.primary()
+	if err == nil {
+		n := p.peek()
+		if n.kind == tNewline || n.kind == tOp && (n.val == "," || n.val == ")" || n.val == "]" || n.val == "}" || n.val == "=" || n.val == ":") {
+			return e, true, nil
+		}
 	}
+	p.i = save
 	return nil, false, nil
 }
 

@@ -168,6 +168,13 @@ func (lx *lexer) run() error {
 				start := lx.pos
 				lx.pos += size
 				for lx.pos < len(src) {
+					if c := src[lx.pos]; c < utf8.RuneSelf { // ASCII fast path
+						if !asciiID[c] {
+							break
+						}
+						lx.pos++
+						continue
+					}
 					r, size = utf8.DecodeRuneInString(src[lx.pos:])
 					if !isIDContinue(r) {
 						break
@@ -517,6 +524,14 @@ func opLen(s string) int {
 	}
 	return 0
 }
+
+// asciiID marks the ASCII bytes that may continue an identifier.
+var asciiID = func() (t [utf8.RuneSelf]bool) {
+	for c := 0; c < utf8.RuneSelf; c++ {
+		t[c] = c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
+	return t
+}()
 
 func isIDStart(r rune) bool {
 	return r == '_' || r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') ||
