@@ -365,6 +365,17 @@ func newDeploymentLsCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if output == "json" { // in the server's order, as Prefect prints it
+				items := []any{}
+				for _, d := range deps {
+					doc, err := deploymentDoc(d)
+					if err != nil {
+						return err
+					}
+					items = append(items, doc)
+				}
+				return writeJSON(a.io.Out, items)
+			}
 			name := func(d cloudapi.Deployment) string { return flows[d.FlowID] + "/" + d.Name }
 			sort.SliceStable(deps, func(i, j int) bool {
 				if byCreated {
@@ -376,17 +387,6 @@ func newDeploymentLsCmd(a *app) *cobra.Command {
 				}
 				return deps[i].Name < deps[j].Name
 			})
-			if output == "json" {
-				items := []any{}
-				for _, d := range deps {
-					v, err := value.DecodeJSON(d.Raw)
-					if err != nil {
-						return diag.Wrap(diag.Runtime, err, "", "the server's answer for deployment %s is not JSON", d.ID)
-					}
-					items = append(items, v)
-				}
-				return writeJSON(a.io.Out, items)
-			}
 			if len(deps) == 0 {
 				a.ui.infof("No deployments found.")
 				return nil
@@ -529,13 +529,9 @@ default is the same content as YAML.`,
 			if err != nil {
 				return err
 			}
-			v, err := value.DecodeJSON(d.Raw)
+			doc, err := deploymentDoc(*d)
 			if err != nil {
-				return diag.Wrap(diag.Runtime, err, "", "the server's answer for deployment %s is not JSON", d.ID)
-			}
-			doc, ok := v.(*value.Map)
-			if !ok {
-				return diag.Errorf(diag.Runtime, "", "the server's answer for deployment %s is not a JSON object", d.ID)
+				return err
 			}
 			autos, err := client.ReadRelatedAutomations(cmd.Context(), "prefect.deployment."+d.ID)
 			if err != nil && !errors.Is(err, cloudapi.ErrNotFound) { // servers without automations answer 404
@@ -560,6 +556,55 @@ default is the same content as YAML.`,
 	cmd.Flags().StringVar(&id, "id", "", "a deployment id, instead of FLOW/DEPLOYMENT")
 	addOutputFlag(cmd, &output)
 	return cmd
+}
+
+// Field orders of Prefect 3.9.1's client models DeploymentResponse and
+// DeploymentSchedule, which `prefect deployment inspect/ls -o json` print.
+var (
+	deploymentFields = []string{"id", "created", "updated", "name", "version", "version_id", "version_info", "branch", "base", "root",
+		"description", "flow_id", "concurrency_limit", "global_concurrency_limit", "concurrency_options", "paused", "schedules",
+		"job_variables", "parameters", "pull_steps", "tags", "labels", "work_queue_name", "last_polled", "parameter_openapi_schema",
+		"path", "entrypoint", "storage_document_id", "infrastructure_document_id", "created_by", "updated_by", "work_queue_id",
+		"enforce_parameter_schema", "work_pool_name", "status"}
+	scheduleFields = []string{"id", "created", "updated", "deployment_id", "schedule", "active", "max_scheduled_runs", "parameters", "slug"}
+)
+
+// deploymentDoc is a deployment as Prefect's CLI prints it: the client
+// model's fields in its order, null when the server did not send one.
+// Fields a newer server adds, which Prefect 3.9.1 would drop, are kept at
+// the end.
+func deploymentDoc(d cloudapi.Deployment) (*value.Map, error) {
+	v, err := value.DecodeJSON(d.Raw)
+	raw, ok := v.(*value.Map)
+	if err != nil || !ok {
+		return nil, diag.Errorf(diag.Runtime, "", "the server's answer for deployment %s is not a JSON object", d.ID)
+	}
+	doc := inModelOrder(raw, deploymentFields)
+	if ss, ok := doc.Get("schedules"); ok {
+		if list, ok := ss.([]any); ok {
+			for i, s := range list {
+				if m, ok := s.(*value.Map); ok {
+					list[i] = inModelOrder(m, scheduleFields)
+				}
+			}
+		}
+	}
+	return doc, nil
+}
+
+func inModelOrder(raw *value.Map, fields []string) *value.Map {
+	out := value.NewMap()
+	for _, k := range fields {
+		v, _ := raw.Get(k)
+		out.Set(k, v)
+	}
+	for _, k := range raw.Keys() {
+		if !out.Has(k) {
+			v, _ := raw.Get(k)
+			out.Set(k, v)
+		}
+	}
+	return out
 }
 
 // yamlNode converts a dynamic value to a YAML node, keeping map order.

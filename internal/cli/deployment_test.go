@@ -400,6 +400,18 @@ deployments:
 		t.Fatalf("ls: %d\n%s", code, out)
 	}
 
+	// `deployment inspect -o json` prints what Prefect's prints; the fields
+	// a polling worker changes are left out of the comparison.
+	// Python starts slowly, so it runs while the rest of the test goes on.
+	var pyDoc strings.Builder
+	pyInspect := exec.Command(prefectCLI, "deployment", "inspect", "hello/arthur", "-o", "json")
+	pyInspect.Env = append(os.Environ(), "COLUMNS=300")
+	pyInspect.Stdout = &pyDoc
+	if err := pyInspect.Start(); err != nil {
+		t.Fatal(err)
+	}
+	_, ourDoc, _ := run("deployment", "inspect", "hello/arthur", "-o", "json")
+
 	// Through Cloud-shaped URLs with a key, the run's link is the Cloud UI
 	// form. It starts in an hour so the worker leaves it alone.
 	proxy, err := cloudproxy.Start(api, "pnu_runkey", nil)
@@ -450,6 +462,11 @@ deployments:
 		failed.code, failed.out, failed.err = run("deployment", "run", "pctl-run-boom/fail", "--watch", "--watch-interval", "500ms", "--timeout", "120s")
 	}()
 	wg.Wait()
+	if err := pyInspect.Wait(); err != nil {
+		t.Errorf("prefect deployment inspect: %v", err)
+	} else if a, b := depNormalizeDoc(t, ourDoc), depNormalizeDoc(t, pyDoc.String()); a != b {
+		t.Errorf("inspect -o json differs\n--- prefectctl\n%s\n--- prefect\n%s", a, b)
+	}
 	if ok.code != 0 || !strings.Contains(ok.out, "Hello, Arthur!") || !strings.Contains(ok.out, "Flow run finished successfully in 'Completed'.") ||
 		!strings.Contains(ok.out, "/runs/flow-run/") {
 		t.Errorf("hello/arthur: exit %d\n%s\n%s\nworker:\n%s", ok.code, ok.out, ok.err, worker.log())
@@ -460,6 +477,24 @@ deployments:
 	if failed.code != ExitRunFailed || !strings.Contains(failed.err, "Flow run finished in state 'Failed'.") || !strings.Contains(failed.out, "ValueError: kaboom") {
 		t.Errorf("fail: exit %d\n%s\n%s\nworker:\n%s", failed.code, failed.out, failed.err, worker.log())
 	}
+}
+
+// depNormalizeDoc re-encodes a deployment document with the fields that
+// change while a worker polls blanked, keeping the key order.
+func depNormalizeDoc(t *testing.T, doc string) string {
+	t.Helper()
+	v, err := value.DecodeJSON([]byte(doc))
+	m, ok := v.(*value.Map)
+	if err != nil || !ok {
+		t.Fatalf("not a JSON object: %v\n%s", err, doc)
+	}
+	for _, k := range []string{"updated", "last_polled", "status"} {
+		if m.Has(k) {
+			m.Set(k, "<volatile>")
+		}
+	}
+	b, _ := value.EncodeJSON(m)
+	return string(b)
 }
 
 func depWriteFile(t *testing.T, path, content string) {
