@@ -27,12 +27,33 @@ import (
 // (Python, docker-py) and with prefectctl on the same engine, and compares
 // the image configs and the file tree of the code layer.
 func TestImageMatchesPrefectDocker(t *testing.T) {
+	for _, reqs := range []bool{false, true} {
+		name := "plain"
+		if reqs {
+			// requirements.txt adds the `RUN uv pip install` layer; its
+			// requirement is already in the base image, so no index is needed.
+			name = "requirements"
+		}
+		t.Run(name, func(t *testing.T) { compareWithPrefectDocker(t, reqs) })
+	}
+}
+
+func compareWithPrefectDocker(t *testing.T, reqs bool) {
 	e := newRealEnv(t)
 	ctx := context.Background()
 	script, _ := filepath.Abs("testdata/prefect_build.py")
+	tag := map[bool]string{false: "plain", true: "reqs"}[reqs]
+	addReqs := func(dir string) {
+		if reqs {
+			if err := os.WriteFile(filepath.Join(dir, "requirements.txt"), []byte("prefect\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 
 	pyDir := project(t)
-	cmd := exec.Command(e.python, script, "prefectctl-compare/flows", "python")
+	addReqs(pyDir)
+	cmd := exec.Command(e.python, script, "prefectctl-compare/flows", "python-"+tag)
 	cmd.Dir = pyDir
 	cmd.Env = append(os.Environ(), "DOCKER_HOST="+e.host)
 	var stderr bytes.Buffer
@@ -48,8 +69,9 @@ func TestImageMatchesPrefectDocker(t *testing.T) {
 	pyID := strings.TrimSpace(string(out)[i+len("IMAGE_ID="):])
 
 	goDir := project(t)
+	addReqs(goDir)
 	s, _ := e.steps(t, io.Discard)
-	res, err := s.BuildImage(ctx, goDir, value.MapOf("image_name", "prefectctl-compare/flows", "tag", "go", "dockerfile", "auto", "pull", false, "platform", "linux/amd64"))
+	res, err := s.BuildImage(ctx, goDir, value.MapOf("image_name", "prefectctl-compare/flows", "tag", "go-"+tag, "dockerfile", "auto", "pull", false, "platform", "linux/amd64"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,14 +82,19 @@ func TestImageMatchesPrefectDocker(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	pyImg := savedImage(t, c, "prefectctl-compare/flows:python")
-	goImg := savedImage(t, c, "prefectctl-compare/flows:go")
+	pyImg := savedImage(t, c, "prefectctl-compare/flows:python-"+tag)
+	goImg := savedImage(t, c, "prefectctl-compare/flows:go-"+tag)
 	pyCfg, _ := pyImg.ConfigFile()
 	goCfg, _ := goImg.ConfigFile()
 	if pyCfg.Config.WorkingDir != goCfg.Config.WorkingDir || !reflect.DeepEqual(pyCfg.Config.Env, goCfg.Config.Env) ||
 		!reflect.DeepEqual(pyCfg.Config.Labels, goCfg.Config.Labels) || !reflect.DeepEqual(pyCfg.Config.Cmd, goCfg.Config.Cmd) ||
 		!reflect.DeepEqual(pyCfg.Config.Entrypoint, goCfg.Config.Entrypoint) || pyCfg.Architecture != goCfg.Architecture || pyCfg.OS != goCfg.OS {
 		t.Fatalf("configs differ (%s vs %s)\nprefect-docker: %+v\nprefectctl:     %+v", pyID, goID, pyCfg.Config, goCfg.Config)
+	}
+	pyLayers, _ := pyImg.Layers()
+	goLayers, _ := goImg.Layers()
+	if len(pyLayers) != len(goLayers) {
+		t.Fatalf("prefect-docker image has %d layers, prefectctl's %d", len(pyLayers), len(goLayers))
 	}
 	pyTree, goTree := codeLayer(t, pyImg), codeLayer(t, goImg)
 	if !reflect.DeepEqual(pyTree, goTree) {
