@@ -14,6 +14,7 @@ testenv_cleanup() {
   local parts
   parts=$(cat "$testenv_started")
   rm -f "$testenv_started"
+  # shellcheck disable=SC2086 # one argument per part name
   if [ -n "$parts" ]; then scripts/testenv.sh down $parts; fi
 }
 trap testenv_cleanup EXIT

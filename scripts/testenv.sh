@@ -154,28 +154,26 @@ apt_missing() {
 # ensure_apt PKG...: installs the Debian packages that are missing (apt-get update only when the
 # first try fails or no package list exists yet).
 ensure_apt() {
-  local missing
-  missing=$(apt_missing "$@")
-  [[ -z $missing ]] && return 0
-  command -v apt-get >/dev/null || die "missing packages: $(echo $missing) (no apt-get here: install them by hand)"
-  [[ $(id -u) == 0 ]] || die "missing packages: $(echo $missing); install them with: sudo apt-get install -y $(echo $missing)"
+  local missing=()
+  mapfile -t missing < <(apt_missing "$@")
+  ((${#missing[@]})) || return 0
+  command -v apt-get >/dev/null || die "missing packages: ${missing[*]} (no apt-get here: install them by hand)"
+  [[ $(id -u) == 0 ]] || die "missing packages: ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]}"
   lock apt "$CACHE"
-  missing=$(apt_missing "$@")
-  if [[ -n $missing ]]; then
+  mapfile -t missing < <(apt_missing "$@")
+  if ((${#missing[@]})); then
     local aptlog=$CACHE/apt.log
     export DEBIAN_FRONTEND=noninteractive
     if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
       log "apt-get update (no package lists yet)"
       apt-get update >"$aptlog" 2>&1 || { tail -20 "$aptlog" >&2; die "apt-get update failed (log: $aptlog)"; }
     fi
-    log "installing $(echo $missing) (apt-get)"
-    # shellcheck disable=SC2086
-    if ! apt-get install -y --no-install-recommends $missing >"$aptlog" 2>&1; then
+    log "installing ${missing[*]} (apt-get)"
+    if ! apt-get install -y --no-install-recommends "${missing[@]}" >"$aptlog" 2>&1; then
       log "apt-get install failed; running apt-get update and trying again"
       apt-get update >>"$aptlog" 2>&1 || true
-      # shellcheck disable=SC2086
-      apt-get install -y --no-install-recommends $missing >>"$aptlog" 2>&1 ||
-        { tail -20 "$aptlog" >&2; die "could not install $(echo $missing) (log: $aptlog)"; }
+      apt-get install -y --no-install-recommends "${missing[@]}" >>"$aptlog" 2>&1 ||
+        { tail -20 "$aptlog" >&2; die "could not install ${missing[*]} (log: $aptlog)"; }
     fi
   fi
   unlock apt
@@ -294,11 +292,11 @@ up_prefect() {
     unlock prefect
     return 0
   fi
-  local d tmpl attempt pid port i
+  local d tmpl pid port i
   d=$(prefect_dir)
   stop_pid "$(read_file "$d/pid")" "$(prefect_pattern "$(read_file "$d/port")")" "the Prefect server"
   tmpl=$(prefect_db_template)
-  for attempt in 1 2 3; do
+  for _ in 1 2 3; do
     rm -rf "$d"
     mkdir -p "$d/home"
     cp "$tmpl" "$d/home/prefect.db"
@@ -489,11 +487,11 @@ registry_config() { # registry_config KIND DIR PORT
 
 # up_one_registry KIND: starts it unless it runs; appends KIND to $STATE/registry/.started if started.
 up_one_registry() {
-  local kind=$1 d pid port attempt i
+  local kind=$1 d pid port i
   d=$(registry_dir "$kind")
   if registry_running "$kind"; then return 0; fi
   stop_pid "$(read_file "$d/pid")" "$d/config.yml" "the $kind registry"
-  for attempt in 1 2 3; do
+  for _ in 1 2 3; do
     # Fresh storage at each start: tests must not see images pushed by an earlier run.
     rm -rf "$d"
     mkdir -p "$d/data"
@@ -657,8 +655,11 @@ ensure_uv() {
       py=$(host_python) || die "no Python >= 3.10 with the venv module found (apt-get install python3-venv)"
       log "installing uv==$UV_VERSION into $u (pip)"
       rm -rf "$u"
-      "$py" -m venv "$u" && "$u/bin/pip" install --disable-pip-version-check -q "uv==$UV_VERSION" >"$CACHE/pip-uv.log" 2>&1 ||
-        { rm -rf "$u"; tail -20 "$CACHE/pip-uv.log" >&2; die "could not install uv==$UV_VERSION (log: $CACHE/pip-uv.log)"; }
+      if ! { "$py" -m venv "$u" && "$u/bin/pip" install --disable-pip-version-check -q "uv==$UV_VERSION"; } >"$CACHE/pip-uv.log" 2>&1; then
+        rm -rf "$u"
+        tail -20 "$CACHE/pip-uv.log" >&2
+        die "could not install uv==$UV_VERSION (log: $CACHE/pip-uv.log)"
+      fi
     fi
     unlock uv
   fi
@@ -741,8 +742,10 @@ build_base_image() {
   log "saving $BASE_IMAGE to the cache"
   # Saves of older recipes are dead weight (~0.5 GB each): no engine will load them again.
   find "$CACHE/images" -maxdepth 1 -name "prefect-$PREFECT_VERSION-python$BASE_PYTHON-*.docker.tar*" ! -name "$(basename "$saved")" -delete
-  dockercli save -o "$saved.tmp" "$BASE_IMAGE" && mv "$saved.tmp" "$saved" ||
+  if ! { dockercli save -o "$saved.tmp" "$BASE_IMAGE" && mv "$saved.tmp" "$saved"; }; then
+    rm -f "$saved.tmp"
     log "warning: could not save $BASE_IMAGE to $saved; the next fresh engine will rebuild it"
+  fi
 }
 
 up_images() {

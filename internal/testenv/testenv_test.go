@@ -431,3 +431,11 @@ func TestScriptUpDownRegistry(t *testing.T) {
 		t.Error("status registry succeeds after down, want a failure")
 	}
 }
+
+// A failing `up` reaches the test as an error carrying the script's own message.
+func TestUpErrorCarriesScriptMessage(t *testing.T) {
+	_, err := up("nonsense")
+	if err == nil || !strings.Contains(err.Error(), "unknown part 'nonsense'") {
+		t.Fatalf("up(nonsense) error = %v, want the script's 'unknown part' message", err)
+	}
+}
