@@ -14,6 +14,7 @@ import (
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
 	"github.com/prefectctl/prefectctl/internal/steps"
+	"github.com/prefectctl/prefectctl/internal/steps/docker"
 	"github.com/prefectctl/prefectctl/internal/value"
 )
 
@@ -77,7 +78,8 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 	if a.opts.Quiet {
 		stepOut = nil
 	}
-	runner := steps.NewRunner(&steps.Env{Dir: dir, Resolver: resolver, Stdout: stepOut, Stderr: stepOut, AllowPipInstall: af.allowPipInstall})
+	runner := steps.NewRunner(&steps.Env{Dir: dir, Resolver: resolver, Stdout: stepOut, Stderr: stepOut, AllowPipInstall: af.allowPipInstall,
+		Docker: docker.Options{ProjectPrefectVersion: p.PrefectVersion, DefaultNamespace: settings.DefaultDockerBuildNamespace()}})
 	defer runner.Close()
 	aopt := &deploy.ApplyOptions{
 		Options:     deploy.Options{Dir: dir, Flows: loader, Resolver: resolver, Warn: a.ui.warn},
