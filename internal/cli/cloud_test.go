@@ -158,6 +158,18 @@ func TestCloudLoginThroughProxy(t *testing.T) {
 		t.Fatalf("profiles.toml:\n%s\nwant:\n%s", b, wantFile)
 	}
 
+	// Real `prefect cloud login` against the same proxy writes the same file.
+	pyHome := t.TempDir()
+	login := exec.Command(prefectCLI, "cloud", "login", "-k", "pnu_proxykey", "-w", "acme/staging")
+	login.Dir = pyHome
+	login.Env = []string{"HOME=" + pyHome, "PATH=" + os.Getenv("PATH"), "PREFECT_CLOUD_API_URL=" + proxy.CloudAPIURL}
+	if out, err := login.CombinedOutput(); err != nil {
+		t.Fatalf("prefect cloud login: %v\n%s", err, out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(pyHome, ".prefect", "profiles.toml")); string(b) != wantFile {
+		t.Fatalf("prefect cloud login wrote:\n%s\nprefectctl wrote:\n%s", b, wantFile)
+	}
+
 	// Prefect itself reads the profile prefectctl wrote.
 	pc := exec.Command(prefectCLI, "config", "view", "--show-secrets")
 	pc.Env = os.Environ()
