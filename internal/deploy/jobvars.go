@@ -11,7 +11,8 @@ import (
 
 // ValidateJobVariables checks job variables against a work pool's
 // base_job_template.variables schema the way the server does for a
-// deployment (required keys ignored, null allowed where a default exists),
+// deployment (required keys ignored, null allowed for typed optional
+// properties),
 // so a mistake is reported before anything is built. It covers the JSON
 // Schema keywords work pool templates use; values still holding {{ }}
 // placeholders are checked by the server once resolved. Each problem's Path
@@ -22,7 +23,7 @@ func ValidateJobVariables(jv *value.Map, template *value.Map) []*diag.Error {
 		return nil
 	}
 	v := &jsValidator{root: schema}
-	v.check(jv, schema, "")
+	v.check(jv, schema, "", false, false)
 	return v.errs
 }
 
@@ -35,24 +36,67 @@ func (v *jsValidator) fail(path, hint, format string, args ...any) {
 	v.errs = append(v.errs, &diag.Error{Kind: diag.Invalid, Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint})
 }
 
-func (v *jsValidator) resolve(s *value.Map) *value.Map {
-	for i := 0; i < 20; i++ {
-		ref, ok := get(s, "$ref").(string)
-		if !ok {
-			return s
-		}
-		var target any = v.root
-		for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
-			m, _ := target.(*value.Map)
-			target = get(m, part)
-		}
-		next, ok := target.(*value.Map)
-		if !ok {
-			return nil
-		}
-		s = next
+// lookup finds a local $ref ("#/definitions/Name") in the schema.
+func (v *jsValidator) lookup(ref string) *value.Map {
+	var target any = v.root
+	for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+		m, _ := target.(*value.Map)
+		target = get(m, part)
 	}
-	return s
+	m, _ := target.(*value.Map)
+	return m
+}
+
+// countMatches counts the alternatives x is valid against. Alternatives sit
+// in a list, so they keep their required keys.
+func (v *jsValidator) countMatches(x any, alts []any) int {
+	n := 0
+	for _, a := range alts {
+		if am, isMap := a.(*value.Map); isMap && v.matches(x, am, true) {
+			n++
+		}
+	}
+	return n
+}
+
+// checkBlock is the server's rule for a variable typed by a block: exactly
+// one of the block's own fields (all its required ones) or a reference to a
+// saved block document, {"$ref": "<id>"} or {"$ref": {"block_document_id": "<id>"}}.
+func (v *jsValidator) checkBlock(x any, def *value.Map, path string) {
+	n := 0
+	if v.matches(x, def, true) {
+		n++
+	}
+	if isBlockReference(x) {
+		n++
+	}
+	if n != 1 {
+		title := value.Str(get(def, "title"))
+		v.fail(path, fmt.Sprintf("give every required field of the %s block, or a reference {\"$ref\": {\"block_document_id\": ID}} to a saved one", title),
+			"%s is neither a complete %s block nor a reference to a saved one", value.Repr(x), title)
+	}
+}
+
+func isBlockReference(x any) bool {
+	m, ok := x.(*value.Map)
+	if !ok || !m.Has("$ref") {
+		return false
+	}
+	switch r := get(m, "$ref").(type) {
+	case string:
+		return true
+	case *value.Map:
+		if r.Len() == 0 {
+			return false
+		}
+		for _, k := range r.Keys() {
+			if _, ok := get(r, k).(string); !ok {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func hasPlaceholder(x any) bool {
@@ -66,9 +110,6 @@ func hasPlaceholder(x any) bool {
 			}
 		}
 	case *value.Map:
-		if t.Has("$ref") {
-			return true // a block reference, resolved by the worker
-		}
 		for _, k := range t.Keys() {
 			if hasPlaceholder(get(t, k)) {
 				return true
@@ -79,21 +120,55 @@ func hasPlaceholder(x any) bool {
 }
 
 // matches reports whether x is valid against s, without recording errors.
-func (v *jsValidator) matches(x any, s *value.Map) bool {
+func (v *jsValidator) matches(x any, s *value.Map, keepRequired bool) bool {
 	probe := &jsValidator{root: v.root}
-	probe.check(x, s, "")
+	probe.check(x, s, "", false, keepRequired)
 	return len(probe.errs) == 0
 }
 
-func (v *jsValidator) check(x any, s *value.Map, path string) {
-	s = v.resolve(s)
+// nullableProperty is the server's schema preprocessing for job variables
+// (_fix_null_typing with allow_none_with_default): a property that is not
+// required and declares a type other than "null" also accepts null. Other
+// keywords still apply, so null fails an enum that does not list it. The
+// rule looks at the property as written, before any $ref is followed.
+func nullableProperty(parent, prop *value.Map, key string) bool {
+	t, ok := prop.Get("type")
+	if !ok || t == "null" {
+		return false
+	}
+	if req, ok := get(parent, "required").([]any); ok {
+		for _, r := range req {
+			if r == key {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// check validates x against s. The server validates deployments' job
+// variables with "required" removed from the schema, but its removal does
+// not descend into lists, so a schema reached through anyOf, oneOf or allOf
+// (or a block type's definition, which the server wraps in a oneOf) keeps
+// its required keys: keepRequired carries that down.
+func (v *jsValidator) check(x any, s *value.Map, path string, nullable, keepRequired bool) {
 	if s == nil || hasPlaceholder(x) {
 		return
 	}
-	if x == nil && s.Has("default") {
-		return // allow_none_with_default
+	if ref, ok := get(s, "$ref").(string); ok {
+		target := v.lookup(ref)
+		if target == nil {
+			return
+		}
+		if target.Has("block_type_slug") {
+			v.checkBlock(x, target, path)
+			return
+		}
+		// Definitions live outside any list: their required keys are gone.
+		v.check(x, target, path, nullable, false)
+		return
 	}
-	if t := get(s, "type"); t != nil && !typeMatches(x, t) {
+	if t := get(s, "type"); t != nil && !(x == nil && nullable) && !typeMatches(x, t) {
 		v.fail(path, fmt.Sprintf("give a value of type %s", typeText(t)), "expected %s, got %s %s", typeText(t), jsonType(x), value.Repr(x))
 		return
 	}
@@ -108,24 +183,30 @@ func (v *jsValidator) check(x any, s *value.Map, path string) {
 			v.fail(path, "use one of "+value.Repr(enum), "%s is not one of the allowed values", value.Repr(x))
 		}
 	}
-	for _, kw := range []string{"anyOf", "oneOf"} {
-		if alts, ok := get(s, kw).([]any); ok {
-			ok := false
-			for _, a := range alts {
-				if am, isMap := a.(*value.Map); isMap && v.matches(x, am) {
-					ok = true
-					break
-				}
-			}
-			if !ok {
-				v.fail(path, "check the type the work pool expects", "%s matches none of the allowed forms", value.Repr(x))
-			}
+	if alts, ok := get(s, "anyOf").([]any); ok && v.countMatches(x, alts) == 0 {
+		v.fail(path, "check the type the work pool expects", "%s matches none of the allowed forms", value.Repr(x))
+	}
+	if alts, ok := get(s, "oneOf").([]any); ok {
+		switch n := v.countMatches(x, alts); {
+		case n == 0:
+			v.fail(path, "check the type the work pool expects", "%s matches none of the allowed forms", value.Repr(x))
+		case n > 1:
+			v.fail(path, "check the type the work pool expects", "%s matches more than one of the allowed forms, and exactly one must match", value.Repr(x))
 		}
 	}
 	if all, ok := get(s, "allOf").([]any); ok {
 		for _, a := range all {
 			if am, isMap := a.(*value.Map); isMap {
-				v.check(x, am, path)
+				v.check(x, am, path, false, true)
+			}
+		}
+	}
+	if req, ok := get(s, "required").([]any); ok && keepRequired {
+		if m, isMap := x.(*value.Map); isMap {
+			for _, r := range req {
+				if k, _ := r.(string); k != "" && !m.Has(k) {
+					v.fail(path, "add "+k, "missing required key %q", k)
+				}
 			}
 		}
 	}
@@ -135,7 +216,7 @@ func (v *jsValidator) check(x any, s *value.Map, path string) {
 		for _, k := range t.Keys() {
 			child := path + "." + k
 			if ps, ok := get(props, k).(*value.Map); ok {
-				v.check(get(t, k), ps, child)
+				v.check(get(t, k), ps, child, nullableProperty(s, ps, k), keepRequired)
 				continue
 			}
 			switch ap := get(s, "additionalProperties").(type) {
@@ -144,13 +225,13 @@ func (v *jsValidator) check(x any, s *value.Map, path string) {
 					v.fail(child, "the work pool's template defines no variable "+k, "unknown key %q", k)
 				}
 			case *value.Map:
-				v.check(get(t, k), ap, child)
+				v.check(get(t, k), ap, child, false, keepRequired)
 			}
 		}
 	case []any:
 		if items, ok := get(s, "items").(*value.Map); ok {
 			for i, it := range t {
-				v.check(it, items, fmt.Sprintf("%s[%d]", path, i))
+				v.check(it, items, fmt.Sprintf("%s[%d]", path, i), false, keepRequired)
 			}
 		}
 	case string:
