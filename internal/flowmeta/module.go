@@ -13,6 +13,7 @@ type (
 		src    []byte
 		future bool // from __future__ import annotations
 		top    *scope
+		stars  []string // modules star-imported at top level, in order
 	}
 	scope struct {
 		names map[string]*binding
@@ -610,7 +611,10 @@ func (r *reader) fromImport(sc *scope, weak bool) error {
 		}
 		n := r.next()
 		if n.is("*") {
-			return nil // star imports: names unknown; resolution falls back to warnings
+			if sc == r.mod.top {
+				r.mod.stars = append(r.mod.stars, dots+mod)
+			}
+			return nil
 		}
 		if n.kind != tName {
 			return &syntaxError{line: n.line, col: n.col, msg: "expected a name to import"}

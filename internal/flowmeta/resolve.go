@@ -106,31 +106,22 @@ func (l *loader) findFile(name string) (string, bool) {
 
 // load parses a module file once.
 func (l *loader) load(path, name string) (*module, error) {
+	// Parsing never loads other modules (names are resolved lazily,
+	// with a depth bound), so import cycles cannot recurse here.
 	if m, ok := l.mods[path]; ok {
-		if m == nil {
-			return nil, errCycle
-		}
 		return m, nil
 	}
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	l.mods[path] = nil
 	m, err := parseModule(path, name, src)
 	if err != nil {
-		delete(l.mods, path)
 		return nil, err
 	}
 	l.mods[path] = m
 	return m, nil
 }
-
-type cycleError struct{}
-
-func (cycleError) Error() string { return "import cycle" }
-
-var errCycle error = cycleError{}
 
 // importModule resolves an absolute module name to a project module or an
 // external one.
@@ -183,12 +174,57 @@ func (l *loader) lookup(m *module, name string, depth int) sym {
 	}
 	b, ok := m.top.names[name]
 	if !ok {
+		if s := l.fromStar(m, name, depth); s.kind != symNone {
+			return s
+		}
 		if builtinNames[name] {
 			return sym{kind: symExternal, qual: "builtins." + name}
 		}
 		return sym{}
 	}
 	return l.fromBinding(m, b, depth)
+}
+
+// starExported says whether a library exports name through `import *`,
+// for the names the reader knows (types, typing forms, flow and task).
+func starExported(module, name string) bool {
+	q := canonical(module + "." + name)
+	if _, ok := simpleTypes[q]; ok {
+		return !strings.HasPrefix(q, "builtins.")
+	}
+	switch q {
+	case "prefect.flow", "prefect.task", "typing.Optional", "typing.Union", "typing.Literal",
+		"typing.Annotated", "typing.ClassVar", "typing.TYPE_CHECKING", "pydantic.BaseModel",
+		"pydantic.Field", "enum.Enum", "enum.IntEnum", "enum.StrEnum", "enum.auto",
+		"dataclasses.dataclass", "dataclasses.field":
+		return true
+	}
+	return false
+}
+
+// fromStar resolves a name through `from X import *`, the last star import
+// first (a later one would shadow an earlier one).
+func (l *loader) fromStar(m *module, name string, depth int) sym {
+	if strings.HasPrefix(name, "_") {
+		return sym{}
+	}
+	for i := len(m.stars) - 1; i >= 0; i-- {
+		abs, ok := absModule(m, m.stars[i])
+		if !ok {
+			continue
+		}
+		target := l.importModule(abs)
+		if target.mod != nil {
+			if s := l.lookup(target.mod, name, depth+1); s.kind != symNone {
+				return s
+			}
+			continue
+		}
+		if starExported(abs, name) {
+			return sym{kind: symExternal, qual: abs + "." + name}
+		}
+	}
+	return sym{}
 }
 
 func (l *loader) fromBinding(m *module, b *binding, depth int) sym {
