@@ -203,7 +203,12 @@ func TestCloudLoginThroughProxy(t *testing.T) {
 	}
 
 	// Logging in again with the same key keeps the workspace the profile uses.
-	if code, out, errOut := run("cloud", "login", "--key", "pnu_proxykey"); code != 0 || !strings.Contains(out, "acme/staging") {
+	// (with --debug: the call is logged, the key is not)
+	code, out, errOut = run("--debug", "cloud", "login", "--key", "pnu_proxykey")
+	if code != 0 || !strings.Contains(out, "acme/staging") {
 		t.Fatalf("re-login: %d %s %s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "GET "+proxy.CloudAPIURL+"/me/workspaces -> 200") || strings.Contains(errOut, "pnu_proxykey") {
+		t.Errorf("debug output:\n%s", errOut)
 	}
 }
