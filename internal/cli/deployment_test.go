@@ -347,9 +347,11 @@ func TestDeploymentRunWatchAgainstPrefect(t *testing.T) {
 	pool := "pctl-run-" + strconv.FormatInt(time.Now().UnixNano(), 36) // other tests share the server
 
 	// The worker creates its process pool; prefectctl deploy needs it first.
+	// Cleanups run last-in first-out: the pool goes after the worker has
+	// stopped, or the worker would create it again.
+	t.Cleanup(func() { c.DeleteWorkPool(context.Background(), pool) })
 	worker := depStartWorker(t, prefectCLI, api, pool)
 	depWaitFor(t, 60*time.Second, worker, func() bool { _, err := c.ReadWorkPool(ctx, pool); return err == nil })
-	t.Cleanup(func() { c.DeleteWorkPool(context.Background(), pool) })
 
 	os.MkdirAll(filepath.Join(work, "flows"), 0o755)
 	depWriteFile(t, filepath.Join(work, "flows", "hello.py"), `from prefect import flow, get_run_logger
