@@ -66,6 +66,9 @@ func TestRealFlowsAndDeployments(t *testing.T) {
 	if err != nil || byName.ID != f.ID {
 		t.Fatalf("by name: %v", err)
 	}
+	if fl, err := c.FilterFlows(ctx, value.MapOf("flows", value.MapOf("name", value.MapOf("any_", []any{flowName})))); err != nil || len(fl) != 1 || fl[0].ID != f.ID {
+		t.Fatalf("filter flows: %v %v", err, fl)
+	}
 	if _, err := c.ReadFlowByName(ctx, "nope-"+sfx); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing flow: %v", err)
 	}
@@ -195,6 +198,10 @@ func TestRealFlowsAndDeployments(t *testing.T) {
 		"owner_resource", "prefect.deployment."+d.ID))
 	if err != nil || auto.ID == "" {
 		t.Fatalf("create automation: %v", err)
+	}
+	related, err := c.ReadRelatedAutomations(ctx, "prefect.deployment."+d.ID)
+	if err != nil || len(related) != 1 || value.Str(must(related[0].Get("id"))) != auto.ID {
+		t.Fatalf("related automations: %v %d", err, len(related))
 	}
 	if err := c.DeleteAutomationsOwnedBy(ctx, "prefect.deployment."+d.ID); err != nil {
 		t.Fatal(err)
