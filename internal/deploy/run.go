@@ -370,6 +370,9 @@ func (e *JSONError) Error() string {
 // NaN/Infinity extensions. Objects keep their order; integers are int64.
 func ParsePythonJSON(s string) (any, error) {
 	p := &pyJSON{s: []rune(s)}
+	if strings.HasPrefix(s, "\ufeff") {
+		return nil, p.fail("Unexpected UTF-8 BOM (decode using utf-8-sig)", 0)
+	}
 	p.ws()
 	v, err := p.value()
 	if err != nil {

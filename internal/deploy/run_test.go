@@ -87,7 +87,7 @@ func TestParseKeyValuesAgainstPrefect(t *testing.T) {
 	args := []string{"x=hello", "x=1", "x=-1.25e-3", "x=[1, 2]", `x={"a": [1, {"b": null}]}`, "x=", "x", "x=hello world",
 		"x=[1, hello]", "x=1 2", "x=01", "x=tru", "x=a=b", `x=C:\\dir`, `x=C:\dir`, "x=[1,2", "x={a: 1}", `x="open`,
 		`x=say "hi"`, `x=\u00e9t\u00e9`, `x="\u00e9t\u00e9"`, "x=[1,]", `x={"a":1,}`, "x= 5 ", "x=\t", "x={}", "x=[]",
-		`x={"a" 1}`, "x=[1 2]", "x=-", "x=.5", "x=1.", "x=é", "=v", "x=\"\\ud83d\\ude00\"", `x={"k": "v", "k": "w"}`}
+		`x={"a" 1}`, "x=[1 2]", "x=-", "x=.5", "x=1.", "x=é", "=v", "x=\"\\ud83d\\ude00\"", `x={"k": "v", "k": "w"}`, "x=\ufeff1", "x=-0", "x=nullx", "x=12345678901234567890.5"}
 	script := `
 import io, json, sys, contextlib
 from prefect.cli._utilities import load_json_key_values
