@@ -12,6 +12,7 @@ import (
 // typ is an annotation as the reader understands it.
 type typ struct {
 	cons     *value.Map // JSON schema constraints from Annotated[..., Field(...)]
+	fixed    string     // kFixed: the qualified name in fixedSchemas
 	k        tkind
 	args     []*typ
 	lits     []any
@@ -47,7 +48,47 @@ const (
 	kSecretStr
 	kEnum
 	kModel
+	kFixed     // a library type with a known schema (fixedSchemas)
+	kDeque     // array without uniqueItems
+	kCounter   // Counter[K]: object of integers
+	kGenerator // Generator[Y, S, R]: array of Y
 )
+
+// fixedSchemas are pydantic's schemas for library types without type
+// arguments, as pydantic 2 (the version Prefect 3.9.1 pins) renders them.
+var fixedSchemas = map[string]string{
+	"builtins.complex":        `{"type":"string"}`,
+	"re.Pattern":              `{"format":"regex","type":"string"}`,
+	"typing.Pattern":          `{"format":"regex","type":"string"}`,
+	"ipaddress.IPv4Address":   `{"format":"ipv4","type":"string"}`,
+	"ipaddress.IPv6Address":   `{"format":"ipv6","type":"string"}`,
+	"pydantic.HttpUrl":        `{"format":"uri","maxLength":2083,"minLength":1,"type":"string"}`,
+	"pydantic.AnyUrl":         `{"format":"uri","minLength":1,"type":"string"}`,
+	"pydantic.PositiveInt":    `{"exclusiveMinimum":0,"type":"integer"}`,
+	"pydantic.NonNegativeInt": `{"minimum":0,"type":"integer"}`,
+	"pydantic.NegativeInt":    `{"exclusiveMaximum":0,"type":"integer"}`,
+	"pydantic.PositiveFloat":  `{"exclusiveMinimum":0,"type":"number"}`,
+	"pydantic.StrictStr":      `{"type":"string"}`,
+	"pydantic.StrictInt":      `{"type":"integer"}`,
+	"pydantic.StrictBool":     `{"type":"boolean"}`,
+	"pydantic.StrictFloat":    `{"type":"number"}`,
+	"pydantic.SecretBytes":    `{"format":"password","type":"string","writeOnly":true}`,
+	"pydantic.Json":           `{"contentMediaType":"application/json","contentSchema":{},"type":"string"}`,
+	"pydantic.FilePath":       `{"format":"file-path","type":"string"}`,
+	"pydantic.DirectoryPath":  `{"format":"directory-path","type":"string"}`,
+	"pydantic.NewPath":        `{"format":"path","type":"string"}`,
+	"pydantic.PastDate":       `{"format":"date","type":"string"}`,
+	"pydantic.AwareDatetime":  `{"format":"date-time","type":"string"}`,
+	"pydantic.UUID4":          `{"format":"uuid4","type":"string"}`,
+	"pydantic.Base64Str":      `{"format":"base64","type":"string"}`,
+	"pydantic.IPvAnyAddress":  `{"format":"ipvanyaddress","type":"string"}`,
+}
+
+// emptyTypes are library types pydantic describes as {} (instance checks).
+var emptyTypes = map[string]bool{
+	"typing.Iterator": true, "typing.Awaitable": true, "typing.Hashable": true, "typing.Sized": true,
+	"typing.Container": true, "typing.Collection": true, "typing.TypeVar": true, "datetime.tzinfo": true,
+}
 
 var anyT = &typ{k: kAny}
 
@@ -67,8 +108,11 @@ var simpleTypes = map[string]tkind{
 	"typing.Any": kAny, "typing.List": kList, "typing.Dict": kDict, "typing.Set": kSet,
 	"typing.FrozenSet": kSet, "typing.AbstractSet": kSet, "typing.MutableSet": kSet, "typing.Tuple": kTuple,
 	"typing.Sequence": kList, "typing.MutableSequence": kList, "typing.Iterable": kList,
-	"typing.Collection": kList, "typing.Mapping": kDict, "typing.MutableMapping": kDict,
-	"typing.Callable": kAny, "typing.Type": kEmpty,
+	"typing.Mapping": kDict, "typing.MutableMapping": kDict,
+	"typing.Callable": kAny, "typing.Type": kEmpty, "typing.Deque": kDeque, "collections.deque": kDeque,
+	"typing.DefaultDict": kDict, "collections.defaultdict": kDict, "typing.OrderedDict": kDict,
+	"collections.OrderedDict": kDict, "typing.Counter": kCounter, "collections.Counter": kCounter,
+	"typing.Generator":  kGenerator,
 	"datetime.datetime": kDateTime, "datetime.date": kDate, "datetime.time": kTime,
 	"datetime.timedelta": kTimedelta, "uuid.UUID": kUUID, "pathlib.Path": kPath, "pathlib.PurePath": kPath,
 	"pathlib.PosixPath": kPath, "pathlib.PurePosixPath": kPath, "decimal.Decimal": kDecimal,
@@ -102,6 +146,10 @@ func (ty *typer) annotation(m *module, e expr, depth int) *typ {
 		return ty.named(m, e, ty.ev.l.resolve(m, e, 0), depth)
 	case *eSub:
 		return ty.generic(m, x, depth)
+	case *eCall:
+		if t := ty.conType(m, x, depth); t != nil {
+			return t
+		}
 	}
 	ty.warn(m, e.pos(), "annotation %s cannot be read; using {} for its type", exprText(e))
 	return anyT
@@ -206,6 +254,12 @@ func (ty *typer) named(m *module, e expr, s sym, depth int) *typ {
 		if k, ok := simpleTypes[q]; ok {
 			return &typ{k: k, bare: true}
 		}
+		if _, ok := fixedSchemas[q]; ok {
+			return &typ{k: kFixed, fixed: q}
+		}
+		if emptyTypes[q] || strings.HasPrefix(q, "builtins.") {
+			return &typ{k: kEmpty} // instance checks: {} in the schema
+		}
 		if q == "typing.Optional" || q == "typing.Union" || q == "typing.Literal" || q == "typing.Annotated" {
 			ty.warn(m, e.pos(), "bare %s cannot be read; using {} for its type", exprText(e))
 			return anyT
@@ -224,6 +278,19 @@ func (ty *typer) named(m *module, e expr, s sym, depth int) *typ {
 		}
 		return &typ{k: kEmpty}
 	case symValue:
+		// NewType('Name', T) is T for pydantic; TypeVar(...) is Any.
+		if c, ok := s.val.(*eCall); ok {
+			if f := ty.ev.l.resolve(s.mod, c.fn, 0); f.kind == symExternal {
+				switch canonical(f.qual) {
+				case "typing.NewType":
+					if len(c.args) == 2 {
+						return ty.annotation(s.mod, c.args[1], depth+1)
+					}
+				case "typing.TypeVar":
+					return anyT
+				}
+			}
+		}
 		// a type alias: X = Optional[int]
 		return ty.annotation(s.mod, s.val, depth+1)
 	case symModule:
@@ -291,8 +358,15 @@ func (ty *typer) generic(m *module, x *eSub, depth int) *typ {
 	case "typing.Callable", "typing.Type", "builtins.type":
 		return &typ{k: simpleTypes[q]}
 	}
+	if emptyTypes[q] {
+		return &typ{k: kEmpty}
+	}
 	if k, ok := simpleTypes[q]; ok {
 		switch k {
+		case kDeque, kCounter, kGenerator:
+			if len(x.index) >= 1 {
+				return &typ{k: k, args: args()}
+			}
 		case kList, kSet:
 			if len(x.index) == 1 {
 				return &typ{k: k, args: args()}
@@ -444,6 +518,43 @@ func unknownBase(l *loader, cls *classDef, depth int) string {
 	return ""
 }
 
+// conType reads pydantic's constrained-type functions: conint(ge=1),
+// constr(min_length=2), confloat(...), conlist(T, ...), conset(T, ...).
+func (ty *typer) conType(m *module, c *eCall, depth int) *typ {
+	s := ty.ev.l.resolve(m, c.fn, 0)
+	if s.kind != symExternal || c.star {
+		return nil
+	}
+	var base *typ
+	args := c.args
+	switch canonical(s.qual) {
+	case "pydantic.conint":
+		base = &typ{k: kInt}
+	case "pydantic.confloat":
+		base = &typ{k: kFloat}
+	case "pydantic.constr":
+		base = &typ{k: kStr}
+	case "pydantic.conlist", "pydantic.conset", "pydantic.confrozenset":
+		if len(args) != 1 {
+			return nil
+		}
+		k := kList
+		if canonical(s.qual) != "pydantic.conlist" {
+			k = kSet
+		}
+		base = &typ{k: k, args: []*typ{ty.annotation(m, args[0], depth+1)}}
+		args = nil
+	default:
+		return nil
+	}
+	if len(args) > 0 {
+		return nil
+	}
+	// the keywords are Field's constraint names
+	field := &eCall{fn: &eName{id: "Field", line: c.line}, kws: c.kws, line: c.line}
+	return ty.constrainWith(m, base, field)
+}
+
 // constrain applies Annotated[T, Field(ge=..., ...)] constraints the way
 // pydantic renders them; anything else is reported.
 func (ty *typer) constrain(m *module, t *typ, c *eCall) *typ {
@@ -452,6 +563,10 @@ func (ty *typer) constrain(m *module, t *typ, c *eCall) *typ {
 		ty.warn(m, c.line, "Annotated metadata %s is not applied; the schema may lack its constraints", exprText(c))
 		return t
 	}
+	return ty.constrainWith(m, t, c)
+}
+
+func (ty *typer) constrainWith(m *module, t *typ, c *eCall) *typ {
 	if c.star || len(c.args) > 0 {
 		ty.warn(m, c.line, "Annotated Field with positional arguments is not applied")
 		return t
@@ -604,6 +719,19 @@ func (ty *typer) schemaNoCons(t *typ) *value.Map {
 	case kDateTime, kDate, kTime, kTimedelta, kUUID, kPath:
 		s.Set("format", map[tkind]string{kDateTime: "date-time", kDate: "date", kTime: "time", kTimedelta: "duration", kUUID: "uuid", kPath: "path"}[t.k])
 		s.Set("type", "string")
+	case kFixed:
+		v, _ := value.DecodeJSON([]byte(fixedSchemas[t.fixed]))
+		s = v.(*value.Map)
+	case kDeque, kGenerator:
+		items := value.NewMap()
+		if len(t.args) >= 1 {
+			items = ty.schema(t.args[0])
+		}
+		s.Set("items", items)
+		s.Set("type", "array")
+	case kCounter:
+		s.Set("additionalProperties", value.MapOf("type", "integer"))
+		s.Set("type", "object")
 	case kSecretStr:
 		s.Set("format", "password")
 		s.Set("type", "string")
