@@ -7,8 +7,8 @@
 #   scripts/demo.sh status  show what the demo runs
 #
 # State lives in ${PREFECTCTL_DEMO_DIR:-/tmp/prefectctl-demo}. The services (dockerd, registry,
-# Prefect server, base image) come from scripts/testenv.sh with PREFECTCTL_TESTENV_DIR defaulting
-# to $PREFECTCTL_DEMO_DIR/env, so the demo neither uses nor stops a test run's services. Every
+# Prefect server, base image) come from scripts/testenv.sh with PREFECTCTL_TESTENV_DIR set to
+# $PREFECTCTL_DEMO_DIR/env, so the demo neither uses nor stops a test run's services. Every
 # part testenv.sh reports as started is recorded in $PREFECTCTL_DEMO_DIR/started; `down` stops
 # those, the worker (PID in $PREFECTCTL_DEMO_DIR/worker.pid) and the Docker Hub mirror registry
 # (PID in $PREFECTCTL_DEMO_DIR/mirror/pid, see ensure_mirror).
@@ -16,7 +16,9 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DEMO=${PREFECTCTL_DEMO_DIR:-/tmp/prefectctl-demo}
-export PREFECTCTL_TESTENV_DIR=${PREFECTCTL_TESTENV_DIR:-$DEMO/env}
+# Its own test environment, whatever a shell that ran `eval "$(scripts/testenv.sh env)"` exports:
+# the demo's engine needs a registry mirror flag, and `down` must not stop a test run's services.
+export PREFECTCTL_TESTENV_DIR=${PREFECTCTL_DEMO_TESTENV_DIR:-$DEMO/env}
 BIN=${PREFECTCTL_BIN:-$ROOT/bin/prefectctl}
 POOL=kubernetes # the guide's prefect.yaml names this pool
 MIRROR=$DEMO/mirror
@@ -304,14 +306,17 @@ cmd_up() {
   fi
   grep -q 'Hello, Arthur!' "$log" || die "the run completed but its log line 'Hello, Arthur!' was not shown (see $log)"
 
-  local tag
-  tag=$(git -C "$dir" rev-parse --short HEAD)
+  # The image as registered: HEAD may have moved while the build ran.
+  local registered
+  registered=$("$BIN" deployment inspect hello/arthur -o json |
+    "$PREFECTCTL_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["job_variables"]["image"])') ||
+    die "prefectctl deployment inspect hello/arthur failed"
   step "done"
   cat <<EOF
 The guide ran end to end:
   Prefect server   $PREFECT_API_URL
   work pool        $POOL (type docker, network_mode host), worker pid $(read_file "$DEMO/worker.pid")
-  image            $image:$tag (built for linux/amd64, pushed to the loopback registry)
+  image            $registered (built for linux/amd64, pushed to the loopback registry)
   deployments      hello/default, hello/arthur
   flow run         hello/arthur COMPLETED, logged "Hello, Arthur!"
 

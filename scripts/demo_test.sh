@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# End-to-end test of `make demo` (run by scripts/test.sh): the demo runs twice in its own state
+# directory, the second run must reuse what the first started, the flow run must have logged
+# "Hello, Arthur!", the image must be in the loopback registry under the git SHA tag, and
+# `scripts/demo.sh down` must stop exactly the processes the demo started.
+#
+# PREFECTCTL_DEMO_TEST_DIR (default /tmp/prefectctl-demo-test) keeps the engine's data root between
+# runs, so only the first run on a machine loads the base image.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export PREFECTCTL_DEMO_DIR=${PREFECTCTL_DEMO_TEST_DIR:-/tmp/prefectctl-demo-test}
+unset PREFECTCTL_DEMO_TESTENV_DIR
+D=$PREFECTCTL_DEMO_DIR
+start=$SECONDS
+
+fail() {
+  printf 'demo_test: FAIL: %s\n' "$*" >&2
+  exit 1
+}
+read_file() { cat "$1" 2>/dev/null || true; }
+running() { [[ -r /proc/$1/stat && $(awk '{print $3}' "/proc/$1/stat") != Z ]]; }
+
+# Every PID the demo's state names: worker, mirror, and the services of its test environment.
+demo_pids() {
+  local f
+  for f in "$D/worker.pid" "$D/mirror/pid" "$D/env/prefect/pid" "$D/env/docker/pid" \
+    "$D/env/registry/plain/pid" "$D/env/registry/auth/pid"; do
+    read_file "$f"
+  done | grep -E '^[0-9]+$' || true
+}
+
+cleanup() {
+  [[ ${downed:-} == 1 ]] || scripts/demo.sh down >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+[[ -x bin/prefectctl ]] || make --no-print-directory build
+
+# A service of someone else (the suite's own test environment) that must survive `down`.
+outsider=$(read_file "${PREFECTCTL_TESTENV_DIR:-/tmp/prefectctl-testenv}/prefect/pid")
+[[ $outsider =~ ^[0-9]+$ ]] && running "$outsider" || outsider=
+
+# A clean slate: what an earlier, interrupted test left is stopped first.
+scripts/demo.sh down >/dev/null 2>&1 || true
+
+echo "demo_test: first run (state in $D)"
+out1=$(scripts/demo.sh 2>&1) || {
+  printf '%s\n' "$out1" | tail -40 >&2
+  fail "the first make demo failed"
+}
+grep -q 'Hello, Arthur!' <<<"$out1" || fail "the first run did not show 'Hello, Arthur!'"
+grep -q "finished successfully in 'Completed'" <<<"$out1" || fail "the first run did not end Completed"
+grep -q 'hello/default, hello/arthur' <<<"$out1" || fail "the summary does not name both deployments"
+grep -q 'make demo-down' <<<"$out1" || fail "the summary does not say how to tear down"
+
+# The tag the summary names must be a commit of this repository (HEAD may have moved since: the
+# tree is shared) and must be in the registry.
+sha=$(sed -nE 's#^ *image +[^ ]+/hello:([0-9a-f]+) .*#\1#p' <<<"$out1")
+[[ -n $sha ]] || fail "the summary names no image tag"
+git cat-file -e "$sha^{commit}" 2>/dev/null || fail "the image tag $sha is not a commit of this repository"
+eval "$(PREFECTCTL_TESTENV_DIR=$D/env scripts/testenv.sh env)"
+tags=$(curl -sf "http://$PREFECTCTL_REGISTRY/v2/hello/tags/list") || fail "the registry has no image 'hello'"
+grep -q "\"$sha\"" <<<"$tags" || fail "the registry's hello tags $tags lack the git SHA $sha"
+deployments=$(PREFECT_API_URL=$PREFECT_API_URL PREFECT_PROFILES_PATH=$D/profiles.toml PREFECT_HOME=$D/prefect-home \
+  bin/prefectctl deployment ls -o json) || fail "prefectctl deployment ls failed"
+for name in default arthur; do
+  grep -q "\"$name\"" <<<"$deployments" || fail "deployment hello/$name is not on the server"
+done
+
+worker1=$(read_file "$D/worker.pid")
+started1=$(sort -u "$D/started")
+t1=$((SECONDS - start))
+
+echo "demo_test: second run (must reuse what exists)"
+out2=$(scripts/demo.sh 2>&1) || {
+  printf '%s\n' "$out2" | tail -40 >&2
+  fail "the second make demo failed"
+}
+grep -q 'Hello, Arthur!' <<<"$out2" || fail "the second run did not show 'Hello, Arthur!'"
+grep -q "reusing the worker (pid $worker1)" <<<"$out2" || fail "the second run did not reuse the worker $worker1"
+[[ $(sort -u "$D/started") == "$started1" ]] || fail "the second run started services again: $(cat "$D/started")"
+t2=$((SECONDS - start - t1))
+
+pids=$(demo_pids)
+[[ -n $pids ]] || fail "the demo recorded no PIDs"
+echo "demo_test: down"
+scripts/demo.sh down >/dev/null 2>&1 || fail "scripts/demo.sh down failed"
+downed=1
+for pid in $pids; do
+  ! running "$pid" || fail "pid $pid is still running after down"
+done
+[[ -z $outsider ]] || running "$outsider" || fail "down stopped the test environment's Prefect server (pid $outsider)"
+echo "demo_test: ok (first run ${t1}s, second ${t2}s, $(wc -w <<<"$pids") processes stopped)"
