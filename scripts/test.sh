@@ -26,3 +26,6 @@ go test -race -count=1 -timeout 30m ./...
 
 echo "== fuzz (short runs)"
 scripts/fuzz.sh short
+
+echo "== make demo end to end (scripts/demo_test.sh; 3 to 6 minutes, more on a first run)"
+scripts/demo_test.sh
