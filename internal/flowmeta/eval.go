@@ -63,10 +63,34 @@ func (ev *evaluator) eval(m *module, e expr, depth int) (any, error) {
 	}
 	switch x := e.(type) {
 	case *eConst:
-		if x.fstr {
-			return nil, opaque(x.line, "f-string")
-		}
 		return x.v, nil
+	case *eFString:
+		var b strings.Builder
+		for _, p := range x.parts {
+			if p.e == nil {
+				b.WriteString(p.text)
+				continue
+			}
+			v, err := ev.eval(m, p.e, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			switch v.(type) {
+			case nil, bool, int64, float64, string:
+			default:
+				return nil, opaque(x.line, "f-string field of type %s", pyTypeName(v))
+			}
+			switch p.conv {
+			case 'r', 'a':
+				if s, ok := v.(string); ok && p.conv == 'a' && !isASCII(s) {
+					return nil, opaque(x.line, "f-string !a on non-ASCII text")
+				}
+				b.WriteString(value.Repr(v))
+			default:
+				b.WriteString(value.Str(v))
+			}
+		}
+		return b.String(), nil
 	case *eOpaque:
 		if x.what == "lambda" {
 			return unserializable{"lambda"}, nil
@@ -260,6 +284,15 @@ func (ev *evaluator) call(m *module, c *eCall, depth int) (any, error) {
 		}
 	}
 	return nil, opaque(c.line, "call of %s", name)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func iterable(v any) ([]any, bool) {

@@ -33,9 +33,8 @@ type (
 		line  int
 	}
 	eConst struct {
-		v    any // nil, bool, string, pyBytes, *pyInt, float64, pyComplex, pyEllipsis
+		v    any // nil, bool, string, pyBytes, int64, *big.Int, float64, pyComplex, pyEllipsis
 		line int
-		fstr bool
 	}
 	eList struct {
 		elts []expr
@@ -56,6 +55,12 @@ type (
 		l, r expr
 		line int
 	}
+	// eFString is an f-string (possibly joined with plain literals): text
+	// parts and replacement fields.
+	eFString struct {
+		parts []fPart
+		line  int
+	}
 	eOpaque struct {
 		what string // lambda, comprehension, conditional, ...
 		line int
@@ -67,16 +72,23 @@ type kwArg struct {
 	v    expr
 }
 
-func (e *eName) pos() int   { return e.line }
-func (e *eAttr) pos() int   { return e.line }
-func (e *eCall) pos() int   { return e.line }
-func (e *eSub) pos() int    { return e.line }
-func (e *eConst) pos() int  { return e.line }
-func (e *eList) pos() int   { return e.line }
-func (e *eDict) pos() int   { return e.line }
-func (e *eUnary) pos() int  { return e.line }
-func (e *eBin) pos() int    { return e.line }
-func (e *eOpaque) pos() int { return e.line }
+func (e *eName) pos() int    { return e.line }
+func (e *eAttr) pos() int    { return e.line }
+func (e *eCall) pos() int    { return e.line }
+func (e *eSub) pos() int     { return e.line }
+func (e *eConst) pos() int   { return e.line }
+func (e *eList) pos() int    { return e.line }
+func (e *eDict) pos() int    { return e.line }
+func (e *eUnary) pos() int   { return e.line }
+func (e *eBin) pos() int     { return e.line }
+func (e *eOpaque) pos() int  { return e.line }
+func (e *eFString) pos() int { return e.line }
+
+type fPart struct {
+	text string
+	e    expr // nil for text
+	conv byte // 0, 's', 'r' or 'a'
+}
 
 // dotted returns "a.b.c" for a chain of names and attributes.
 func dotted(e expr) (string, bool) {
@@ -730,17 +742,31 @@ func (p *parser) braces(open token) (expr, error) {
 	return &eList{elts: set, kind: "set", line: open.line}, nil
 }
 
-// strings joins adjacent literals as Python does; an f-string or a mix of
-// bytes and text makes the result opaque.
+// strings joins adjacent literals as Python does; a mix of bytes and text
+// is an error, an f-string the reader cannot split is opaque.
 func (p *parser) strings(first token) (expr, error) {
 	parts := []token{first}
 	for p.peek().kind == tString {
 		parts = append(parts, p.next())
 	}
 	var sb strings.Builder
+	var fparts []fPart
 	isBytes, fstr := false, false
 	for i, t := range parts {
 		s, b, f, err := decodeStringLiteral(t.val)
+		if f && err == nil {
+			fp, ok := parseFString(t.val, t.line)
+			if !ok {
+				return &eOpaque{what: "f-string", line: t.line}, nil
+			}
+			if sb.Len() > 0 {
+				fparts = append(fparts, fPart{text: sb.String()})
+				sb.Reset()
+			}
+			fparts = append(fparts, fp...)
+			fstr = true
+			continue
+		}
 		if errors.Is(err, errUnicodeName) {
 			return &eOpaque{what: `string with a \N{...} escape`, line: t.line}, nil
 		}
@@ -751,14 +777,153 @@ func (p *parser) strings(first token) (expr, error) {
 			return nil, &syntaxError{line: t.line, col: t.col, msg: "cannot mix bytes and nonbytes literals"}
 		}
 		isBytes = b
-		fstr = fstr || f
 		sb.WriteString(s)
 	}
 	if fstr {
-		return &eConst{v: nil, line: first.line, fstr: true}, nil
+		if sb.Len() > 0 {
+			fparts = append(fparts, fPart{text: sb.String()})
+		}
+		return &eFString{parts: fparts, line: first.line}, nil
 	}
 	if isBytes {
 		return &eConst{v: pyBytes(sb.String()), line: first.line}, nil
 	}
 	return &eConst{v: sb.String(), line: first.line}, nil
+}
+
+// parseFString splits an f-string token into text and replacement fields.
+// Format specs, `=` self-documenting fields and \N{...} escapes are left
+// to Python (ok is false).
+func parseFString(tok string, line int) ([]fPart, bool) {
+	i := strings.IndexAny(tok, `'"`)
+	prefix := strings.ToLower(tok[:i])
+	body := tok[i:]
+	q := body[:1]
+	if strings.HasPrefix(body, strings.Repeat(q, 3)) && len(body) >= 6 {
+		q = strings.Repeat(q, 3)
+	}
+	body = body[len(q) : len(body)-len(q)]
+	raw := strings.Contains(prefix, "r")
+	if !raw && strings.Contains(body, `\N{`) {
+		return nil, false
+	}
+	var parts []fPart
+	var lit strings.Builder
+	flush := func() bool {
+		if lit.Len() == 0 {
+			return true
+		}
+		text := lit.String()
+		if !raw {
+			var err error
+			if text, err = unescape(text, false); err != nil {
+				return false
+			}
+		}
+		parts = append(parts, fPart{text: text})
+		lit.Reset()
+		return true
+	}
+	for j := 0; j < len(body); {
+		c := body[j]
+		switch {
+		case c == '{' && j+1 < len(body) && body[j+1] == '{', c == '}' && j+1 < len(body) && body[j+1] == '}':
+			lit.WriteByte(c)
+			j += 2
+		case c == '{':
+			end, ok := fieldEnd(body, j+1)
+			if !ok || !flush() {
+				return nil, false
+			}
+			field := body[j+1 : end]
+			j = end + 1
+			src, conv, ok := splitField(field)
+			if !ok {
+				return nil, false
+			}
+			toks, err := lex("(" + src + ")")
+			if err != nil {
+				return nil, false
+			}
+			p := &parser{toks: toks}
+			e, err := p.test()
+			if err != nil || p.peek().kind != tNewline {
+				return nil, false
+			}
+			parts = append(parts, fPart{e: e, conv: conv})
+		case c == '}':
+			return nil, false
+		default:
+			lit.WriteByte(c)
+			j++
+		}
+	}
+	if !flush() {
+		return nil, false
+	}
+	return parts, true
+}
+
+// fieldEnd finds the '}' closing a replacement field that starts at i.
+func fieldEnd(s string, i int) (int, bool) {
+	depth := 0
+	for i < len(s) {
+		switch c := s[i]; c {
+		case '\'', '"':
+			j := strings.IndexByte(s[i+1:], c)
+			if j < 0 {
+				return 0, false
+			}
+			i += j + 2
+			continue
+		case '(', '[', '{':
+			depth++
+		case ')', ']':
+			depth--
+		case '}':
+			if depth == 0 {
+				return i, true
+			}
+			depth--
+		}
+		i++
+	}
+	return 0, false
+}
+
+// splitField separates a field's expression from its !conversion; a format
+// spec or a trailing '=' make it unsupported.
+func splitField(f string) (string, byte, bool) {
+	depth := 0
+	for i := 0; i < len(f); i++ {
+		switch c := f[i]; c {
+		case '\'', '"':
+			j := strings.IndexByte(f[i+1:], c)
+			if j < 0 {
+				return "", 0, false
+			}
+			i += j + 1
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			depth--
+		case ':':
+			if depth == 0 {
+				return "", 0, false
+			}
+		case '!':
+			if depth == 0 && i+1 < len(f) && f[i+1] != '=' {
+				conv := f[i+1:]
+				if conv != "s" && conv != "r" && conv != "a" {
+					return "", 0, false
+				}
+				return f[:i], conv[0], true
+			}
+		case '=':
+			if depth == 0 && strings.TrimSpace(f[i+1:]) == "" && i > 0 && !strings.ContainsRune("=!<>", rune(f[i-1])) {
+				return "", 0, false
+			}
+		}
+	}
+	return f, 0, strings.TrimSpace(f) != ""
 }

@@ -132,7 +132,7 @@ func (ty *typer) annotation(m *module, e expr, depth int) *typ {
 	}
 	switch x := e.(type) {
 	case *eConst:
-		if x.v == nil && !x.fstr {
+		if x.v == nil {
 			return &typ{k: kNone}
 		}
 		if s, ok := x.v.(string); ok {
@@ -863,6 +863,7 @@ func isClassVar(l *loader, m *module, ann expr) bool {
 // fieldSpec is what a model field's default says: a value, Field(...), or
 // nothing.
 type fieldSpec struct {
+	constraints []kwArg // ge=, max_length=, ... applied to the field's schema
 	hasDefault  bool
 	def         any
 	description string
@@ -905,6 +906,8 @@ func (ty *typer) fieldSpec(cls *classDef, f field) (fieldSpec, bool) {
 				case "title":
 					s, _ := v.(string)
 					fs.title = s
+				case "ge", "le", "gt", "lt", "multiple_of", "min_length", "max_length", "pattern":
+					fs.constraints = append(fs.constraints, kw)
 				default:
 					ty.warn(cls.mod, c.line, "Field(%s=...) of %s.%s is not applied to the schema", kw.name, cls.name, f.name)
 				}
@@ -938,6 +941,9 @@ func (ty *typer) modelDef(cls *classDef) {
 		fs, ok := ty.fieldSpec(owner, f)
 		if !ok {
 			ty.warn(owner.mod, f.line, "default of field %s.%s cannot be read; it is left out of the schema", owner.name, f.name)
+		}
+		if len(fs.constraints) > 0 {
+			t = ty.constrainWith(owner.mod, t, &eCall{kws: fs.constraints, line: f.line})
 		}
 		p := ty.schema(t)
 		if fs.description != "" {
@@ -1138,10 +1144,9 @@ func exprText(e expr) string {
 	case *eCall:
 		return exprText(x.fn) + "(...)"
 	case *eConst:
-		if x.fstr {
-			return "f-string"
-		}
 		return value.Repr(constRepr(x.v))
+	case *eFString:
+		return "f-string"
 	case *eOpaque:
 		return x.what
 	case *eBin:
