@@ -293,6 +293,16 @@ func TestBaseImageLayout(t *testing.T) {
 			t.Errorf("image %s: output lacks %q:\n%s", image, want, out)
 		}
 	}
+
+	// The entrypoint installs EXTRA_PIP_PACKAGES with uv into the venv before the command; an
+	// already satisfied requirement resolves offline there, and only there.
+	out = dockerRun(t, "run", "--rm", "--network", "none", "-e", "EXTRA_PIP_PACKAGES=--offline prefect=="+wantPrefectVersion,
+		image, "echo", "command ran")
+	for _, want := range []string{"+ uv pip install --offline prefect==" + wantPrefectVersion, "environment at: /opt/venv", "command ran"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("EXTRA_PIP_PACKAGES run lacks %q:\n%s", want, out)
+		}
+	}
 }
 
 // A flow runs inside the image against the loopback server, as a worker's container would run it.
