@@ -594,6 +594,7 @@ dockercli() {
 # the image's suite should the host run another release.
 apt_sources_deb822() {
   local codename f files=()
+  # shellcheck source=/dev/null
   codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
   [[ -f /etc/apt/sources.list ]] && files+=(/etc/apt/sources.list)
   for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
