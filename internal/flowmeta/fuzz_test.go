@@ -3,6 +3,7 @@ package flowmeta
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,5 +37,25 @@ func FuzzFlowmeta(f *testing.F) {
 		if err == nil && (fl == nil || fl.ParameterSchema == nil) {
 			t.Fatal("nil flow without an error")
 		}
+	})
+}
+
+// FuzzParse drives the lexer, statement reader, docstring parser and
+// f-string splitter directly (no files), for many more inputs per second.
+func FuzzParse(f *testing.F) {
+	f.Add("def f(a: 'int' = 1, *b, c=f'{x!r}', **d):\n    '''Doc.\n\n    Args:\n        a: x\n    '''\n")
+	f.Add("class C(Base, metaclass=M):\n\tx: int = 1\n\tdef m(self): ...\n")
+	f.Add("match p:\n    case {'a': [1, *_]} if x: pass\n")
+	f.Add("x = f\"{a:{b}} {c!s} {{}} {d['k']}\"\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		if len(src) > 64<<10 {
+			return
+		}
+		m, err := parseModule("f.py", "", []byte(src))
+		if err == nil && m == nil {
+			t.Fatal("nil module without an error")
+		}
+		_ = paramDocs(src)
+		_, _ = parseFString("f'"+strings.ReplaceAll(src, "'", "")+"'", 1)
 	})
 }
