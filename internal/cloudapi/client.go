@@ -474,6 +474,12 @@ func (c *Client) retryableErr(err error) bool {
 		return true
 	case errors.As(err, &ne) && ne.Timeout():
 		return true
+	case strings.Contains(err.Error(), "server closed idle connection"):
+		// net/http's unexported errServerClosedIdle: the server (uvicorn's
+		// 5 s keep-alive) closed a pooled connection as it was reused. The
+		// transport retries it by itself only for GET/HEAD, not for PATCH or
+		// DELETE; nothing reached the server, so a retry is safe.
+		return true
 	}
 	return false
 }
