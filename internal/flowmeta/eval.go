@@ -146,12 +146,35 @@ func (ev *evaluator) eval(m *module, e expr, depth int) (any, error) {
 		}
 		return binop(x.op, l, r, x.line)
 	case *eName, *eAttr:
+		ev.checkRebound(m, e)
 		s := ev.l.resolve(m, e, depth+1)
 		return ev.symValue(m, s, e, depth)
 	case *eCall:
 		return ev.call(m, x, depth)
 	}
 	return nil, opaque(e.pos(), "expression")
+}
+
+// checkRebound warns when the root name of e is bound more than once at
+// the top of the module: a default, a decorator argument or an annotation
+// evaluated at a def sees the binding current at that line, while the
+// reader (like Prefect's own static helpers) uses the last one.
+func (ev *evaluator) checkRebound(m *module, e expr) {
+	root := e
+	for {
+		a, ok := root.(*eAttr)
+		if !ok {
+			break
+		}
+		root = a.x
+	}
+	n, ok := root.(*eName)
+	if !ok || m.top == nil {
+		return
+	}
+	if c := m.top.binds[n.id]; c > 1 {
+		ev.l.warn(m.path, n.line, "%s is bound %d times in the module; the reader uses the last binding, which may not be the one in effect at this line", n.id, c)
+	}
 }
 
 func (ev *evaluator) symValue(m *module, s sym, e expr, depth int) (any, error) {

@@ -17,6 +17,7 @@ type (
 	}
 	scope struct {
 		names map[string]*binding
+		binds map[string]int // how many unconditional statements bind each name
 	}
 	binding struct {
 		imp  *importRef
@@ -75,7 +76,7 @@ const (
 	pVarKw
 )
 
-func newScope() *scope { return &scope{names: map[string]*binding{}} }
+func newScope() *scope { return &scope{names: map[string]*binding{}, binds: map[string]int{}} }
 
 // bind records a binding; with weak set it does not replace an existing one
 // (used for else/except branches, which normally do not run).
@@ -84,6 +85,8 @@ func (s *scope) bind(name string, b *binding, weak bool) {
 		if _, ok := s.names[name]; ok {
 			return
 		}
+	} else {
+		s.binds[name]++
 	}
 	s.names[name] = b
 }

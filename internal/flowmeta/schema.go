@@ -143,6 +143,7 @@ func (ty *typer) annotation(m *module, e expr, depth int) *typ {
 			return union([]*typ{ty.annotation(m, x.l, depth+1), ty.annotation(m, x.r, depth+1)})
 		}
 	case *eName, *eAttr:
+		ty.ev.checkRebound(m, e)
 		return ty.named(m, e, ty.ev.l.resolve(m, e, 0), depth)
 	case *eSub:
 		return ty.generic(m, x, depth)
