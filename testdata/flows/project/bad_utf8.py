@@ -1,0 +1,6 @@
+from prefect import flow
+
+
+@flow
+def bad_bytes(name: str = "café"):
+    pass
