@@ -417,6 +417,10 @@ func UpdateBody(s *Spec) *value.Map {
 			if len(l) == 0 {
 				continue
 			}
+			if len(s.ScheduleUpdates) == len(l) {
+				v = s.ScheduleUpdates
+				break
+			}
 			upd := make([]any, len(l))
 			for i, x := range l {
 				m := value.Clone(x).(*value.Map)

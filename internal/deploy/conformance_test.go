@@ -15,10 +15,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -360,6 +365,109 @@ func (s *server) read(ctx context.Context, t *testing.T, cc *conformanceCase, si
 	return snap
 }
 
+// recorder is a reverse proxy in front of the server that keeps the bodies
+// of deployment creates and updates. The OSS server drops some fields
+// (version_info) and normalises others, so the requests are compared too.
+type recorder struct {
+	api  string
+	mu   sync.Mutex
+	reqs []recorded
+}
+
+type recorded struct {
+	method, id string // id: the deployment a PATCH updates
+	body       any
+}
+
+var deploymentPath = regexp.MustCompile(`/deployments/([0-9a-f-]{36})?$`)
+
+func newRecorder(t *testing.T, api string) *recorder {
+	t.Helper()
+	target, err := url.Parse(api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &recorder{}
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		m := deploymentPath.FindStringSubmatch(req.URL.Path)
+		if m == nil || !((req.Method == http.MethodPost && m[1] == "") || (req.Method == http.MethodPatch && m[1] != "")) {
+			proxy.ServeHTTP(w, req)
+			return
+		}
+		b, err := io.ReadAll(req.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		req.Body = io.NopCloser(bytes.NewReader(b))
+		req.ContentLength = int64(len(b))
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		proxy.ServeHTTP(sw, req)
+		// Only what the server took: a retried request (a busy server
+		// answering 503, say) counts once, as its successful attempt.
+		if sw.status >= 300 {
+			return
+		}
+		if v, err := value.DecodeJSON(b); err == nil {
+			r.mu.Lock()
+			r.reqs = append(r.reqs, recorded{method: req.Method, id: m[1], body: v})
+			r.mu.Unlock()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	r.api = srv.URL + target.Path
+	return r
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// take returns the recorded bodies by flow/deployment (the request kind
+// prefixed, "POST flow/name"), normalised like the read-back deployments,
+// and forgets them.
+func (r *recorder) take(t *testing.T, snap *snapshot, since time.Time) *snapshot {
+	t.Helper()
+	r.mu.Lock()
+	reqs := r.reqs
+	r.reqs = nil
+	r.mu.Unlock()
+	byID := map[string]string{}
+	byName := map[string]string{}
+	for full, id := range snap.ids {
+		byID[id] = full
+		_, name, _ := strings.Cut(full, "/")
+		byName[name] = full
+	}
+	out := &snapshot{deployments: map[string]any{}, ids: map[string]string{}}
+	for _, q := range reqs {
+		body, ok := q.body.(*value.Map)
+		if !ok {
+			t.Fatalf("%s /deployments body is not an object: %s", q.method, mustJSON(q.body))
+		}
+		full := byID[q.id]
+		if q.method == http.MethodPost {
+			full = byName[value.Str(get(body, "name"))]
+		}
+		if full == "" {
+			t.Fatalf("a %s /deployments/%s request for a deployment not in case.yaml: %s", q.method, q.id, mustJSON(body))
+		}
+		if testing.Verbose() {
+			t.Logf("recorded %s /deployments/%s for %s", q.method, q.id, full)
+		}
+		out.deployments[full] = normaliseDeployment(body, since)
+		out.count++
+	}
+	return out
+}
+
 // pauseAll pauses the project's deployments, as the UI's toggle does.
 func (s *server) pauseAll(ctx context.Context, t *testing.T, cc *conformanceCase) {
 	t.Helper()
@@ -440,7 +548,8 @@ func normaliseDeployment(d *value.Map, since time.Time) any {
 	if gcl, ok := get(d, "global_concurrency_limit").(*value.Map); ok {
 		gcl.Set("name", "<deployment limit>")
 	}
-	for _, a := range get(d, "automations").([]any) {
+	autos, _ := get(d, "automations").([]any)
+	for _, a := range autos {
 		for _, act := range get(a.(*value.Map), "actions").([]any) {
 			am := act.(*value.Map)
 			if am.Has("deployment_id") {
@@ -514,19 +623,23 @@ func diffValues(path string, want, got any) []string {
 type knownDifference struct {
 	project             string // "" for any
 	stage, field        string // stage "" for any
-	prefect, prefectctl string // JSON; "md5:PATH" is the MD5 of that project file as a JSON string
+	prefect, prefectctl string // compact JSON; {md5:PATH} stands for the MD5 of that project file
 }
+
+var md5Ref = regexp.MustCompile(`\{md5:[^}]+\}`)
 
 var knownDifferences = []knownDifference{
 	// Prefect's DeploymentCreate runs str() on the description, so a flow
 	// without a docstring gets the text "None" on create (and null again on
 	// the next deploy, which PATCHes). prefectctl sends null.
 	{"", "first deploy", "description", `"None"`, `null`},
+	{"", "first deploy request", "description", `"None"`, `null`},
 	// A flow file whose imports are missing where prefect deploy runs is
 	// read from its source instead, and its version is lost (null).
 	// prefectctl never imports the file: the version is the file's MD5, as
 	// Prefect gives when the imports are installed.
-	{"c25-missing-imports", "", "version", `null`, `md5:flows/heavy.py`},
+	{"c25-missing-imports", "", "version", `null`, `"{md5:flows/heavy.py}"`},
+	{"c25-missing-imports", "", "version_info", `{"type":"prefect:simple","version":""}`, `{"type":"prefect:simple","version":"{md5:flows/heavy.py}"}`},
 }
 
 func (k knownDifference) matches(project, dir, stage, field string, want, got any) bool {
@@ -534,14 +647,13 @@ func (k knownDifference) matches(project, dir, stage, field string, want, got an
 		return false
 	}
 	expand := func(s string) string {
-		if p, ok := strings.CutPrefix(s, "md5:"); ok {
-			b, err := os.ReadFile(filepath.Join(dir, p))
+		return md5Ref.ReplaceAllStringFunc(s, func(ref string) string {
+			b, err := os.ReadFile(filepath.Join(dir, ref[len("{md5:"):len(ref)-1]))
 			if err != nil {
-				return "<unreadable " + p + ">"
+				return "<unreadable " + ref + ">"
 			}
-			return fmt.Sprintf("%q", fmt.Sprintf("%x", md5.Sum(b)))
-		}
-		return s
+			return fmt.Sprintf("%x", md5.Sum(b))
+		})
 	}
 	return string(mustJSON(want)) == expand(k.prefect) && string(mustJSON(got)) == expand(k.prefectctl)
 }
@@ -559,10 +671,10 @@ func compareSnapshots(t *testing.T, stage, project, dir string, cc *conformanceC
 		}
 	}
 	if want.count != len(cc.Expect) {
-		t.Errorf("%s: prefect deploy left %d deployments of these flows, expected %d (%v)", stage, want.count, len(cc.Expect), cc.Expect)
+		t.Errorf("%s: prefect deploy: %d deployments, expected %d (%v)", stage, want.count, len(cc.Expect), cc.Expect)
 	}
 	if got.count != want.count {
-		t.Errorf("%s: prefectctl left %d deployments of these flows, prefect deploy %d", stage, got.count, want.count)
+		t.Errorf("%s: prefectctl: %d deployments, prefect deploy %d", stage, got.count, want.count)
 	}
 	for _, full := range cc.Expect {
 		if d := diffValues(full, want.deployments[full], got.deployments[full]); len(d) > 0 {
@@ -632,7 +744,8 @@ func TestConformanceWithPrefectDeploy(t *testing.T) {
 			if cc.Git {
 				gitInit(ctx, t, work)
 			}
-			env := toolEnv(s.api, t.TempDir(), cc.Env)
+			rec := newRecorder(t, s.api)
+			env := toolEnv(rec.api, t.TempDir(), cc.Env)
 			s.wipe(ctx, t, cc)
 			t.Cleanup(func() { s.wipe(context.Background(), t, cc) })
 
@@ -662,15 +775,21 @@ func TestConformanceWithPrefectDeploy(t *testing.T) {
 			start := time.Now()
 			deployWith("prefect", false)
 			ref1 := s.read(ctx, t, cc, start)
+			refReq1 := rec.take(t, ref1, start)
 			deployWith("prefect", true)
 			ref2 := s.read(ctx, t, cc, start)
+			refReq2 := rec.take(t, ref2, start)
 			s.wipe(ctx, t, cc)
 
 			start = time.Now()
 			deployWith("prefectctl", false)
 			got1 := s.read(ctx, t, cc, start)
+			gotReq1 := rec.take(t, got1, start)
 			deployWith("prefectctl", true)
 			got2 := s.read(ctx, t, cc, start)
+			gotReq2 := rec.take(t, got2, start)
+			compareSnapshots(t, "first deploy request", name, work, cc, refReq1, gotReq1)
+			compareSnapshots(t, "redeploy request", name, work, cc, refReq2, gotReq2)
 			for _, full := range cc.Expect {
 				if got1.ids[full] != got2.ids[full] {
 					t.Errorf("redeploy: prefectctl replaced %s (id %s → %s) instead of updating it", full, got1.ids[full], got2.ids[full])

@@ -3,6 +3,7 @@ package deploy
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +31,10 @@ type Spec struct {
 	// PullUnset means no pull steps could be worked out (a custom
 	// Dockerfile); an update then sends pull_steps: null.
 	PullUnset bool
+	// ScheduleUpdates are the schedules as an update sends them: Prefect
+	// dumps each DeploymentScheduleUpdate with exclude_unset, so only the
+	// keys the configuration gave (and those its models always set) go.
+	ScheduleUpdates []any
 	// AnchorSet says, per schedule, whether an interval's anchor_date was
 	// configured; without one Prefect anchors at "now" on every deploy.
 	AnchorSet []bool
@@ -81,6 +86,7 @@ func Finalize(d *Deployment, outputs *value.Map, dryRun bool, now time.Time, opt
 				return nil, &diag.Error{Kind: diag.Invalid, Path: fmt.Sprintf("%s.schedules[%d]", d.Label, i), Msg: err.Error(), Hint: "give each schedule exactly one of cron, interval or rrule"}
 			}
 			schedules = append(schedules, conv)
+			spec.ScheduleUpdates = append(spec.ScheduleUpdates, scheduleUpdate(sm, conv))
 			spec.ActiveSet = append(spec.ActiveSet, get(sm, "active") != nil)
 			spec.AnchorSet = append(spec.AnchorSet, get(sm, "anchor_date") != nil)
 		}
@@ -319,7 +325,11 @@ func convertSchedule(s *value.Map, now time.Time, dryRun bool) (*value.Map, erro
 		if tz == nil {
 			tz = "UTC"
 		}
-		sched = value.MapOf("rrule", get(s, "rrule"), "timezone", tz)
+		rule := get(s, "rrule")
+		if r, ok := rule.(string); ok {
+			rule = withDTSTART(r, value.Str(tz), now)
+		}
+		sched = value.MapOf("rrule", rule, "timezone", tz)
 	default:
 		return nil, fmt.Errorf("unknown schedule type; please provide a valid schedule (cron, interval or rrule)")
 	}
@@ -382,4 +392,122 @@ func parseAnchor(s string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("not a date or date-time")
+}
+
+// scheduleUpdate is the exclude_unset dump of the update form of a
+// converted schedule: a cron schedule keeps only the keys configured, an
+// interval always has its timezone and an anchor only when configured, an
+// rrule always has its timezone.
+func scheduleUpdate(cfg, full *value.Map) *value.Map {
+	sched, _ := get(full, "schedule").(*value.Map)
+	us := value.NewMap()
+	switch {
+	case sched.Has("cron"):
+		us.Set("cron", get(sched, "cron"))
+		if get(cfg, "timezone") != nil {
+			us.Set("timezone", get(sched, "timezone"))
+		}
+		if get(cfg, "day_or") != nil {
+			us.Set("day_or", get(sched, "day_or"))
+		}
+	case sched.Has("interval"):
+		us.Set("interval", get(sched, "interval"))
+		if truthy(get(cfg, "anchor_date")) {
+			us.Set("anchor_date", get(sched, "anchor_date"))
+		}
+		us.Set("timezone", get(sched, "timezone"))
+	default:
+		us.Set("rrule", get(sched, "rrule"))
+		us.Set("timezone", get(sched, "timezone"))
+	}
+	out := value.MapOf("schedule", us)
+	if get(cfg, "active") != nil {
+		out.Set("active", get(full, "active"))
+	}
+	if p, ok := get(full, "parameters").(*value.Map); ok && p.Len() > 0 {
+		out.Set("parameters", p)
+	}
+	for _, k := range []string{"slug", "replaces"} {
+		if v := get(full, k); v != nil {
+			out.Set(k, v)
+		}
+	}
+	return out
+}
+
+// rruleAnchor is the DTSTART an rrule without one has always implied.
+var rruleAnchor = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// withDTSTART is Prefect's normalize_rrule_string, which its client (and
+// server) apply before storing: an rrule without DTSTART gets one. High
+// frequency rules without COUNT (SECONDLY, MINUTELY) get the latest
+// phase-equivalent anchor at or before now, on the schedule's wall clock;
+// every other rule gets 2020-01-01T00:00:00. A rule that does not parse is
+// left alone, for the server to reject.
+func withDTSTART(rule, tz string, now time.Time) string {
+	if strings.Contains(strings.ToUpper(rule), "DTSTART") {
+		return rule
+	}
+	parts := map[string]string{}
+	lines := strings.Split(strings.TrimSpace(rule), "\n")
+	for _, line := range lines {
+		line = strings.TrimSpace(line)
+		if i := strings.Index(line, ":"); i >= 0 {
+			if strings.ToUpper(line[:i]) != "RRULE" {
+				// RDATE, EXDATE, EXRULE, ...: an rruleset takes the fixed anchor.
+				return prependDTSTART(rule, rruleAnchor)
+			}
+			line = line[i+1:]
+		}
+		for _, kv := range strings.Split(line, ";") {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				return rule
+			}
+			parts[strings.ToUpper(strings.TrimSpace(k))] = strings.ToUpper(strings.TrimSpace(v))
+		}
+	}
+	if len(lines) > 1 {
+		return prependDTSTART(rule, rruleAnchor)
+	}
+	freq := parts["FREQ"]
+	var unit time.Duration
+	switch freq {
+	case "SECONDLY":
+		unit = time.Second
+	case "MINUTELY":
+		unit = time.Minute
+	case "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY":
+	default:
+		return rule
+	}
+	if unit == 0 || parts["COUNT"] != "" {
+		return prependDTSTART(rule, rruleAnchor)
+	}
+	interval := int64(1)
+	if s, ok := parts["INTERVAL"]; ok {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 1 {
+			return rule
+		}
+		interval = n
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		loc = time.UTC
+	}
+	// The wall-clock digits of now in the schedule's zone, read as UTC, so
+	// the floating DTSTART lands on the intended local instant.
+	wall := now.In(loc)
+	wallUTC := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), 0, time.UTC)
+	step := time.Duration(interval) * unit
+	if wallUTC.Before(rruleAnchor) {
+		return prependDTSTART(rule, rruleAnchor)
+	}
+	k := wallUTC.Sub(rruleAnchor) / step
+	return prependDTSTART(rule, rruleAnchor.Add(k*step))
+}
+
+func prependDTSTART(rule string, t time.Time) string {
+	return "DTSTART:" + t.Format("20060102T150405") + "\n" + rule
 }
