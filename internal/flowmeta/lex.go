@@ -358,14 +358,14 @@ func (lx *lexer) str(start, q int) error {
 	line, col := lx.line, start-lx.lineStart+1
 	prefix := strings.ToLower(lx.src[start:q])
 	lx.pos = q
-	if err := lx.scanString(strings.ContainsAny(prefix, "ft"), strings.Contains(prefix, "r"), 0); err != nil {
+	if err := lx.scanString(strings.ContainsAny(prefix, "ft"), 0); err != nil {
 		return err
 	}
 	return lx.emit(tString, lx.src[start:lx.pos], line, col)
 }
 
 // scanString advances past one quoted body starting at the opening quote.
-func (lx *lexer) scanString(fmtString, raw bool, nest int) error {
+func (lx *lexer) scanString(fmtString bool, nest int) error {
 	if nest > 200 {
 		return lx.errf("f-string nesting too deep")
 	}
@@ -387,14 +387,18 @@ func (lx *lexer) scanString(fmtString, raw bool, nest int) error {
 		case c == '\\':
 			lx.pos++
 			if lx.pos < len(src) {
-				if src[lx.pos] == '\n' {
+				switch {
+				case src[lx.pos] == '\n':
 					lx.pos++
 					lx.newline()
-				} else {
+				case fmtString && (src[lx.pos] == '{' || src[lx.pos] == '}'):
+					// not an escape: the brace still opens or closes a field
+				default:
+					// a backslash protects the next character from closing
+					// the string, in raw strings too
 					lx.pos++
 				}
 			}
-			_ = raw // a backslash always protects the next character from closing the string
 		case c == '\n':
 			if len(quote) == 1 {
 				return lx.errf("unterminated string literal")
@@ -441,7 +445,7 @@ func (lx *lexer) replacementField(nest int) error {
 			}
 			lx.pos++
 		case c == '"' || c == '\'':
-			if err := lx.scanString(false, false, nest+1); err != nil {
+			if err := lx.scanString(false, nest+1); err != nil {
 				return err
 			}
 		case c == '(' || c == '[' || c == '{':
@@ -470,7 +474,7 @@ func (lx *lexer) replacementField(nest int) error {
 				}
 				if lx.pos < len(src) && (src[lx.pos] == '"' || src[lx.pos] == '\'') && isStringPrefix(src[start:lx.pos]) {
 					p := strings.ToLower(src[start:lx.pos])
-					if err := lx.scanString(strings.ContainsAny(p, "ft"), strings.Contains(p, "r"), nest+1); err != nil {
+					if err := lx.scanString(strings.ContainsAny(p, "ft"), nest+1); err != nil {
 						return err
 					}
 				}
