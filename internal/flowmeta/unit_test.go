@@ -27,6 +27,7 @@ func TestLexer(t *testing.T) {
 		{"string prefixes", "rb'a' F\"b\" u'c' Rf'd'\n", "rb'a' F\"b\" u'c' Rf'd' ;", ""},
 		{"triple quoted over lines", "s = '''a\nb'''\n", "s = '''a\nb''' ;", ""},
 		{"nested f-string 3.12", "f\"{x:{'>'}{10}} {f\"{y}\"}\"\n", "f\"{x:{'>'}{10}} {f\"{y}\"}\" ;", ""},
+		{"raw f-string backslash before brace", "rf'(\\{{%)({x})' + 1\n", "rf'(\\{{%)({x})' + 1 ;", ""},
 		{"f-string doubled braces", "f'{{a}} {b!r}'\n", "f'{{a}} {b!r}' ;", ""},
 		{"f-string dict inside", "f'{ {\"a\": 1}[\"a\"] }'\n", "f'{ {\"a\": 1}[\"a\"] }' ;", ""},
 		{"numbers", "1_000 0x1F 1e-3 .5 5. 1j 0o7\n", "1_000 0x1F 1e-3 .5 5. 1j 0o7 ;", ""},
