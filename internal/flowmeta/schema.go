@@ -443,8 +443,8 @@ func typeEqual(a, b *typ) bool {
 	return true
 }
 
-// classKind finds whether a class is an Enum or a pydantic model through
-// its bases, in the project or in the libraries.
+// classBase reports whether a class derives, through its bases in the
+// project or in libraries, from one of the wanted qualified names.
 func classBase(l *loader, cls *classDef, want map[string]bool, depth int) bool {
 	if depth > maxResolveDepth {
 		return false
