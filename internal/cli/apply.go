@@ -64,7 +64,7 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 		a.ui.warn(w)
 	}
 	dir, _ := os.Getwd()
-	loader, err := newFlowLoader(f.flowMetadata, dir)
+	loader, err := newFlowLoader(f.metadataMode(cmd, p), dir)
 	if err != nil {
 		return err
 	}

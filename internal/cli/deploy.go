@@ -69,6 +69,22 @@ func (f *deployFlags) register(cmd *cobra.Command, full bool) {
 	fl.BoolVar(&f.noEnforce, "no-enforce-parameter-schema", false, "do not validate run parameters against the flow's schema")
 }
 
+// metadataMode picks how flow metadata is read: the flag, then
+// PREFECTCTL_FLOW_METADATA, then prefect.yaml's prefectctl.flow_metadata,
+// then static.
+func (f *deployFlags) metadataMode(cmd *cobra.Command, p *project.Project) string {
+	if cmd.Flags().Changed("flow-metadata") {
+		return f.flowMetadata
+	}
+	if v := os.Getenv("PREFECTCTL_FLOW_METADATA"); v != "" {
+		return v
+	}
+	if p != nil && p.FlowMetadata != "" {
+		return p.FlowMetadata
+	}
+	return "static"
+}
+
 // selectOptions turns the flags into project selection options.
 func (f *deployFlags) selectOptions(cmd *cobra.Command, entrypoint string, defaultPool string) (project.SelectOptions, error) {
 	o := project.SelectOptions{All: f.all, Names: f.names, DefaultWorkPool: defaultPool}
@@ -228,7 +244,7 @@ func planAll(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, en
 		warn(w)
 	}
 	dir, _ := os.Getwd()
-	loader, err := newFlowLoader(f.flowMetadata, dir)
+	loader, err := newFlowLoader(f.metadataMode(cmd, p), dir)
 	if err != nil {
 		return res, err
 	}

@@ -30,6 +30,9 @@ type Project struct {
 
 	PrefectVersion string
 	Name           string
+	// FlowMetadata is prefectctl's own setting (`prefectctl: {flow_metadata: python}`):
+	// how flow metadata is read when no flag or environment variable says.
+	FlowMetadata string
 
 	// Build, Push and Pull are the top-level actions.
 	Build, Push, Pull Action

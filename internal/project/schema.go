@@ -133,6 +133,9 @@ func Schema() *value.Map {
 			"pull":            steps,
 			"deployments":     value.MapOf("type", []any{"array", "null"}, "items", value.MapOf("$ref", "#/definitions/deployment")),
 			"definitions":     value.MapOf("description", "Free-form YAML anchors reused elsewhere with *aliases."),
+			"prefectctl": value.MapOf("description", "prefectctl's own settings; Prefect ignores this key.", "type", "object",
+				"additionalProperties", false,
+				"properties", value.MapOf("flow_metadata", value.MapOf("description", "How flow metadata is read: static (parse the source) or python (ask python3 with prefect installed).", "enum", []any{"static", "python"}))),
 		}),
 		"additionalProperties", false,
 		"definitions", value.MapOf(

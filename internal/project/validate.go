@@ -15,7 +15,8 @@ import (
 // The keys Prefect's models know. Prefect ignores any other key silently;
 // prefectctl warns, because a typo there silently loses a setting.
 var (
-	topKeys        = []string{"prefect-version", "prefect_version", "name", "build", "push", "pull", "deployments", "definitions"}
+	topKeys        = []string{"prefect-version", "prefect_version", "name", "build", "push", "pull", "deployments", "definitions", "prefectctl"}
+	prefectctlKeys = []string{"flow_metadata"}
 	deploymentKeys = []string{"name", "version", "version_type", "tags", "description", "schedule", "schedules", "paused", "concurrency_limit", "flow_name", "entrypoint", "parameters", "enforce_parameter_schema", "build", "push", "pull", "work_pool", "triggers", "sla"}
 	workPoolKeys   = []string{"name", "work_queue_name", "job_variables"}
 	scheduleKeys   = []string{"cron", "interval", "rrule", "timezone", "anchor_date", "active", "parameters", "slug", "replaces", "day_or"}
@@ -88,6 +89,7 @@ func validate(f *File) (*Project, error) {
 	if x, ok := top.Get("name"); ok {
 		p.Name = v.optStr(x, "name")
 	}
+	v.prefectctlSettings(top, p)
 	p.Build = v.action(top, "", "build")
 	p.Push = v.action(top, "", "push")
 	p.Pull = v.action(top, "", "pull")
@@ -592,3 +594,26 @@ func funcName(ep string) string {
 }
 
 var _ = sort.Strings
+
+// prefectctlSettings reads the top-level `prefectctl:` mapping, which
+// Prefect ignores like any unknown key.
+func (v *validator) prefectctlSettings(top *value.Map, p *Project) {
+	x, ok := top.Get("prefectctl")
+	if !ok || x == nil {
+		return
+	}
+	m, isMap := x.(*value.Map)
+	if !isMap {
+		v.errorf("prefectctl", "write prefectctl: {flow_metadata: static}", "expected a mapping, got %s", value.TypeName(x))
+		return
+	}
+	v.unknownKeys(m, "prefectctl", prefectctlKeys, "prefectctl settings")
+	if fm, ok := m.Get("flow_metadata"); ok {
+		s, _ := fm.(string)
+		if s != "static" && s != "python" {
+			v.errorf("prefectctl.flow_metadata", "use static or python", "unknown flow_metadata %s", value.Repr(fm))
+			return
+		}
+		p.FlowMetadata = s
+	}
+}
