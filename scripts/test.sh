@@ -21,6 +21,9 @@ trap testenv_cleanup EXIT
 scripts/testenv.sh up all >"$testenv_started"
 eval "$(scripts/testenv.sh env)"
 
+echo "== flow metadata goldens, regenerated with the real Prefect (fails on any drift)"
+scripts/flow-oracle.sh
+
 echo "== go test -race"
 go test -race -count=1 -timeout 30m ./...
 
