@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# make bench: prefectctl side by side with the real `prefect==3.9.1` CLI against the same real
+# Prefect server, on this machine. Writes BENCHMARKS.md and docs/bench-scaling.png.
+#
+#   scripts/bench.sh            full run (~20 minutes on 2 cores)
+#   BENCH_QUICK=1 scripts/bench.sh   fewer repetitions and sizes, to try the script out
+#
+# The services come from scripts/testenv.sh in a state directory of their own (only the parts this
+# script started are stopped at the end). Timings and peak RSS are taken by scripts/bench (a Go program: fork-to-exit wall time and
+# rusage of each run); the report and the plot by scripts/bench/report.py with matplotlib from a
+# small cached venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BIN=$ROOT/bin/prefectctl
+CACHE=${PREFECTCTL_TESTENV_CACHE:-$HOME/.cache/prefectctl-testenv}
+QUICK=${BENCH_QUICK:-}
+OUT_MD=${BENCH_OUT:-$ROOT/BENCHMARKS.md}
+OUT_PNG=${BENCH_PNG:-$ROOT/docs/bench-scaling.png}
+
+say() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+die() {
+  printf 'bench: error: %s\n' "$*" >&2
+  exit 1
+}
+
+[[ -x $BIN ]] || make --no-print-directory build
+W=$(mktemp -d /tmp/prefectctl-bench.XXXXXX)
+started=$W/started
+cleanup() {
+  local parts
+  parts=$(cat "$started" 2>/dev/null || true)
+  # shellcheck disable=SC2086 # one part name a word
+  if [[ -n $parts ]]; then scripts/testenv.sh down $parts || true; fi
+  rm -rf "$W"
+}
+trap cleanup EXIT
+
+# Its own test environment: the suite's shared server (SQLite) is busy with other tests, and lock
+# contention there (503 "database is locked") would be measured instead of the CLIs.
+export PREFECTCTL_TESTENV_DIR=${BENCH_TESTENV_DIR:-/tmp/prefectctl-bench-env}
+say "test environment in $PREFECTCTL_TESTENV_DIR (scripts/testenv.sh up all)"
+scripts/testenv.sh up all >"$started" || die "scripts/testenv.sh up all failed"
+eval "$(scripts/testenv.sh env)"
+for v in PREFECT_API_URL DOCKER_HOST PREFECTCTL_REGISTRY PREFECTCTL_PREFECT PREFECTCTL_PYTHON PREFECTCTL_BASE_IMAGE; do
+  [[ -n ${!v:-} ]] || die "scripts/testenv.sh env gave no $v"
+done
+PREFECT=$PREFECTCTL_PREFECT
+# Both CLIs see the same clean settings: the server's URL and nothing of the user's profiles.
+export PREFECT_API_URL DOCKER_HOST PREFECT_HOME=$W/home PREFECT_PROFILES_PATH=$W/profiles.toml
+unset PREFECT_API_KEY PREFECT_PROFILE
+mkdir -p "$PREFECT_HOME"
+
+say "tools: scripts/bench and a matplotlib venv"
+go build -o "$W/bench" ./scripts/bench || die "go build ./scripts/bench failed"
+B=$W/bench
+PLOTVENV=$CACHE/venv-bench-matplotlib-3.11.2
+if [[ ! -x $PLOTVENV/bin/python ]] || ! "$PLOTVENV/bin/python" -c 'import matplotlib' 2>/dev/null; then
+  rm -rf "$PLOTVENV"
+  python3 -m venv "$PLOTVENV" && "$PLOTVENV/bin/pip" install --disable-pip-version-check -q 'matplotlib==3.11.2' ||
+    { rm -rf "$PLOTVENV"; die "could not install matplotlib into $PLOTVENV (pip)"; }
+fi
+
+R=$W/results.jsonl
+META=$W/meta.env
+{
+  echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "nproc=$(nproc)"
+  echo "cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+  echo "mem=$(awk '/^MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+  echo "kernel=$(uname -r)"
+  echo "prefectctl=$("$BIN" version | head -1)"
+  echo "prefect=$("$PREFECTCTL_PYTHON" -c 'import prefect; print(prefect.__version__)')"
+  echo "go=$(go env GOVERSION)"
+  echo "python=$("$PREFECTCTL_PYTHON" -c 'import platform; print(platform.python_version())')"
+  echo "docker=$(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?')"
+  echo "quick=${QUICK:-0}"
+} >"$META"
+
+# reps FULL QUICK: the repetition count for this mode.
+reps() { if [[ -n $QUICK ]]; then echo "$2"; else echo "$1"; fi; }
+
+say "cold start"
+"$B" time -label "prefectctl --help" -n "$(reps 30 5)" -warmup 3 -out "$R" -- "$BIN" --help
+"$B" time -label "prefect --help" -n "$(reps 5 2)" -warmup 1 -out "$R" -- "$PREFECT" --help
+"$B" time -label "prefectctl version" -n "$(reps 30 5)" -warmup 3 -out "$R" -- "$BIN" version
+"$B" time -label "prefect version" -n "$(reps 5 2)" -warmup 1 -out "$R" -- "$PREFECT" version
+
+say "registration without builds"
+"$PREFECT" --no-prompt work-pool create bench --type process --overwrite >/dev/null 2>&1 ||
+  die "prefect work-pool create bench failed"
+# Sizes of the scaling curve; 50 deployments over 10 flow files is the headline project.
+if [[ -n $QUICK ]]; then SIZES=(10 50 100); PYSIZES=(10 50); else SIZES=(10 50 100 200 500); PYSIZES=(10 50 100 200); fi
+for n in "${SIZES[@]}"; do
+  "$B" gen -dir "$W/p$n" -files $((n < 10 ? n : n / 5)) -deployments "$n" -pool bench
+done
+# Each timed deploy updates existing deployments (the warm-up run creates them), the everyday case.
+"$B" time -label "prefectctl deploy --all (50)" -dir "$W/p50" -n "$(reps 5 2)" -warmup 1 -out "$R" -- "$BIN" deploy --all
+"$B" time -label "prefect deploy --all (50)" -dir "$W/p50" -n "$(reps 3 1)" -warmup 0 -out "$R" -- "$PREFECT" --no-prompt deploy --all
+# The server's SQLite serialises writes: how much do 4 registrations in flight gain over 1?
+"$B" time -label "prefectctl deploy --all --concurrency 1 (50)" -dir "$W/p50" -n "$(reps 3 1)" -warmup 0 -out "$R" -- "$BIN" deploy --all --concurrency 1
+
+say "the floor: prefectctl's own requests replayed by a minimal client"
+"$B" record -upstream "$PREFECT_API_URL" -dir "$W/p50" -out "$W/requests-50.json" -- "$BIN" deploy --all
+"$B" replay -in "$W/requests-50.json" -api "$PREFECT_API_URL" -c 4 -n "$(reps 5 2)" -label "floor: replay (50)" -out "$R"
+"$B" replay -in "$W/requests-50.json" -api "$PREFECT_API_URL" -c 1 -n "$(reps 3 1)" -label "floor: replay, 1 in flight (50)" -out "$R"
+"$B" time -label "prefectctl deploy --all --dry-run (50)" -dir "$W/p50" -n "$(reps 10 3)" -warmup 1 -out "$R" -- "$BIN" deploy --all --dry-run -o json
+"$B" record -upstream "$PREFECT_API_URL" -dir "$W/p50" -out "$W/requests-50-prefect.json" -- "$PREFECT" --no-prompt deploy --all
+
+say "scale: time and peak RSS against the number of deployments"
+for n in "${SIZES[@]}"; do
+  [[ $n == 50 ]] && continue # measured above
+  "$B" time -label "prefectctl deploy --all ($n)" -dir "$W/p$n" -n "$(if ((n >= 500)); then echo 1; else reps 2 1; fi)" -warmup 1 -out "$R" -- "$BIN" deploy --all
+done
+for n in "${PYSIZES[@]}"; do
+  [[ $n == 50 ]] && continue
+  # The prefectctl warm-up above created these deployments, so this too is an update.
+  "$B" time -label "prefect deploy --all ($n)" -dir "$W/p$n" -n 1 -warmup 0 -out "$R" -- "$PREFECT" --no-prompt deploy --all
+done
+
+say "flow metadata (scripts/bench-flowmeta.sh)"
+PREFECTCTL_PYTHON=$PREFECTCTL_PYTHON scripts/bench-flowmeta.sh >"$W/flowmeta.txt" 2>&1 ||
+  { cat "$W/flowmeta.txt" >&2; die "scripts/bench-flowmeta.sh failed"; }
+cat "$W/flowmeta.txt" >&2
+
+say "build and push: prefectctl vs docker build && docker push vs prefect deploy"
+P=$W/pbuild
+mkdir -p "$P/flows"
+cp examples/flows/flows/hello.py "$P/flows/"
+printf 'FROM %s\nCOPY flows /opt/prefect/flows\nWORKDIR /opt/prefect/flows\n' "$PREFECTCTL_BASE_IMAGE" >"$P/Dockerfile"
+IMG=$PREFECTCTL_REGISTRY/bench-build
+# pull: false because this engine reaches no Docker Hub (make demo shows the pull through a mirror);
+# every timed run first changes flows/stamp, so each build makes a new layer and each push sends it.
+cat >"$P/prefect.yaml" <<EOF
+name: bench-build
+prefect-version: 3.9.1
+build:
+- prefect_docker.deployments.steps.build_docker_image:
+    id: build-image
+    requires: prefect-docker>=0.4.0
+    image_name: $IMG
+    tag: bench
+    dockerfile: Dockerfile
+    pull: false
+push:
+- prefect_docker.deployments.steps.push_docker_image:
+    requires: prefect-docker>=0.4.0
+    image_name: "{{ build-image.image_name }}"
+    tag: "{{ build-image.tag }}"
+pull:
+- prefect.deployments.steps.set_working_directory:
+    directory: /opt/prefect/flows
+deployments:
+- name: built
+  entrypoint: flows/hello.py:hello
+  work_pool:
+    name: bench
+    job_variables:
+      image: "{{ build-image.image }}"
+EOF
+stamp='date +%s%N >flows/stamp && '
+"$B" time -label "build+push: docker build && docker push" -dir "$P" -n "$(reps 5 2)" -warmup 1 -out "$R" -- \
+  bash -c "${stamp}docker build -q -t $IMG:bench . >/dev/null && docker push -q $IMG:bench"
+"$B" time -label "build+push: prefectctl deploy" -dir "$P" -n "$(reps 5 2)" -warmup 1 -out "$R" -- \
+  bash -c "${stamp}exec $BIN deploy --all"
+"$B" time -label "build+push: prefect deploy" -dir "$P" -n "$(reps 3 1)" -warmup 1 -out "$R" -- \
+  bash -c "${stamp}exec $PREFECT --no-prompt deploy --all"
+
+say "report"
+"$PLOTVENV/bin/python" scripts/bench/report.py --results "$R" --meta "$META" --flowmeta "$W/flowmeta.txt" \
+  --requests "$W/requests-50.json" --requests-prefect "$W/requests-50-prefect.json" \
+  --md "$OUT_MD" --png "$OUT_PNG" --png-rel "docs/$(basename "$OUT_PNG")"
+echo "wrote $OUT_MD and $OUT_PNG" >&2
