@@ -3,10 +3,15 @@ package deploy_test
 // Side-by-side conformance: every project under testdata/conformance is
 // deployed by the real `prefect deploy --all` (Prefect 3.9.1, from the
 // testenv venv) and by `prefectctl deploy --all` against the same real
-// server, from the same directory with the same environment. The
-// deployments (and their automations) read back from the server must be
-// identical once server-made ids and timestamps are normalised, after a first
-// deploy and after a redeploy.
+// server, from the same directory with the same environment, each twice
+// (the second run exercises the update path). After each run, the
+// deployments and their automations read back from the server, and the
+// create/update request bodies recorded by a proxy, must be identical once
+// server-made ids and timestamps are normalised. The only tolerated
+// differences are listed in knownDifferences and in docs/differences.md.
+//
+// PREFECTCTL_CONFORMANCE_ONLY=c07 runs the projects whose name contains it;
+// PREFECTCTL_CONFORMANCE_BIN uses a prebuilt binary instead of building one.
 
 import (
 	"bytes"
