@@ -61,8 +61,12 @@ if [[ ! -x $PLOTVENV/bin/python ]] || ! "$PLOTVENV/bin/python" -c 'import matplo
     { rm -rf "$PLOTVENV"; die "could not install matplotlib into $PLOTVENV (pip)"; }
 fi
 
-R=$W/results.jsonl
-META=$W/meta.env
+# The raw results stay after the run (report.py can be rerun on them).
+RES=${BENCH_RESULTS_DIR:-/tmp/prefectctl-bench-results}
+rm -rf "$RES"
+mkdir -p "$RES"
+R=$RES/results.jsonl
+META=$RES/meta.env
 {
   echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "nproc=$(nproc)"
@@ -101,11 +105,11 @@ done
 "$B" time -label "prefectctl deploy --all --concurrency 1 (50)" -dir "$W/p50" -n "$(reps 3 1)" -warmup 0 -out "$R" -- "$BIN" deploy --all --concurrency 1
 
 say "the floor: prefectctl's own requests replayed by a minimal client"
-"$B" record -upstream "$PREFECT_API_URL" -dir "$W/p50" -out "$W/requests-50.json" -- "$BIN" deploy --all
-"$B" replay -in "$W/requests-50.json" -api "$PREFECT_API_URL" -c 4 -n "$(reps 5 2)" -label "floor: replay (50)" -out "$R"
-"$B" replay -in "$W/requests-50.json" -api "$PREFECT_API_URL" -c 1 -n "$(reps 3 1)" -label "floor: replay, 1 in flight (50)" -out "$R"
+"$B" record -upstream "$PREFECT_API_URL" -dir "$W/p50" -out "$RES/requests-50.json" -- "$BIN" deploy --all
+"$B" replay -in "$RES/requests-50.json" -api "$PREFECT_API_URL" -c 4 -n "$(reps 5 2)" -label "floor: replay (50)" -out "$R"
+"$B" replay -in "$RES/requests-50.json" -api "$PREFECT_API_URL" -c 1 -n "$(reps 3 1)" -label "floor: replay, 1 in flight (50)" -out "$R"
 "$B" time -label "prefectctl deploy --all --dry-run (50)" -dir "$W/p50" -n "$(reps 10 3)" -warmup 1 -out "$R" -- "$BIN" deploy --all --dry-run -o json
-"$B" record -upstream "$PREFECT_API_URL" -dir "$W/p50" -out "$W/requests-50-prefect.json" -- "$PREFECT" --no-prompt deploy --all
+"$B" record -upstream "$PREFECT_API_URL" -dir "$W/p50" -out "$RES/requests-50-prefect.json" -- "$PREFECT" --no-prompt deploy --all
 
 say "scale: time and peak RSS against the number of deployments"
 for n in "${SIZES[@]}"; do
@@ -119,9 +123,9 @@ for n in "${PYSIZES[@]}"; do
 done
 
 say "flow metadata (scripts/bench-flowmeta.sh)"
-PREFECTCTL_PYTHON=$PREFECTCTL_PYTHON scripts/bench-flowmeta.sh >"$W/flowmeta.txt" 2>&1 ||
-  { cat "$W/flowmeta.txt" >&2; die "scripts/bench-flowmeta.sh failed"; }
-cat "$W/flowmeta.txt" >&2
+PREFECTCTL_PYTHON=$PREFECTCTL_PYTHON scripts/bench-flowmeta.sh >"$RES/flowmeta.txt" 2>&1 ||
+  { cat "$RES/flowmeta.txt" >&2; die "scripts/bench-flowmeta.sh failed"; }
+cat "$RES/flowmeta.txt" >&2
 
 say "build and push: prefectctl vs docker build && docker push vs prefect deploy"
 P=$W/pbuild
@@ -167,7 +171,7 @@ stamp='date +%s%N >flows/stamp && '
   bash -c "${stamp}exec $PREFECT --no-prompt deploy --all"
 
 say "report"
-"$PLOTVENV/bin/python" scripts/bench/report.py --results "$R" --meta "$META" --flowmeta "$W/flowmeta.txt" \
-  --requests "$W/requests-50.json" --requests-prefect "$W/requests-50-prefect.json" \
+"$PLOTVENV/bin/python" scripts/bench/report.py --results "$R" --meta "$META" --flowmeta "$RES/flowmeta.txt" \
+  --requests "$RES/requests-50.json" --requests-prefect "$RES/requests-50-prefect.json" \
   --md "$OUT_MD" --png "$OUT_PNG" --png-rel "docs/$(basename "$OUT_PNG")"
 echo "wrote $OUT_MD and $OUT_PNG" >&2

@@ -282,6 +282,15 @@ func cmdReplay(args []string) error {
 	if err := json.Unmarshal(b, &reqs); err != nil {
 		return err
 	}
+	// Answers the recording client had to retry (503 "database is locked", 429)
+	// are left out: their successful retry follows in the recording.
+	kept := reqs[:0]
+	for _, rq := range reqs {
+		if rq.Status != http.StatusServiceUnavailable && rq.Status != http.StatusTooManyRequests {
+			kept = append(kept, rq)
+		}
+	}
+	reqs = kept
 	base := strings.TrimRight(*api, "/")
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc}, Timeout: time.Minute}
 	r := Result{Label: *label, Command: fmt.Sprintf("replay of %d requests, %d in flight", len(reqs), *conc)}
