@@ -195,6 +195,22 @@ func TestGuideAcceptance(t *testing.T) {
 	sha = strings.TrimSpace(sha)
 	env := toolEnv(s.api, t.TempDir(), map[string]string{"PREFECT_IMAGE_NAME": "registry.example.com/acme/flows"})
 
+	t.Run("guide registers as prefect deploy does", func(t *testing.T) {
+		cc := &conformanceCase{Expect: []string{"hello/default", "hello/arthur"}}
+		start := time.Now()
+		if out, err := run(ctx, t, work, env, s.cli, "--no-prompt", "deploy", "--all"); err != nil {
+			t.Fatalf("prefect deploy --all: %v\n%s", err, out)
+		}
+		want := s.read(ctx, t, cc, start)
+		s.wipe(ctx, t, cc)
+		if out, err := run(ctx, t, work, env, bin, "deploy", "--all"); err != nil {
+			t.Fatalf("prefectctl deploy --all: %v\n%s", err, out)
+		}
+		got := s.read(ctx, t, cc, start)
+		compareSnapshots(t, "first deploy", "guide-nodocker", work, cc, want, got)
+		s.wipe(ctx, t, cc)
+	})
+
 	t.Run("guide deploys and reads back with prefect deployment inspect", func(t *testing.T) {
 		if out, err := run(ctx, t, work, env, bin, "deploy", "--all"); err != nil {
 			t.Fatalf("prefectctl deploy --all: %v\n%s", err, out)
