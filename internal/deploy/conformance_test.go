@@ -102,44 +102,27 @@ func realServer(t *testing.T) (*server, context.Context) {
 	return s, ctx
 }
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// prefectctlBinary builds the CLI once per test binary, so projects can be
-// deployed from their own working directory in parallel.
+// prefectctlBinary builds the CLI into the test's temporary directory (the
+// go build cache makes a second build cheap), so projects can be deployed
+// from their own working directory in parallel.
 func prefectctlBinary(t *testing.T) string {
 	t.Helper()
-	binOnce.Do(func() {
-		// A developer may point the test at a binary built elsewhere.
-		if b := os.Getenv("PREFECTCTL_CONFORMANCE_BIN"); b != "" {
-			binPath = b
-			return
-		}
-		dir, err := os.MkdirTemp("", "prefectctl-conformance-bin")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "prefectctl")
-		root, err := repoRoot()
-		if err != nil {
-			binErr = err
-			return
-		}
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/prefectctl")
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
+	// A developer may point the test at a binary built elsewhere.
+	if b := os.Getenv("PREFECTCTL_CONFORMANCE_BIN"); b != "" {
+		return b
 	}
-	return binPath
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "prefectctl")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/prefectctl")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // toolEnv is the environment both tools run with: the test's own minus any
