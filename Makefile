@@ -51,7 +51,7 @@ $(GORELEASER):
 	GOBIN=$(TOOLS)/.bin-$(GORELEASER_VERSION) $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
 	mv $(TOOLS)/.bin-$(GORELEASER_VERSION)/goreleaser $@
 release-snapshot: $(GORELEASER)
-	$(GORELEASER) release --snapshot --clean --config goreleaser.yaml
+	PREFECTCTL_COMMIT=$(COMMIT) $(GORELEASER) release --snapshot --clean --config goreleaser.yaml
 
 ## image: the minimal CI image (FROM scratch: static binary + CA certificates).
 IMAGE ?= prefectctl:$(VERSION)

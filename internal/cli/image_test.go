@@ -112,7 +112,7 @@ func TestReleaseConfig(t *testing.T) {
 		t.Errorf("not static: env %v", b.Env)
 	}
 	ld := strings.Join(b.Ldflags, " ")
-	for _, v := range []string{"Version={{ .Version }}", "Commit={{ .ShortCommit }}", "Date={{ .Date }}"} {
+	for _, v := range []string{"Version={{ .Version }}", `Commit={{ envOrDefault "PREFECTCTL_COMMIT" .ShortCommit }}`, "Date={{ .Date }}"} {
 		if !strings.Contains(ld, "github.com/prefectctl/prefectctl/internal/buildinfo."+v) {
 			t.Errorf("ldflags do not stamp %s: %s", v, ld)
 		}
