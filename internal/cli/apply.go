@@ -24,6 +24,7 @@ type applyFlags struct {
 	image               string
 	concurrency         int
 	allowPipInstall     bool
+	force, plan         bool
 }
 
 func (f *applyFlags) register(cmd *cobra.Command) {
@@ -33,6 +34,8 @@ func (f *applyFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.image, "image", "", "an already built image reference to use for {{ build-image.image }}-style references (implies --skip-build)")
 	fl.IntVar(&f.concurrency, "concurrency", 0, "how many deployments to register at once (default 4 on Prefect Cloud, 1 on a self-hosted server)")
 	fl.BoolVar(&f.allowPipInstall, "allow-pip-install", false, "let custom Python steps pip-install their 'requires'")
+	fl.BoolVar(&f.force, "force", false, "re-send deployments that have not changed")
+	fl.BoolVar(&f.plan, "plan", false, "compare with the server and print what would change: reads only, runs no step")
 }
 
 // runDeploy applies the selected deployments against the Prefect API.
@@ -91,6 +94,15 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 		Image:       af.image,
 		Concurrency: concurrency,
 		Progress:    prog.event,
+		Force:       af.force,
+	}
+	if af.plan {
+		prog.stop()
+		items, err := deploy.Plan(ctx, p, sel, aopt)
+		if err != nil {
+			return err
+		}
+		return renderPlan(a, f.output, items)
 	}
 	report, applyErr := deploy.Apply(ctx, p, sel, aopt)
 	prog.stop()
@@ -108,6 +120,7 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 			if r.Error != nil {
 				m.Set("error", r.Error.Error())
 			}
+			m.Set("changes", changedFields(r.Changes))
 			items = append(items, m)
 		}
 		if err := writeJSON(a.io.Out, value.MapOf("ok", applyErr == nil && !report.Failed(), "deployments", items, "seconds", time.Since(start).Seconds())); err != nil {
@@ -140,12 +153,17 @@ func renderApply(a *app, report *deploy.Report, ui string) {
 		switch r.Action {
 		case "created", "updated":
 			fmt.Fprintf(a.io.Out, "%s Deployment '%s' %s with id '%s'.\n", p.ok.Render("✓"), r.Name, r.Action, r.ID)
+			if len(r.Changes) > 0 {
+				a.ui.infof("  changed: %s", strings.Join(anyStrings(changedFields(r.Changes)), ", "))
+			}
 			if ui != "" {
 				a.ui.infof("  View Deployment in UI: %s/deployments/deployment/%s", strings.TrimRight(ui, "/"), r.ID)
 			}
 			if !r.WorkerOnline && !strings.HasSuffix(r.WorkPool, ":push") && !strings.HasSuffix(r.WorkPool, ":managed") {
 				poolsWithoutWorkers[r.WorkPool] = true
 			}
+		case "unchanged":
+			fmt.Fprintf(a.io.Out, "%s Deployment '%s' unchanged (id '%s'); not re-sent (--force re-sends it).\n", p.dim.Render("="), r.Name, r.ID)
 		case "failed":
 			fmt.Fprintf(a.io.Out, "%s Deployment '%s' failed: %v\n", p.err.Render("✗"), r.Name, r.Error)
 		default:
@@ -178,4 +196,58 @@ func registerConcurrency(flagSet bool, flag int, cloud bool) (int, error) {
 	default:
 		return 1, nil
 	}
+}
+
+func changedFields(cs []deploy.Change) []any {
+	out := []any{}
+	for _, c := range cs {
+		out = append(out, c.Field)
+	}
+	return out
+}
+
+func anyStrings(l []any) []string {
+	out := make([]string, len(l))
+	for i, x := range l {
+		out[i] = value.Str(x)
+	}
+	return out
+}
+
+// renderPlan prints what a deploy would do: created, updated with a
+// field-level diff, or unchanged.
+func renderPlan(a *app, output string, items []*deploy.PlanItem) error {
+	if output == "json" {
+		list := []any{}
+		for _, it := range items {
+			changes := []any{}
+			for _, c := range it.Changes {
+				changes = append(changes, value.MapOf("field", c.Field, "old", value.FromGo(c.Old), "new", value.FromGo(c.New)))
+			}
+			list = append(list, value.MapOf("name", it.Name, "action", it.Action, "id", nilIfEmpty(it.ID),
+				"changes", changes, "pending", value.FromGo(it.Pending), "body", it.Spec.Body))
+		}
+		return writeJSON(a.io.Out, value.MapOf("plan", list))
+	}
+	p := a.ui.p
+	counts := map[string]int{}
+	for _, it := range items {
+		counts[it.Action]++
+		switch it.Action {
+		case "create":
+			fmt.Fprintf(a.io.Out, "%s %s (new)\n", p.added.Render("+"), it.Name)
+		case "unchanged":
+			fmt.Fprintf(a.io.Out, "%s %s (unchanged)\n", p.dim.Render("="), it.Name)
+		default:
+			fmt.Fprintf(a.io.Out, "%s %s\n", p.warn.Render("~"), it.Name)
+			for _, c := range it.Changes {
+				fmt.Fprintf(a.io.Out, "    %s: %s %s %s\n", c.Field, p.removed.Render(compactJSON(value.FromGo(c.Old))), "→", p.added.Render(compactJSON(value.FromGo(c.New))))
+			}
+		}
+		if len(it.Pending) > 0 {
+			fmt.Fprintf(a.io.Out, "    pending until the build and push steps run: %s\n", strings.Join(it.Pending, ", "))
+		}
+	}
+	a.ui.infof("\nPlan: %d to create, %d to update, %d unchanged. Nothing was changed.", counts["create"], counts["update"], counts["unchanged"])
+	return nil
 }

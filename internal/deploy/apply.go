@@ -51,7 +51,9 @@ type ApplyOptions struct {
 	SkipPush    bool
 	Concurrency int
 	// Image, when set, stands in for the image a build step would produce.
-	Image    string
+	Image string
+	// Force re-sends deployments that have not changed.
+	Force    bool
 	Progress func(Event)
 	Now      func() time.Time
 }
@@ -66,7 +68,8 @@ func (o *ApplyOptions) emit(k EventKind, name, format string, args ...any) {
 type Result struct {
 	Name         string // flow/deployment
 	ID           string
-	Action       string // created, updated, failed, not-applied
+	Action       string   // created, updated, unchanged, failed, not-applied
+	Changes      []Change // for an update: what differs from the server
 	WorkPool     string
 	Error        error
 	Image        string
@@ -82,7 +85,7 @@ type Report struct {
 // Failed reports whether any deployment was not applied.
 func (r *Report) Failed() bool {
 	for _, x := range r.Results {
-		if x.Action != "created" && x.Action != "updated" {
+		if x.Action != "created" && x.Action != "updated" && x.Action != "unchanged" {
 			return true
 		}
 	}
@@ -95,28 +98,13 @@ func (r *Report) Failed() bool {
 // and push steps, then registers the deployments with bounded concurrency.
 func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt *ApplyOptions) (*Report, error) {
 	if opt.Now == nil {
-		opt.Now = time.Now
+		opt.Now = timeNow
 	}
 	if opt.Resolver == nil && opt.Client != nil {
 		opt.Resolver = NewCachedResolver(cloudapi.Resolver{C: opt.Client})
 	}
 	// Phase 1: prepare and preflight everything.
-	var problems diag.List
-	var ds []*Deployment
-	for _, s := range sel.Items {
-		d, err := Prepare(ctx, p, s, &opt.Options)
-		if err != nil {
-			problems = append(problems, asList(err)...)
-			continue
-		}
-		ds = append(ds, d)
-	}
-	if len(problems) == 0 {
-		problems = append(problems, preflightPools(ctx, opt.Client, ds)...)
-	}
-	if len(problems) == 0 {
-		problems = append(problems, parseAllSteps(ds, p)...)
-	}
+	ds, problems := prepareAll(ctx, p, sel, opt)
 	if len(problems) > 0 {
 		return nil, problems
 	}
@@ -370,10 +358,25 @@ func register(ctx context.Context, opt *ApplyOptions, d *Deployment, s *Spec) *R
 	case err != nil:
 		return fail(err)
 	default:
+		r.ID = existing.ID
+		if server, err := value.DecodeJSON(existing.Raw); err == nil {
+			if m, ok := server.(*value.Map); ok {
+				r.Changes = Diff(m, s)
+			}
+		}
+		if len(r.Changes) == 0 && !opt.Force && len(s.Triggers) == 0 && !hasOwnedAutomations(ctx, c, r.ID) {
+			// Re-sending would change nothing prefect.yaml controls; skipping
+			// keeps schedules (and their future runs) as they are.
+			r.Action = "unchanged"
+			if workers, err := c.FilterWorkers(ctx, d.WorkPool, true); err == nil {
+				r.WorkerOnline = len(workers) > 0
+			}
+			return r
+		}
 		if err := c.UpdateDeployment(ctx, existing.ID, UpdateBody(s)); err != nil {
 			return fail(err)
 		}
-		r.ID, r.Action = existing.ID, "updated"
+		r.Action = "updated"
 	}
 	owner := "prefect.deployment." + r.ID
 	if err := c.DeleteAutomationsOwnedBy(ctx, owner); err != nil && !errors.Is(err, cloudapi.ErrNotFound) {
@@ -394,6 +397,23 @@ func register(ctx context.Context, opt *ApplyOptions, d *Deployment, s *Spec) *R
 		r.WorkerOnline = len(workers) > 0
 	}
 	return r
+}
+
+// hasOwnedAutomations reports whether automations created from the
+// deployment's triggers exist; a deploy deletes them, so their presence
+// means the deployment is not unchanged. When it cannot tell, it says yes.
+func hasOwnedAutomations(ctx context.Context, c *cloudapi.Client, id string) bool {
+	owner := "prefect.deployment." + id
+	autos, err := c.ReadRelatedAutomations(ctx, owner)
+	if err != nil {
+		return true
+	}
+	for _, a := range autos {
+		if o, _ := a.Get("owner_resource"); o == owner {
+			return true
+		}
+	}
+	return false
 }
 
 // UpdateBody is the PATCH body for an existing deployment (spec §6.3): the

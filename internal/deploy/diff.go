@@ -62,8 +62,9 @@ func Diff(server *value.Map, s *Spec) []Change {
 		}
 	}
 	if vi, ok := s.Body.Get("version_info"); ok {
-		have, _ := server.Get("version_info")
-		if !versionInfoEqual(have, vi) {
+		// A self-hosted server does not store version_info; only compare
+		// what the server reports.
+		if have, _ := server.Get("version_info"); have != nil && !versionInfoEqual(have, vi) {
 			out = append(out, Change{Field: "version_info", Old: have, New: vi})
 		}
 	}

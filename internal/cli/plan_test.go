@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/testenv"
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+// TestPlanAndUnchangedAgainstPrefect: --plan reads only; a deploy that
+// changes nothing is not re-sent (so schedules keep their ids); a changed
+// field is planned and applied; --force re-sends.
+func TestPlanAndUnchangedAgainstPrefect(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the real Prefect server")
+	}
+	api := testenv.Prefect(t)
+	isolate(t)
+	t.Setenv("PREFECT_API_URL", api)
+	ctx := context.Background()
+	c, err := cloudapi.New(cloudapi.Options{BaseURL: api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strconv.FormatInt(time.Now().UnixNano(), 36)
+	pool, flow := "pctl-plan-"+id, "pctl-plan-flow-"+id
+	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "process")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.DeleteWorkPool(context.Background(), pool) })
+	work, _ := os.Getwd()
+	os.MkdirAll(filepath.Join(work, "flows"), 0o755)
+	os.WriteFile(filepath.Join(work, "flows", "f.py"), []byte(fmt.Sprintf("from prefect import flow\n\n\n@flow(name=%q)\ndef f(x: int = 1):\n    return x\n", flow)), 0o644)
+	write := func(tags string) {
+		os.WriteFile(filepath.Join(work, "prefect.yaml"), []byte(fmt.Sprintf(`pull: []
+deployments:
+- name: d
+  entrypoint: flows/f.py:f
+  tags: %s
+  schedules: [{cron: "0 9 * * *", timezone: Europe/Berlin}]
+  work_pool: {name: %s}
+`, tags, pool)), 0o644)
+	}
+	write("[a]")
+	type planOut struct {
+		Plan []struct {
+			Action  string `json:"action"`
+			Changes []struct {
+				Field string `json:"field"`
+			} `json:"changes"`
+		} `json:"plan"`
+	}
+	plan := func() planOut {
+		t.Helper()
+		code, out, errOut := run("deploy", "--all", "--plan", "-o", "json")
+		var p planOut
+		if code != 0 || json.Unmarshal([]byte(out), &p) != nil || len(p.Plan) != 1 {
+			t.Fatalf("plan: %d\n%s\n%s", code, out, errOut)
+		}
+		return p
+	}
+	if p := plan(); p.Plan[0].Action != "create" {
+		t.Fatalf("first plan: %+v", p)
+	}
+	if _, err := c.ReadDeploymentByName(ctx, flow, "d"); err == nil {
+		t.Fatal("--plan created the deployment")
+	}
+	deploy := func(args ...string) string {
+		t.Helper()
+		code, out, errOut := run(append([]string{"deploy", "--all"}, args...)...)
+		if code != 0 {
+			t.Fatalf("deploy: %d\n%s\n%s", code, out, errOut)
+		}
+		return out
+	}
+	if out := deploy(); !strings.Contains(out, "created") {
+		t.Fatalf("first deploy: %s", out)
+	}
+	d, err := c.ReadDeploymentByName(ctx, flow, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.DeleteDeployment(context.Background(), d.ID) })
+	scheduleID := d.Schedules[0].ID
+
+	if p := plan(); p.Plan[0].Action != "unchanged" {
+		t.Fatalf("plan after deploy: %+v", p)
+	}
+	if out := deploy(); !strings.Contains(out, "unchanged") {
+		t.Fatalf("second deploy should skip: %s", out)
+	}
+	if d2, _ := c.ReadDeploymentByName(ctx, flow, "d"); d2.Schedules[0].ID != scheduleID {
+		t.Fatal("an unchanged deploy recreated the schedule")
+	}
+
+	write("[a, b]")
+	if p := plan(); p.Plan[0].Action != "update" || len(p.Plan[0].Changes) != 1 || p.Plan[0].Changes[0].Field != "tags" {
+		t.Fatalf("plan after a tag change: %+v", p)
+	}
+	if out := deploy(); !strings.Contains(out, "updated") {
+		t.Fatalf("deploy after change: %s", out)
+	}
+	if d3, _ := c.ReadDeploymentByName(ctx, flow, "d"); strings.Join(d3.Tags, ",") != "a,b" {
+		t.Fatalf("tags = %v", d3.Tags)
+	}
+	if out := deploy("--force"); !strings.Contains(out, "updated") {
+		t.Fatalf("--force should re-send: %s", out)
+	}
+}
