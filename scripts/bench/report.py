@@ -74,6 +74,7 @@ def main():
     a = ap.parse_args()
     R = load(a.results)
     meta = dict(line.rstrip("\n").split("=", 1) for line in open(a.meta) if "=" in line)
+    meta["prefectctl"] = re.sub(r"^Version:?\s+", "", meta["prefectctl"])  # first line of `prefectctl version`
     flowmeta = open(a.flowmeta).read().strip()
     reqs_go = json.load(open(a.requests))
     reqs_py = json.load(open(a.requests_prefect))
@@ -106,6 +107,7 @@ def main():
     row("`--help`", "prefect --help", "prefectctl --help", TARGETS["cold"], "cold")
     row("`version`", "prefect version", "prefectctl version", TARGETS["cold"], "cold")
     row("deploy 50 deployments, no build", "prefect deploy --all (50)", "prefectctl deploy --all (50)", TARGETS["register"], "register")
+    row("same, `prefectctl --concurrency 4`", "prefect deploy --all (50)", "prefectctl deploy --all --concurrency 4 (50)", TARGETS["register"], "register")
     row("build + push + register 1 deployment", "build+push: prefect deploy", "build+push: prefectctl deploy", 1.0, "build")
 
     w("## Summary\n")
@@ -114,10 +116,15 @@ def main():
     for name, fast, slow, med, lo, hi, tgt, ok in summary:
         w(f"| {name} | {fmt_s(stats(fast)[1])} | {fmt_s(stats(slow)[1])} | **{med:.1f}x** ({lo:.1f}–{hi:.1f}) | {tgt} | {'yes' if ok else '**no**'} |")
     floor_line = None
-    if "floor: replay (50)" in R and "prefectctl deploy --all (50)" in R:
-        med, lo, hi = ratio(R["prefectctl deploy --all (50)"], R["floor: replay (50)"])
-        floor_line = (med, lo, hi)
-        w(f"| prefectctl vs the floor (same requests, minimal client), 50 deployments | {fmt_s(stats(R['prefectctl deploy --all (50)'])[1])} | floor {fmt_s(stats(R['floor: replay (50)'])[1])} | prefectctl / floor **{med:.2f}x** ({lo:.2f}–{hi:.2f}) | ≤ 1.5x | {'yes' if med <= TARGETS['floor'] else '**no**'} |")
+    for go_label, fl_label, what in (
+        ("prefectctl deploy --all (50)", "floor: replay (50)", "1 in flight (the default here)"),
+        ("prefectctl deploy --all --concurrency 4 (50)", "floor: replay, 4 in flight (50)", "4 in flight"),
+    ):
+        if go_label in R and fl_label in R:
+            med, lo, hi = ratio(R[go_label], R[fl_label])
+            if floor_line is None:
+                floor_line = (med, lo, hi)
+            w(f"| prefectctl vs the floor, {what} (same requests, minimal client), 50 deployments | {fmt_s(stats(R[go_label])[1])} | floor {fmt_s(stats(R[fl_label])[1])} | prefectctl / floor **{med:.2f}x** ({lo:.2f}–{hi:.2f}) | ≤ 1.5x | {'yes' if med <= TARGETS['floor'] else '**no**'} |")
     big = "prefectctl deploy --all (500)"
     if big in R:
         mb = rss_mb(R[big])
@@ -142,7 +149,8 @@ def main():
     w("The generated project (scripts/bench `gen`) has 10 flow files with typed parameters and docstrings and 50 deployments on a "
       "`process` work pool, no build or push steps. `prefect --no-prompt deploy --all` imports every flow file in Python to "
       "get the flow object and its parameter schema, and registers deployments one after the other; `prefectctl deploy --all` "
-      "reads each file once statically and registers with 4 requests in flight (bounded, 429-aware limiter).\n")
+      "reads each file once statically and registers the deployments one at a time (on Prefect Cloud 4 at a time, "
+      "with a 429-aware limiter).\n")
 
     w("## The floor, and where the rest of the time goes\n")
     w("The floor is prefectctl's own requests, recorded through a proxy during one `deploy --all` of the 50-deployment project "
@@ -151,16 +159,24 @@ def main():
     if floor_line:
         go = stats(R["prefectctl deploy --all (50)"])[1]
         fl = stats(R["floor: replay (50)"])[1]
+        go4 = stats(R["prefectctl deploy --all --concurrency 4 (50)"])[1] if "prefectctl deploy --all --concurrency 4 (50)" in R else None
+        fl4 = stats(R["floor: replay, 4 in flight (50)"])[1] if "floor: replay, 4 in flight (50)" in R else None
         dry = stats(R["prefectctl deploy --all --dry-run (50)"])[1] if "prefectctl deploy --all --dry-run (50)" in R else None
         ver = stats(R["prefectctl version"])[1] if "prefectctl version" in R else None
-        w(f"- prefectctl deploy --all: {fmt_s(go)}; floor: {fmt_s(fl)}; ratio {floor_line[0]:.2f}x.")
+        w(f"- prefectctl registers one deployment at a time on a self-hosted server (its default there) and needs {fmt_s(go)}; "
+          f"the floor, one request at a time, {fmt_s(fl)} ({floor_line[0]:.2f}x).")
+        if go4 and fl4:
+            w(f"- With 4 in flight (`--concurrency 4`, the default on Prefect Cloud), prefectctl needs {fmt_s(go4)} and the floor "
+              f"{fmt_s(fl4)} ({go4 / fl4:.2f}x): both are slower than one at a time on this server.")
         if dry is not None:
-            w(f"- Local work (process start, YAML, templating, static flow parsing of 10 files, 50 request bodies): "
-              f"`deploy --all --dry-run` takes {fmt_s(dry)}" + (f", of which process start ≈ {fmt_s(ver)}" if ver else "") + ".")
-            rest = go - fl - dry
-            w(f"- The rest, {fmt_s(max(rest, 0))}, is the difference in how the requests are scheduled: prefectctl sends each deployment's "
-              f"requests in order (look up, then create or update, then its automations), so one deployment's chain waits on its own "
-              f"round trips, while the replay keeps 4 independent requests in flight at every moment.")
+            w(f"- prefectctl's own work (process start, YAML, templating, static parsing of the 10 flow files, 50 request bodies) is "
+              f"what `deploy --all --dry-run` takes: {fmt_s(dry)}" + (f", of which process start ≈ {fmt_s(ver)}" if ver else "") +
+              ". Everything else is waiting for the server.")
+        w("- Why 4 in flight lose here: the test server keeps its database in SQLite, which serialises writes. Concurrent writes "
+          "collide, the server answers 503 (\"database is locked\"), and the client backs off (Prefect's retry policy: seconds) "
+          "and retries; the minimal client, with a 100 ms backoff, loses less but still loses. This measurement is why prefectctl "
+          "registers one at a time unless the API is Prefect Cloud (or `--concurrency` says otherwise). Against Prefect Cloud or a "
+          "PostgreSQL-backed server, concurrent writes do not collide like this, and the round-trip time dominates.")
         w("")
     w("Requests per `deploy --all` of 50 deployments (recorded through the proxy):\n")
     w("| request | prefectctl | prefect |")
@@ -192,10 +208,11 @@ def main():
     w("")
     g50, g500 = R.get("prefectctl deploy --all (50)"), R.get("prefectctl deploy --all (500)")
     if g50 and g500:
-        w(f"prefectctl's time grows {stats(g500)[1] / stats(g50)[1]:.1f}x from 50 to 500 deployments (10x the work): "
-          "linear in the number of deployments, as every deployment costs the same few requests; the static parse per file and the "
-          "templating are a small share (see the dry run above). Memory stays flat because deployments are planned and registered "
-          "as a stream, not held with their server responses.")
+        growth = stats(g500)[1] / stats(g50)[1]
+        shape_word = "about linear" if 7 <= growth <= 13 else ("better than linear" if growth < 7 else "worse than linear")
+        w(f"prefectctl's time grows {growth:.1f}x from 50 to 500 deployments (10x the work), {shape_word}: every deployment costs "
+          f"the same few requests, and the static parse per file and the templating are a small share (see the dry run above). "
+          f"Peak RSS at 500 deployments: {rss_mb(g500):.1f} MB.")
     if xs_py and len(xs_py) >= 2:
         w(f" prefect's time grows {ys_py[-1] / ys_py[0]:.1f}x from {xs_py[0]} to {xs_py[-1]} deployments; it was not run at 500 "
           "deployments, which would take several minutes per run on this machine.")
@@ -229,10 +246,13 @@ def main():
             notes.append(f"- {name}: {med:.1f}x against a target of {tgt}. prefectctl needs {fmt_s(stats(fast)[1])}, which is the "
                          f"cost of starting any process on this machine (fork/exec, the Go runtime) while the other helpers' "
                          f"builds and tests load both cores; `prefect` needs {fmt_s(stats(slow)[1])}.")
-        elif "50 deployments" in name:
-            notes.append(f"- {name}: {med:.1f}x against {tgt}. Both CLIs wait on the same SQLite server; the floor above shows the "
-                         f"server alone needs {fmt_s(stats(R['floor: replay (50)'])[1]) if 'floor: replay (50)' in R else '?'} for these requests, "
-                         "which bounds the ratio no matter how fast the client is.")
+        elif "50 deployments" in name or "concurrency 4" in name:
+            fl1 = stats(R["floor: replay (50)"])[1] if "floor: replay (50)" in R else None
+            bound = f" about {stats(slow)[1] / fl1:.1f}x" if fl1 else " much"
+            notes.append(f"- {name}: {med:.1f}x against {tgt}. The server is the floor: it needs "
+                         f"{fmt_s(fl1) if fl1 else '?'} to answer these requests even from a minimal client one at a time, so against "
+                         f"`prefect deploy`'s {fmt_s(stats(slow)[1])} no client on this server can be more than{bound} faster. The 20x "
+                         "target assumes the client, not the server, dominates.")
         else:
             notes.append(f"- {name}: {med:.2f}x against {tgt}.")
     if floor_line and floor_line[0] > TARGETS["floor"]:
