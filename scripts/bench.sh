@@ -109,14 +109,17 @@ fi
 if want register; then
 say "registration without builds"
 # Each timed deploy updates existing deployments (the warm-up run creates them), the everyday case.
-"$B" time -label "prefectctl deploy --all (50)" -dir "$W/p50" -n "$(reps 5 2)" -warmup 1 -out "$R" -- "$BIN" deploy --all
+# prefectctl skips deployments the server already holds unchanged; --force re-sends them, so it
+# does the same writes as prefect deploy, which always re-sends. Both are measured.
+"$B" time -label "prefectctl deploy --all (50)" -dir "$W/p50" -n "$(reps 5 2)" -warmup 1 -out "$R" -- "$BIN" deploy --all --force
+"$B" time -label "prefectctl deploy --all, nothing changed (50)" -dir "$W/p50" -n "$(reps 5 2)" -warmup 0 -out "$R" -- "$BIN" deploy --all
 "$B" time -label "prefect deploy --all (50)" -dir "$W/p50" -n "$(reps 3 1)" -warmup 0 -out "$R" -- "$PREFECT" --no-prompt deploy --all
 # On a self-hosted server prefectctl registers one deployment at a time by default (its SQLite
 # serialises writes); this is what 4 in flight, the Prefect Cloud default, costs here.
-"$B" time -label "prefectctl deploy --all --concurrency 4 (50)" -dir "$W/p50" -n "$(reps 3 1)" -warmup 0 -out "$R" -- "$BIN" deploy --all --concurrency 4
+"$B" time -label "prefectctl deploy --all --concurrency 4 (50)" -dir "$W/p50" -n "$(reps 3 1)" -warmup 0 -out "$R" -- "$BIN" deploy --all --force --concurrency 4
 
 say "the floor: prefectctl's own requests replayed by a minimal client"
-"$B" record -upstream "$PREFECT_API_URL" -dir "$W/p50" -out "$RES/requests-50.json" -- "$BIN" deploy --all
+"$B" record -upstream "$PREFECT_API_URL" -dir "$W/p50" -out "$RES/requests-50.json" -- "$BIN" deploy --all --force
 "$B" replay -in "$RES/requests-50.json" -api "$PREFECT_API_URL" -c 1 -n "$(reps 5 2)" -label "floor: replay (50)" -out "$R"
 "$B" replay -in "$RES/requests-50.json" -api "$PREFECT_API_URL" -c 4 -n "$(reps 3 1)" -label "floor: replay, 4 in flight (50)" -out "$R"
 "$B" time -label "prefectctl deploy --all --dry-run (50)" -dir "$W/p50" -n "$(reps 10 3)" -warmup 1 -out "$R" -- "$BIN" deploy --all --dry-run -o json
@@ -128,7 +131,7 @@ if want scale; then
 say "scale: time and peak RSS against the number of deployments"
 for n in "${SIZES[@]}"; do
   [[ $n == 50 ]] && continue # measured above
-  "$B" time -label "prefectctl deploy --all ($n)" -dir "$W/p$n" -n "$(if ((n >= 500)); then echo 1; else reps 2 1; fi)" -warmup 1 -out "$R" -- "$BIN" deploy --all
+  "$B" time -label "prefectctl deploy --all ($n)" -dir "$W/p$n" -n "$(if ((n >= 500)); then echo 1; else reps 2 1; fi)" -warmup 1 -out "$R" -- "$BIN" deploy --all --force
 done
 for n in "${PYSIZES[@]}"; do
   [[ $n == 50 ]] && continue

@@ -88,7 +88,9 @@ def main():
     w(f"- prefectctl {meta['prefectctl']} ({meta['go']}); prefect {meta['prefect']} on Python {meta['python']} (the test venv); Docker engine {meta['docker']}")
     w("- Server: one real Prefect 3.9.1 server (SQLite) on loopback, shared by both CLIs; a clean `PREFECT_HOME` and profiles file for both.")
     w("- Each figure is min / median / max over the runs listed; ratios are of medians, with the range from the least to the most favourable pairing of runs.")
-    w("- Deploy timings are updates of existing deployments (a warm-up run created them), the everyday case.\n")
+    w("- Deploy timings are updates of existing deployments (a warm-up run created them), the everyday case. prefectctl runs "
+      "with `--force`, so it re-sends every deployment as `prefect deploy` always does; by default it skips deployments the "
+      "server already holds unchanged (measured separately below).\n")
 
     summary = []
 
@@ -107,6 +109,7 @@ def main():
     row("`--help`", "prefect --help", "prefectctl --help", TARGETS["cold"], "cold")
     row("`version`", "prefect version", "prefectctl version", TARGETS["cold"], "cold")
     row("deploy 50 deployments, no build", "prefect deploy --all (50)", "prefectctl deploy --all (50)", TARGETS["register"], "register")
+    row("same, nothing changed (prefectctl skips unchanged deployments)", "prefect deploy --all (50)", "prefectctl deploy --all, nothing changed (50)", TARGETS["register"], "register")
     row("same, `prefectctl --concurrency 4`", "prefect deploy --all (50)", "prefectctl deploy --all --concurrency 4 (50)", TARGETS["register"], "register")
     row("build + push + register 1 deployment", "build+push: prefect deploy", "build+push: prefectctl deploy", 1.0, "build")
 
@@ -246,6 +249,9 @@ def main():
             notes.append(f"- {name}: {med:.1f}x against a target of {tgt}. prefectctl needs {fmt_s(stats(fast)[1])}, which is the "
                          f"cost of starting any process on this machine (fork/exec, the Go runtime) while the other helpers' "
                          f"builds and tests load both cores; `prefect` needs {fmt_s(stats(slow)[1])}.")
+        elif "nothing changed" in name:
+            notes.append(f"- {name}: {med:.1f}x against {tgt}: even reading 50 deployments back costs the server "
+                         f"{fmt_s(stats(fast)[1])}.")
         elif "50 deployments" in name or "concurrency 4" in name:
             fl1 = stats(R["floor: replay (50)"])[1] if "floor: replay (50)" in R else None
             bound = f" about {stats(slow)[1] / fl1:.1f}x" if fl1 else " much"
