@@ -294,7 +294,11 @@ cmd_up() {
   dir=$(project_dir)
   image=$PREFECTCTL_REGISTRY/hello
   step "prefectctl deploy --all (in $dir, PREFECT_IMAGE_NAME=$image)"
-  (cd "$dir" && PREFECT_IMAGE_NAME=$image "$BIN" deploy --all) ||
+  # The guide's prefect.yaml says prefect-version: 3.0.0, and with no Prefect
+  # in this machine's python3 that would pick the base image
+  # prefecthq/prefect:3.0.0-python3.11; the demo has the 3.9.1 image locally.
+  (cd "$dir" && PREFECT_IMAGE_NAME=$image PREFECTCTL_PREFECT_IMAGE_VERSION=${PREFECTCTL_PREFECT_IMAGE_VERSION:-3.9.1} \
+    PREFECTCTL_PYTHON_VERSION=${PREFECTCTL_PYTHON_VERSION:-3.11} "$BIN" deploy --all) ||
     die "prefectctl deploy --all failed (Docker: $DOCKER_HOST, registry: $PREFECTCTL_REGISTRY)"
 
   step "prefectctl deployment run hello/arthur --watch"
