@@ -81,6 +81,14 @@ func TestInvalidCorpus(t *testing.T) {
 					args = strings.Fields(string(f.Data))
 				case "want":
 					want, wantIdx = string(f.Data), i
+				case "big.yaml.lines":
+					// A file too large to keep in the repository: the line
+					// given, repeated until the file passes 8 MiB.
+					line := strings.TrimRight(string(f.Data), "\n") + "\n"
+					big := strings.Repeat(line, (9<<20)/len(line)+1)
+					if err := os.WriteFile(filepath.Join(dir, "big.yaml"), []byte(big), 0o644); err != nil {
+						t.Fatal(err)
+					}
 				default:
 					p := filepath.Join(dir, f.Name)
 					if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
 	"github.com/prefectctl/prefectctl/internal/steps"
+	"github.com/prefectctl/prefectctl/internal/template"
 )
 
 // CheckSteps parses a deployment's build, push and pull steps and checks
@@ -39,6 +40,14 @@ func CheckSteps(p *project.Project, d *Deployment) (build, push []*steps.Step, p
 	if err != nil {
 		locate("pull", err)
 	}
+	for _, list := range [][]*steps.Step{build, push, pull} {
+		for _, s := range list {
+			if err := unknownBuiltin(s); err != nil {
+				locate(s.Section, err)
+			}
+		}
+	}
+	problems = append(problems, checkBlockPlaceholders(p, d)...)
 	for _, s := range pull {
 		if err := steps.ValidatePullStep(s); err != nil {
 			var de *diag.Error
@@ -49,6 +58,97 @@ func CheckSteps(p *project.Project, d *Deployment) (build, push []*steps.Step, p
 		}
 	}
 	return build, push, problems
+}
+
+// builtinModules are the modules whose steps prefectctl knows completely:
+// a name there that is not a known step is a typo, not a user's own step.
+var builtinModules = []string{"prefect.deployments.steps.", "prefect_docker.deployments.steps.", "prefect.projects.steps.", "prefect_docker.projects.steps."}
+
+var knownSteps = []string{steps.RunShellScript, steps.PipInstallRequirements, steps.SetWorkingDirectory, steps.GitClone,
+	steps.PullFromRemoteStorage, steps.PullWithBlock, steps.BuildDockerImage, steps.PushDockerImage}
+
+func unknownBuiltin(s *steps.Step) error {
+	for _, mod := range builtinModules {
+		if !strings.HasPrefix(s.FQN, mod) {
+			continue
+		}
+		for _, k := range knownSteps {
+			if s.FQN == k {
+				return nil
+			}
+		}
+		hint := "the steps Prefect provides: " + strings.Join(knownSteps, ", ")
+		if c := closestStep(s.FQN); c != "" {
+			hint = "did you mean " + c + "?"
+		}
+		return &diag.Error{Kind: diag.Invalid, Path: s.Section + "[" + itoa(s.Index) + "]", Msg: "unknown step " + s.Written, Hint: hint}
+	}
+	return nil
+}
+
+func closestStep(fqn string) string {
+	fn := fqn[strings.LastIndexAny(fqn, ".:")+1:]
+	best, bestD, limit := "", 1<<30, 0
+	for _, k := range knownSteps {
+		name := k[strings.LastIndex(k, ".")+1:]
+		d := editDistance(fn, name)
+		if d < bestD {
+			best, bestD, limit = k, d, max(3, max(len(fn), len(name))/2)
+		}
+	}
+	if bestD <= limit {
+		return best
+	}
+	return ""
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// checkBlockPlaceholders reports {{ prefect.blocks.x }} placeholders that
+// name no block document, which Prefect only finds when it resolves them.
+func checkBlockPlaceholders(p *project.Project, d *Deployment) diag.List {
+	var problems diag.List
+	all := []any{d.Selected.Config, d.BuildSteps, d.PushSteps, d.PullSteps}
+	for _, v := range all {
+		ps, err := template.FindPlaceholders(v)
+		if err != nil {
+			continue
+		}
+		for _, ph := range ps {
+			if ph.Kind != template.BlockDocument {
+				continue
+			}
+			name := strings.TrimPrefix(ph.Name, "prefect.blocks.")
+			if parts := strings.SplitN(name, ".", 3); len(parts) < 2 || parts[0] == "" || parts[1] == "" {
+				e := &diag.Error{Kind: diag.Invalid, Msg: "invalid block placeholder " + ph.Full,
+					Hint: "write {{ prefect.blocks.<block-type-slug>.<block-document-name> }}, e.g. {{ prefect.blocks.secret.my-token }}"}
+				if sd := d.Selected.Deployment; sd != nil && p != nil && p.File != nil {
+					pos := p.File.Pos(sd.Path())
+					e.File, e.Line, e.Col, e.Path = p.File.Path, pos.Line, pos.Col, sd.Path()
+				}
+				problems = append(problems, e)
+			}
+		}
+	}
+	return problems
 }
 
 func itoa(i int) string {
