@@ -116,3 +116,71 @@ deployments:
 		t.Fatalf("--force should re-send: %s", out)
 	}
 }
+
+// TestImageOverrideSkipsBuild: --image stands in for the build step's image
+// and --skip-push skips the push, so a Docker project deploys with no
+// Docker engine at all.
+func TestImageOverrideSkipsBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the real Prefect server")
+	}
+	api := testenv.Prefect(t)
+	isolate(t)
+	t.Setenv("PREFECT_API_URL", api)
+	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock") // any use of Docker would fail
+	ctx := context.Background()
+	c, err := cloudapi.New(cloudapi.Options{BaseURL: api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strconv.FormatInt(time.Now().UnixNano(), 36)
+	pool, flow := "pctl-img-"+id, "pctl-img-flow-"+id
+	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "docker")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.DeleteWorkPool(context.Background(), pool) })
+	work, _ := os.Getwd()
+	os.MkdirAll(filepath.Join(work, "flows"), 0o755)
+	os.WriteFile(filepath.Join(work, "flows", "f.py"), []byte(fmt.Sprintf("from prefect import flow\n\n\n@flow(name=%q)\ndef f():\n    pass\n", flow)), 0o644)
+	os.WriteFile(filepath.Join(work, "prefect.yaml"), []byte(fmt.Sprintf(`build:
+- prefect_docker.deployments.steps.build_docker_image:
+    id: build-image
+    image_name: registry.invalid/never-built
+    dockerfile: auto
+push:
+- prefect_docker.deployments.steps.push_docker_image:
+    image_name: "{{ build-image.image_name }}"
+    tag: "{{ build-image.tag }}"
+deployments:
+- name: d
+  entrypoint: flows/f.py:f
+  work_pool: {name: %s, job_variables: {image: "{{ build-image.image }}"}}
+`, pool)), 0o644)
+	code, out, errOut := run("deploy", "--all", "--image", "127.0.0.1:5000/prebuilt:v7", "--skip-push", "-o", "json")
+	if code != 0 {
+		t.Fatalf("deploy: %d\n%s\n%s", code, out, errOut)
+	}
+	d, err := c.ReadDeploymentByName(ctx, flow, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.DeleteDeployment(context.Background(), d.ID) })
+	if img, _ := d.JobVariables.Get("image"); img != "127.0.0.1:5000/prebuilt:v7" {
+		t.Fatalf("job_variables.image = %v", img)
+	}
+	// The default pull step of an auto Dockerfile is stored as Prefect would.
+	if len(d.PullSteps) != 1 || !strings.Contains(value.Repr(d.PullSteps[0]), "/opt/prefect/") {
+		t.Fatalf("pull steps = %v", d.PullSteps)
+	}
+	// Without --skip-push the push step would need the engine: it fails
+	// clearly and nothing is registered for the new name.
+	code, _, errOut = run("deploy", "--all", "--image", "127.0.0.1:5000/prebuilt:v8")
+	if code == 0 || !strings.Contains(errOut, "push_docker_image") {
+		t.Fatalf("push without an engine: %d\n%s", code, errOut)
+	}
+	if d2, _ := c.ReadDeploymentByName(ctx, flow, "d"); d2 != nil {
+		if img, _ := d2.JobVariables.Get("image"); img != "127.0.0.1:5000/prebuilt:v7" {
+			t.Fatalf("a failed push still changed the deployment: %v", img)
+		}
+	}
+}
