@@ -1,0 +1,321 @@
+// Package faultproxy is a loopback reverse proxy for tests that injects
+// faults in front of a real server: delays, 429 with Retry-After, 5xx
+// answers, dropped connections (before or after the upstream handled the
+// request) and truncated bodies, chosen by a seeded RNG so a failing run
+// can be replayed. It is bounded (MaxFaults) and self-stopping (Lifetime).
+package faultproxy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Kind names one injected fault.
+type Kind string
+
+const (
+	None       Kind = ""
+	Delay      Kind = "delay"
+	RateLimit  Kind = "429"
+	Status500  Kind = "500"
+	Status502  Kind = "502"
+	Status503  Kind = "503"
+	DropBefore Kind = "drop-before" // closed before forwarding: the upstream never saw it
+	DropAfter  Kind = "drop-after"  // forwarded, answer thrown away: the upstream did the work
+	Truncate   Kind = "truncate"    // forwarded, answer cut in the middle of its body
+)
+
+// Config sets the rate (0..1) of each fault per request. The rates of the
+// exclusive faults (all but Delay) must add up to at most 1.
+type Config struct {
+	Seed  uint64
+	Rates map[Kind]float64
+	// DelayFor is how long a Delay fault holds the request; default 200ms.
+	DelayFor time.Duration
+	// RetryAfter is the Retry-After header of a 429; default "0.1".
+	RetryAfter string
+	// Match limits faults to some requests (e.g. only writes); nil = all.
+	Match func(*http.Request) bool
+	// MaxFaults bounds the faults injected; later requests pass through.
+	// 0 = 1000.
+	MaxFaults int
+	// Lifetime closes the proxy by itself after this long; 0 = 10 minutes.
+	Lifetime time.Duration
+	// DisappearAfter closes the whole proxy (listener and open
+	// connections) once that many requests were forwarded: the server
+	// vanished mid-run. 0 = never.
+	DisappearAfter int
+}
+
+// Proxy is a running fault proxy.
+type Proxy struct {
+	// URL is the proxy's base URL with upstream's path, e.g.
+	// http://127.0.0.1:PORT/api when upstream is http://127.0.0.1:4200/api.
+	URL string
+
+	cfg      Config
+	upstream *url.URL
+	ln       net.Listener
+	srv      *http.Server
+	hc       *http.Client
+	timer    *time.Timer
+
+	mu        sync.Mutex
+	rng       *rand.Rand
+	faults    int
+	forwarded int
+	counts    map[Kind]int
+	closed    bool
+	closeOnce sync.Once
+}
+
+var exclusive = []Kind{RateLimit, Status500, Status502, Status503, DropBefore, DropAfter, Truncate}
+
+// Start serves upstream (an http URL, path kept) on a free loopback port.
+func Start(upstream string, cfg Config) (*Proxy, error) {
+	up, err := url.Parse(upstream)
+	if err != nil || up.Scheme != "http" || up.Host == "" {
+		return nil, fmt.Errorf("faultproxy: upstream %q is not an http URL", upstream)
+	}
+	sum := 0.0
+	for _, k := range exclusive {
+		if r := cfg.Rates[k]; r < 0 || r > 1 {
+			return nil, fmt.Errorf("faultproxy: rate of %s is %v, want 0..1", k, r)
+		} else {
+			sum += r
+		}
+	}
+	if sum > 1 {
+		return nil, fmt.Errorf("faultproxy: exclusive fault rates add up to %v > 1", sum)
+	}
+	if cfg.DelayFor == 0 {
+		cfg.DelayFor = 200 * time.Millisecond
+	}
+	if cfg.RetryAfter == "" {
+		cfg.RetryAfter = "0.1"
+	}
+	if cfg.MaxFaults == 0 {
+		cfg.MaxFaults = 1000
+	}
+	if cfg.Lifetime == 0 {
+		cfg.Lifetime = 10 * time.Minute
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &Proxy{
+		URL:      "http://" + ln.Addr().String() + up.EscapedPath(),
+		cfg:      cfg,
+		upstream: up,
+		ln:       ln,
+		rng:      rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+		counts:   map[Kind]int{},
+		// No redirects or retries of its own: the client under test must
+		// see exactly what the proxy decided.
+		hc: &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 64},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+	}
+	p.srv = &http.Server{Handler: http.HandlerFunc(p.serve), ReadHeaderTimeout: 10 * time.Second}
+	p.mu.Lock() // the timer may fire (and Close read p.timer) at once
+	p.timer = time.AfterFunc(cfg.Lifetime, func() { _ = p.Close() })
+	p.mu.Unlock()
+	go p.srv.Serve(ln) //nolint:errcheck // ends with Close
+	return p, nil
+}
+
+// pick draws the faults for one request.
+func (p *Proxy) pick(r *http.Request) (delay bool, k Kind) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.faults >= p.cfg.MaxFaults || (p.cfg.Match != nil && !p.cfg.Match(r)) {
+		return false, None
+	}
+	delay = p.rng.Float64() < p.cfg.Rates[Delay]
+	x := p.rng.Float64()
+	for _, kk := range exclusive {
+		if x < p.cfg.Rates[kk] {
+			k = kk
+			break
+		}
+		x -= p.cfg.Rates[kk]
+	}
+	if delay {
+		p.faults++
+		p.counts[Delay]++
+	}
+	if k != None && p.faults < p.cfg.MaxFaults {
+		p.faults++
+		p.counts[k]++
+	} else {
+		k = None
+	}
+	return delay, k
+}
+
+func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return
+	}
+	delay, k := p.pick(r)
+	if delay {
+		select {
+		case <-time.After(p.cfg.DelayFor):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	switch k {
+	case RateLimit:
+		w.Header().Set("Retry-After", p.cfg.RetryAfter)
+		writeStatus(w, http.StatusTooManyRequests)
+		return
+	case Status500, Status502, Status503:
+		code, _ := strconv.Atoi(string(k))
+		writeStatus(w, code)
+		return
+	case DropBefore:
+		hangUp(w)
+		return
+	}
+	resp, err := p.forward(r, body)
+	if err != nil {
+		writeStatus(w, http.StatusBadGateway)
+		return
+	}
+	switch k {
+	case DropAfter:
+		hangUp(w)
+		return
+	case Truncate:
+		if len(resp.body) >= 2 {
+			writeRaw(w, resp, resp.body[:len(resp.body)/2])
+			return
+		}
+		hangUp(w) // nothing to cut: a dropped answer is the nearest fault
+		return
+	}
+	for key, vs := range resp.header {
+		w.Header()[key] = vs
+	}
+	w.WriteHeader(resp.status)
+	w.Write(resp.body) //nolint:errcheck // the client may have gone
+}
+
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (p *Proxy) forward(r *http.Request, body []byte) (*answer, error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, errors.New("closed")
+	}
+	p.forwarded++
+	n := p.forwarded
+	p.mu.Unlock()
+	if p.cfg.DisappearAfter > 0 && n > p.cfg.DisappearAfter {
+		go p.Close() //nolint:errcheck
+		return nil, errors.New("disappeared")
+	}
+	u := *p.upstream
+	u.Path, u.RawPath = r.URL.Path, r.URL.RawPath
+	u.RawQuery = r.URL.RawQuery
+	out, err := http.NewRequestWithContext(r.Context(), r.Method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range r.Header {
+		out.Header[k] = vs
+	}
+	out.Header.Del("Connection")
+	resp, err := p.hc.Do(out)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	h := resp.Header.Clone()
+	h.Del("Content-Length")
+	h.Del("Connection")
+	h.Del("Transfer-Encoding")
+	return &answer{status: resp.StatusCode, header: h, body: b}, nil
+}
+
+func writeStatus(w http.ResponseWriter, code int) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	fmt.Fprintf(w, `{"detail":"faultproxy: injected %d"}`, code)
+}
+
+// hangUp closes the client's connection without an answer.
+func hangUp(w http.ResponseWriter) {
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		conn.Close()
+	}
+}
+
+// writeRaw sends the full answer's headers, including its full
+// Content-Length, then only part of the body, then closes: the client sees
+// an unexpected EOF in the body.
+func writeRaw(w http.ResponseWriter, a *answer, part []byte) {
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	bw := buf.Writer
+	fmt.Fprintf(bw, "HTTP/1.1 %d %s\r\n", a.status, http.StatusText(a.status))
+	a.header.Write(bw) //nolint:errcheck
+	fmt.Fprintf(bw, "Content-Length: %d\r\nConnection: close\r\n\r\n", len(a.body))
+	bw.Write(part) //nolint:errcheck
+	bw.Flush()     //nolint:errcheck
+}
+
+// Counts is how many faults of each kind were injected so far.
+func (p *Proxy) Counts() map[Kind]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[Kind]int, len(p.counts))
+	for k, v := range p.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// Forwarded is how many requests reached the upstream.
+func (p *Proxy) Forwarded() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.forwarded
+}
+
+// Close stops the proxy at once, dropping open connections.
+func (p *Proxy) Close() error {
+	var err error
+	p.closeOnce.Do(func() {
+		p.mu.Lock()
+		p.closed = true
+		p.timer.Stop()
+		p.mu.Unlock()
+		err = p.srv.Close()
+		p.hc.CloseIdleConnections()
+	})
+	return err
+}
