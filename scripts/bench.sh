@@ -121,7 +121,9 @@ say "registration without builds"
 say "the floor: prefectctl's own requests replayed by a minimal client"
 "$B" record -upstream "$PREFECT_API_URL" -dir "$W/p50" -out "$RES/requests-50.json" -- "$BIN" deploy --all --force
 "$B" replay -in "$RES/requests-50.json" -api "$PREFECT_API_URL" -c 1 -n "$(reps 5 2)" -label "floor: replay (50)" -out "$R"
-"$B" replay -in "$RES/requests-50.json" -api "$PREFECT_API_URL" -c 4 -n "$(reps 3 1)" -label "floor: replay, 4 in flight (50)" -out "$R"
+# Under 4 writers in flight the server can keep answering 503 past every retry; the run goes on then.
+"$B" replay -in "$RES/requests-50.json" -api "$PREFECT_API_URL" -c 4 -n "$(reps 3 1)" -label "floor: replay, 4 in flight (50)" -out "$R" ||
+  echo "bench: the 4-in-flight replay gave up (the report leaves it out)" >&2
 "$B" time -label "prefectctl deploy --all --dry-run (50)" -dir "$W/p50" -n "$(reps 10 3)" -warmup 1 -out "$R" -- "$BIN" deploy --all --dry-run -o json
 "$B" record -upstream "$PREFECT_API_URL" -dir "$W/p50" -out "$RES/requests-50-prefect.json" -- "$PREFECT" --no-prompt deploy --all
 

@@ -372,18 +372,18 @@ func withBody(ctx context.Context, b []byte) context.Context {
 	return context.WithValue(ctx, bodyKey{}, b)
 }
 
-// doRetry sends req, and again (up to 6 tries) when the transport fails before
+// doRetry sends req, and again (up to 10 tries) when the transport fails before
 // an answer or the server answers 503/429. uvicorn closes idle keep-alive
 // connections after 5 s, so a reused one can be reset under a PATCH or DELETE,
 // which net/http does not replay; and the SQLite-backed server answers 503
 // ("database is locked") when writes collide. prefectctl's client retries both,
-// so the floor does too, with a short backoff (100 ms, doubling).
+// so the floor does too, with a short backoff (100 ms, doubling, at most 2 s).
 func doRetry(client *http.Client, req *http.Request, body []byte) (*http.Response, error) {
 	var err error
 	var resp *http.Response
-	for try := 0; try < 6; try++ {
+	for try := 0; try < 10; try++ {
 		if try > 0 {
-			time.Sleep(time.Duration(100<<(try-1)) * time.Millisecond)
+			time.Sleep(min(time.Duration(100<<(try-1))*time.Millisecond, 2*time.Second))
 		}
 		if len(body) > 0 {
 			req.Body = io.NopCloser(bytes.NewReader(body))
