@@ -54,6 +54,9 @@ type Config struct {
 	// connections) once that many requests were forwarded: the server
 	// vanished mid-run. 0 = never.
 	DisappearAfter int
+	// DisappearMatch limits the requests DisappearAfter counts (e.g. only
+	// deployment writes); nil = all.
+	DisappearMatch func(*http.Request) bool
 }
 
 // Proxy is a running fault proxy.
@@ -73,6 +76,7 @@ type Proxy struct {
 	rng       *rand.Rand
 	faults    int
 	forwarded int
+	counted   int // forwarded requests matching DisappearMatch
 	counts    map[Kind]int
 	closed    bool
 	closeOnce sync.Once
@@ -225,7 +229,10 @@ func (p *Proxy) forward(r *http.Request, body []byte) (*answer, error) {
 		return nil, errors.New("closed")
 	}
 	p.forwarded++
-	n := p.forwarded
+	if p.cfg.DisappearMatch == nil || p.cfg.DisappearMatch(r) {
+		p.counted++
+	}
+	n := p.counted
 	p.mu.Unlock()
 	if p.cfg.DisappearAfter > 0 && n > p.cfg.DisappearAfter {
 		go p.Close() //nolint:errcheck
