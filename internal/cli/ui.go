@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"charm.land/lipgloss/v2"
 	"github.com/spf13/cobra"
@@ -42,6 +43,10 @@ type ui struct {
 	io   *IOStreams
 	opts globalOptions
 	p    palette
+	// mu serialises lines written from concurrent registrations (debug
+	// traces of parallel HTTP calls, warnings); ErrOut need not be safe
+	// for concurrent use.
+	mu sync.Mutex
 }
 
 func newUI(s *IOStreams, o globalOptions) *ui {
@@ -84,6 +89,8 @@ func (u *ui) warn(e *diag.Warning) {
 	if u.opts.Quiet {
 		return
 	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
 	fmt.Fprint(u.io.ErrOut, u.p.warn.Render("Warning:")+" ")
 	u.writeProblem(u.io.ErrOut, "", e)
 }
@@ -99,6 +106,8 @@ func (u *ui) infof(format string, args ...any) {
 // debugf prints internal detail to stderr with --debug.
 func (u *ui) debugf(format string, args ...any) {
 	if u.opts.Debug {
+		u.mu.Lock()
+		defer u.mu.Unlock()
 		fmt.Fprintln(u.io.ErrOut, u.p.dim.Render("debug: "+fmt.Sprintf(format, args...)))
 	}
 }
