@@ -75,8 +75,25 @@ func startProgressWith(a *app, live bool, now func() time.Time, interval time.Du
 		a.io.ErrOut = &progressWriter{pr}
 		pr.stopc, pr.done = make(chan struct{}), make(chan struct{})
 		go pr.tick(interval)
+	} else {
+		// Event lines, debug traces and step output come from concurrent
+		// registrations: one lock keeps stderr's lines whole (and a
+		// non-file stderr, e.g. a buffer, free of races).
+		a.io.ErrOut = &lockedWriter{mu: &pr.mu, w: pr.prev}
 	}
 	return pr
+}
+
+// lockedWriter serialises writes with the progress lock.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // tick animates the spinners and elapsed times of running deployments.
@@ -99,10 +116,16 @@ func (pr *progress) tick(interval time.Duration) {
 
 // stop draws the final state and gives stderr back; calling it again does nothing.
 func (pr *progress) stop() {
-	if !pr.live || pr.stopped {
+	if pr.stopped {
 		return
 	}
 	pr.stopped = true
+	if !pr.live {
+		pr.mu.Lock()
+		pr.a.io.ErrOut = pr.prev
+		pr.mu.Unlock()
+		return
+	}
 	close(pr.stopc)
 	<-pr.done
 	pr.mu.Lock()
