@@ -1,0 +1,156 @@
+package cli
+
+// Load: 500 deployments with --concurrency 16 against the real server, all
+// present and correct; and the client backs off (Retry-After, exponential
+// waits) when the server slows down and sheds load.
+
+import (
+	"context"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/testenv"
+	"github.com/prefectctl/prefectctl/internal/testenv/faultproxy"
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+func TestLoadFiveHundredDeployments(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the real Prefect server")
+	}
+	api := testenv.Prefect(t)
+	isolate(t)
+	ctx := context.Background()
+	c, err := cloudapi.New(cloudapi.Options{BaseURL: api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := uniquePrefix("load")
+	pool := prefix + "-pool"
+	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "process")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })
+	work, _ := os.Getwd()
+	names := genProject(t, work, prefix, pool, 20, 25)
+	t.Setenv("PREFECT_API_URL", api)
+	start := time.Now()
+	code, out, errOut := run("deploy", "--all", "--concurrency", "16", "-o", "json")
+	took := time.Since(start)
+	if code != 0 {
+		t.Fatalf("deploy: exit %d\n%s", code, lastLines(errOut, 20))
+	}
+	r := parseApply(t, out)
+	if !r.OK || len(r.Deployments) != 500 {
+		t.Fatalf("ok=%v, %d deployments", r.OK, len(r.Deployments))
+	}
+	for _, d := range r.Deployments {
+		if d.Action != "created" {
+			t.Errorf("%s: %s %s", d.Name, d.Action, d.Error)
+		}
+	}
+	got, nflows := snapshot(ctx, t, c, prefix)
+	if len(got) != 500 || nflows != 20 {
+		t.Fatalf("server holds %d deployments and %d flows, want 500 and 20", len(got), nflows)
+	}
+	// Spot-check the content of every deployment: its own parameters,
+	// both schedules, its job variables.
+	for i, name := range names {
+		j := i % 25
+		g := got[name]
+		for _, want := range []string{`"parameters":{"n":` + itoa(j) + `,"label":"l` + itoa(j) + `"}`, `"cron":"` + itoa(j%60) + ` `,
+			`"interval":` + itoa(3600+j) + `.0`, `"job_variables":{"env":{"K":"v` + itoa(j) + `"}}`} {
+			if !strings.Contains(g, want) {
+				t.Errorf("%s lacks %s:\n%s", name, want, g)
+				break
+			}
+		}
+	}
+	t.Logf("500 deployments, --concurrency 16: %.1fs", took.Seconds())
+}
+
+func itoa(i int) string { return value.Str(int64(i)) }
+
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, "\n")
+}
+
+var retryLine = regexp.MustCompile(`retrying (GET|POST|PATCH|PUT|DELETE) \S+ in ([0-9.]+)(ms|s) \(attempt`)
+
+func TestLoadClientBacksOff(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the real Prefect server")
+	}
+	api := testenv.Prefect(t)
+	isolate(t)
+	ctx := context.Background()
+	c, err := cloudapi.New(cloudapi.Options{BaseURL: api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := uniquePrefix("backoff")
+	pool := prefix + "-pool"
+	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "process")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })
+	work, _ := os.Getwd()
+	genProject(t, work, prefix, pool, 4, 10)
+	// A slow, overloaded server: latency on a third of the calls, 429s
+	// asking for 0.1 s, 503s with no hint (exponential backoff applies).
+	p, err := faultproxy.Start(api, faultproxy.Config{
+		Seed:      16,
+		Rates:     map[faultproxy.Kind]float64{faultproxy.Delay: 0.3, faultproxy.RateLimit: 0.1, faultproxy.Status503: 0.1},
+		DelayFor:  300 * time.Millisecond,
+		MaxFaults: 40,
+		Lifetime:  3 * time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	t.Setenv("PREFECT_API_URL", p.URL)
+	code, out, errOut := run("--debug", "deploy", "--all", "--concurrency", "16", "-o", "json")
+	if code != 0 {
+		t.Fatalf("deploy: exit %d\n%s", code, lastLines(errOut, 30))
+	}
+	if r := parseApply(t, out); !r.OK || len(r.Deployments) != 40 {
+		t.Fatalf("ok=%v, %d deployments", r.OK, len(r.Deployments))
+	}
+	counts := p.Counts()
+	shed := counts[faultproxy.RateLimit] + counts[faultproxy.Status503]
+	var retries, honoured, backedOff int
+	for _, m := range retryLine.FindAllStringSubmatch(errOut, -1) {
+		retries++
+		wait := m[2] + m[3]
+		d, _ := time.ParseDuration(wait)
+		switch {
+		case d >= 100*time.Millisecond && d <= 121*time.Millisecond:
+			honoured++ // Retry-After: 0.1, plus up to 20% jitter
+		case d >= time.Second:
+			backedOff++ // Base*2^try with jitter, no sooner than 1 s
+		}
+	}
+	t.Logf("faults %v; %d retries: %d after Retry-After, %d backed off ≥1s", counts, retries, honoured, backedOff)
+	if counts[faultproxy.RateLimit] == 0 || counts[faultproxy.Status503] == 0 {
+		t.Fatalf("the seed injected no 429 or no 503: %v", counts)
+	}
+	if retries < shed {
+		t.Fatalf("%d 429/503 answers but only %d retries logged", shed, retries)
+	}
+	if honoured < counts[faultproxy.RateLimit] || backedOff < counts[faultproxy.Status503] {
+		t.Fatalf("retry waits do not follow the server: %d Retry-After waits for %d 429s, %d backoffs for %d 503s",
+			honoured, counts[faultproxy.RateLimit], backedOff, counts[faultproxy.Status503])
+	}
+	if got, _ := snapshot(ctx, t, c, prefix); len(got) != 40 {
+		t.Fatalf("%d deployments on the server, want 40", len(got))
+	}
+}
