@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -102,7 +104,17 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 		if err != nil {
 			return err
 		}
-		return renderPlan(a, f.output, items)
+		// Planned bodies hold templated values, resolved secret blocks
+		// included: print them redacted.
+		out := a.io.Out
+		var buf bytes.Buffer
+		a.io.Out = &buf
+		err = renderPlan(a, f.output, items)
+		a.io.Out = out
+		if _, werr := io.WriteString(out, client.Redact(buf.String())); err == nil {
+			err = werr
+		}
+		return err
 	}
 	report, applyErr := deploy.Apply(ctx, p, sel, aopt)
 	prog.stop()

@@ -581,6 +581,11 @@ func (c *Client) redactError(e *APIError) {
 	}
 }
 
+// Redact replaces the key, the auth string and every secret the client
+// has seen (AddSecret, resolved secret blocks) in s, for output that may
+// hold request bodies, such as a deploy plan.
+func (c *Client) Redact(s string) string { return c.redact(s) }
+
 // redact removes the configured key and auth string from any text.
 func (c *Client) redact(s string) string {
 	c.secretsMu.Lock()
