@@ -24,8 +24,13 @@ eval "$(scripts/testenv.sh env)"
 echo "== flow metadata goldens, regenerated with the real Prefect (fails on any drift)"
 scripts/flow-oracle.sh
 
-echo "== go test -race"
-go test -race -count=1 -timeout 30m ./...
+echo "== go test -race (output kept for the secrets scan)"
+go_test_log=$(mktemp)
+go test -race -count=1 -timeout 30m ./... 2>&1 | tee "$go_test_log"
+
+echo "== no test secret (testdata/secrets.txt) in the suite's output"
+scripts/scan-secrets.sh "$go_test_log"
+rm -f "$go_test_log"
 
 echo "== fuzz (short runs)"
 scripts/fuzz.sh short
