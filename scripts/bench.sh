@@ -57,8 +57,10 @@ B=$W/bench
 PLOTVENV=$CACHE/venv-bench-matplotlib-3.11.2
 if [[ ! -x $PLOTVENV/bin/python ]] || ! "$PLOTVENV/bin/python" -c 'import matplotlib' 2>/dev/null; then
   rm -rf "$PLOTVENV"
-  python3 -m venv "$PLOTVENV" && "$PLOTVENV/bin/pip" install --disable-pip-version-check -q 'matplotlib==3.11.2' ||
-    { rm -rf "$PLOTVENV"; die "could not install matplotlib into $PLOTVENV (pip)"; }
+  if ! { python3 -m venv "$PLOTVENV" && "$PLOTVENV/bin/pip" install --disable-pip-version-check -q 'matplotlib==3.11.2'; }; then
+    rm -rf "$PLOTVENV"
+    die "could not install matplotlib into $PLOTVENV (pip; needs python3-venv and access to the package index)"
+  fi
 fi
 
 # The raw results stay after the run (report.py can be rerun on them).

@@ -176,7 +176,9 @@ ensure_services() {
   say "state in $PREFECTCTL_TESTENV_DIR; a first run installs packages and builds the base image (a few minutes)"
   testenv_up prefect registry
   ensure_mirror
-  local mirror=http://127.0.0.1:$(read_file "$MIRROR/port") host=unix://$PREFECTCTL_TESTENV_DIR/docker/docker.sock mirrors
+  local mirror host mirrors
+  mirror=http://127.0.0.1:$(read_file "$MIRROR/port")
+  host=unix://$PREFECTCTL_TESTENV_DIR/docker/docker.sock
   if "$ROOT/scripts/testenv.sh" status docker >/dev/null 2>&1; then
     mirrors=$(DOCKER_HOST=$host docker info --format '{{json .RegistryConfig.Mirrors}}' 2>/dev/null || true)
     if [[ $mirrors != *"$mirror"* ]]; then
@@ -194,10 +196,12 @@ ensure_services() {
   done
   export PREFECT_API_URL DOCKER_HOST
   need docker "to push the base image into the mirror (apt-get install docker.io)"
-  local mref=127.0.0.1:$(read_file "$MIRROR/port")/${PREFECTCTL_BASE_IMAGE}
+  local mref
+  mref=127.0.0.1:$(read_file "$MIRROR/port")/${PREFECTCTL_BASE_IMAGE}
   say "pushing $PREFECTCTL_BASE_IMAGE into the mirror (minutes the first time, seconds after)"
-  docker tag "$PREFECTCTL_BASE_IMAGE" "$mref" && docker push -q "$mref" >/dev/null ||
+  if ! { docker tag "$PREFECTCTL_BASE_IMAGE" "$mref" && docker push -q "$mref" >/dev/null; }; then
     die "could not push $PREFECTCTL_BASE_IMAGE to the mirror at $mref"
+  fi
   # Nothing of the user's own Prefect configuration may steer the demo elsewhere.
   export PREFECT_PROFILES_PATH=$DEMO/profiles.toml PREFECT_HOME=$DEMO/prefect-home
   unset PREFECT_API_KEY PREFECT_PROFILE

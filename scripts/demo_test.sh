@@ -8,7 +8,6 @@
 # runs, so only the first run on a machine loads the base image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
 export PREFECTCTL_DEMO_DIR=${PREFECTCTL_DEMO_TEST_DIR:-/tmp/prefectctl-demo-test}
 unset PREFECTCTL_DEMO_TESTENV_DIR
 D=$PREFECTCTL_DEMO_DIR
