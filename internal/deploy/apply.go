@@ -51,7 +51,9 @@ type ApplyOptions struct {
 	SkipPush    bool
 	Concurrency int
 	// Image, when set, stands in for the image a build step would produce.
-	Image string
+	Image     string
+	workersMu sync.Mutex
+	workers   map[string]bool // pool → a worker is online
 	// Force re-sends deployments that have not changed.
 	Force    bool
 	Progress func(Event)
@@ -368,9 +370,7 @@ func register(ctx context.Context, opt *ApplyOptions, d *Deployment, s *Spec) *R
 			// Re-sending would change nothing prefect.yaml controls; skipping
 			// keeps schedules (and their future runs) as they are.
 			r.Action = "unchanged"
-			if workers, err := c.FilterWorkers(ctx, d.WorkPool, true); err == nil {
-				r.WorkerOnline = len(workers) > 0
-			}
+			r.WorkerOnline = opt.workerOnline(ctx, d.WorkPool)
 			return r
 		}
 		if err := c.UpdateDeployment(ctx, existing.ID, UpdateBody(s)); err != nil {
@@ -393,10 +393,27 @@ func register(ctx context.Context, opt *ApplyOptions, d *Deployment, s *Spec) *R
 			}
 		}
 	}
-	if workers, err := c.FilterWorkers(ctx, d.WorkPool, true); err == nil {
-		r.WorkerOnline = len(workers) > 0
-	}
+	r.WorkerOnline = opt.workerOnline(ctx, d.WorkPool)
 	return r
+}
+
+// workerOnline asks once per pool per invocation whether a worker polls
+// it; it only decides whether to print the "start a worker" hint.
+func (o *ApplyOptions) workerOnline(ctx context.Context, pool string) bool {
+	o.workersMu.Lock()
+	defer o.workersMu.Unlock()
+	if online, ok := o.workers[pool]; ok {
+		return online
+	}
+	online := false
+	if workers, err := o.Client.FilterWorkers(ctx, pool, true); err == nil {
+		online = len(workers) > 0
+	}
+	if o.workers == nil {
+		o.workers = map[string]bool{}
+	}
+	o.workers[pool] = online
+	return online
 }
 
 // hasOwnedAutomations reports whether automations created from the
