@@ -26,6 +26,7 @@ const (
 	None       Kind = ""
 	Delay      Kind = "delay"
 	RateLimit  Kind = "429"
+	Status401  Kind = "401" // e.g. a registry rejecting a push half-way
 	Status500  Kind = "500"
 	Status502  Kind = "502"
 	Status503  Kind = "503"
@@ -82,7 +83,7 @@ type Proxy struct {
 	closeOnce sync.Once
 }
 
-var exclusive = []Kind{RateLimit, Status500, Status502, Status503, DropBefore, DropAfter, Truncate}
+var exclusive = []Kind{RateLimit, Status401, Status500, Status502, Status503, DropBefore, DropAfter, Truncate}
 
 // Start serves upstream (an http URL, path kept) on a free loopback port.
 func Start(upstream string, cfg Config) (*Proxy, error) {
@@ -184,7 +185,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", p.cfg.RetryAfter)
 		writeStatus(w, http.StatusTooManyRequests)
 		return
-	case Status500, Status502, Status503:
+	case Status401, Status500, Status502, Status503:
 		code, _ := strconv.Atoi(string(k))
 		writeStatus(w, code)
 		return
@@ -259,7 +260,11 @@ func (p *Proxy) forward(r *http.Request, body []byte) (*answer, error) {
 		return nil, err
 	}
 	h := resp.Header.Clone()
-	h.Del("Content-Length")
+	if r.Method != http.MethodHead {
+		// The body is re-sent whole; a HEAD answer keeps the upstream's
+		// length, which clients (e.g. a registry's blob check) read.
+		h.Del("Content-Length")
+	}
 	h.Del("Connection")
 	h.Del("Transfer-Encoding")
 	return &answer{status: resp.StatusCode, header: h, body: b}, nil

@@ -46,6 +46,7 @@ func TestEachFault(t *testing.T) {
 		{None, 200, nil, false, 1},
 		{Delay, 200, nil, false, 1},
 		{RateLimit, 429, nil, false, 0},
+		{Status401, 401, nil, false, 0},
 		{Status500, 500, nil, false, 0},
 		{Status502, 502, nil, false, 0},
 		{Status503, 503, nil, false, 0},

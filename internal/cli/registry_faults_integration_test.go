@@ -1,0 +1,108 @@
+package cli
+
+// The registry failing mid-push (401 as a layer upload starts, 500 on the
+// manifest) ends the deploy with a clear error and registers nothing for
+// the deployment whose image did not get pushed.
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/testenv"
+	"github.com/prefectctl/prefectctl/internal/testenv/faultproxy"
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+func TestRegistryFailsMidPush(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the real Prefect server, dockerd and a registry")
+	}
+	api := testenv.Prefect(t)
+	dockerHost := testenv.Docker(t)
+	registry := testenv.Registry(t)
+	ctx := context.Background()
+	c, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		kind  faultproxy.Kind
+		match func(*http.Request) bool
+		want  string
+	}{
+		{"401 on a layer upload", faultproxy.Status401, func(r *http.Request) bool {
+			return r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/blobs/uploads/")
+		}, "unauthorized"},
+		{"500 on the manifest", faultproxy.Status500, func(r *http.Request) bool {
+			return r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/")
+		}, "500 Internal Server Error"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			isolate(t)
+			work, _ := os.Getwd()
+			prefix := uniquePrefix("regfault")
+			pool := prefix + "-pool"
+			if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "docker")); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })
+			p, err := faultproxy.Start("http://"+registry, faultproxy.Config{
+				Rates: map[faultproxy.Kind]float64{tc.kind: 1}, Match: tc.match, Lifetime: 3 * time.Minute,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			host := strings.TrimPrefix(p.URL, "http://")
+			must(t, os.MkdirAll(filepath.Join(work, "flows"), 0o755))
+			must(t, os.WriteFile(filepath.Join(work, "flows", "f.py"), []byte(fmt.Sprintf("from prefect import flow\n\n\n@flow(name=%q)\ndef f():\n    pass\n", prefix+"-flow")), 0o644))
+			// A one-layer image keeps the push small.
+			must(t, os.WriteFile(filepath.Join(work, "Dockerfile"), []byte("FROM scratch\nCOPY flows /flows\n"), 0o644))
+			must(t, os.WriteFile(filepath.Join(work, "prefect.yaml"), []byte(fmt.Sprintf(`pull: []
+deployments:
+- name: a
+  entrypoint: flows/f.py:f
+  build:
+  - prefect_docker.deployments.steps.build_docker_image:
+      id: img
+      image_name: %s/%s/img
+      tag: t1
+      dockerfile: Dockerfile
+  push:
+  - prefect_docker.deployments.steps.push_docker_image:
+      image_name: "{{ img.image_name }}"
+      tag: "{{ img.tag }}"
+  work_pool: {name: %s, job_variables: {image: "{{ img.image }}"}}
+`, host, prefix, pool)), 0o644))
+			t.Setenv("PREFECT_API_URL", api)
+			t.Setenv("DOCKER_HOST", dockerHost)
+			code, out, errOut := run("deploy", "--all", "-o", "json")
+			if code == 0 {
+				t.Fatalf("deploy succeeded though the registry failed:\n%s", out)
+			}
+			if p.Counts()[tc.kind] == 0 {
+				t.Fatalf("the push never reached the fault (exit %d):\n%s", code, lastLines(errOut, 20))
+			}
+			if !strings.Contains(errOut, "pushing "+host+"/"+prefix+"/img") || !strings.Contains(errOut, tc.want) {
+				t.Errorf("unclear error:\n%s", lastLines(errOut, 20))
+			}
+			if strings.Contains(errOut, "panic") {
+				t.Fatal(errOut)
+			}
+			if r := parseApply(t, out); r.OK || len(r.Deployments) != 1 || r.Deployments[0].Action == "created" {
+				t.Errorf("JSON result: %s", out)
+			}
+			if d, err := c.ReadDeploymentByName(ctx, prefix+"-flow", "a"); err == nil {
+				t.Errorf("deployment %s registered though its image was not pushed", d.ID)
+			}
+		})
+	}
+}
