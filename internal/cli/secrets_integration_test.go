@@ -198,3 +198,82 @@ deployments:
 		})
 	}
 }
+
+func TestSecretsRegistryPassword(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the real Prefect server, dockerd and the auth registry")
+	}
+	secrets := testSecrets(t)
+	api := testenv.Prefect(t)
+	dockerHost := testenv.Docker(t)
+	addr, user, pass := testenv.AuthRegistry(t)
+	secrets["registry-password"] = pass
+	home := isolate(t)
+	work, _ := os.Getwd()
+	ctx := context.Background()
+	c, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := uniquePrefix("regsecret")
+	pool := prefix + "-pool"
+	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "docker")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })
+	must(t, os.MkdirAll(filepath.Join(work, "flows"), 0o755))
+	must(t, os.WriteFile(filepath.Join(work, "flows", "f.py"), []byte(fmt.Sprintf("from prefect import flow\n\n\n@flow(name=%q)\ndef f():\n    pass\n", prefix+"-flow")), 0o644))
+	must(t, os.WriteFile(filepath.Join(work, "Dockerfile"), []byte("FROM scratch\nCOPY flows /flows\n"), 0o644))
+	// The password comes in through the environment, so the project file
+	// holds none.
+	must(t, os.WriteFile(filepath.Join(work, "prefect.yaml"), []byte(fmt.Sprintf(`pull: []
+deployments:
+- name: a
+  entrypoint: flows/f.py:f
+  build:
+  - prefect_docker.deployments.steps.build_docker_image:
+      id: img
+      image_name: %s/%s/img
+      tag: t1
+      dockerfile: Dockerfile
+  push:
+  - prefect_docker.deployments.steps.push_docker_image:
+      image_name: "{{ img.image_name }}"
+      tag: "{{ img.tag }}"
+      credentials: {username: %s, password: "{{ $PCTL_TEST_REGISTRY_PASSWORD }}", registry_url: %s}
+  work_pool: {name: %s, job_variables: {image: "{{ img.image }}"}}
+`, addr, prefix, user, addr, pool)), 0o644))
+	t.Setenv("PREFECT_API_URL", api)
+	t.Setenv("DOCKER_HOST", dockerHost)
+	t.Setenv("PCTL_TEST_REGISTRY_PASSWORD", pass)
+	var all strings.Builder
+	code, out, errOut := run("--debug", "deploy", "--all", "-o", "json")
+	all.WriteString(out + errOut)
+	if l := leaks(all.String(), secrets); len(l) > 0 {
+		t.Fatalf("secrets %v appear in the output of a push with credentials", l)
+	}
+	if code != 0 {
+		t.Fatalf("deploy with registry credentials: exit %d\n%s", code, lastLines(errOut, 20))
+	}
+	// A wrong password: the registry's 401 path.
+	t.Setenv("PCTL_TEST_REGISTRY_PASSWORD", secrets["api-key-wrong"])
+	code, out, errOut = run("--debug", "deploy", "--all", "--force", "-o", "json")
+	if l := leaks(out+errOut, secrets); len(l) > 0 {
+		t.Fatalf("secrets %v appear in the output of a rejected push", l)
+	}
+	if code == 0 {
+		t.Fatal("a push with a wrong password succeeded")
+	}
+	for _, root := range []string{home, work} {
+		filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return nil
+			}
+			b, _ := os.ReadFile(path)
+			if l := leaks(string(b), secrets); len(l) > 0 {
+				t.Errorf("%s holds secrets %v", path, l)
+			}
+			return nil
+		})
+	}
+}
