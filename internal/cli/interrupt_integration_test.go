@@ -29,7 +29,7 @@ func TestInterruptDuringBuild(t *testing.T) {
 	}
 	api := testenv.Prefect(t)
 	dockerHost := testenv.Docker(t)
-	base := testenv.BaseImage(t)
+	testenv.BaseImage(t) // the auto Dockerfile's FROM, prefecthq/prefect:3.9.1-python3.11
 	ctx := context.Background()
 	c, err := cloudapi.New(cloudapi.Options{BaseURL: api})
 	if err != nil {
@@ -42,8 +42,18 @@ func TestInterruptDuringBuild(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
-		t.Run(sig.String(), func(t *testing.T) {
+	for _, tc := range []struct {
+		sig syscall.Signal
+		// dockerFirst: the Docker build with an auto Dockerfile runs first
+		// and the signal comes while it builds (the Dockerfile exists).
+		dockerFirst bool
+	}{{syscall.SIGTERM, false}, {syscall.SIGINT, false}, {syscall.SIGTERM, true}} {
+		sig := tc.sig
+		name := sig.String()
+		if tc.dockerFirst {
+			name += " during docker build"
+		}
+		t.Run(name, func(t *testing.T) {
 			prefix := uniquePrefix("intr")
 			pool := prefix + "-pool"
 			if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "docker")); err != nil {
@@ -57,15 +67,26 @@ func TestInterruptDuringBuild(t *testing.T) {
 			// The slow step records its PID (exec keeps it) so the test
 			// can check that the child is gone. The Docker build with an
 			// auto Dockerfile comes after it and must never leave one.
-			must(t, os.WriteFile(filepath.Join(dir, "prefect.yaml"), []byte(fmt.Sprintf(`build:
-- prefect.deployments.steps.run_shell_script:
+			shell := fmt.Sprintf(`- prefect.deployments.steps.run_shell_script:
     script: sh -c 'echo $$ > %s; exec sleep 30'
-- prefect_docker.deployments.steps.build_docker_image:
+`, pidFile)
+			dockerStep := fmt.Sprintf(`- prefect_docker.deployments.steps.build_docker_image:
     id: img
     image_name: %s/intr
     tag: t1
     dockerfile: auto
-pull: []
+    pull: false
+    nocache: true
+`, strings.ToLower(prefix))
+			steps := shell + dockerStep
+			if tc.dockerFirst {
+				steps = dockerStep + shell
+				// An (empty) requirements.txt adds a RUN pip install: the
+				// build lasts long enough to be interrupted.
+				must(t, os.WriteFile(filepath.Join(dir, "requirements.txt"), nil, 0o644))
+			}
+			must(t, os.WriteFile(filepath.Join(dir, "prefect.yaml"), []byte(fmt.Sprintf(`build:
+%spull: []
 deployments:
 - name: d
   entrypoint: flows/f.py:f
@@ -73,11 +94,11 @@ deployments:
 - name: e
   entrypoint: flows/f.py:f
   work_pool: {name: %s, job_variables: {image: "{{ img.image }}"}}
-`, pidFile, strings.ToLower(prefix), pool, pool)), 0o644))
+`, steps, pool, pool)), 0o644))
 			cmd := exec.Command(bin, "deploy", "--all")
 			cmd.Dir = dir
 			cmd.Env = append(cleanEnv(), "PREFECT_API_URL="+api, "DOCKER_HOST="+dockerHost, "HOME="+dir,
-				"PREFECT_HOME="+filepath.Join(dir, ".prefect"), "PREFECTCTL_BASE_IMAGE="+base)
+				"PREFECT_HOME="+filepath.Join(dir, ".prefect"), "PREFECTCTL_PREFECT_IMAGE_VERSION=3.9.1", "PREFECTCTL_PYTHON_VERSION=3.11")
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			if err := cmd.Start(); err != nil {
@@ -86,16 +107,22 @@ deployments:
 			defer cmd.Process.Kill() //nolint:errcheck // only if the test failed early
 			var pid int
 			deadline := time.Now().Add(60 * time.Second)
-			for pid == 0 {
-				if b, err := os.ReadFile(pidFile); err == nil {
-					pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+			for {
+				if tc.dockerFirst {
+					if _, err := os.Stat(filepath.Join(dir, "Dockerfile")); err == nil {
+						break
+					}
+				} else if b, err := os.ReadFile(pidFile); err == nil {
+					if pid, _ = strconv.Atoi(strings.TrimSpace(string(b))); pid != 0 {
+						break
+					}
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("the build step never started:\n%s", stderr.String())
+					t.Fatalf("the slow step never started:\n%s", stderr.String())
 				}
-				time.Sleep(50 * time.Millisecond)
+				time.Sleep(10 * time.Millisecond)
 			}
-			time.Sleep(200 * time.Millisecond) // let sh exec sleep
+			time.Sleep(200 * time.Millisecond) // let sh exec sleep, or docker start building
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
@@ -120,7 +147,11 @@ deployments:
 			// The step's child: gone (not even a zombie of ours, since
 			// prefectctl reaped it before exiting).
 			time.Sleep(100 * time.Millisecond)
-			if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+			if tc.dockerFirst {
+				if _, err := os.Stat(pidFile); err == nil {
+					t.Error("the step after the interrupted build ran")
+				}
+			} else if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
 				syscall.Kill(pid, syscall.SIGKILL) //nolint:errcheck // the test's own leftover
 				t.Errorf("the build step's process %d outlived prefectctl (kill -0: %v)", pid, err)
 			}
