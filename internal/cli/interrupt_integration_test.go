@@ -31,7 +31,7 @@ func TestInterruptDuringBuild(t *testing.T) {
 	dockerHost := testenv.Docker(t)
 	testenv.BaseImage(t) // the auto Dockerfile's FROM, prefecthq/prefect:3.9.1-python3.11
 	ctx := context.Background()
-	c, err := cloudapi.New(cloudapi.Options{BaseURL: api})
+	c, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 5})
 	if err != nil {
 		t.Fatal(err)
 	}

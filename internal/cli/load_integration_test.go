@@ -22,10 +22,13 @@ func TestLoadFiveHundredDeployments(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the real Prefect server")
 	}
-	api := testenv.Prefect(t)
+	// A server of its own: the shared one serves other packages' tests at
+	// the same time, and its single SQLite writer then sheds this load with
+	// 503s beyond any retry budget.
+	api := privatePrefect(t)
 	isolate(t)
 	ctx := context.Background()
-	c, err := cloudapi.New(cloudapi.Options{BaseURL: api})
+	c, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,6 +41,9 @@ func TestLoadFiveHundredDeployments(t *testing.T) {
 	work, _ := os.Getwd()
 	names := genProject(t, work, prefix, pool, 20, 25)
 	t.Setenv("PREFECT_API_URL", api)
+	// SQLite serialises writes: 16 at once collide ("database is locked",
+	// 503) and are retried; a larger budget than the default 5 absorbs it.
+	t.Setenv("PREFECT_CLIENT_MAX_RETRIES", "10")
 	start := time.Now()
 	code, out, errOut := run("deploy", "--all", "--concurrency", "16", "-o", "json")
 	took := time.Since(start)
@@ -92,7 +98,7 @@ func TestLoadClientBacksOff(t *testing.T) {
 	api := testenv.Prefect(t)
 	isolate(t)
 	ctx := context.Background()
-	c, err := cloudapi.New(cloudapi.Options{BaseURL: api})
+	c, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
