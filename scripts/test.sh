@@ -26,11 +26,14 @@ scripts/flow-oracle.sh
 
 echo "== go test -race (output kept for the secrets scan)"
 go_test_log=$(mktemp)
-go test -race -count=1 -timeout 30m ./... 2>&1 | tee "$go_test_log"
+go_test_status=0
+go test -race -count=1 -timeout 30m ./... 2>&1 | tee "$go_test_log" || go_test_status=$?
 
+# Also after failures: their dumped output is where a leak would show.
 echo "== no test secret (testdata/secrets.txt) in the suite's output"
 scripts/scan-secrets.sh "$go_test_log"
 rm -f "$go_test_log"
+if [ "$go_test_status" != 0 ]; then exit "$go_test_status"; fi
 
 echo "== fuzz (short runs)"
 scripts/fuzz.sh short

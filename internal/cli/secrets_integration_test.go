@@ -9,10 +9,12 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -275,5 +277,40 @@ deployments:
 			}
 			return nil
 		})
+	}
+}
+
+// TestScanSecretsScript: scripts/scan-secrets.sh finds each literal of
+// testdata/secrets.txt in a log, names the file and line without printing
+// the secret, and passes a clean log.
+func TestScanSecretsScript(t *testing.T) {
+	secrets := testSecrets(t)
+	script, _ := filepath.Abs(filepath.Join("..", "..", "scripts", "scan-secrets.sh"))
+	dir := t.TempDir()
+	clean := filepath.Join(dir, "clean.log")
+	must(t, os.WriteFile(clean, []byte("ok  \tpkg\t1.0s\n"), 0o644))
+	scan := func(logs ...string) (int, string) {
+		cmd := exec.Command(script, logs...)
+		cmd.Env = cleanEnv() // no PREFECTCTL_AUTH_REGISTRY_PASSWORD: the fixed list only
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		return cmd.ProcessState.ExitCode(), string(out)
+	}
+	if code, out := scan(clean); code != 0 {
+		t.Fatalf("clean log: exit %d\n%s", code, out)
+	}
+	for name, v := range secrets {
+		leaky := filepath.Join(dir, name+".log")
+		must(t, os.WriteFile(leaky, []byte("line one\n--- FAIL: x\n    got "+v+"\n"), 0o644))
+		code, out := scan(clean, leaky)
+		if code != 1 || !strings.Contains(out, leaky+":3") {
+			t.Errorf("%s: exit %d, want 1 naming %s:3\n%s", name, code, leaky, out)
+		}
+		if strings.Contains(out, v) {
+			t.Errorf("%s: the scan printed the secret", name)
+		}
 	}
 }
