@@ -737,13 +737,14 @@ func TestConformanceWithPrefectDeploy(t *testing.T) {
 			s.wipe(ctx, t, cc)
 			t.Cleanup(func() { s.wipe(context.Background(), t, cc) })
 
-			deployWith := func(tool string, redeploy bool) {
+			keepState := false // the third prefectctl run deploys onto the redeployed state as it is
+			deployWith := func(tool string, redeploy bool, extra ...string) {
 				t.Helper()
-				args := []string{"deploy", "--all"}
+				args := append([]string{"deploy", "--all"}, extra...)
 				if redeploy && cc.Redeploy != "" {
 					args = append(args, "--prefect-file", cc.Redeploy)
 				}
-				if redeploy && cc.PauseBetween {
+				if redeploy && cc.PauseBetween && !keepState {
 					s.pauseAll(ctx, t, cc)
 				}
 				var out string
@@ -773,9 +774,17 @@ func TestConformanceWithPrefectDeploy(t *testing.T) {
 			deployWith("prefectctl", false)
 			got1 := s.read(ctx, t, cc, start)
 			gotReq1 := rec.take(t, got1, start)
-			deployWith("prefectctl", true)
+			// --force: re-send every deployment, as prefect deploy always does,
+			// so the requests compare one to one.
+			deployWith("prefectctl", true, "--force")
 			got2 := s.read(ctx, t, cc, start)
 			gotReq2 := rec.take(t, got2, start)
+			// Without --force an unchanged deployment is not re-sent; the
+			// server must end in the same state all the same.
+			keepState = true
+			deployWith("prefectctl", true)
+			got3 := s.read(ctx, t, cc, start)
+			rec.take(t, got3, start)
 			compareSnapshots(t, "first deploy request", name, work, cc, refReq1, gotReq1)
 			compareSnapshots(t, "redeploy request", name, work, cc, refReq2, gotReq2)
 			for _, full := range cc.Expect {
@@ -785,6 +794,7 @@ func TestConformanceWithPrefectDeploy(t *testing.T) {
 			}
 			compareSnapshots(t, "first deploy", name, work, cc, ref1, got1)
 			compareSnapshots(t, "redeploy", name, work, cc, ref2, got2)
+			compareSnapshots(t, "redeploy without --force", name, work, cc, ref2, got3)
 		})
 	}
 }

@@ -70,7 +70,7 @@ func Diff(server *value.Map, s *Spec) []Change {
 	}
 	wantSched, _ := s.Body.Get("schedules")
 	haveSched, _ := server.Get("schedules")
-	if ws, _ := wantSched.([]any); len(ws) > 0 && !schedulesEqual(haveSched, ws, s.AnchorSet) {
+	if ws, _ := wantSched.([]any); len(ws) > 0 && !schedulesEqual(haveSched, ws, s.AnchorSet, s.ActiveSet) {
 		out = append(out, Change{Field: "schedules", Old: scheduleSummary(haveSched), New: scheduleSummary(ws)})
 	}
 	return out
@@ -111,7 +111,7 @@ func versionInfoEqual(have, want any) bool {
 }
 
 // scheduleKey is what identifies a schedule's behaviour.
-func scheduleKey(m *value.Map, ignoreAnchor bool) *value.Map {
+func scheduleKey(m *value.Map, ignoreAnchor, ignoreActive bool) *value.Map {
 	inner, _ := m.Get("schedule")
 	im, _ := inner.(*value.Map)
 	key := value.NewMap()
@@ -126,6 +126,9 @@ func scheduleKey(m *value.Map, ignoreAnchor bool) *value.Map {
 		key.Set("schedule", c)
 	}
 	for _, k := range []string{"active", "slug"} {
+		if k == "active" && ignoreActive {
+			continue // an update leaves an unconfigured active flag as the server has it
+		}
 		v, _ := m.Get(k)
 		key.Set(k, v)
 	}
@@ -134,7 +137,7 @@ func scheduleKey(m *value.Map, ignoreAnchor bool) *value.Map {
 	return key
 }
 
-func schedulesEqual(have any, want []any, anchorSet []bool) bool {
+func schedulesEqual(have any, want []any, anchorSet, activeSet []bool) bool {
 	hl, _ := have.([]any)
 	if len(hl) != len(want) {
 		return false
@@ -146,14 +149,15 @@ func schedulesEqual(have any, want []any, anchorSet []bool) bool {
 			return false
 		}
 		ignore := i >= len(anchorSet) || !anchorSet[i]
-		wk := scheduleKey(wm, ignore)
+		ignoreActive := i >= len(activeSet) || !activeSet[i]
+		wk := scheduleKey(wm, ignore, ignoreActive)
 		found := false
 		for j, h := range hl {
 			hm, ok := h.(*value.Map)
 			if used[j] || !ok {
 				continue
 			}
-			hk := scheduleKey(hm, ignore)
+			hk := scheduleKey(hm, ignore, ignoreActive)
 			// A cron schedule sent without a timezone is stored with the
 			// server's default; only compare timezones the spec sets.
 			if ws, _ := wk.Get("schedule"); ws != nil {
