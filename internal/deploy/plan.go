@@ -265,26 +265,8 @@ func absDir(dir string) string {
 	return abs
 }
 
-// truthy is Python truthiness for the dynamic types.
-func truthy(x any) bool {
-	switch t := x.(type) {
-	case nil:
-		return false
-	case bool:
-		return t
-	case int64:
-		return t != 0
-	case float64:
-		return t != 0
-	case string:
-		return t != ""
-	case []any:
-		return len(t) > 0
-	case *value.Map:
-		return t.Len() > 0
-	}
-	return true
-}
+// truthy is Python's bool(); see value.Truthy.
+func truthy(v any) bool { return value.Truthy(v) }
 
 // stepInfo is what planning needs to know about a step without running it.
 type stepInfo struct {

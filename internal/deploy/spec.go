@@ -291,7 +291,7 @@ func convertSchedule(s *value.Map, now time.Time, dryRun bool) (*value.Map, erro
 	case truthy(get(s, "cron")):
 		sched = value.MapOf("cron", get(s, "cron"), "timezone", tz, "day_or", true)
 		if d := get(s, "day_or"); d != nil {
-			b, ok := laxBool(d)
+			b, ok := project.LaxBool(d)
 			if !ok && !(dryRun && isPlaceholder(d)) {
 				return nil, fmt.Errorf("day_or must be a boolean, got %s", value.Repr(d))
 			}
@@ -335,7 +335,7 @@ func convertSchedule(s *value.Map, now time.Time, dryRun bool) (*value.Map, erro
 	}
 	out := value.MapOf("schedule", sched, "active", true, "max_scheduled_runs", nil, "parameters", value.NewMap(), "slug", nil, "replaces", nil)
 	if a := get(s, "active"); a != nil {
-		b, ok := laxBool(a)
+		b, ok := project.LaxBool(a)
 		switch {
 		case ok:
 			out.Set("active", b)
@@ -360,26 +360,6 @@ func convertSchedule(s *value.Map, now time.Time, dryRun bool) (*value.Map, erro
 func isPlaceholder(x any) bool {
 	s, ok := x.(string)
 	return ok && strings.Contains(s, "{{")
-}
-
-// laxBool is pydantic's lax boolean.
-func laxBool(x any) (bool, bool) {
-	switch t := x.(type) {
-	case bool:
-		return t, true
-	case int64:
-		if t == 0 || t == 1 {
-			return t == 1, true
-		}
-	case string:
-		switch strings.ToLower(strings.TrimSpace(t)) {
-		case "0", "off", "f", "false", "n", "no":
-			return false, true
-		case "1", "on", "t", "true", "y", "yes":
-			return true, true
-		}
-	}
-	return false, false
 }
 
 // parseAnchor reads an anchor_date the way Prefect's parse_datetime does for

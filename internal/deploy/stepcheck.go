@@ -91,7 +91,7 @@ func closestStep(fqn string) string {
 	best, bestD, limit := "", 1<<30, 0
 	for _, k := range knownSteps {
 		name := k[strings.LastIndex(k, ".")+1:]
-		d := editDistance(fn, name)
+		d := project.EditDistance(fn, name)
 		if d < bestD {
 			best, bestD, limit = k, d, max(3, max(len(fn), len(name))/2)
 		}
@@ -100,26 +100,6 @@ func closestStep(fqn string) string {
 		return best
 	}
 	return ""
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // checkBlockPlaceholders reports {{ prefect.blocks.x }} placeholders that

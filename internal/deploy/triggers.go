@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/project"
 	"github.com/prefectctl/prefectctl/internal/value"
 )
 
@@ -69,7 +70,7 @@ func automationBody(t *value.Map, deploymentName string, index int, deploymentID
 		desc = ""
 	}
 	enabled := true
-	if b, ok := laxBool(get(t, "enabled")); ok {
+	if b, ok := project.LaxBool(get(t, "enabled")); ok {
 		enabled = b
 	}
 	after := asSeconds(get(t, "schedule_after"))

@@ -158,8 +158,8 @@ func lastKey(path string) string {
 	return path
 }
 
-// laxBool follows pydantic's lax bool: bools, 0/1, and the usual words.
-func laxBool(x any) (bool, bool) {
+// LaxBool follows pydantic's lax bool: bools, 0/1, and the usual words.
+func LaxBool(x any) (bool, bool) {
 	switch t := x.(type) {
 	case bool:
 		return t, true
@@ -264,7 +264,7 @@ func (v *validator) deployment(x any, i int) *Deployment {
 	}
 	for _, k := range []string{"paused", "enforce_parameter_schema"} {
 		if x, ok := m.Get(k); ok && x != nil {
-			b, ok := laxBool(x)
+			b, ok := LaxBool(x)
 			if !ok {
 				v.errorf(joinPath(path, k), "use true or false", "expected a boolean, got %s %s", value.TypeName(x), value.Repr(x))
 				continue
@@ -495,7 +495,7 @@ func (v *validator) scheduleFields(s *value.Map, p string) {
 			switch x.(type) {
 			case bool, string:
 			default:
-				if b, ok := laxBool(x); ok {
+				if b, ok := LaxBool(x); ok {
 					s.Set(k, b)
 				} else {
 					v.errorf(joinPath(p, k), "use true or false", "expected a boolean, got %s", value.Repr(x))
@@ -549,7 +549,7 @@ func contains(list []string, s string) bool {
 func closest(k string, known []string) string {
 	best, bestD := "", 1<<30
 	for _, c := range known {
-		d := levenshtein(strings.ToLower(k), c)
+		d := EditDistance(strings.ToLower(k), c)
 		if d < bestD {
 			best, bestD = c, d
 		}
@@ -560,7 +560,8 @@ func closest(k string, known []string) string {
 	return ""
 }
 
-func levenshtein(a, b string) int {
+// EditDistance is the Levenshtein distance between a and b, in runes.
+func EditDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	prev := make([]int, len(rb)+1)
 	cur := make([]int, len(rb)+1)

@@ -134,23 +134,5 @@ func ValidatePullStep(s *Step) error {
 	return nil
 }
 
-// truthy is Python's bool() for input values.
-func truthy(v any) bool {
-	switch t := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return t
-	case int64:
-		return t != 0
-	case float64:
-		return t != 0
-	case string:
-		return t != ""
-	case []any:
-		return len(t) > 0
-	case *value.Map:
-		return t.Len() > 0
-	}
-	return true
-}
+// truthy is Python's bool(); see value.Truthy.
+func truthy(v any) bool { return value.Truthy(v) }

@@ -207,3 +207,25 @@ func TypeName(v any) string {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+// Truthy is Python's bool(v): None, False, zero, "" and empty containers are
+// false, everything else true.
+func Truthy(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return t
+	case int64:
+		return t != 0
+	case float64:
+		return t != 0
+	case string:
+		return t != ""
+	case []any:
+		return len(t) > 0
+	case *Map:
+		return t.Len() > 0
+	}
+	return true
+}

@@ -90,3 +90,16 @@ func TestMapOps(t *testing.T) {
 		t.Fatal("1.0 == 1 in Python")
 	}
 }
+
+func TestTruthy(t *testing.T) {
+	for _, v := range []any{nil, false, int64(0), 0.0, "", []any{}, NewMap()} {
+		if Truthy(v) {
+			t.Errorf("Truthy(%s) = true", Repr(v))
+		}
+	}
+	for _, v := range []any{true, int64(-1), 0.5, "0", []any{nil}, MapOf("a", nil), Date{Year: 2024, Month: 1, Day: 1}} {
+		if !Truthy(v) {
+			t.Errorf("Truthy(%s) = false", Repr(v))
+		}
+	}
+}

@@ -270,26 +270,8 @@ func (s *Steps) dirLock(dir string) *sync.Mutex {
 	return m
 }
 
-// truthy is Python's bool() for the values a YAML input can hold.
-func truthy(v any) bool {
-	switch t := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return t
-	case int64:
-		return t != 0
-	case float64:
-		return t != 0
-	case string:
-		return t != ""
-	case []any:
-		return len(t) > 0
-	case *value.Map:
-		return t.Len() > 0
-	}
-	return true
-}
+// truthy is Python's bool(); see value.Truthy.
+func truthy(v any) bool { return value.Truthy(v) }
 
 // args reads step inputs with Python's keyword-argument rules.
 type args struct {
