@@ -172,15 +172,121 @@ deployments:
 	if len(d.PullSteps) != 1 || !strings.Contains(value.Repr(d.PullSteps[0]), "/opt/prefect/") {
 		t.Fatalf("pull steps = %v", d.PullSteps)
 	}
-	// Without --skip-push the push step would need the engine: it fails
-	// clearly and nothing is registered for the new name.
+	// Without --skip-push the push step needs the engine: the preflight
+	// says so before anything runs, and nothing changes on the server.
 	code, _, errOut = run("deploy", "--all", "--image", "127.0.0.1:5000/prebuilt:v8")
-	if code == 0 || !strings.Contains(errOut, "push_docker_image") {
+	if code == 0 || !strings.Contains(errOut, "need Docker") || !strings.Contains(errOut, "hint:") {
 		t.Fatalf("push without an engine: %d\n%s", code, errOut)
 	}
 	if d2, _ := c.ReadDeploymentByName(ctx, flow, "d"); d2 != nil {
 		if img, _ := d2.JobVariables.Get("image"); img != "127.0.0.1:5000/prebuilt:v7" {
 			t.Fatalf("a failed push still changed the deployment: %v", img)
 		}
+	}
+}
+
+// TestPreflightDockerBeforeAnyStep: a project that builds an image, with no
+// Docker daemon reachable, fails in the preflight — the shell step before
+// the build never runs and nothing is registered.
+func TestPreflightDockerBeforeAnyStep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the real Prefect server")
+	}
+	api := testenv.Prefect(t)
+	isolate(t)
+	t.Setenv("PREFECT_API_URL", api)
+	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+	ctx := context.Background()
+	c, err := cloudapi.New(cloudapi.Options{BaseURL: api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strconv.FormatInt(time.Now().UnixNano(), 36)
+	pool, flow := "pctl-pre-"+id, "pctl-pre-flow-"+id
+	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "docker")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.DeleteWorkPool(context.Background(), pool) })
+	work, _ := os.Getwd()
+	marker := filepath.Join(work, "marker")
+	os.MkdirAll(filepath.Join(work, "flows"), 0o755)
+	os.WriteFile(filepath.Join(work, "flows", "f.py"), []byte(fmt.Sprintf("from prefect import flow\n\n\n@flow(name=%q)\ndef f():\n    pass\n", flow)), 0o644)
+	os.WriteFile(filepath.Join(work, "prefect.yaml"), []byte(fmt.Sprintf(`build:
+- prefect.deployments.steps.run_shell_script:
+    script: touch %s
+- prefect_docker.deployments.steps.build_docker_image:
+    id: build-image
+    image_name: 127.0.0.1:1/never
+    dockerfile: auto
+deployments:
+- name: d
+  entrypoint: flows/f.py:f
+  work_pool: {name: %s, job_variables: {image: "{{ build-image.image }}"}}
+`, marker, pool)), 0o644)
+	code, out, errOut := run("deploy", "--all")
+	if code != ExitFailure || !strings.Contains(errOut, "need Docker") {
+		t.Fatalf("deploy without Docker: %d\n%s\n%s", code, out, errOut)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("a build step ran although the preflight failed")
+	}
+	if _, err := c.ReadDeploymentByName(ctx, flow, "d"); err == nil {
+		t.Fatal("a deployment was registered although the preflight failed")
+	}
+}
+
+// TestPreflightUnreachableRegistry: with a running Docker engine but a push
+// to a registry nobody listens on, the preflight stops the deploy before
+// the build.
+func TestPreflightUnreachableRegistry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the real Prefect server and Docker engine")
+	}
+	api := testenv.Prefect(t)
+	dockerHost := testenv.Docker(t)
+	isolate(t)
+	t.Setenv("PREFECT_API_URL", api)
+	t.Setenv("DOCKER_HOST", dockerHost)
+	ctx := context.Background()
+	c, err := cloudapi.New(cloudapi.Options{BaseURL: api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strconv.FormatInt(time.Now().UnixNano(), 36)
+	pool, flow := "pctl-reg-"+id, "pctl-reg-flow-"+id
+	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "docker")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.DeleteWorkPool(context.Background(), pool) })
+	work, _ := os.Getwd()
+	marker := filepath.Join(work, "marker")
+	os.MkdirAll(filepath.Join(work, "flows"), 0o755)
+	os.WriteFile(filepath.Join(work, "flows", "f.py"), []byte(fmt.Sprintf("from prefect import flow\n\n\n@flow(name=%q)\ndef f():\n    pass\n", flow)), 0o644)
+	t.Setenv("PCTL_IMAGE", "127.0.0.1:1/nobody-listens")
+	os.WriteFile(filepath.Join(work, "prefect.yaml"), []byte(fmt.Sprintf(`build:
+- prefect.deployments.steps.run_shell_script:
+    script: touch %s
+- prefect_docker.deployments.steps.build_docker_image:
+    id: build-image
+    image_name: "{{ $PCTL_IMAGE }}"
+    dockerfile: auto
+push:
+- prefect_docker.deployments.steps.push_docker_image:
+    image_name: "{{ build-image.image_name }}"
+    tag: "{{ build-image.tag }}"
+deployments:
+- name: d
+  entrypoint: flows/f.py:f
+  work_pool: {name: %s, job_variables: {image: "{{ build-image.image }}"}}
+`, marker, pool)), 0o644)
+	code, out, errOut := run("deploy", "--all")
+	if code != ExitFailure || !strings.Contains(errOut, "registry 127.0.0.1:1 is not reachable") {
+		t.Fatalf("deploy to a dead registry: %d\n%s\n%s", code, out, errOut)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("a build step ran although the preflight failed")
+	}
+	if _, err := c.ReadDeploymentByName(ctx, flow, "d"); err == nil {
+		t.Fatal("a deployment was registered although the preflight failed")
 	}
 }

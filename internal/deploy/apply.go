@@ -106,7 +106,7 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 		opt.Resolver = NewCachedResolver(cloudapi.Resolver{C: opt.Client})
 	}
 	// Phase 1: prepare and preflight everything.
-	ds, problems := prepareAll(ctx, p, sel, opt)
+	ds, problems := prepareAll(ctx, p, sel, opt, true)
 	if len(problems) > 0 {
 		return nil, problems
 	}

@@ -13,7 +13,7 @@ import (
 // prepareAll is the first phase of a deploy: every selected deployment is
 // prepared, its work pool read and its job variables and steps checked.
 // Nothing is built, pushed or written; every problem is reported at once.
-func prepareAll(ctx context.Context, p *project.Project, sel *project.Selection, opt *ApplyOptions) ([]*Deployment, diag.List) {
+func prepareAll(ctx context.Context, p *project.Project, sel *project.Selection, opt *ApplyOptions, checkDocker bool) ([]*Deployment, diag.List) {
 	var problems diag.List
 	var ds []*Deployment
 	for _, s := range sel.Items {
@@ -29,6 +29,9 @@ func prepareAll(ctx context.Context, p *project.Project, sel *project.Selection,
 	}
 	if len(problems) == 0 {
 		problems = append(problems, parseAllSteps(ds, p)...)
+	}
+	if len(problems) == 0 && checkDocker {
+		problems = append(problems, preflightDocker(ctx, ds, opt)...)
 	}
 	return ds, problems
 }
@@ -55,7 +58,7 @@ func Plan(ctx context.Context, p *project.Project, sel *project.Selection, opt *
 	if opt.Resolver == nil && opt.Client != nil {
 		opt.Resolver = NewCachedResolver(cloudapi.Resolver{C: opt.Client})
 	}
-	ds, problems := prepareAll(ctx, p, sel, opt)
+	ds, problems := prepareAll(ctx, p, sel, opt, false)
 	if len(problems) > 0 {
 		return nil, problems
 	}

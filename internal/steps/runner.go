@@ -464,3 +464,7 @@ func (r *Runner) pipInstall(ctx context.Context, env *Env, in *value.Map) (*valu
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'" }
+
+// CheckDocker reports whether the Docker daemon the Docker steps would use
+// answers.
+func (r *Runner) CheckDocker(ctx context.Context) error { return r.docker.CheckDaemon(ctx) }

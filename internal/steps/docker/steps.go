@@ -1008,3 +1008,10 @@ func humanBytes(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
+
+// CheckDaemon connects to the Docker daemon and pings it, so a deploy can
+// report an unreachable daemon before anything is built or registered.
+func (s *Steps) CheckDaemon(ctx context.Context) error {
+	_, err := s.client(ctx)
+	return err
+}
