@@ -290,3 +290,44 @@ deployments:
 		t.Fatal("a deployment was registered although the preflight failed")
 	}
 }
+
+// TestUnknownWorkPool: a pool that does not exist is reported with the
+// pools that do, before any step runs, with exit code 2.
+func TestUnknownWorkPool(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the real Prefect server")
+	}
+	api := testenv.Prefect(t)
+	isolate(t)
+	t.Setenv("PREFECT_API_URL", api)
+	ctx := context.Background()
+	c, err := cloudapi.New(cloudapi.Options{BaseURL: api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strconv.FormatInt(time.Now().UnixNano(), 36)
+	existing := "pctl-exists-" + id
+	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", existing, "type", "process")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.DeleteWorkPool(context.Background(), existing) })
+	work, _ := os.Getwd()
+	marker := filepath.Join(work, "marker")
+	os.MkdirAll(filepath.Join(work, "flows"), 0o755)
+	os.WriteFile(filepath.Join(work, "flows", "f.py"), []byte("from prefect import flow\n\n\n@flow\ndef f():\n    pass\n"), 0o644)
+	os.WriteFile(filepath.Join(work, "prefect.yaml"), []byte(fmt.Sprintf(`build:
+- prefect.deployments.steps.run_shell_script:
+    script: touch %s
+deployments:
+- name: d
+  entrypoint: flows/f.py:f
+  work_pool: {name: pctl-missing-%s}
+`, marker, id)), 0o644)
+	code, out, errOut := run("deploy", "--all")
+	if code != ExitUsage || !strings.Contains(errOut, "work pool \"pctl-missing-"+id+"\" does not exist") || !strings.Contains(errOut, existing) {
+		t.Fatalf("unknown pool: %d\n%s\n%s", code, out, errOut)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("a build step ran although the work pool is missing")
+	}
+}
