@@ -257,28 +257,20 @@ func poolHint(ctx context.Context, c *cloudapi.Client, name string) string {
 	return hint
 }
 
-// parsed steps are kept on the deployment for phase 2.
-type parsedSteps struct{ build, push []*steps.Step }
-
-var stepsOf sync.Map // *Deployment → *parsedSteps
-
+// parseAllSteps parses and checks every deployment's steps and keeps the
+// parsed build and push steps on the deployment for the steps phase.
 func parseAllSteps(ds []*Deployment, p *project.Project) diag.List {
 	var problems diag.List
 	for _, d := range ds {
 		build, push, errs := CheckSteps(p, d)
 		problems = append(problems, errs...)
-		stepsOf.Store(d, &parsedSteps{build: build, push: push})
+		d.build, d.push = build, push
 	}
 	return problems
 }
 
 func runSteps(ctx context.Context, d *Deployment, opt *ApplyOptions) (*value.Map, error) {
-	v, _ := stepsOf.Load(d)
-	ps, _ := v.(*parsedSteps)
 	outputs := value.NewMap()
-	if ps == nil {
-		return outputs, nil
-	}
 	run := func(list []*steps.Step) error {
 		if len(list) == 0 {
 			return nil
@@ -294,14 +286,14 @@ func runSteps(ctx context.Context, d *Deployment, opt *ApplyOptions) (*value.Map
 		return nil
 	}
 	if !opt.SkipBuild {
-		if err := run(ps.build); err != nil {
+		if err := run(d.build); err != nil {
 			return nil, err
 		}
 	} else if opt.Image != "" {
-		fillImage(outputs, ps.build, opt.Image)
+		fillImage(outputs, d.build, opt.Image)
 	}
 	if !opt.SkipPush {
-		if err := run(ps.push); err != nil {
+		if err := run(d.push); err != nil {
 			return nil, err
 		}
 	}

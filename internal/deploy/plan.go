@@ -14,6 +14,7 @@ import (
 
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
+	"github.com/prefectctl/prefectctl/internal/steps"
 	"github.com/prefectctl/prefectctl/internal/template"
 	"github.com/prefectctl/prefectctl/internal/value"
 )
@@ -76,6 +77,10 @@ type Deployment struct {
 	// not work them out (a custom Dockerfile in non-interactive mode).
 	PullSteps []any
 	PullUnset bool
+
+	// build and push are the parsed steps, set by the checks before any
+	// step runs.
+	build, push []*steps.Step
 
 	Flow     *Flow
 	FlowName string
@@ -219,11 +224,10 @@ const (
 // defaultPullSteps is Prefect's _generate_default_pull_action in
 // non-interactive mode.
 func defaultPullSteps(d *Deployment, cfg *value.Map, p *project.Project, opt *Options) ([]any, bool) {
-	build := d.BuildSteps
+	// Prefect looks at deploy_config.get("build") or the top-level build.
+	build := p.Build.Steps
 	if l, _ := cfg.Get("build"); nonEmptyList(l) {
 		build = l.([]any)
-	} else {
-		build = p.Build.Steps
 	}
 	for _, s := range build {
 		m, ok := s.(*value.Map)

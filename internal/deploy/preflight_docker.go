@@ -31,25 +31,20 @@ func preflightDocker(ctx context.Context, ds []*Deployment, opt *ApplyOptions) d
 	needDaemon := false
 	registries := map[string]bool{}
 	for _, d := range ds {
-		v, _ := stepsOf.Load(d)
-		ps, _ := v.(*parsedSteps)
-		if ps == nil {
-			continue
-		}
 		if !opt.SkipBuild {
-			for _, s := range ps.build {
+			for _, s := range d.build {
 				if s.FQN == steps.BuildDockerImage {
 					needDaemon = true
 				}
 			}
 		}
 		if !opt.SkipPush {
-			for _, s := range ps.push {
+			for _, s := range d.push {
 				if s.FQN != steps.PushDockerImage {
 					continue
 				}
 				needDaemon = true
-				for _, b := range ps.build {
+				for _, b := range d.build {
 					if b.FQN == steps.BuildDockerImage {
 						if host := registryHost(b.Inputs, opt); host != "" {
 							registries[host] = true
