@@ -16,6 +16,50 @@ import (
 	"github.com/prefectctl/prefectctl/internal/value"
 )
 
+// serverProject is a temporary project on the real Prefect server: an
+// isolated Prefect home, a work pool of its own and a flow file whose flow
+// name is unique, all removed when the test ends.
+type serverProject struct {
+	ctx        context.Context
+	c          *cloudapi.Client
+	work       string
+	pool, flow string
+}
+
+func newServerProject(t *testing.T, prefix, poolType string) *serverProject {
+	t.Helper()
+	api := testenv.Prefect(t)
+	isolate(t)
+	t.Setenv("PREFECT_API_URL", api)
+	sp := &serverProject{ctx: context.Background()}
+	c, err := cloudapi.New(cloudapi.Options{BaseURL: api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp.c = c
+	id := strconv.FormatInt(time.Now().UnixNano(), 36)
+	sp.pool, sp.flow = prefix+"-"+id, prefix+"-flow-"+id
+	if _, err := c.CreateWorkPool(sp.ctx, value.MapOf("name", sp.pool, "type", poolType)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.DeleteWorkPool(context.Background(), sp.pool) })
+	sp.work, _ = os.Getwd()
+	os.MkdirAll(filepath.Join(sp.work, "flows"), 0o755)
+	os.WriteFile(filepath.Join(sp.work, "flows", "f.py"), []byte(fmt.Sprintf("from prefect import flow\n\n\n@flow(name=%q)\ndef f(x: int = 1):\n    return x\n", sp.flow)), 0o644)
+	return sp
+}
+
+// write writes prefect.yaml.
+func (sp *serverProject) write(yaml string) {
+	os.WriteFile(filepath.Join(sp.work, "prefect.yaml"), []byte(yaml), 0o644)
+}
+
+// registered reports whether deployment d of the project's flow exists.
+func (sp *serverProject) registered(d string) bool {
+	_, err := sp.c.ReadDeploymentByName(sp.ctx, sp.flow, d)
+	return err == nil
+}
+
 // TestPlanAndUnchangedAgainstPrefect: --plan reads only; a deploy that
 // changes nothing is not re-sent (so schedules keep their ids); a changed
 // field is planned and applied; --force re-sends.
@@ -23,32 +67,17 @@ func TestPlanAndUnchangedAgainstPrefect(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the real Prefect server")
 	}
-	api := testenv.Prefect(t)
-	isolate(t)
-	t.Setenv("PREFECT_API_URL", api)
-	ctx := context.Background()
-	c, err := cloudapi.New(cloudapi.Options{BaseURL: api})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := strconv.FormatInt(time.Now().UnixNano(), 36)
-	pool, flow := "pctl-plan-"+id, "pctl-plan-flow-"+id
-	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "process")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.DeleteWorkPool(context.Background(), pool) })
-	work, _ := os.Getwd()
-	os.MkdirAll(filepath.Join(work, "flows"), 0o755)
-	os.WriteFile(filepath.Join(work, "flows", "f.py"), []byte(fmt.Sprintf("from prefect import flow\n\n\n@flow(name=%q)\ndef f(x: int = 1):\n    return x\n", flow)), 0o644)
+	sp := newServerProject(t, "pctl-plan", "process")
+	ctx, c := sp.ctx, sp.c
 	write := func(tags string) {
-		os.WriteFile(filepath.Join(work, "prefect.yaml"), []byte(fmt.Sprintf(`pull: []
+		sp.write(fmt.Sprintf(`pull: []
 deployments:
 - name: d
   entrypoint: flows/f.py:f
   tags: %s
   schedules: [{cron: "0 9 * * *", timezone: Europe/Berlin}]
   work_pool: {name: %s}
-`, tags, pool)), 0o644)
+`, tags, sp.pool))
 	}
 	write("[a]")
 	type planOut struct {
@@ -71,7 +100,7 @@ deployments:
 	if p := plan(); p.Plan[0].Action != "create" {
 		t.Fatalf("first plan: %+v", p)
 	}
-	if _, err := c.ReadDeploymentByName(ctx, flow, "d"); err == nil {
+	if sp.registered("d") {
 		t.Fatal("--plan created the deployment")
 	}
 	deploy := func(args ...string) string {
@@ -85,7 +114,7 @@ deployments:
 	if out := deploy(); !strings.Contains(out, "created") {
 		t.Fatalf("first deploy: %s", out)
 	}
-	d, err := c.ReadDeploymentByName(ctx, flow, "d")
+	d, err := c.ReadDeploymentByName(ctx, sp.flow, "d")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +127,7 @@ deployments:
 	if out := deploy(); !strings.Contains(out, "unchanged") {
 		t.Fatalf("second deploy should skip: %s", out)
 	}
-	if d2, _ := c.ReadDeploymentByName(ctx, flow, "d"); d2.Schedules[0].ID != scheduleID {
+	if d2, _ := c.ReadDeploymentByName(ctx, sp.flow, "d"); d2.Schedules[0].ID != scheduleID {
 		t.Fatal("an unchanged deploy recreated the schedule")
 	}
 
@@ -109,11 +138,50 @@ deployments:
 	if out := deploy(); !strings.Contains(out, "updated") {
 		t.Fatalf("deploy after change: %s", out)
 	}
-	if d3, _ := c.ReadDeploymentByName(ctx, flow, "d"); strings.Join(d3.Tags, ",") != "a,b" {
+	if d3, _ := c.ReadDeploymentByName(ctx, sp.flow, "d"); strings.Join(d3.Tags, ",") != "a,b" {
 		t.Fatalf("tags = %v", d3.Tags)
 	}
 	if out := deploy("--force"); !strings.Contains(out, "updated") {
 		t.Fatalf("--force should re-send: %s", out)
+	}
+}
+
+// dockerProject is a prefect.yaml whose build step builds an image and whose
+// deployment uses it; pre is prepended to the build steps, push is the push
+// section (or "").
+func dockerProject(pool, imageName, pre, push string) string {
+	return fmt.Sprintf(`build:
+%s- prefect_docker.deployments.steps.build_docker_image:
+    id: build-image
+    image_name: %s
+    dockerfile: auto
+%sdeployments:
+- name: d
+  entrypoint: flows/f.py:f
+  work_pool: {name: %s, job_variables: {image: "{{ build-image.image }}"}}
+`, pre, imageName, push, pool)
+}
+
+const pushStep = `push:
+- prefect_docker.deployments.steps.push_docker_image:
+    image_name: "{{ build-image.image_name }}"
+    tag: "{{ build-image.tag }}"
+`
+
+// markerStep is a shell step that creates path: if the file exists, a step
+// ran.
+func markerStep(path string) string {
+	return fmt.Sprintf("- prefect.deployments.steps.run_shell_script:\n    script: touch %s\n", path)
+}
+
+// assertNothingRan fails if the marker exists or deployment d was registered.
+func (sp *serverProject) assertNothingRan(t *testing.T, marker string) {
+	t.Helper()
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("a build step ran although the preflight failed")
+	}
+	if sp.registered("d") {
+		t.Fatal("a deployment was registered although the preflight failed")
 	}
 }
 
@@ -124,47 +192,18 @@ func TestImageOverrideSkipsBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the real Prefect server")
 	}
-	api := testenv.Prefect(t)
-	isolate(t)
-	t.Setenv("PREFECT_API_URL", api)
+	sp := newServerProject(t, "pctl-img", "docker")
 	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock") // any use of Docker would fail
-	ctx := context.Background()
-	c, err := cloudapi.New(cloudapi.Options{BaseURL: api})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := strconv.FormatInt(time.Now().UnixNano(), 36)
-	pool, flow := "pctl-img-"+id, "pctl-img-flow-"+id
-	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "docker")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.DeleteWorkPool(context.Background(), pool) })
-	work, _ := os.Getwd()
-	os.MkdirAll(filepath.Join(work, "flows"), 0o755)
-	os.WriteFile(filepath.Join(work, "flows", "f.py"), []byte(fmt.Sprintf("from prefect import flow\n\n\n@flow(name=%q)\ndef f():\n    pass\n", flow)), 0o644)
-	os.WriteFile(filepath.Join(work, "prefect.yaml"), []byte(fmt.Sprintf(`build:
-- prefect_docker.deployments.steps.build_docker_image:
-    id: build-image
-    image_name: registry.invalid/never-built
-    dockerfile: auto
-push:
-- prefect_docker.deployments.steps.push_docker_image:
-    image_name: "{{ build-image.image_name }}"
-    tag: "{{ build-image.tag }}"
-deployments:
-- name: d
-  entrypoint: flows/f.py:f
-  work_pool: {name: %s, job_variables: {image: "{{ build-image.image }}"}}
-`, pool)), 0o644)
+	sp.write(dockerProject(sp.pool, "registry.invalid/never-built", "", pushStep))
 	code, out, errOut := run("deploy", "--all", "--image", "127.0.0.1:5000/prebuilt:v7", "--skip-push", "-o", "json")
 	if code != 0 {
 		t.Fatalf("deploy: %d\n%s\n%s", code, out, errOut)
 	}
-	d, err := c.ReadDeploymentByName(ctx, flow, "d")
+	d, err := sp.c.ReadDeploymentByName(sp.ctx, sp.flow, "d")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.DeleteDeployment(context.Background(), d.ID) })
+	t.Cleanup(func() { sp.c.DeleteDeployment(context.Background(), d.ID) })
 	if img, _ := d.JobVariables.Get("image"); img != "127.0.0.1:5000/prebuilt:v7" {
 		t.Fatalf("job_variables.image = %v", img)
 	}
@@ -178,7 +217,7 @@ deployments:
 	if code == 0 || !strings.Contains(errOut, "need Docker") || !strings.Contains(errOut, "hint:") {
 		t.Fatalf("push without an engine: %d\n%s", code, errOut)
 	}
-	if d2, _ := c.ReadDeploymentByName(ctx, flow, "d"); d2 != nil {
+	if d2, _ := sp.c.ReadDeploymentByName(sp.ctx, sp.flow, "d"); d2 != nil {
 		if img, _ := d2.JobVariables.Get("image"); img != "127.0.0.1:5000/prebuilt:v7" {
 			t.Fatalf("a failed push still changed the deployment: %v", img)
 		}
@@ -192,47 +231,15 @@ func TestPreflightDockerBeforeAnyStep(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the real Prefect server")
 	}
-	api := testenv.Prefect(t)
-	isolate(t)
-	t.Setenv("PREFECT_API_URL", api)
+	sp := newServerProject(t, "pctl-pre", "docker")
 	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-	ctx := context.Background()
-	c, err := cloudapi.New(cloudapi.Options{BaseURL: api})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := strconv.FormatInt(time.Now().UnixNano(), 36)
-	pool, flow := "pctl-pre-"+id, "pctl-pre-flow-"+id
-	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "docker")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.DeleteWorkPool(context.Background(), pool) })
-	work, _ := os.Getwd()
-	marker := filepath.Join(work, "marker")
-	os.MkdirAll(filepath.Join(work, "flows"), 0o755)
-	os.WriteFile(filepath.Join(work, "flows", "f.py"), []byte(fmt.Sprintf("from prefect import flow\n\n\n@flow(name=%q)\ndef f():\n    pass\n", flow)), 0o644)
-	os.WriteFile(filepath.Join(work, "prefect.yaml"), []byte(fmt.Sprintf(`build:
-- prefect.deployments.steps.run_shell_script:
-    script: touch %s
-- prefect_docker.deployments.steps.build_docker_image:
-    id: build-image
-    image_name: 127.0.0.1:1/never
-    dockerfile: auto
-deployments:
-- name: d
-  entrypoint: flows/f.py:f
-  work_pool: {name: %s, job_variables: {image: "{{ build-image.image }}"}}
-`, marker, pool)), 0o644)
+	marker := filepath.Join(sp.work, "marker")
+	sp.write(dockerProject(sp.pool, "127.0.0.1:1/never", markerStep(marker), ""))
 	code, out, errOut := run("deploy", "--all")
 	if code != ExitFailure || !strings.Contains(errOut, "need Docker") {
 		t.Fatalf("deploy without Docker: %d\n%s\n%s", code, out, errOut)
 	}
-	if _, err := os.Stat(marker); err == nil {
-		t.Fatal("a build step ran although the preflight failed")
-	}
-	if _, err := c.ReadDeploymentByName(ctx, flow, "d"); err == nil {
-		t.Fatal("a deployment was registered although the preflight failed")
-	}
+	sp.assertNothingRan(t, marker)
 }
 
 // TestPreflightUnreachableRegistry: with a running Docker engine but a push
@@ -242,53 +249,17 @@ func TestPreflightUnreachableRegistry(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the real Prefect server and Docker engine")
 	}
-	api := testenv.Prefect(t)
 	dockerHost := testenv.Docker(t)
-	isolate(t)
-	t.Setenv("PREFECT_API_URL", api)
+	sp := newServerProject(t, "pctl-reg", "docker")
 	t.Setenv("DOCKER_HOST", dockerHost)
-	ctx := context.Background()
-	c, err := cloudapi.New(cloudapi.Options{BaseURL: api})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := strconv.FormatInt(time.Now().UnixNano(), 36)
-	pool, flow := "pctl-reg-"+id, "pctl-reg-flow-"+id
-	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "docker")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.DeleteWorkPool(context.Background(), pool) })
-	work, _ := os.Getwd()
-	marker := filepath.Join(work, "marker")
-	os.MkdirAll(filepath.Join(work, "flows"), 0o755)
-	os.WriteFile(filepath.Join(work, "flows", "f.py"), []byte(fmt.Sprintf("from prefect import flow\n\n\n@flow(name=%q)\ndef f():\n    pass\n", flow)), 0o644)
 	t.Setenv("PCTL_IMAGE", "127.0.0.1:1/nobody-listens")
-	os.WriteFile(filepath.Join(work, "prefect.yaml"), []byte(fmt.Sprintf(`build:
-- prefect.deployments.steps.run_shell_script:
-    script: touch %s
-- prefect_docker.deployments.steps.build_docker_image:
-    id: build-image
-    image_name: "{{ $PCTL_IMAGE }}"
-    dockerfile: auto
-push:
-- prefect_docker.deployments.steps.push_docker_image:
-    image_name: "{{ build-image.image_name }}"
-    tag: "{{ build-image.tag }}"
-deployments:
-- name: d
-  entrypoint: flows/f.py:f
-  work_pool: {name: %s, job_variables: {image: "{{ build-image.image }}"}}
-`, marker, pool)), 0o644)
+	marker := filepath.Join(sp.work, "marker")
+	sp.write(dockerProject(sp.pool, `"{{ $PCTL_IMAGE }}"`, markerStep(marker), pushStep))
 	code, out, errOut := run("deploy", "--all")
 	if code != ExitFailure || !strings.Contains(errOut, "registry 127.0.0.1:1 is not reachable") {
 		t.Fatalf("deploy to a dead registry: %d\n%s\n%s", code, out, errOut)
 	}
-	if _, err := os.Stat(marker); err == nil {
-		t.Fatal("a build step ran although the preflight failed")
-	}
-	if _, err := c.ReadDeploymentByName(ctx, flow, "d"); err == nil {
-		t.Fatal("a deployment was registered although the preflight failed")
-	}
+	sp.assertNothingRan(t, marker)
 }
 
 // TestUnknownWorkPool: a pool that does not exist is reported with the
@@ -297,37 +268,13 @@ func TestUnknownWorkPool(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the real Prefect server")
 	}
-	api := testenv.Prefect(t)
-	isolate(t)
-	t.Setenv("PREFECT_API_URL", api)
-	ctx := context.Background()
-	c, err := cloudapi.New(cloudapi.Options{BaseURL: api})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := strconv.FormatInt(time.Now().UnixNano(), 36)
-	existing := "pctl-exists-" + id
-	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", existing, "type", "process")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.DeleteWorkPool(context.Background(), existing) })
-	work, _ := os.Getwd()
-	marker := filepath.Join(work, "marker")
-	os.MkdirAll(filepath.Join(work, "flows"), 0o755)
-	os.WriteFile(filepath.Join(work, "flows", "f.py"), []byte("from prefect import flow\n\n\n@flow\ndef f():\n    pass\n"), 0o644)
-	os.WriteFile(filepath.Join(work, "prefect.yaml"), []byte(fmt.Sprintf(`build:
-- prefect.deployments.steps.run_shell_script:
-    script: touch %s
-deployments:
-- name: d
-  entrypoint: flows/f.py:f
-  work_pool: {name: pctl-missing-%s}
-`, marker, id)), 0o644)
+	sp := newServerProject(t, "pctl-exists", "process")
+	marker := filepath.Join(sp.work, "marker")
+	missing := strings.Replace(sp.pool, "pctl-exists", "pctl-missing", 1) // must not contain the existing name
+	sp.write(fmt.Sprintf("build:\n%sdeployments:\n- name: d\n  entrypoint: flows/f.py:f\n  work_pool: {name: %s}\n", markerStep(marker), missing))
 	code, out, errOut := run("deploy", "--all")
-	if code != ExitUsage || !strings.Contains(errOut, "work pool \"pctl-missing-"+id+"\" does not exist") || !strings.Contains(errOut, existing) {
+	if code != ExitUsage || !strings.Contains(errOut, "work pool \""+missing+"\" does not exist") || !strings.Contains(errOut, sp.pool) {
 		t.Fatalf("unknown pool: %d\n%s\n%s", code, out, errOut)
 	}
-	if _, err := os.Stat(marker); err == nil {
-		t.Fatal("a build step ran although the work pool is missing")
-	}
+	sp.assertNothingRan(t, marker)
 }
