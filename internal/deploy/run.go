@@ -1059,7 +1059,7 @@ func pyLookupField(name string, kwargs *value.Map) (any, error) {
 			if attr == "" {
 				return nil, errors.New("Empty attribute in format string")
 			}
-			return nil, fmt.Errorf("'%s' object has no attribute %s", pyType(obj), value.Repr(attr))
+			return nil, fmt.Errorf("'%s' object has no attribute %s", value.TypeName(obj), value.Repr(attr))
 		case '[':
 			k := strings.IndexByte(rest, ']')
 			if k < 0 {
@@ -1115,7 +1115,7 @@ func pyIndex(obj any, key string) (any, error) {
 		}
 		return string(r[n]), nil
 	}
-	return nil, fmt.Errorf("'%s' object is not subscriptable", pyType(obj))
+	return nil, fmt.Errorf("'%s' object is not subscriptable", value.TypeName(obj))
 }
 
 func pyDigits(s string) bool {
@@ -1127,26 +1127,6 @@ func pyDigits(s string) bool {
 	return s != ""
 }
 
-func pyType(v any) string {
-	switch v.(type) {
-	case nil:
-		return "NoneType"
-	case bool:
-		return "bool"
-	case int64:
-		return "int"
-	case float64:
-		return "float"
-	case string:
-		return "str"
-	case []any:
-		return "list"
-	case *value.Map:
-		return "dict"
-	}
-	return value.TypeName(v)
-}
-
 var pySpecRe = regexp.MustCompile(`^(?:(.)?([<>=^]))?([-+ ])?(#)?(0)?(\d+)?([,_])?(?:\.(\d+))?([bcdeEfFgGnosxX%])?$`)
 
 // formatSpec is Python's format(obj, spec) for JSON values.
@@ -1156,7 +1136,7 @@ func pyFormatSpec(obj any, spec string) (string, error) {
 	}
 	m := pySpecRe.FindStringSubmatch(spec)
 	if m == nil || (m[1] != "" && m[2] == "") {
-		return "", fmt.Errorf("Invalid format specifier '%s' for object of type '%s'", spec, pyType(obj))
+		return "", fmt.Errorf("Invalid format specifier '%s' for object of type '%s'", spec, value.TypeName(obj))
 	}
 	fill, align, sign, alt, zero, width, group, prec, typ := m[1], m[2], m[3], m[4] != "", m[5] != "", m[6], m[7], m[8], m[9]
 	if fill == "" {
@@ -1214,7 +1194,7 @@ func pyFormatSpec(obj any, spec string) (string, error) {
 			}
 			body, numeric = string(rune(n)), false
 		default:
-			return "", fmt.Errorf("Unknown format code '%s' for object of type '%s'", typ, pyType(obj))
+			return "", fmt.Errorf("Unknown format code '%s' for object of type '%s'", typ, value.TypeName(obj))
 		}
 		if numeric {
 			prefix = pySign(neg, sign) + prefix
@@ -1239,7 +1219,7 @@ func pyFormatSpec(obj any, spec string) (string, error) {
 			}
 		}
 	default:
-		return "", fmt.Errorf("unsupported format string passed to %s.__format__", pyType(obj))
+		return "", fmt.Errorf("unsupported format string passed to %s.__format__", value.TypeName(obj))
 	}
 	return pyPad(prefix, body, fill, align, w, numeric), nil
 }
