@@ -4,13 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,58 +16,7 @@ import (
 // have, and stops it (by its process group) when the test ends.
 func startGuardedServer(t *testing.T, auth string) string {
 	t.Helper()
-	prefect := testenv.PrefectCLI(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	dir := t.TempDir()
-	logf, err := os.Create(filepath.Join(dir, "server.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(prefect, "server", "start", "--host", "127.0.0.1", "--port", fmt.Sprint(port))
-	cmd.Env = append(os.Environ(),
-		"PREFECT_HOME="+filepath.Join(dir, "home"),
-		"PREFECT_SERVER_CSRF_PROTECTION_ENABLED=true",
-		"PREFECT_SERVER_API_AUTH_STRING="+auth,
-		"PREFECT_SERVER_ANALYTICS_ENABLED=false",
-		"PREFECT_SERVER_UI_ENABLED=false",
-		"PREFECT_API_URL=",
-	)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-		logf.Close()
-	})
-	api := fmt.Sprintf("http://127.0.0.1:%d/api", port)
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(api + "/health"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return api
-			}
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
-	b, _ := os.ReadFile(filepath.Join(dir, "server.log"))
-	t.Fatalf("guarded Prefect server did not start:\n%s", b)
-	return ""
+	return testenv.PrivatePrefect(t, "PREFECT_SERVER_CSRF_PROTECTION_ENABLED=true", "PREFECT_SERVER_API_AUTH_STRING="+auth)
 }
 
 func TestRealServerCSRFAndBasicAuth(t *testing.T) {

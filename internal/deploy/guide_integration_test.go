@@ -12,13 +12,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -38,63 +35,7 @@ func privateServer(t *testing.T) *server {
 	cli := testenv.PrefectCLI(t)
 	py := testenv.Python(t)
 	venvBin = filepath.Dir(py)
-	home := t.TempDir()
-	// scripts/testenv.sh keeps a migrated empty database next to the venv;
-	// starting from a copy skips the migrations.
-	tmpl := filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(cli))), "prefect-3.9.1-db", "prefect.db")
-	if b, err := os.ReadFile(tmpl); err == nil {
-		if err := os.WriteFile(filepath.Join(home, "prefect.db"), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	api := fmt.Sprintf("http://127.0.0.1:%d/api", port)
-	env := toolEnv(api, home, map[string]string{"PREFECT_SERVER_UI_ENABLED": "false"})
-	cmd := exec.Command(cli, "server", "start", "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--no-services")
-	cmd.Env = env
-	cmd.Dir = home
-	logf, err := os.Create(filepath.Join(home, "server.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pid := cmd.Process.Pid
-	t.Cleanup(func() {
-		_ = syscall.Kill(-pid, syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
-			<-done
-		}
-		logf.Close()
-	})
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		resp, err := http.Get(api + "/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(home, "server.log"))
-			t.Fatalf("private Prefect server on %s not healthy after 3 minutes:\n%s", api, log)
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
+	api := testenv.PrivatePrefect(t)
 	c, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 3, Timeout: 60 * time.Second, BackoffBase: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
