@@ -9,15 +9,12 @@ package cli
 import (
 	"context"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/testenv"
 	"github.com/prefectctl/prefectctl/internal/testenv/faultproxy"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 func TestFaultsHundredDeploymentsConverge(t *testing.T) {
@@ -25,20 +22,9 @@ func TestFaultsHundredDeploymentsConverge(t *testing.T) {
 		t.Skip("needs the real Prefect server")
 	}
 	api := testenv.Prefect(t)
-	isolate(t)
 	ctx := context.Background()
-	c, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	prefix := uniquePrefix("faults")
-	pool := prefix + "-pool"
-	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "process")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })
-	work, _ := os.Getwd()
-	names := genProject(t, work, prefix, pool, 10, 10)
+	g := newGeneratedProject(t, api, "faults", 10, 10)
+	c, prefix, names := g.c, g.prefix, g.names
 
 	// The reference: a fault-free run, straight to the server. The shared
 	// server's SQLite may shed load (503) while other packages' tests run:
@@ -129,20 +115,9 @@ func TestFaultsServerDisappearsMidApply(t *testing.T) {
 		t.Skip("needs the real Prefect server")
 	}
 	api := testenv.Prefect(t)
-	isolate(t)
 	ctx := context.Background()
-	c, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	prefix := uniquePrefix("vanish")
-	pool := prefix + "-pool"
-	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "process")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })
-	work, _ := os.Getwd()
-	names := genProject(t, work, prefix, pool, 4, 5)
+	g := newGeneratedProject(t, api, "vanish", 4, 5)
+	c, prefix, names := g.c, g.prefix, g.names
 	// The server vanishes as the sixth deployment is registered.
 	p, err := faultproxy.Start(api, faultproxy.Config{
 		DisappearAfter: 5,

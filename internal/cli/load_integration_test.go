@@ -6,13 +6,11 @@ package cli
 
 import (
 	"context"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/testenv"
 	"github.com/prefectctl/prefectctl/internal/testenv/faultproxy"
 	"github.com/prefectctl/prefectctl/internal/value"
@@ -26,20 +24,9 @@ func TestLoadFiveHundredDeployments(t *testing.T) {
 	// the same time, and its single SQLite writer then sheds this load with
 	// 503s beyond any retry budget.
 	api := privatePrefect(t)
-	isolate(t)
 	ctx := context.Background()
-	c, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	prefix := uniquePrefix("load")
-	pool := prefix + "-pool"
-	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "process")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })
-	work, _ := os.Getwd()
-	names := genProject(t, work, prefix, pool, 20, 25)
+	g := newGeneratedProject(t, api, "load", 20, 25)
+	c, prefix, names := g.c, g.prefix, g.names
 	t.Setenv("PREFECT_API_URL", api)
 	// SQLite serialises writes: 16 at once collide ("database is locked",
 	// 503) and are retried; a larger budget than the default 5 absorbs it.
@@ -96,20 +83,9 @@ func TestLoadClientBacksOff(t *testing.T) {
 		t.Skip("needs the real Prefect server")
 	}
 	api := testenv.Prefect(t)
-	isolate(t)
 	ctx := context.Background()
-	c, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	prefix := uniquePrefix("backoff")
-	pool := prefix + "-pool"
-	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "process")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })
-	work, _ := os.Getwd()
-	genProject(t, work, prefix, pool, 4, 10)
+	g := newGeneratedProject(t, api, "backoff", 4, 10)
+	c, prefix := g.c, g.prefix
 	// A slow, overloaded server: latency on a third of the calls, 429s
 	// asking for 0.1 s, 503s with no hint (exponential backoff applies).
 	p, err := faultproxy.Start(api, faultproxy.Config{

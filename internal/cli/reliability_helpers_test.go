@@ -30,6 +30,33 @@ func uniquePrefix(kind string) string {
 // prefect.yaml with perFlow deployments per flow into dir: tags,
 // parameters, a cron and an interval schedule, explicit pull steps, no
 // build or push. Returns the full names, "flow/deployment".
+// generatedProject is genProject's project with a process pool of its
+// own on the server at api, in an isolated Prefect home, removed (with
+// everything named by its prefix) when the test ends.
+type generatedProject struct {
+	c                  *cloudapi.Client
+	prefix, pool, work string
+	names              []string
+}
+
+func newGeneratedProject(t *testing.T, api, kind string, flows, perFlow int) *generatedProject {
+	t.Helper()
+	isolate(t)
+	c, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &generatedProject{c: c, prefix: uniquePrefix(kind)}
+	g.pool = g.prefix + "-pool"
+	if _, err := c.CreateWorkPool(context.Background(), value.MapOf("name", g.pool, "type", "process")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cleanupPrefix(c, g.prefix, g.pool) })
+	g.work, _ = os.Getwd()
+	g.names = genProject(t, g.work, g.prefix, g.pool, flows, perFlow)
+	return g
+}
+
 func genProject(t *testing.T, dir, prefix, pool string, flows, perFlow int) []string {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Join(dir, "flows"), 0o755); err != nil {
