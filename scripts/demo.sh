@@ -45,21 +45,28 @@ alive() {
 
 WORKER_PATTERN="worker start --pool $POOL --type docker"
 
+# stop_pid PID PATTERN WHAT TERM_SECONDS: TERM, wait, then KILL, and return
+# only once the process is gone, so "down" means stopped.
+stop_pid() {
+  local pid=$1 pattern=$2 what=$3 secs=$4 i
+  alive "$pid" "$pattern" || return 0
+  say "stopping $what (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < secs * 10; i++)); do
+    alive "$pid" "$pattern" || return 0
+    sleep 0.1
+  done
+  say "$what (pid $pid) ignored TERM for $secs s; killing it"
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    alive "$pid" "$pattern" || return 0
+    sleep 0.1
+  done
+  die "$what (pid $pid) does not stop"
+}
+
 stop_worker() {
-  local pid i
-  pid=$(read_file "$DEMO/worker.pid")
-  if alive "$pid" "$WORKER_PATTERN"; then
-    say "stopping the Prefect worker (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 150; i++)); do
-      alive "$pid" "$WORKER_PATTERN" || break
-      sleep 0.2
-    done
-    if alive "$pid" "$WORKER_PATTERN"; then
-      say "the worker (pid $pid) ignored TERM for 30 s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
+  stop_pid "$(read_file "$DEMO/worker.pid")" "$WORKER_PATTERN" "the Prefect worker" 30
   rm -f "$DEMO/worker.pid" "$DEMO/worker.api"
 }
 
@@ -158,16 +165,7 @@ ensure_mirror() {
 }
 
 stop_mirror() {
-  local pid
-  pid=$(read_file "$MIRROR/pid")
-  if alive "$pid" "$MIRROR/config.yml"; then
-    say "stopping the Docker Hub mirror registry (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-      alive "$pid" "$MIRROR/config.yml" || break
-      sleep 0.1
-    done
-  fi
+  stop_pid "$(read_file "$MIRROR/pid")" "$MIRROR/config.yml" "the Docker Hub mirror registry" 10
   rm -f "$MIRROR/pid"
 }
 

@@ -87,6 +87,9 @@ echo "demo_test: down"
 scripts/demo.sh down >/dev/null 2>&1 || fail "scripts/demo.sh down failed"
 downed=1
 for pid in $pids; do
+  # A process whose command line is already gone may still be finishing its
+  # exit for a moment; give it a few seconds, no more.
+  for ((i = 0; i < 50; i++)); do running "$pid" || break; sleep 0.1; done
   ! running "$pid" || fail "pid $pid is still running after down"
 done
 [[ -z $outsider ]] || running "$outsider" || fail "down stopped the test environment's Prefect server (pid $outsider)"
