@@ -92,7 +92,7 @@ func realServer(t *testing.T) (*server, context.Context) {
 	api := testenv.Prefect(t)
 	s := &server{api: api, cli: testenv.PrefectCLI(t), python: testenv.Python(t)}
 	venvBin = filepath.Dir(s.python)
-	c, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 3, Timeout: 60 * time.Second, CSRF: true, BackoffBase: 200 * time.Millisecond})
+	c, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 6, Timeout: 60 * time.Second, CSRF: true, BackoffBase: 500 * time.Millisecond}) // the shared SQLite server answers 503 while busy with other packages
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func privateServer(t *testing.T) *server {
 	py := testenv.Python(t)
 	venvBin = filepath.Dir(py)
 	api := testenv.PrivatePrefect(t)
-	c, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 3, Timeout: 60 * time.Second, BackoffBase: 200 * time.Millisecond})
+	c, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 6, Timeout: 60 * time.Second, BackoffBase: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
