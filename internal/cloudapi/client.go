@@ -26,6 +26,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -201,9 +202,9 @@ type request struct {
 	method  string
 	path    string // relative to the base, may contain escaped segments
 	query   url.Values
-	body    any  // encoded with value.EncodeJSON; nil = no body
-	secrets bool // response body holds secrets: never log it
-	ok      []int
+	body    any   // encoded with value.EncodeJSON; nil = no body
+	secrets bool  // response body holds secrets: never log it
+	ok      []int // non-2xx statuses answered as a response, not an error
 }
 
 // response is a successful answer.
@@ -261,12 +262,21 @@ func (c *Client) call(ctx context.Context, r request) (*response, error) {
 	csrfRetried := false
 	maintenance := 0
 	for attempt := 0; ; attempt++ {
+		var csrf http.Header
+		if isMutation(r.method) {
+			// Fetched before taking a limiter slot: the token request is a
+			// call of its own, retried like any other, as in Prefect's client.
+			var err error
+			if csrf, err = c.csrfHeaders(ctx); err != nil {
+				return nil, err
+			}
+		}
 		if err := c.limiter.acquire(ctx, c.opt.Sleep); err != nil {
 			return nil, err
 		}
-		status, hdr, body, err := c.once(ctx, r, u, payload)
+		status, hdr, body, err := c.once(ctx, r, u, payload, csrf)
 		c.limiter.release()
-		if err == nil && status >= 200 && status < 300 {
+		if err == nil && (status >= 200 && status < 300 || slices.Contains(r.ok, status)) {
 			return &response{status: status, body: body}, nil
 		}
 		if ctx.Err() != nil {
@@ -334,7 +344,7 @@ func (c *Client) backoff(try int) time.Duration {
 }
 
 // once performs a single attempt, reading the whole body.
-func (c *Client) once(ctx context.Context, r request, u *url.URL, payload []byte) (int, http.Header, []byte, error) {
+func (c *Client) once(ctx context.Context, r request, u *url.URL, payload []byte, extra http.Header) (int, http.Header, []byte, error) {
 	actx, cancel := ctx, context.CancelFunc(func() {})
 	if c.opt.Timeout > 0 {
 		actx, cancel = context.WithTimeout(ctx, c.opt.Timeout)
@@ -349,10 +359,8 @@ func (c *Client) once(ctx context.Context, r request, u *url.URL, payload []byte
 		return 0, nil, nil, err
 	}
 	c.setHeaders(req, payload != nil)
-	if isMutation(r.method) {
-		if err := c.addCSRF(actx, req); err != nil {
-			return 0, nil, nil, err
-		}
+	for k, v := range extra {
+		req.Header[k] = v
 	}
 	start := time.Now()
 	resp, err := c.hc.Do(req)
@@ -405,57 +413,49 @@ func (c *Client) setHeaders(req *http.Request, hasBody bool) {
 	h.Set("User-Agent", c.opt.UserAgent)
 }
 
-// addCSRF adds Prefect-Csrf-Token/-Client on self-hosted servers that
-// enforce CSRF. The token is fetched once and refreshed when it expires.
-func (c *Client) addCSRF(ctx context.Context, req *http.Request) error {
+// csrfHeaders returns Prefect-Csrf-Token/-Client for a change request on
+// self-hosted servers that enforce CSRF (nil otherwise). The token is
+// fetched once, through the retrying call, and refreshed when it expires.
+func (c *Client) csrfHeaders(ctx context.Context) (http.Header, error) {
 	if c.opt.Cloud || !c.opt.CSRF {
-		return nil
+		return nil, nil
 	}
 	c.csrfMu.Lock()
 	defer c.csrfMu.Unlock()
 	if c.csrfOff {
-		return nil
+		return nil, nil
 	}
 	if c.csrfToken == "" || (!c.csrfExpires.IsZero() && time.Now().After(c.csrfExpires.Add(-10*time.Second))) {
 		if c.csrfClient == "" {
 			c.csrfClient = newUUID()
 		}
-		u := c.endpoint("csrf-token", url.Values{"client": {c.csrfClient}})
-		r, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		resp, err := c.call(ctx, request{method: http.MethodGet, path: "csrf-token", query: url.Values{"client": {c.csrfClient}},
+			secrets: true, ok: []int{http.StatusNotFound, http.StatusUnprocessableEntity}})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		c.setHeaders(r, false)
-		resp, err := c.hc.Do(r)
-		if err != nil {
-			return err
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return err
-		}
-		c.debugf("GET %s -> %d", redactURL(u.String()), resp.StatusCode)
 		switch {
-		case resp.StatusCode == http.StatusNotFound,
-			resp.StatusCode == http.StatusUnprocessableEntity && bytes.Contains(body, []byte("CSRF protection is disabled")):
-			c.csrfOff = true
-			return nil
-		case resp.StatusCode != http.StatusOK:
-			return newAPIError(http.MethodGet, redactURL(u.String()), resp.StatusCode, body, false).asDiag()
+		case resp.status == http.StatusNotFound:
+			c.csrfOff = true // a server older than CSRF support
+			return nil, nil
+		case resp.status == http.StatusUnprocessableEntity:
+			if bytes.Contains(resp.body, []byte("CSRF protection is disabled")) {
+				c.csrfOff = true
+				return nil, nil
+			}
+			u := c.endpoint("csrf-token", nil)
+			return nil, newAPIError(http.MethodGet, redactURL(u.String()), resp.status, resp.body, false).asDiag()
 		}
 		var tok struct {
 			Token      string    `json:"token"`
 			Expiration time.Time `json:"expiration"`
 		}
-		if err := json.Unmarshal(body, &tok); err != nil || tok.Token == "" {
-			return &diag.Error{Kind: diag.Runtime, Msg: "unexpected CSRF token answer", Err: err}
+		if err := json.Unmarshal(resp.body, &tok); err != nil || tok.Token == "" {
+			return nil, &diag.Error{Kind: diag.Runtime, Msg: "unexpected CSRF token answer", Err: err}
 		}
 		c.csrfToken, c.csrfExpires = tok.Token, tok.Expiration
 	}
-	req.Header.Set("Prefect-Csrf-Token", c.csrfToken)
-	req.Header.Set("Prefect-Csrf-Client", c.csrfClient)
-	return nil
+	return http.Header{"Prefect-Csrf-Token": {c.csrfToken}, "Prefect-Csrf-Client": {c.csrfClient}}, nil
 }
 
 // retryableErr: dropped connections, resets, timeouts and truncated

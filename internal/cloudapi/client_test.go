@@ -400,6 +400,48 @@ func TestCSRF(t *testing.T) {
 	}
 }
 
+// The token request is retried like any other call (Prefect sends it
+// through its retrying client): a busy server's 503 must not fail a deploy.
+func TestCSRFTokenFetchIsRetried(t *testing.T) {
+	var tokenCalls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/csrf-token" {
+			if tokenCalls.Add(1) <= 2 {
+				w.WriteHeader(503)
+				io.WriteString(w, `{"exception_message":"Service Unavailable"}`)
+				return
+			}
+			fmt.Fprintf(w, `{"token":"s3cr3t-tok","client":"c","expiration":%q}`, time.Now().Add(time.Hour).Format(time.RFC3339))
+			return
+		}
+		if r.Header.Get("Prefect-Csrf-Token") != "s3cr3t-tok" {
+			w.WriteHeader(403)
+			io.WriteString(w, `{"detail":"Invalid CSRF token or client identifier."}`)
+			return
+		}
+		io.WriteString(w, `{"id":"1","name":"x","tags":[]}`)
+	}))
+	defer srv.Close()
+	c, rec, log := newTestClient(t, srv, func(o *Options) { o.CSRF = true })
+	if _, err := c.CreateFlow(context.Background(), "x"); err != nil {
+		t.Fatal(err)
+	}
+	if tokenCalls.Load() != 3 || len(rec.sleeps) != 2 || rec.sleeps[0] != 2*time.Second || rec.sleeps[1] != 4*time.Second {
+		t.Fatalf("token calls %d, sleeps %v (want 3 calls, back-off 2s 4s as 2**try)", tokenCalls.Load(), rec.sleeps)
+	}
+	if strings.Contains(log.String(), "s3cr3t-tok") {
+		t.Errorf("the CSRF token reached the debug log:\n%s", log)
+	}
+
+	// Retries run out: the error names the token request and its status.
+	tokenCalls.Store(-100)
+	c2, _, _ := newTestClient(t, srv, func(o *Options) { o.CSRF = true; o.MaxRetries = 1 })
+	_, err := c2.CreateFlow(context.Background(), "x")
+	if err == nil || !strings.Contains(err.Error(), "csrf-token") || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("err %v", err)
+	}
+}
+
 func TestDebugRedaction(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.Contains(r.URL.Path, "block_documents") {
