@@ -25,7 +25,7 @@ MIRROR=$DEMO/mirror
 WATCH_TIMEOUT=${PREFECTCTL_DEMO_TIMEOUT:-10m}
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
-say() { printf 'demo: %s\n' "$*" >&2; }
+log() { printf 'demo: %s\n' "$*" >&2; }
 die() {
   printf 'demo: error: %s\n' "$*" >&2
   exit 1
@@ -33,37 +33,10 @@ die() {
 
 read_file() { cat "$1" 2>/dev/null || true; }
 
-# alive PID PATTERN: the process exists, is no zombie, and its command line contains PATTERN (so a
-# recycled PID is never taken for ours).
-alive() {
-  local pid=$1 pattern=$2 cmd
-  [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
-  [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]] || return 1
-  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ $cmd == *"$pattern"* ]]
-}
+# shellcheck source=SCRIPTDIR/lib/procs.sh
+source "$ROOT/scripts/lib/procs.sh" # alive, stop_pid
 
 WORKER_PATTERN="worker start --pool $POOL --type docker"
-
-# stop_pid PID PATTERN WHAT TERM_SECONDS: TERM, wait, then KILL, and return
-# only once the process is gone, so "down" means stopped.
-stop_pid() {
-  local pid=$1 pattern=$2 what=$3 secs=$4 i
-  alive "$pid" "$pattern" || return 0
-  say "stopping $what (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < secs * 10; i++)); do
-    alive "$pid" "$pattern" || return 0
-    sleep 0.1
-  done
-  say "$what (pid $pid) ignored TERM for $secs s; killing it"
-  kill -KILL "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    alive "$pid" "$pattern" || return 0
-    sleep 0.1
-  done
-  die "$what (pid $pid) does not stop"
-}
 
 stop_worker() {
   stop_pid "$(read_file "$DEMO/worker.pid")" "$WORKER_PATTERN" "the Prefect worker" 30
@@ -80,10 +53,10 @@ cmd_down() {
     # shellcheck disable=SC2086 # one part name a word
     "$ROOT/scripts/testenv.sh" down $parts
   else
-    say "no test-environment service was started by the demo"
+    log "no test-environment service was started by the demo"
   fi
   rm -f "$DEMO/started"
-  say "done (cached downloads, the venv and images stay in ~/.cache/prefectctl-testenv)"
+  log "done (cached downloads, the venv and images stay in ~/.cache/prefectctl-testenv)"
 }
 
 cmd_status() {
@@ -154,7 +127,7 @@ ensure_mirror() {
   echo "$port" >"$MIRROR/port"
   for ((i = 0; i < 300; i++)); do
     if [[ $(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$port/v2/") == 200 ]]; then
-      say "Docker Hub mirror on 127.0.0.1:$port (pid $pid)"
+      log "Docker Hub mirror on 127.0.0.1:$port (pid $pid)"
       return
     fi
     alive "$pid" "$MIRROR/config.yml" || [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$(readlink /proc/$$/exe)" ]] ||
@@ -171,7 +144,7 @@ stop_mirror() {
 
 ensure_services() {
   step "test environment: Prefect server, registry, Docker engine, base image (scripts/testenv.sh up)"
-  say "state in $PREFECTCTL_TESTENV_DIR; a first run installs packages and builds the base image (a few minutes)"
+  log "state in $PREFECTCTL_TESTENV_DIR; a first run installs packages and builds the base image (a few minutes)"
   testenv_up prefect registry
   ensure_mirror
   local mirror host mirrors
@@ -182,7 +155,7 @@ ensure_services() {
     if [[ $mirrors != *"$mirror"* ]]; then
       grep -qx docker "$DEMO/started" 2>/dev/null ||
         die "the Docker engine at $host was not started by the demo and has no registry mirror $mirror; stop it or set PREFECTCTL_TESTENV_DIR to a fresh directory"
-      say "restarting the demo's Docker engine with the mirror $mirror"
+      log "restarting the demo's Docker engine with the mirror $mirror"
       "$ROOT/scripts/testenv.sh" down docker
     fi
   fi
@@ -196,7 +169,7 @@ ensure_services() {
   need docker "to push the base image into the mirror (apt-get install docker.io)"
   local mref
   mref=127.0.0.1:$(read_file "$MIRROR/port")/${PREFECTCTL_BASE_IMAGE}
-  say "pushing $PREFECTCTL_BASE_IMAGE into the mirror (minutes the first time, seconds after)"
+  log "pushing $PREFECTCTL_BASE_IMAGE into the mirror (minutes the first time, seconds after)"
   if ! { docker tag "$PREFECTCTL_BASE_IMAGE" "$mref" && docker push -q "$mref" >/dev/null; }; then
     die "could not push $PREFECTCTL_BASE_IMAGE to the mirror at $mref"
   fi
@@ -204,7 +177,7 @@ ensure_services() {
   export PREFECT_PROFILES_PATH=$DEMO/profiles.toml PREFECT_HOME=$DEMO/prefect-home
   unset PREFECT_API_KEY PREFECT_PROFILE
   mkdir -p "$PREFECT_HOME"
-  say "Prefect API $PREFECT_API_URL, Docker $DOCKER_HOST, registry $PREFECTCTL_REGISTRY"
+  log "Prefect API $PREFECT_API_URL, Docker $DOCKER_HOST, registry $PREFECTCTL_REGISTRY"
 }
 
 # The guide project must sit in a git checkout: its build step tags the image with
@@ -219,7 +192,7 @@ project_dir() {
   need git "to tag the image with a commit SHA as the guide does"
   local copy=$DEMO/project
   if ! git -C "$copy" rev-parse --short HEAD >/dev/null 2>&1 || ! diff -rq -x .git "$src" "$copy" >/dev/null 2>&1; then
-    say "$src is not in a git checkout; deploying a copy committed in $copy"
+    log "$src is not in a git checkout; deploying a copy committed in $copy"
     rm -rf "$copy"
     cp -a "$src" "$copy"
     git -C "$copy" init -q
@@ -250,7 +223,7 @@ EOF
   # --overwrite makes a second run update the template instead of failing on the existing pool.
   out=$("$PREFECTCTL_PREFECT" --no-prompt work-pool create "$POOL" --type docker --base-job-template "$tmpl" --overwrite 2>&1) ||
     die "prefect work-pool create $POOL failed: $out"
-  say "work pool '$POOL' ready"
+  log "work pool '$POOL' ready"
 }
 
 ensure_worker() {
@@ -259,10 +232,10 @@ ensure_worker() {
   pid=$(read_file "$DEMO/worker.pid")
   if alive "$pid" "$WORKER_PATTERN"; then
     if [[ $(read_file "$DEMO/worker.api") == "$PREFECT_API_URL" ]]; then
-      say "reusing the worker (pid $pid)"
+      log "reusing the worker (pid $pid)"
       return
     fi
-    say "the worker (pid $pid) polls another server; restarting it"
+    log "the worker (pid $pid) polls another server; restarting it"
     stop_worker
   fi
   # setsid: the worker outlives this script in its own session and never holds our terminal.
@@ -271,11 +244,11 @@ ensure_worker() {
   pid=$!
   echo "$pid" >"$DEMO/worker.pid"
   echo "$PREFECT_API_URL" >"$DEMO/worker.api"
-  say "started (pid $pid, log $DEMO/worker.log); waiting until it polls the pool"
+  log "started (pid $pid, log $DEMO/worker.log); waiting until it polls the pool"
   for ((i = 0; i < 600; i++)); do
     alive "$pid" "$WORKER_PATTERN" || { tail -20 "$DEMO/worker.log" >&2; die "the Prefect worker exited (log: $DEMO/worker.log)"; }
     if grep -q "started!" "$DEMO/worker.log" 2>/dev/null; then
-      say "worker polling"
+      log "worker polling"
       return
     fi
     sleep 0.2

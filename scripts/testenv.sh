@@ -91,35 +91,8 @@ spawn() {
   done
 }
 
-# alive PID PATTERN: the process exists, is not a zombie, and its command line contains PATTERN
-# (guards against a recycled PID).
-alive() {
-  local pid=$1 pattern=$2 state cmd
-  [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
-  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
-  [[ $state != Z ]] || return 1
-  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ $cmd == *"$pattern"* ]]
-}
-
-# stop_pid PID PATTERN WHAT: TERM, then KILL after 20 s; only if the PID is still our process.
-stop_pid() {
-  local pid=$1 pattern=$2 what=$3 i
-  alive "$pid" "$pattern" || return 0
-  log "stopping $what (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 200; i++)); do
-    alive "$pid" "$pattern" || return 0
-    sleep 0.1
-  done
-  log "$what (pid $pid) ignored TERM for 20 s; killing it"
-  kill -KILL "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    alive "$pid" "$pattern" || return 0
-    sleep 0.1
-  done
-  die "$what (pid $pid) does not stop"
-}
+# shellcheck source=SCRIPTDIR/lib/procs.sh
+source "$ROOT/scripts/lib/procs.sh" # alive, stop_pid
 
 # free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
 free_port() {
