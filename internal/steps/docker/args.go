@@ -1,0 +1,136 @@
+package docker
+
+import (
+	"fmt"
+
+	"github.com/prefectctl/prefectctl/internal/value"
+)
+
+// truthy is Python's bool(); see value.Truthy.
+func truthy(v any) bool { return value.Truthy(v) }
+
+// args reads step inputs with Python's keyword-argument rules.
+type args struct {
+	fn   string
+	in   *value.Map
+	used map[string]bool
+	err  error
+}
+
+func newArgs(fn string, in *value.Map) *args {
+	if in == nil {
+		in = value.NewMap()
+	}
+	return &args{fn: fn, in: in, used: map[string]bool{}}
+}
+
+func (a *args) fail(format string, x ...any) {
+	if a.err == nil {
+		a.err = fmt.Errorf(format, x...)
+	}
+}
+
+func (a *args) raw(k string) (any, bool) {
+	a.used[k] = true
+	return a.in.Get(k)
+}
+
+func (a *args) str(k string, def string, required bool) string {
+	v, ok := a.raw(k)
+	if !ok {
+		if required {
+			a.fail("%s() missing 1 required argument: '%s'", a.fn, k)
+		}
+		return def
+	}
+	switch t := v.(type) {
+	case string:
+		return t
+	case nil:
+		if required {
+			a.fail("%s: %s must be a string, got None", a.fn, k)
+		}
+		return def
+	case int64, float64:
+		// YAML turns `tag: 1.0` into a number; Python formats it with str().
+		return value.Str(t)
+	}
+	a.fail("%s: %s must be a string, got %s", a.fn, k, value.TypeName(v))
+	return def
+}
+
+func (a *args) optStr(k string) *string {
+	v, ok := a.raw(k)
+	if !ok || v == nil {
+		return nil
+	}
+	s := a.str(k, "", false)
+	return &s
+}
+
+func (a *args) boolean(k string, def bool) bool {
+	v, ok := a.raw(k)
+	if !ok {
+		return def
+	}
+	return truthy(v)
+}
+
+func (a *args) strList(k string) []string {
+	v, ok := a.raw(k)
+	if !ok || v == nil {
+		return []string{}
+	}
+	l, isList := v.([]any)
+	if !isList {
+		if s, isStr := v.(string); isStr && s == "" {
+			return []string{}
+		}
+		a.fail("%s: %s must be a list of strings, got %s", a.fn, k, value.TypeName(v))
+		return nil
+	}
+	out := make([]string, 0, len(l))
+	for _, x := range l {
+		switch t := x.(type) {
+		case string:
+			out = append(out, t)
+		case int64, float64:
+			out = append(out, value.Str(t))
+		default:
+			a.fail("%s: %s must be a list of strings, got an item of type %s", a.fn, k, value.TypeName(x))
+		}
+	}
+	return out
+}
+
+func (a *args) strMap(k string) map[string]string {
+	v, ok := a.raw(k)
+	if !ok || v == nil {
+		return nil
+	}
+	m, isMap := v.(*value.Map)
+	if !isMap {
+		a.fail("%s: %s must be a mapping, got %s", a.fn, k, value.TypeName(v))
+		return nil
+	}
+	out := map[string]string{}
+	for _, key := range m.Keys() {
+		x, _ := m.Get(key)
+		if x == nil {
+			out[key] = ""
+			continue
+		}
+		out[key] = value.Str(x)
+	}
+	return out
+}
+
+func (a *args) unknown() []string {
+	var out []string
+	for _, k := range a.in.Keys() {
+		if !a.used[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
