@@ -357,7 +357,8 @@ func TestScriptUpDownRegistry(t *testing.T) {
 	state := t.TempDir()
 	run := func(args ...string) (string, error) {
 		cmd := exec.Command("bash", append([]string{script}, args...)...)
-		cmd.Env = append(os.Environ(), EnvDir+"="+state)
+		// A private state directory: nothing of it belongs in the ledger of a `make test` run.
+		cmd.Env = append(os.Environ(), EnvDir+"="+state, "PREFECTCTL_TESTENV_STARTED=")
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
@@ -417,13 +418,21 @@ func TestScriptUpDownRegistry(t *testing.T) {
 
 	var pids []int
 	for _, kind := range []string{"plain", "auth"} {
-		b, err := os.ReadFile(filepath.Join(state, "registry", kind, "pid"))
+		// "PID STARTTIME", written by the launcher (scripts/lib/spawn.py).
+		b, err := os.ReadFile(filepath.Join(state, "registry", kind, "proc"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		f := strings.Fields(string(b))
+		if len(f) != 2 {
+			t.Fatalf("registry/%s/proc = %q, want \"PID STARTTIME\"", kind, b)
+		}
+		pid, err := strconv.Atoi(f[0])
 		if err != nil {
 			t.Fatal(err)
+		}
+		if cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); !strings.Contains(string(cmdline), "docker-registry") {
+			t.Fatalf("registry/%s/proc names pid %d, which runs %q, not the registry", kind, pid, cmdline)
 		}
 		pids = append(pids, pid)
 	}
