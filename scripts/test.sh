@@ -40,6 +40,9 @@ if [ "$go_test_status" != 0 ]; then exit "$go_test_status"; fi
 echo "== fuzz (short runs)"
 scripts/fuzz.sh short
 
+echo "== process tracking: testenv.sh up/down in every context with the CPUs saturated (scripts/tracking_test.sh)"
+scripts/tracking_test.sh 1
+
 echo "== make demo end to end (scripts/demo_test.sh; 3 to 6 minutes, more on a first run)"
 scripts/demo_test.sh
 
