@@ -127,7 +127,7 @@ check_clean() {
   for p in $(cat "$D"/env/*/port "$D"/env/registry/*/port "$D"/mirror/port 2>/dev/null || true); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then die "run $run: port $p still accepts connections"; fi
   done
-  log "run $run: $(wc -l <"$T/seen.u") process samples ($(awk '{ print $1 }' "$T/seen.u" | sort -u | wc -l) processes), all gone"
+  log "run $run: all $(wc -l <"$T/seen.u") processes seen during the run are gone; no mount, socket, cgroup or port left"
 }
 
 start_load
