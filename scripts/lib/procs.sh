@@ -33,7 +33,8 @@
 #                               DIR or lies under it (what of a state directory still runs)
 #
 # Kept for older callers (same arguments as before; prefer the proc_* functions):
-#   spawn LOG CMD...            proc_start "$(dirname LOG)" LOG CMD...
+#   spawn LOG CMD...            proc_start LOG.proc LOG CMD... (sets SPAWNED, empty if CMD
+#                               cannot be exec'd)
 #   alive PID PATTERN           PID runs and its command line holds PATTERN (waits out an exec)
 #   stop_pid PID PATTERN WHAT [SECS]
 #                               proc_stop of PID's TRACKDIR when it was started by proc_start,
@@ -249,7 +250,8 @@ SPAWNED=
 spawn() {
   local logfile=$1
   shift
-  proc_start "$(dirname -- "$logfile")" "$logfile" "$@" || true
+  # A directory per log file: callers keep several services' logs in one directory.
+  proc_start "$logfile.proc" "$logfile" "$@" || true
 }
 
 alive() {
