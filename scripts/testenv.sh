@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Real services for prefectctl's tests, on loopback only.
 #
-#   scripts/testenv.sh up [all|venv|prefect|docker|registry|images]...
-#   scripts/testenv.sh down [all|prefect|docker|registry]...
+#   scripts/testenv.sh up [all|venv|prefect|docker|registry|images|postgres|prefect-pg]...
+#   scripts/testenv.sh down [all|prefect|docker|registry|postgres|prefect-pg]...
 #   scripts/testenv.sh env
 #   scripts/testenv.sh status [part...]
 #
@@ -35,7 +35,7 @@ readonly BASE_SUITE=bookworm # Debian's Python in bookworm is 3.11, which the im
 readonly BASE_IMAGE="prefecthq/prefect:${PREFECT_VERSION}-python${BASE_PYTHON}"
 readonly ALL_PARTS=(prefect docker registry images)
 # Every part, in start order (`down` goes backwards): `all` for down and status.
-readonly KNOWN_PARTS=(venv prefect docker registry images)
+readonly KNOWN_PARTS=(venv prefect docker registry images postgres prefect-pg)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STATE=${PREFECTCTL_TESTENV_DIR:-/tmp/prefectctl-testenv}
@@ -835,6 +835,241 @@ status_images() {
     echo "images: $BASE_IMAGE (recipe $(read_file "$STATE/images/key"))"
   else
     echo "images: missing"
+    return 1
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL (Debian's postgresql): a cluster of our own on loopback, and a Prefect server on it
+
+pg_dir() { echo "$STATE/postgres"; }
+prefect_pg_dir() { echo "$STATE/prefect-pg"; }
+
+# The database every Prefect server on the cluster starts from: migrated once, then cloned.
+readonly PG_TEMPLATE=prefect_template
+readonly PG_TEMPLATE_COMMENT="prefect $PREFECT_VERSION migrated"
+
+# pg_bindir: the newest installed PostgreSQL's programs (postgres is not on PATH in Debian).
+pg_bindir() {
+  local b
+  b=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  [[ -x $b/postgres && -x $b/initdb ]] || die "no PostgreSQL server under /usr/lib/postgresql (apt-get install postgresql)"
+  echo "$b"
+}
+
+pg_major() { basename "$(dirname "$(pg_bindir)")"; }
+
+# PostgreSQL refuses to run as root: as root the cluster belongs to the postgres user (made by
+# the package), otherwise to the user running this.
+pg_owner() { if [[ $(id -u) == 0 ]]; then echo postgres; else id -un; fi; }
+
+# as_pg CMD...: CMD as the cluster's owner, in the state directory.
+as_pg() {
+  if [[ $(id -u) == 0 ]]; then
+    (cd "$(pg_dir)" && setpriv --reuid=postgres --regid=postgres --init-groups -- "$@")
+  else
+    (cd "$(pg_dir)" && "$@")
+  fi
+}
+
+# pg_admin SQL [DB]: runs SQL as the superuser over the cluster's own unix socket.
+pg_admin() {
+  PGOPTIONS='-c client_min_messages=warning' "$(pg_bindir)/psql" -h "$(pg_dir)/sock" -p "$(read_file "$(pg_dir)/port")" \
+    -U postgres -d "${2:-postgres}" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"
+}
+
+# pg_migrated DB: DB holds Prefect's schema at some Alembic revision.
+pg_migrated() { [[ $(pg_admin "SELECT count(*) FROM alembic_version" "$1" 2>/dev/null) == 1 ]]; }
+
+pg_accepts() { "$(pg_bindir)/pg_isready" -q -h 127.0.0.1 -p "$1" -U prefect -d postgres; }
+
+postgres_running() {
+  local d
+  d=$(pg_dir)
+  proc_alive "$d" && pg_accepts "$(read_file "$d/port")"
+}
+
+# pg_url [DB] [SCHEME]: the URL the prefect role connects with (libpq form by default).
+pg_url() {
+  local d
+  d=$(pg_dir)
+  printf '%s://prefect:%s@127.0.0.1:%s/%s' "${2:-postgresql}" "$(read_file "$d/password")" "$(read_file "$d/port")" "${1:-postgres}"
+}
+
+# pg_init_cluster: a fresh cluster in DIR/data: UTF-8, trust on its own socket (a directory only
+# the owner can enter), passwords over TCP, and a role `prefect` with a random password.
+pg_init_cluster() {
+  local d=$1 owner
+  owner=$(pg_owner)
+  mkdir -p "$d"
+  as_pg test -x "$d" 2>/dev/null || die "the PostgreSQL user $owner cannot enter $d; set PREFECTCTL_TESTENV_DIR to a directory it can reach (e.g. under /tmp)"
+  rm -rf "$d/data" "$d/sock"
+  mkdir -p "$d/data" "$d/sock"
+  chown "$owner" "$d/data" "$d/sock"
+  chmod 700 "$d/data" "$d/sock"
+  (umask 077 && random_token 24 >"$d/password")
+  local -a loc=(--locale=C.UTF-8)
+  locale -a 2>/dev/null | grep -qix 'c.utf-\?8' || loc=(--locale=C)
+  log "creating a PostgreSQL $(pg_major) cluster in $d/data"
+  as_pg "$(pg_bindir)/initdb" -D "$d/data" -U postgres -E UTF8 "${loc[@]}" --auth-local=trust \
+    --auth-host=scram-sha-256 --no-sync --no-instructions >"$d/initdb.log" 2>&1 ||
+    { tail -20 "$d/initdb.log" >&2; die "initdb failed (log: $d/initdb.log)"; }
+}
+
+# pg_template: makes sure the cluster holds PG_TEMPLATE, migrated for this Prefect: restored from
+# a dump cached per Prefect and PostgreSQL version, or else migrated with `prefect server database
+# upgrade` (slow on PostgreSQL) and dumped into the cache for the next cluster.
+pg_template() {
+  local d have dump
+  d=$(pg_dir)
+  have=$(pg_admin "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$PG_TEMPLATE'")
+  [[ $have != "$PG_TEMPLATE_COMMENT" ]] || return 0
+  pg_admin "DROP DATABASE IF EXISTS $PG_TEMPLATE"
+  pg_admin "CREATE DATABASE $PG_TEMPLATE OWNER prefect"
+  dump=$CACHE/prefect-$PREFECT_VERSION-postgres$(pg_major).dump
+  lock pgtemplate "$CACHE"
+  if [[ -s $dump ]]; then
+    log "restoring the migrated Prefect database from $dump"
+    PGPASSWORD=$(read_file "$d/password") "$(pg_bindir)/pg_restore" -h 127.0.0.1 -p "$(read_file "$d/port")" -U prefect \
+      -d "$PG_TEMPLATE" --no-owner --exit-on-error "$dump" >"$d/template.log" 2>&1 ||
+      { tail -20 "$d/template.log" >&2; die "pg_restore of $dump failed (log: $d/template.log); remove the file to migrate afresh"; }
+  else
+    log "migrating a template Prefect database on PostgreSQL (once per Prefect and PostgreSQL version; takes a while)"
+    local -a e
+    mapfile -t e < <(prefect_server_env "$d/home" "PREFECT_API_DATABASE_CONNECTION_URL=$(pg_url "$PG_TEMPLATE" postgresql+asyncpg)")
+    mkdir -p "$d/home"
+    env "${e[@]}" "$VENV/bin/prefect" server database upgrade -y >"$d/template.log" 2>&1 ||
+      { tail -20 "$d/template.log" >&2; die "prefect server database upgrade on PostgreSQL failed (log: $d/template.log)"; }
+    pg_migrated "$PG_TEMPLATE" || { tail -5 "$d/template.log" >&2; die "prefect server database upgrade left no schema in $PG_TEMPLATE (log: $d/template.log)"; }
+    PGPASSWORD=$(read_file "$d/password") "$(pg_bindir)/pg_dump" -h 127.0.0.1 -p "$(read_file "$d/port")" -U prefect \
+      -Fc -f "$dump.tmp" "$PG_TEMPLATE" >>"$d/template.log" 2>&1 ||
+      { rm -f "$dump.tmp"; tail -20 "$d/template.log" >&2; die "pg_dump of the migrated database failed (log: $d/template.log)"; }
+    mv "$dump.tmp" "$dump"
+  fi
+  unlock pgtemplate
+  pg_migrated "$PG_TEMPLATE" || die "$PG_TEMPLATE holds no Prefect schema after restoring $dump; remove that file to migrate afresh"
+  pg_admin "COMMENT ON DATABASE $PG_TEMPLATE IS '$PG_TEMPLATE_COMMENT'"
+}
+
+up_postgres() {
+  ensure_apt postgresql
+  ensure_venv
+  lock postgres "$STATE"
+  if postgres_running; then
+    pg_template
+    unlock postgres
+    return 0
+  fi
+  local d port rc what="PostgreSQL"
+  d=$(pg_dir)
+  ((${#d} + 23 <= 107)) || die "PREFECTCTL_TESTENV_DIR is too long for a unix socket path: $d/sock/.s.PGSQL.NNNNN"
+  proc_stop --signal INT "$d" "$what" 30
+  # The cluster stays across restarts (it holds the migrated template); a half-made one does not.
+  [[ -s $d/data/PG_VERSION && -s $d/password && $(read_file "$d/data/PG_VERSION") == "$(pg_major)" ]] || pg_init_cluster "$d"
+  rm -f "$d/data/postmaster.pid" "$d"/sock/.s.PGSQL.*
+  for _ in 1 2 3; do
+    port=$(free_port)
+    echo "$port" >"$d/port"
+    log "starting $what $(pg_major) on 127.0.0.1:$port"
+    pending "$d" "$what"
+    # No fsync and friends: a test database that is rebuilt, not recovered, after a crash.
+    proc_start --user "$(pg_owner)" --cwd "$d/data" "$d" "$d/log" "$(pg_bindir)/postgres" -D "$d/data" \
+      -c listen_addresses=127.0.0.1 -c port="$port" -c unix_socket_directories="$d/sock" \
+      -c unix_socket_permissions=0700 -c max_connections=200 -c fsync=off -c synchronous_commit=off \
+      -c full_page_writes=off -c logging_collector=off || start_failed "$d" "$what" "could not start $what"
+    started postgres
+    rc=0
+    proc_wait "$d" 120 pg_accepts "$port" || rc=$?
+    case $rc in
+      0)
+        ready "$d"
+        break
+        ;;
+      2) start_failed "$d" "$what" "$what did not accept connections within 120 s (log: $d/log)" ;;
+    esac
+    grep -qi 'address already in use' "$d/log" || start_failed "$d" "$what" "$what exited at start (log: $d/log)"
+    proc_stop --signal INT "$d" "$what" 10
+    ready "$d"
+    log "port $port was taken meanwhile; trying another"
+  done
+  proc_alive "$d" || die "$what found no free port in 3 tries (log: $d/log)"
+  # The role's password is the state directory's (a cluster restored by hand keeps working).
+  pg_admin "DO \$\$ BEGIN
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'prefect') THEN CREATE ROLE prefect LOGIN; END IF;
+    END \$\$; ALTER ROLE prefect LOGIN PASSWORD '$(read_file "$d/password")'" ||
+    start_failed "$d" "$what" "could not create the role prefect (log: $d/log)"
+  pg_template
+  unlock postgres
+}
+
+down_postgres() {
+  down_prefect_pg # it cannot run without its database
+  lock postgres "$STATE"
+  # INT: PostgreSQL's fast shutdown (TERM would wait for every client to disconnect).
+  proc_stop --signal INT "$(pg_dir)" "PostgreSQL" 30
+  rm -f "$(pg_dir)"/sock/.s.PGSQL.*
+  unlock postgres
+}
+
+env_postgres() {
+  postgres_running || return 0
+  export_line PREFECTCTL_POSTGRES_URL "$(pg_url postgres)"
+}
+
+status_postgres() {
+  if postgres_running; then
+    echo "postgres: running (pid $(proc_pid "$(pg_dir)"), 127.0.0.1:$(read_file "$(pg_dir)/port"), data $(pg_dir)/data)"
+  else
+    echo "postgres: stopped"
+    return 1
+  fi
+}
+
+prefect_pg_running() {
+  local d
+  d=$(prefect_pg_dir)
+  # A server whose cluster was restarted (on another port) has lost its database.
+  [[ $(read_file "$d/dbport") == "$(read_file "$(pg_dir)/port")" ]] && postgres_running && server_running "$d"
+}
+
+up_prefect_pg() {
+  up_postgres
+  lock prefect-pg "$STATE"
+  if prefect_pg_running; then
+    unlock prefect-pg
+    return 0
+  fi
+  local d what="the Prefect $PREFECT_VERSION server on PostgreSQL"
+  d=$(prefect_pg_dir)
+  proc_stop "$d" "$what"
+  rm -rf "$d"
+  mkdir -p "$d/home"
+  # A fresh database each start, cloned from the migrated template (a file copy, no migration).
+  pg_admin "DROP DATABASE IF EXISTS prefect WITH (FORCE)"
+  pg_admin "CREATE DATABASE prefect TEMPLATE $PG_TEMPLATE OWNER prefect"
+  read_file "$(pg_dir)/port" >"$d/dbport"
+  start_prefect_server "$d" "$what" prefect-pg "$d/home" \
+    "PREFECT_API_DATABASE_CONNECTION_URL=$(pg_url prefect postgresql+asyncpg)"
+  unlock prefect-pg
+}
+
+down_prefect_pg() {
+  lock prefect-pg "$STATE"
+  proc_stop "$(prefect_pg_dir)" "the Prefect server on PostgreSQL"
+  unlock prefect-pg
+}
+
+env_prefect_pg() {
+  prefect_pg_running || return 0
+  export_line PREFECTCTL_PG_API_URL "http://127.0.0.1:$(read_file "$(prefect_pg_dir)/port")/api"
+  export_line PREFECTCTL_PG_DATABASE_URL "$(pg_url prefect)"
+}
+
+status_prefect_pg() {
+  if prefect_pg_running; then
+    echo "prefect-pg: running (pid $(proc_pid "$(prefect_pg_dir)"), http://127.0.0.1:$(read_file "$(prefect_pg_dir)/port")/api, database $(pg_url prefect | sed 's/:[^:@]*@/:***@/'))"
+  else
+    echo "prefect-pg: stopped"
     return 1
   fi
 }

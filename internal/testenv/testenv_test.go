@@ -117,7 +117,7 @@ func TestScriptEnvParses(t *testing.T) {
 		t.Fatalf("%s = %q, want %q", EnvDir, env[EnvDir], dir)
 	}
 	// Nothing runs in a fresh state directory, so no service address may be printed.
-	for _, k := range []string{EnvPrefectAPIURL, EnvDockerHost, EnvRegistry, EnvAuthRegistry, EnvBaseImage} {
+	for _, k := range []string{EnvPrefectAPIURL, EnvDockerHost, EnvRegistry, EnvAuthRegistry, EnvBaseImage, EnvPGAPIURL, EnvPGDatabaseURL} {
 		if v, ok := env[k]; ok {
 			t.Errorf("fresh state directory, yet env prints %s=%q", k, v)
 		}
@@ -412,7 +412,7 @@ func TestScriptUpDownRegistry(t *testing.T) {
 			t.Fatalf("%s=%s: GET /v2/ = %d, want %d", k, env[k], code, want)
 		}
 	}
-	if env[EnvPrefectAPIURL] != "" || env[EnvDockerHost] != "" {
+	if env[EnvPrefectAPIURL] != "" || env[EnvDockerHost] != "" || env[EnvPGAPIURL] != "" {
 		t.Fatalf("only the registries run in %s, yet env prints %v", state, env)
 	}
 
