@@ -46,6 +46,7 @@ scripts/tracking_test.sh 1
 echo "== make demo end to end (scripts/demo_test.sh; 3 to 6 minutes, more on a first run)"
 scripts/demo_test.sh
 
-echo "== make demo && make demo-down back to back, under timeout, CPUs saturated (scripts/demo_soak.sh 2)"
-# In demo_test.sh's directory: its engine already holds the base image.
-PREFECTCTL_SOAK_DIR=${PREFECTCTL_DEMO_TEST_DIR:-${PREFECTCTL_TESTENV_DIR:-/tmp/prefectctl-testenv}-demotest} scripts/demo_soak.sh 2
+echo "== make demo && make demo-down under timeout, CPUs saturated (scripts/demo_soak.sh 1; ~3 minutes)"
+# In demo_test.sh's directory, right after its runs and its down: back to back with them, and its
+# engine already holds the base image. The full acceptance is scripts/demo_soak.sh (10 runs).
+PREFECTCTL_SOAK_DIR=${PREFECTCTL_DEMO_TEST_DIR:-${PREFECTCTL_TESTENV_DIR:-/tmp/prefectctl-testenv}-demotest} scripts/demo_soak.sh 1
