@@ -6,22 +6,39 @@
 #   scripts/demo.sh down    stop exactly what earlier `up` runs started (by PID), nothing else
 #   scripts/demo.sh status  show what the demo runs
 #
-# State lives in ${PREFECTCTL_DEMO_DIR:-/tmp/prefectctl-demo}. The services (dockerd, registry,
-# Prefect server, base image) come from scripts/testenv.sh with PREFECTCTL_TESTENV_DIR set to
-# $PREFECTCTL_DEMO_DIR/env, so the demo neither uses nor stops a test run's services. Every
-# part testenv.sh reports as started is recorded in $PREFECTCTL_DEMO_DIR/started; `down` stops
-# those, the worker (PID in $PREFECTCTL_DEMO_DIR/worker.pid) and the Docker Hub mirror registry
-# (PID in $PREFECTCTL_DEMO_DIR/mirror/pid, see ensure_mirror).
+# State lives in $PREFECTCTL_DEMO_DIR: by default /tmp/prefectctl-demo, or
+# $PREFECTCTL_TESTENV_DIR-demo when PREFECTCTL_TESTENV_DIR is set (so that demos started with
+# different test-environment directories never meet). The services (dockerd, registry, Prefect
+# server, base image) come from scripts/testenv.sh with PREFECTCTL_TESTENV_DIR set to
+# $PREFECTCTL_DEMO_DIR/env, so the demo neither uses nor stops a test run's services.
+# Processes are started and stopped with scripts/lib/procs.sh: testenv.sh records each part it
+# starts in $PREFECTCTL_DEMO_DIR/started the moment it starts it; the worker and the Docker Hub
+# mirror registry are tracked in $PREFECTCTL_DEMO_DIR/worker and $PREFECTCTL_DEMO_DIR/mirror.
+# `down` stops all of these with whatever they started, then checks that no process and no
+# mount of the demo's is left.
 set -euo pipefail
+# A caller that exported SHELLOPTS (to pass on job control, say) would hand our -euo pipefail to
+# every bash script we run, such as a pyenv shim; keep our options to ourselves.
+export -n SHELLOPTS BASHOPTS 2>/dev/null || true
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-DEMO=${PREFECTCTL_DEMO_DIR:-/tmp/prefectctl-demo}
+if [[ -n ${PREFECTCTL_DEMO_DIR:-} ]]; then
+  DEMO=$PREFECTCTL_DEMO_DIR
+elif [[ -n ${PREFECTCTL_TESTENV_DIR:-} ]]; then
+  DEMO=${PREFECTCTL_TESTENV_DIR%/}-demo
+else
+  DEMO=/tmp/prefectctl-demo
+fi
+[[ $DEMO == /* ]] || DEMO=$PWD/$DEMO
 # Its own test environment, whatever a shell that ran `eval "$(scripts/testenv.sh env)"` exports:
 # the demo's engine needs a registry mirror flag, and `down` must not stop a test run's services.
 export PREFECTCTL_TESTENV_DIR=${PREFECTCTL_DEMO_TESTENV_DIR:-$DEMO/env}
+# testenv.sh appends each part it starts here, even if this script is killed meanwhile.
+export PREFECTCTL_TESTENV_STARTED=$DEMO/started
 BIN=${PREFECTCTL_BIN:-$ROOT/bin/prefectctl}
 POOL=kubernetes # the guide's prefect.yaml names this pool
 MIRROR=$DEMO/mirror
+WORKER=$DEMO/worker
 WATCH_TIMEOUT=${PREFECTCTL_DEMO_TIMEOUT:-10m}
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
@@ -34,38 +51,55 @@ die() {
 read_file() { cat "$1" 2>/dev/null || true; }
 
 # shellcheck source=SCRIPTDIR/lib/procs.sh
-source "$ROOT/scripts/lib/procs.sh" # alive, stop_pid
-
-WORKER_PATTERN="worker start --pool $POOL --type docker"
+source "$ROOT/scripts/lib/procs.sh" # proc_start, proc_alive, proc_wait, proc_stop, proc_owned
 
 stop_worker() {
-  stop_pid "$(read_file "$DEMO/worker.pid")" "$WORKER_PATTERN" "the Prefect worker" 30
-  rm -f "$DEMO/worker.pid" "$DEMO/worker.api"
+  proc_stop "$WORKER" "the Prefect worker" 30
+  rm -f "$WORKER/api"
+}
+
+# demo_leftovers: what of the demo's still runs or is mounted, one a line (nothing when clean).
+demo_leftovers() {
+  proc_owned "$DEMO" | sed 's/^/process /'
+  awk '{ print $2 }' /proc/mounts | while read -r m; do
+    m=$(printf '%b' "$m")
+    if [[ $m == "$DEMO"/* ]]; then echo "mount $m"; fi
+  done
 }
 
 cmd_down() {
-  step "stopping what the demo started"
+  step "stopping what the demo started (state in $DEMO)"
+  # Started by an older demo.sh, which kept bare PIDs.
+  stop_pid "$(read_file "$DEMO/worker.pid")" "worker start --pool $POOL --type docker" "the Prefect worker" 30
+  stop_pid "$(read_file "$MIRROR/pid")" "$MIRROR/config.yml" "the Docker Hub mirror registry" 10
+  rm -f "$DEMO/worker.pid" "$DEMO/worker.api" "$MIRROR/pid"
   stop_worker
   stop_mirror
   local parts
   parts=$(read_file "$DEMO/started" | awk 'NF && !seen[$0]++')
-  if [[ -n $parts ]]; then
+  if [[ -z ${PREFECTCTL_DEMO_TESTENV_DIR:-} ]]; then
+    # The demo's own test environment: whatever runs there is the demo's.
+    "$ROOT/scripts/testenv.sh" down all
+  elif [[ -n $parts ]]; then
     # shellcheck disable=SC2086 # one part name a word
     "$ROOT/scripts/testenv.sh" down $parts
   else
     log "no test-environment service was started by the demo"
   fi
   rm -f "$DEMO/started"
+  local left
+  left=$(demo_leftovers)
+  if [[ -n $left ]]; then
+    printf '%s\n' "$left" >&2
+    die "the demo left the above behind in $DEMO"
+  fi
   log "done (cached downloads, the venv and images stay in ~/.cache/prefectctl-testenv)"
 }
 
 cmd_status() {
-  local pid
-  pid=$(read_file "$DEMO/worker.pid")
-  if alive "$pid" "$WORKER_PATTERN"; then echo "worker: running (pid $pid, pool $POOL)"; else echo "worker: stopped"; fi
-  pid=$(read_file "$MIRROR/pid")
-  if alive "$pid" "$MIRROR/config.yml"; then
-    echo "Docker Hub mirror: running (pid $pid, 127.0.0.1:$(read_file "$MIRROR/port"))"
+  if proc_alive "$WORKER"; then echo "worker: running (pid $_P_PID, pool $POOL)"; else echo "worker: stopped"; fi
+  if proc_alive "$MIRROR"; then
+    echo "Docker Hub mirror: running (pid $_P_PID, 127.0.0.1:$(read_file "$MIRROR/port"))"
   else
     echo "Docker Hub mirror: stopped"
   fi
@@ -84,21 +118,11 @@ ensure_binary() {
   "$BIN" version >/dev/null || die "$BIN does not run"
 }
 
-# record_started FILE: appends the parts testenv.sh reported as started to $DEMO/started.
-record_started() {
-  cat "$1" >>"$DEMO/started"
-  rm -f "$1"
-}
-
-# testenv_up PART...: scripts/testenv.sh up, recording what it started even when it fails.
+# testenv_up PART...: scripts/testenv.sh up; what it starts is recorded in $DEMO/started
+# (PREFECTCTL_TESTENV_STARTED), even when it fails.
 testenv_up() {
-  local started
-  started=$(mktemp)
-  if ! "$ROOT/scripts/testenv.sh" up "$@" >"$started"; then
-    record_started "$started"
+  "$ROOT/scripts/testenv.sh" up "$@" >/dev/null ||
     die "scripts/testenv.sh up $* failed (see the testenv error above); 'make demo-down' stops what did start"
-  fi
-  record_started "$started"
 }
 
 port_free() { python3 -c 'import socket, sys; s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null; }
@@ -109,37 +133,40 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 # the engine uses as its Docker Hub mirror (dockerd --registry-mirror) and pushes the local base
 # image into it: the pull then succeeds as it would against Docker Hub. Its storage persists in
 # $DEMO/mirror/data, and it keeps its port so the engine's flag stays valid across runs.
+mirror_answers() { [[ $(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$1/v2/") == 200 ]]; }
+
 ensure_mirror() {
-  local pid port i
-  pid=$(read_file "$MIRROR/pid")
+  local port rc
   port=$(read_file "$MIRROR/port")
-  if alive "$pid" "$MIRROR/config.yml" && [[ $(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$port/v2/") == 200 ]]; then
+  if proc_alive "$MIRROR" && mirror_answers "$port"; then
     return
   fi
   need docker-registry "for the Docker Hub mirror (apt-get install docker-registry)"
+  stop_mirror
   mkdir -p "$MIRROR/data"
   if [[ -z $port ]] || ! port_free "$port"; then port=$(free_port); fi
   printf '%s\n' "version: 0.1" "log:" "  level: warn" "storage:" "  filesystem:" \
     "    rootdirectory: $MIRROR/data" "http:" "  addr: 127.0.0.1:$port" >"$MIRROR/config.yml"
-  (exec setsid docker-registry serve "$MIRROR/config.yml" </dev/null >"$MIRROR/log" 2>&1) &
-  pid=$!
-  echo "$pid" >"$MIRROR/pid"
   echo "$port" >"$MIRROR/port"
-  for ((i = 0; i < 300; i++)); do
-    if [[ $(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$port/v2/") == 200 ]]; then
-      log "Docker Hub mirror on 127.0.0.1:$port (pid $pid)"
-      return
-    fi
-    alive "$pid" "$MIRROR/config.yml" || [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$(readlink /proc/$$/exe)" ]] ||
-      { tail -5 "$MIRROR/log" >&2; die "the mirror registry exited at start (log: $MIRROR/log)"; }
-    sleep 0.1
-  done
-  die "the mirror registry did not answer on 127.0.0.1:$port within 30 s (log: $MIRROR/log)"
+  proc_start "$MIRROR" "$MIRROR/log" docker-registry serve "$MIRROR/config.yml" || die "could not start the mirror registry"
+  rc=0
+  proc_wait "$MIRROR" 60 mirror_answers "$port" || rc=$?
+  case $rc in
+    0) log "Docker Hub mirror on 127.0.0.1:$port (pid $SPAWNED)" ;;
+    1)
+      tail -5 "$MIRROR/log" >&2
+      stop_mirror
+      die "the mirror registry exited at start (log: $MIRROR/log)"
+      ;;
+    *)
+      stop_mirror
+      die "the mirror registry did not answer on 127.0.0.1:$port within 60 s (log: $MIRROR/log)"
+      ;;
+  esac
 }
 
 stop_mirror() {
-  stop_pid "$(read_file "$MIRROR/pid")" "$MIRROR/config.yml" "the Docker Hub mirror registry" 10
-  rm -f "$MIRROR/pid"
+  proc_stop "$MIRROR" "the Docker Hub mirror registry" 10
 }
 
 ensure_services() {
@@ -226,35 +253,40 @@ EOF
   log "work pool '$POOL' ready"
 }
 
+worker_polls() { grep -q "started!" "$WORKER/log" 2>/dev/null; }
+
 ensure_worker() {
   step "Prefect Docker worker for pool '$POOL'"
-  local pid i
-  pid=$(read_file "$DEMO/worker.pid")
-  if alive "$pid" "$WORKER_PATTERN"; then
-    if [[ $(read_file "$DEMO/worker.api") == "$PREFECT_API_URL" ]]; then
-      log "reusing the worker (pid $pid)"
+  local rc
+  if proc_alive "$WORKER"; then
+    if [[ $(read_file "$WORKER/api") == "$PREFECT_API_URL" ]]; then
+      log "reusing the worker (pid $_P_PID)"
       return
     fi
-    log "the worker (pid $pid) polls another server; restarting it"
-    stop_worker
+    log "the worker (pid $_P_PID) polls another server; restarting it"
   fi
-  # setsid: the worker outlives this script in its own session and never holds our terminal.
-  (exec setsid "$PREFECTCTL_PREFECT" worker start --pool "$POOL" --type docker --name prefectctl-demo \
-    </dev/null >"$DEMO/worker.log" 2>&1) &
-  pid=$!
-  echo "$pid" >"$DEMO/worker.pid"
-  echo "$PREFECT_API_URL" >"$DEMO/worker.api"
-  log "started (pid $pid, log $DEMO/worker.log); waiting until it polls the pool"
-  for ((i = 0; i < 600; i++)); do
-    alive "$pid" "$WORKER_PATTERN" || { tail -20 "$DEMO/worker.log" >&2; die "the Prefect worker exited (log: $DEMO/worker.log)"; }
-    if grep -q "started!" "$DEMO/worker.log" 2>/dev/null; then
-      log "worker polling"
-      return
-    fi
-    sleep 0.2
-  done
-  tail -20 "$DEMO/worker.log" >&2
-  die "the Prefect worker did not start within 120 s (log: $DEMO/worker.log)"
+  stop_worker
+  mkdir -p "$WORKER"
+  # Its own session: the worker outlives this script and never holds our terminal.
+  proc_start "$WORKER" "$WORKER/log" "$PREFECTCTL_PREFECT" worker start --pool "$POOL" --type docker --name prefectctl-demo ||
+    die "could not start the Prefect worker"
+  echo "$PREFECT_API_URL" >"$WORKER/api"
+  log "started (pid $SPAWNED, log $WORKER/log); waiting until it polls the pool"
+  rc=0
+  proc_wait "$WORKER" 180 worker_polls || rc=$?
+  case $rc in
+    0) log "worker polling" ;;
+    1)
+      tail -20 "$WORKER/log" >&2
+      stop_worker
+      die "the Prefect worker exited (log: $WORKER/log)"
+      ;;
+    *)
+      tail -20 "$WORKER/log" >&2
+      stop_worker
+      die "the Prefect worker did not start within 180 s (log: $WORKER/log)"
+      ;;
+  esac
 }
 
 cmd_up() {
@@ -280,8 +312,8 @@ cmd_up() {
   local log=$DEMO/run.log rc=0
   "$BIN" deployment run hello/arthur --watch --timeout "$WATCH_TIMEOUT" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
   if ((rc != 0)); then
-    tail -30 "$DEMO/worker.log" >&2
-    die "the run of hello/arthur did not complete (exit $rc); worker log: $DEMO/worker.log"
+    tail -30 "$WORKER/log" >&2
+    die "the run of hello/arthur did not complete (exit $rc); worker log: $WORKER/log"
   fi
   grep -q 'Hello, Arthur!' "$log" || die "the run completed but its log line 'Hello, Arthur!' was not shown (see $log)"
 
@@ -294,7 +326,7 @@ cmd_up() {
   cat <<EOF
 The guide ran end to end:
   Prefect server   $PREFECT_API_URL
-  work pool        $POOL (type docker, network_mode host), worker pid $(read_file "$DEMO/worker.pid")
+  work pool        $POOL (type docker, network_mode host), worker pid $(proc_pid "$WORKER")
   image            $registered (built for linux/amd64, pushed to the loopback registry)
   deployments      hello/default, hello/arthur
   flow run         hello/arthur COMPLETED, logged "Hello, Arthur!"

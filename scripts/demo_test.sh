@@ -4,12 +4,14 @@
 # "Hello, Arthur!", the image must be in the loopback registry under the git SHA tag, and
 # `scripts/demo.sh down` must stop exactly the processes the demo started.
 #
-# PREFECTCTL_DEMO_TEST_DIR (default /tmp/prefectctl-demo-test) keeps the engine's data root between
-# runs, so only the first run on a machine loads the base image.
+# PREFECTCTL_DEMO_TEST_DIR (default ${PREFECTCTL_TESTENV_DIR:-/tmp/prefectctl-testenv}-demotest, so
+# that test runs in different state directories never share a demo) keeps the engine's data root
+# between runs, so only the first run on a machine loads the base image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PREFECTCTL_DEMO_DIR=${PREFECTCTL_DEMO_TEST_DIR:-/tmp/prefectctl-demo-test}
-unset PREFECTCTL_DEMO_TESTENV_DIR
+testenv_dir=${PREFECTCTL_TESTENV_DIR:-/tmp/prefectctl-testenv}
+export PREFECTCTL_DEMO_DIR=${PREFECTCTL_DEMO_TEST_DIR:-${testenv_dir%/}-demotest}
+unset PREFECTCTL_DEMO_TESTENV_DIR PREFECTCTL_TESTENV_STARTED
 D=$PREFECTCTL_DEMO_DIR
 start=$SECONDS
 
@@ -18,15 +20,19 @@ fail() {
   exit 1
 }
 read_file() { cat "$1" 2>/dev/null || true; }
+log() { printf 'demo_test: %s\n' "$*" >&2; }
+die() { fail "$@"; }
+# shellcheck source=SCRIPTDIR/lib/procs.sh
+source scripts/lib/procs.sh
 running() { [[ -r /proc/$1/stat && $(awk '{print $3}' "/proc/$1/stat") != Z ]]; }
 
-# Every PID the demo's state names: worker, mirror, and the services of its test environment.
+# Every PID the demo's state names (TRACKDIR/proc records: worker, mirror, and the services of
+# its test environment), with what each started (scripts/lib/procs.sh).
 demo_pids() {
   local f
-  for f in "$D/worker.pid" "$D/mirror/pid" "$D/env/prefect/pid" "$D/env/docker/pid" \
-    "$D/env/registry/plain/pid" "$D/env/registry/auth/pid"; do
-    read_file "$f"
-  done | grep -E '^[0-9]+$' || true
+  find "$D" -name proc -type f 2>/dev/null | while read -r f; do
+    proc_family "$(dirname "$f")"
+  done | sort -un
 }
 
 cleanup() {
@@ -37,8 +43,7 @@ trap cleanup EXIT
 [[ -x bin/prefectctl ]] || make --no-print-directory build
 
 # A service of someone else (the suite's own test environment) that must survive `down`.
-outsider=$(read_file "${PREFECTCTL_TESTENV_DIR:-/tmp/prefectctl-testenv}/prefect/pid")
-[[ $outsider =~ ^[0-9]+$ ]] && running "$outsider" || outsider=
+outsider=$(proc_pid "$testenv_dir/prefect" || true)
 
 # A clean slate: what an earlier, interrupted test left is stopped first.
 scripts/demo.sh down >/dev/null 2>&1 || true
@@ -67,7 +72,7 @@ for name in default arthur; do
   grep -q "\"$name\"" <<<"$deployments" || fail "deployment hello/$name is not on the server"
 done
 
-worker1=$(read_file "$D/worker.pid")
+worker1=$(proc_pid "$D/worker" || true)
 started1=$(sort -u "$D/started")
 t1=$((SECONDS - start))
 

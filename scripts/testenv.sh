@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
 # Real services for prefectctl's tests, on loopback only.
 #
-#   scripts/testenv.sh up [all|venv|prefect|docker|registry|images]...
-#   scripts/testenv.sh down [all|prefect|docker|registry]...
+#   scripts/testenv.sh up [all|venv|prefect|docker|registry|images|postgres|prefect-pg]...
+#   scripts/testenv.sh down [all|prefect|docker|registry|postgres|prefect-pg]...
 #   scripts/testenv.sh env
 #   scripts/testenv.sh status [part...]
 #
 # `up` installs what is missing (apt packages, the pinned Prefect venv), starts each part that is
 # not already running on a free loopback port, waits until it answers, and prints on stdout the
-# names of the parts it started itself (one a line), so its caller can later `down` exactly those.
-# Progress and errors go to stderr. `env` prints `export VAR='value'` lines for the parts that run.
+# names of the parts it started itself (one a line, as soon as each is started), so its caller
+# can later `down` exactly those; with PREFECTCTL_TESTENV_STARTED=FILE it also appends them to
+# FILE. Progress and errors go to stderr. `env` prints `export VAR='value'` lines for the parts
+# that run. `up all` is prefect, docker, registry and images; `down all` is every part.
 #
-# State (PIDs, ports, logs, data) lives in ${PREFECTCTL_TESTENV_DIR:-/tmp/prefectctl-testenv};
+# State (process records, ports, logs, data) lives in ${PREFECTCTL_TESTENV_DIR:-/tmp/prefectctl-testenv};
 # downloads, the venv and built images are cached in ${PREFECTCTL_TESTENV_CACHE:-~/.cache/prefectctl-testenv}
 # (outside the clone: CI clones afresh each run). Each part is guarded by flock, so several test
-# binaries may run `up` at once. `down` ends only the PIDs recorded in the state directory.
+# binaries may run `up` at once. Services are started and stopped with scripts/lib/procs.sh:
+# `down` ends exactly the processes recorded in the state directory and what they started.
 set -euo pipefail
+# A caller that exported SHELLOPTS (to pass on job control, say) would hand our -euo pipefail to
+# every bash script we run, such as a pyenv shim; keep our options to ourselves.
+export -n SHELLOPTS BASHOPTS 2>/dev/null || true
 
 readonly PREFECT_VERSION=3.9.1
 readonly PREFECT_DOCKER_VERSION=0.7.4
@@ -28,6 +34,8 @@ readonly BASE_PYTHON=3.11
 readonly BASE_SUITE=bookworm # Debian's Python in bookworm is 3.11, which the image tag promises.
 readonly BASE_IMAGE="prefecthq/prefect:${PREFECT_VERSION}-python${BASE_PYTHON}"
 readonly ALL_PARTS=(prefect docker registry images)
+# Every part, in start order (`down` goes backwards): `all` for down and status.
+readonly KNOWN_PARTS=(venv prefect docker registry images postgres prefect-pg)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STATE=${PREFECTCTL_TESTENV_DIR:-/tmp/prefectctl-testenv}
@@ -44,11 +52,8 @@ die() {
 # ---------------------------------------------------------------------------------------------
 # Locks and processes
 
-# Lock file descriptors currently held; spawned services must not inherit them, or the lock would
-# outlive this script.
-LOCK_FDS=()
-
 # lock NAME DIR: takes an exclusive flock on DIR/NAME.lock until unlock NAME (or until exit).
+# Services never inherit the descriptor: the launcher closes all of them.
 declare -A LOCK_BY_NAME=()
 lock() {
   local name=$1 dir=$2 fd
@@ -58,45 +63,71 @@ lock() {
     log "waiting for another testenv.sh to finish with $name"
     flock "$fd"
   fi
-  LOCK_FDS+=("$fd")
   LOCK_BY_NAME[$name]=$fd
 }
 unlock() {
-  local fd=${LOCK_BY_NAME[$1]} kept=() f
+  local fd=${LOCK_BY_NAME[$1]}
   exec {fd}>&-
-  for f in "${LOCK_FDS[@]}"; do [[ $f == "$fd" ]] || kept+=("$f"); done
-  LOCK_FDS=("${kept[@]}")
   unset "LOCK_BY_NAME[$1]"
 }
 
-# spawn LOG CMD...: starts CMD in its own session, detached from our stdio and locks; sets SPAWNED
-# to its PID. Without job control a background subshell is no process-group leader, so setsid
-# execs in place and $! is the service's own PID.
-SPAWNED=
-spawn() {
-  local logfile=$1
-  shift
-  (
-    for fd in "${LOCK_FDS[@]}"; do eval "exec $fd>&-"; done
-    exec setsid "$@" </dev/null >"$logfile" 2>&1
-  ) &
-  SPAWNED=$!
-  # Until the subshell has exec'd, its command line is this script's, and `alive PID PATTERN`
-  # would take the service for dead; wait for the exec (or the child's exit), at most 5 s.
-  local i self
-  self=$(readlink /proc/$$/exe)
-  for ((i = 0; i < 500; i++)); do
-    [[ $(readlink "/proc/$SPAWNED/exe" 2>/dev/null) == "$self" ]] || break
-    sleep 0.01
-  done
+# shellcheck source=SCRIPTDIR/lib/procs.sh
+source "$ROOT/scripts/lib/procs.sh" # proc_start, proc_alive, proc_wait, proc_stop, ...
+
+# started PART: tells the caller (stdout, and the file PREFECTCTL_TESTENV_STARTED names) that
+# this run started PART, once, right when its process is launched: a caller killed meanwhile
+# (timeout, Ctrl-C) still knows what to stop.
+declare -A REPORTED=()
+started() {
+  [[ -z ${REPORTED[$1]:-} ]] || return 0
+  REPORTED[$1]=1
+  printf '%s\n' "$1"
+  if [[ -n ${PREFECTCTL_TESTENV_STARTED:-} ]]; then printf '%s\n' "$1" >>"$PREFECTCTL_TESTENV_STARTED"; fi
 }
 
-# shellcheck source=SCRIPTDIR/lib/procs.sh
-source "$ROOT/scripts/lib/procs.sh" # alive, stop_pid
+# Services launched by this run that are not ready yet: a failed start stops them (and what
+# they started), and so does a signal that ends this script meanwhile.
+declare -A PENDING=()
+pending() { PENDING[$1]=$2; }
+ready() { unset "PENDING[$1]"; }
+stop_pending() {
+  local dir
+  for dir in "${!PENDING[@]}"; do
+    proc_stop "$dir" "${PENDING[$dir]}" 10 || true
+    unset "PENDING[$dir]"
+  done
+}
+on_signal() {
+  trap - INT TERM HUP
+  log "interrupted; stopping what this run was starting"
+  stop_pending
+  exit "$1"
+}
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
+trap 'on_signal 129' HUP
+
+# start_failed DIR WHAT MESSAGE: the start of the service tracked in DIR failed: show its log,
+# stop whatever of it did start, and fail.
+start_failed() {
+  tail -20 "$1/log" >&2 2>/dev/null || true
+  proc_stop "$1" "$2" 10 || true
+  ready "$1"
+  die "$3"
+}
+
+# stop_legacy DIR PATTERN WHAT: a service started by an older testenv.sh (a bare DIR/pid).
+stop_legacy() {
+  local pid
+  pid=$(read_file "$1/pid")
+  [[ -n $pid ]] || return 0
+  stop_pid "$pid" "$2" "$3"
+  rm -f "$1/pid"
+}
 
 # free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' ||
+  "$(procs_python)" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' ||
     die "python3 is needed to pick a free port"
 }
 
@@ -209,20 +240,17 @@ up_venv() { ensure_venv; }
 
 prefect_dir() { echo "$STATE/prefect"; }
 
-# What our server's command line holds (other Prefect servers may run on this machine).
-prefect_pattern() { echo "server start --host 127.0.0.1 --port $1"; }
+prefect_healthy() { [[ $(http_code "http://127.0.0.1:$1/api/health") == 200 ]]; }
 
-prefect_running() {
-  local d pid port
-  d=$(prefect_dir)
-  pid=$(read_file "$d/pid")
-  port=$(read_file "$d/port")
-  [[ -n $pid && -n $port ]] || return 1
-  alive "$pid" "$(prefect_pattern "$port")" || return 1
-  [[ $(http_code "http://127.0.0.1:$port/api/health") == 200 ]]
+# server_running DIR: the Prefect server tracked in DIR runs and answers.
+server_running() {
+  proc_alive "$1" && prefect_healthy "$(read_file "$1/port")"
 }
 
-# Environment for the server: none of the caller's PREFECT_* settings (a user's PREFECT_API_URL or
+prefect_running() { server_running "$(prefect_dir)"; }
+
+# Environment for a server with PREFECT_HOME=$1 and the settings K=V that follow, as env(1)
+# arguments one a line: none of the caller's PREFECT_* settings (a user's PREFECT_API_URL or
 # database URL must not leak in), no telemetry, no UI (the tests only use the API; it starts faster).
 prefect_server_env() {
   local v unset=()
@@ -231,7 +259,56 @@ prefect_server_env() {
     PREFECT_HOME="$1" \
     PREFECT_SERVER_ANALYTICS_ENABLED=false \
     PREFECT_SERVER_UI_ENABLED=false \
-    DO_NOT_TRACK=1
+    DO_NOT_TRACK=1 \
+    "${@:2}"
+}
+
+# prefect_server_opts HOME [K=V...]: the same environment as proc_start options.
+prefect_server_opts() {
+  local line
+  prefect_server_env "$@" | while IFS= read -r line; do
+    if [[ $line == -u ]]; then
+      printf '%s\n' --unset
+    elif [[ $line == *=* ]]; then
+      printf '%s\n' --env "$line"
+    else
+      printf '%s\n' "$line"
+    fi
+  done
+}
+
+# start_prefect_server DIR WHAT PART HOME [K=V...]: `prefect server start` tracked in DIR on a
+# free loopback port (DIR/port), with HOME as PREFECT_HOME and the extra settings K=V; returns
+# once it answers /api/health. Reports PART as started as soon as the process is launched.
+start_prefect_server() {
+  local d=$1 what=$2 part=$3 home=$4 port rc
+  shift 4
+  local -a opts
+  mapfile -t opts < <(prefect_server_opts "$home" "$@")
+  for _ in 1 2 3; do
+    port=$(free_port)
+    echo "$port" >"$d/port"
+    log "starting $what on 127.0.0.1:$port"
+    pending "$d" "$what"
+    proc_start "${opts[@]}" "$d" "$d/log" "$VENV/bin/prefect" server start --host 127.0.0.1 --port "$port" ||
+      start_failed "$d" "$what" "could not start $what"
+    started "$part"
+    rc=0
+    proc_wait "$d" 300 prefect_healthy "$port" || rc=$?
+    case $rc in
+      0)
+        ready "$d"
+        return 0
+        ;;
+      2) start_failed "$d" "$what" "$what did not answer /api/health within 300 s (log: $d/log)" ;;
+    esac
+    # It exited. A port taken between free_port and bind is worth another try; anything else is not.
+    grep -qi 'address already in use' "$d/log" || start_failed "$d" "$what" "$what exited at start (log: $d/log)"
+    proc_stop "$d" "$what" 10
+    ready "$d"
+    log "port $port was taken meanwhile; trying another"
+  done
+  die "$what found no free port in 3 tries (log: $d/log)"
 }
 
 # prefect_db_template: a migrated, empty SQLite database, made once per Prefect version. Copying it
@@ -265,49 +342,21 @@ up_prefect() {
     unlock prefect
     return 0
   fi
-  local d tmpl pid port i
+  local d tmpl
   d=$(prefect_dir)
-  stop_pid "$(read_file "$d/pid")" "$(prefect_pattern "$(read_file "$d/port")")" "the Prefect server"
+  stop_legacy "$d" "server start --host 127.0.0.1 --port $(read_file "$d/port")" "the Prefect server"
+  proc_stop "$d" "the Prefect server"
   tmpl=$(prefect_db_template)
-  for _ in 1 2 3; do
-    rm -rf "$d"
-    mkdir -p "$d/home"
-    cp "$tmpl" "$d/home/prefect.db"
-    port=$(free_port)
-    local -a e
-    mapfile -t e < <(prefect_server_env "$d/home")
-    log "starting the Prefect $PREFECT_VERSION server on 127.0.0.1:$port"
-    spawn "$d/log" env "${e[@]}" "$VENV/bin/prefect" server start --host 127.0.0.1 --port "$port"
-    pid=$SPAWNED
-    echo "$pid" >"$d/pid"
-    echo "$port" >"$d/port"
-    for ((i = 0; i < 1200; i++)); do
-      if ! alive "$pid" "$(prefect_pattern "$port")"; then break; fi
-      if [[ $(http_code "http://127.0.0.1:$port/api/health") == 200 ]]; then
-        echo prefect
-        unlock prefect
-        return 0
-      fi
-      sleep 0.1
-    done
-    if alive "$pid" "$(prefect_pattern "$port")"; then
-      stop_pid "$pid" "$(prefect_pattern "$port")" "the Prefect server"
-      tail -20 "$d/log" >&2
-      die "the Prefect server did not answer /api/health within 120 s (log: $d/log)"
-    fi
-    # A port taken between free_port and bind is worth another try; anything else is not.
-    grep -qi 'address already in use' "$d/log" || { tail -20 "$d/log" >&2; die "the Prefect server exited at start (log: $d/log)"; }
-    log "port $port was taken meanwhile; trying another"
-  done
-  die "the Prefect server found no free port in 3 tries (log: $d/log)"
+  rm -rf "$d"
+  mkdir -p "$d/home"
+  cp "$tmpl" "$d/home/prefect.db"
+  start_prefect_server "$d" "the Prefect $PREFECT_VERSION server" prefect "$d/home"
+  unlock prefect
 }
 
 down_prefect() {
   lock prefect "$STATE"
-  local d
-  d=$(prefect_dir)
-  stop_pid "$(read_file "$d/pid")" "$(prefect_pattern "$(read_file "$d/port")")" "the Prefect server"
-  rm -f "$d/pid"
+  proc_stop "$(prefect_dir)" "the Prefect server"
   unlock prefect
 }
 
@@ -318,7 +367,7 @@ env_prefect() {
 
 status_prefect() {
   if prefect_running; then
-    echo "prefect: running (pid $(read_file "$(prefect_dir)/pid"), http://127.0.0.1:$(read_file "$(prefect_dir)/port")/api)"
+    echo "prefect: running (pid $(proc_pid "$(prefect_dir)"), http://127.0.0.1:$(read_file "$(prefect_dir)/port")/api)"
   else
     echo "prefect: stopped"
     return 1
@@ -330,13 +379,39 @@ status_prefect() {
 
 docker_dir() { echo "$STATE/docker"; }
 
+docker_answers() { DOCKER_HOST=unix://$1/docker.sock timeout 10 docker version >/dev/null 2>&1; }
+
 docker_running() {
-  local d pid
+  local d
   d=$(docker_dir)
-  pid=$(read_file "$d/pid")
-  [[ -n $pid ]] || return 1
-  alive "$pid" "dockerd --host unix://$d/docker.sock" || return 1
-  DOCKER_HOST=unix://$d/docker.sock timeout 10 docker version >/dev/null 2>&1
+  proc_alive "$d" && docker_answers "$d"
+}
+
+# docker_cgroup_parent: the cgroup under which this engine puts its containers, one per state
+# directory (the engines of other state directories use theirs), so that `down` can find and
+# remove what a killed engine's containers left.
+docker_cgroup_parent() { echo "/prefectctl-testenv-$(printf '%s' "$STATE" | sha)"; }
+
+# remove_cgroups PATH: in every cgroup hierarchy, ends the processes left in PATH and below (the
+# containers of our engine, dockerd being stopped) and removes those cgroups, deepest first.
+remove_cgroups() {
+  local rel=$1 mnt base dirs c pids i
+  while read -r mnt; do
+    base=$mnt$rel
+    [[ -d $base ]] || continue
+    mapfile -t dirs < <(find "$base" -depth -type d 2>/dev/null)
+    for ((i = 0; i < 50; i++)); do
+      pids=$(cat "${dirs[@]/%//cgroup.procs}" 2>/dev/null | sort -un | tr '\n' ' ')
+      [[ -n ${pids// /} ]] || break
+      ((i > 0)) || log "ending processes left in cgroup $base: $pids"
+      # shellcheck disable=SC2086 # one PID a word
+      kill -KILL $pids 2>/dev/null || true
+      sleep 0.1
+    done
+    for c in "${dirs[@]}"; do rmdir "$c" 2>/dev/null || true; done
+    [[ ! -d $base ]] || log "warning: cannot remove cgroup $base"
+  done < <(awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 }' /proc/mounts)
+  return 0
 }
 
 # unmount_under DIR: dockerd leaves mounts behind under its exec root (netns/default) and data
@@ -352,6 +427,19 @@ unmount_under() {
   return 0
 }
 
+# stop_docker: dockerd and everything it started (containerd, shims, containers), then what
+# they leave: mounts, cgroups, sockets and runtime state. The data root stays (it caches images).
+stop_docker() {
+  local d
+  d=$(docker_dir)
+  stop_legacy "$d" "dockerd --host unix://$d/docker.sock" "dockerd"
+  # dockerd stops its containers (10 s each at most) before it exits.
+  proc_stop "$d" "dockerd" 60
+  unmount_under "$d"
+  remove_cgroups "$(docker_cgroup_parent)"
+  rm -rf "$d/exec" "$d/docker.sock" "$d/dockerd.pid"
+}
+
 up_docker() {
   ensure_apt docker.io
   lock docker "$STATE"
@@ -359,48 +447,38 @@ up_docker() {
     unlock docker
     return 0
   fi
-  local d pid i
+  local d rc
   d=$(docker_dir)
   # A unix socket path is limited to 107 bytes; fail clearly instead of dockerd's obscure error.
   ((${#d} + 12 <= 107)) || die "PREFECTCTL_TESTENV_DIR is too long for a unix socket path: $d/docker.sock"
-  stop_pid "$(read_file "$d/pid")" "dockerd --host unix://$d/docker.sock" "dockerd"
-  # A dockerd killed outright (not by `down`) leaves its mounts, container ones included.
-  unmount_under "$d"
-  # The data root stays across restarts (it caches the base image); the runtime state does not.
-  rm -rf "$d/exec" "$d/docker.sock" "$d/dockerd.pid"
+  stop_docker
   mkdir -p "$d/root" "$d/exec"
   log "starting dockerd on unix://$d/docker.sock"
   # No default bridge, no iptables: the engine must create no network outside loopback; containers
-  # that need the Prefect server use network mode host.
+  # that need the Prefect server use network mode host. cgroupfs, so that the cgroup parent is a
+  # path `down` can clean up.
   # PREFECTCTL_TESTENV_DOCKERD_ARGS: extra dockerd flags; make demo passes a loopback
   # --registry-mirror, so that builds with pull=True (prefect-docker's default) find the base image.
+  pending "$d" dockerd
   # shellcheck disable=SC2086 # a list of flags
-  spawn "$d/log" dockerd --host "unix://$d/docker.sock" --data-root "$d/root" --exec-root "$d/exec" \
+  proc_start "$d" "$d/log" dockerd --host "unix://$d/docker.sock" --data-root "$d/root" --exec-root "$d/exec" \
     --pidfile "$d/dockerd.pid" --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
-    ${PREFECTCTL_TESTENV_DOCKERD_ARGS:-}
-  pid=$SPAWNED
-  echo "$pid" >"$d/pid"
-  for ((i = 0; i < 600; i++)); do
-    alive "$pid" "dockerd" || { tail -20 "$d/log" >&2; die "dockerd exited at start (log: $d/log)"; }
-    if DOCKER_HOST=unix://$d/docker.sock timeout 10 docker version >/dev/null 2>&1; then
-      echo docker
-      unlock docker
-      return 0
-    fi
-    sleep 0.1
-  done
-  stop_pid "$pid" "dockerd" "dockerd"
-  tail -20 "$d/log" >&2
-  die "dockerd did not answer within 60 s (log: $d/log)"
+    --exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "$(docker_cgroup_parent)" \
+    ${PREFECTCTL_TESTENV_DOCKERD_ARGS:-} || start_failed "$d" dockerd "could not start dockerd"
+  started docker
+  rc=0
+  proc_wait "$d" 120 docker_answers "$d" || rc=$?
+  case $rc in
+    0) ready "$d" ;;
+    1) start_failed "$d" dockerd "dockerd exited at start (log: $d/log)" ;;
+    *) start_failed "$d" dockerd "dockerd did not answer within 120 s (log: $d/log)" ;;
+  esac
+  unlock docker
 }
 
 down_docker() {
   lock docker "$STATE"
-  local d
-  d=$(docker_dir)
-  stop_pid "$(read_file "$d/pid")" "dockerd --host unix://$d/docker.sock" "dockerd"
-  unmount_under "$d"
-  rm -f "$d/pid"
+  stop_docker
   unlock docker
 }
 
@@ -411,7 +489,7 @@ env_docker() {
 
 status_docker() {
   if docker_running; then
-    echo "docker: running (pid $(read_file "$(docker_dir)/pid"), unix://$(docker_dir)/docker.sock)"
+    echo "docker: running (pid $(proc_pid "$(docker_dir)"), unix://$(docker_dir)/docker.sock)"
   else
     echo "docker: stopped"
     return 1
@@ -426,14 +504,12 @@ registry_dir() { echo "$STATE/registry/$1"; }
 # The answer of GET /v2/ when the registry is up: 200, or 401 where auth is required.
 registry_ready_code() { if [[ $1 == auth ]]; then echo 401; else echo 200; fi; }
 
+registry_answers() { [[ $(http_code "http://127.0.0.1:$1/v2/") == "$(registry_ready_code "$2")" ]]; }
+
 registry_running() {
-  local d pid port
+  local d
   d=$(registry_dir "$1")
-  pid=$(read_file "$d/pid")
-  port=$(read_file "$d/port")
-  [[ -n $pid && -n $port ]] || return 1
-  alive "$pid" "$d/config.yml" || return 1
-  [[ $(http_code "http://127.0.0.1:$port/v2/") == "$(registry_ready_code "$1")" ]]
+  proc_alive "$d" && registry_answers "$(read_file "$d/port")" "$1"
 }
 
 registry_config() { # registry_config KIND DIR PORT
@@ -458,12 +534,13 @@ registry_config() { # registry_config KIND DIR PORT
   fi
 }
 
-# up_one_registry KIND: starts it unless it runs; appends KIND to $STATE/registry/.started if started.
+# up_one_registry KIND: starts it unless it runs.
 up_one_registry() {
-  local kind=$1 d pid port i
+  local kind=$1 d port rc what="the $1 registry"
   d=$(registry_dir "$kind")
   if registry_running "$kind"; then return 0; fi
-  stop_pid "$(read_file "$d/pid")" "$d/config.yml" "the $kind registry"
+  stop_legacy "$d" "$d/config.yml" "$what"
+  proc_stop "$d" "$what"
   for _ in 1 2 3; do
     # Fresh storage at each start: tests must not see images pushed by an earlier run.
     rm -rf "$d"
@@ -476,49 +553,43 @@ up_one_registry() {
     fi
     port=$(free_port)
     registry_config "$kind" "$d" "$port" >"$d/config.yml"
-    log "starting the $kind registry on 127.0.0.1:$port"
-    spawn "$d/log" docker-registry serve "$d/config.yml"
-    pid=$SPAWNED
-    echo "$pid" >"$d/pid"
     echo "$port" >"$d/port"
-    for ((i = 0; i < 300; i++)); do
-      alive "$pid" "$d/config.yml" || break
-      if [[ $(http_code "http://127.0.0.1:$port/v2/") == "$(registry_ready_code "$kind")" ]]; then
-        echo "$kind" >>"$STATE/registry/.started"
+    log "starting $what on 127.0.0.1:$port"
+    pending "$d" "$what"
+    proc_start "$d" "$d/log" docker-registry serve "$d/config.yml" || start_failed "$d" "$what" "could not start $what"
+    # One name for the pair: `down registry` stops both.
+    started registry
+    rc=0
+    proc_wait "$d" 60 registry_answers "$port" "$kind" || rc=$?
+    case $rc in
+      0)
+        ready "$d"
         return 0
-      fi
-      sleep 0.1
-    done
-    if alive "$pid" "$d/config.yml"; then
-      stop_pid "$pid" "$d/config.yml" "the $kind registry"
-      tail -20 "$d/log" >&2
-      die "the $kind registry did not answer GET /v2/ within 30 s (log: $d/log)"
-    fi
-    grep -qi 'address already in use' "$d/log" || { tail -20 "$d/log" >&2; die "the $kind registry exited at start (log: $d/log)"; }
+        ;;
+      2) start_failed "$d" "$what" "$what did not answer GET /v2/ within 60 s (log: $d/log)" ;;
+    esac
+    grep -qi 'address already in use' "$d/log" || start_failed "$d" "$what" "$what exited at start (log: $d/log)"
+    proc_stop "$d" "$what" 10
+    ready "$d"
     log "port $port was taken meanwhile; trying another"
   done
-  die "the $kind registry found no free port in 3 tries (log: $d/log)"
+  die "$what found no free port in 3 tries (log: $d/log)"
 }
 
 up_registry() {
   ensure_apt docker-registry apache2-utils
   lock registry "$STATE"
-  rm -f "$STATE/registry/.started"
   up_one_registry plain
   up_one_registry auth
-  # One name for the pair: `down registry` stops both.
-  if [[ -s $STATE/registry/.started ]]; then echo registry; fi
-  rm -f "$STATE/registry/.started"
   unlock registry
 }
 
 down_registry() {
   lock registry "$STATE"
-  local kind d
+  local kind
   for kind in auth plain; do
-    d=$(registry_dir "$kind")
-    stop_pid "$(read_file "$d/pid")" "$d/config.yml" "the $kind registry"
-    rm -f "$d/pid"
+    stop_legacy "$(registry_dir "$kind")" "$(registry_dir "$kind")/config.yml" "the $kind registry"
+    proc_stop "$(registry_dir "$kind")" "the $kind registry"
   done
   unlock registry
 }
@@ -540,7 +611,7 @@ status_registry() {
   local kind rc=0
   for kind in plain auth; do
     if registry_running "$kind"; then
-      echo "registry ($kind): running (pid $(read_file "$(registry_dir "$kind")/pid"), 127.0.0.1:$(read_file "$(registry_dir "$kind")/port"))"
+      echo "registry ($kind): running (pid $(proc_pid "$(registry_dir "$kind")"), 127.0.0.1:$(read_file "$(registry_dir "$kind")/port"))"
     else
       echo "registry ($kind): stopped"
       rc=1
@@ -748,7 +819,11 @@ up_images() {
   unlock images
 }
 
-images_ready() { docker_running && image_has_key "$(read_file "$STATE/images/key")"; }
+images_ready() {
+  local key
+  key=$(read_file "$STATE/images/key")
+  [[ -n $key ]] && docker_running && image_has_key "$key"
+}
 
 env_images() {
   images_ready || return 0
@@ -765,70 +840,321 @@ status_images() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# PostgreSQL (Debian's postgresql): a cluster of our own on loopback, and a Prefect server on it
+
+pg_dir() { echo "$STATE/postgres"; }
+prefect_pg_dir() { echo "$STATE/prefect-pg"; }
+
+# The database every Prefect server on the cluster starts from: migrated once, then cloned.
+readonly PG_TEMPLATE=prefect_template
+readonly PG_TEMPLATE_COMMENT="prefect $PREFECT_VERSION migrated"
+
+# pg_bindir: the newest installed PostgreSQL's programs (postgres is not on PATH in Debian).
+pg_bindir() {
+  local b
+  b=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  [[ -x $b/postgres && -x $b/initdb ]] || die "no PostgreSQL server under /usr/lib/postgresql (apt-get install postgresql)"
+  echo "$b"
+}
+
+pg_major() { basename "$(dirname "$(pg_bindir)")"; }
+
+# PostgreSQL refuses to run as root: as root the cluster belongs to the postgres user (made by
+# the package), otherwise to the user running this.
+pg_owner() { if [[ $(id -u) == 0 ]]; then echo postgres; else id -un; fi; }
+
+# as_pg CMD...: CMD as the cluster's owner, in the state directory.
+as_pg() {
+  if [[ $(id -u) == 0 ]]; then
+    (cd "$(pg_dir)" && setpriv --reuid=postgres --regid=postgres --init-groups -- "$@")
+  else
+    (cd "$(pg_dir)" && "$@")
+  fi
+}
+
+# pg_admin SQL [DB]: runs SQL as the superuser over the cluster's own unix socket.
+pg_admin() {
+  PGOPTIONS='-c client_min_messages=warning' "$(pg_bindir)/psql" -h "$(pg_dir)/sock" -p "$(read_file "$(pg_dir)/port")" \
+    -U postgres -d "${2:-postgres}" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"
+}
+
+# pg_migrated DB: DB holds Prefect's schema at some Alembic revision.
+pg_migrated() { [[ $(pg_admin "SELECT count(*) FROM alembic_version" "$1" 2>/dev/null) == 1 ]]; }
+
+pg_accepts() { "$(pg_bindir)/pg_isready" -q -h 127.0.0.1 -p "$1" -U prefect -d postgres; }
+
+postgres_running() {
+  local d
+  d=$(pg_dir)
+  proc_alive "$d" && pg_accepts "$(read_file "$d/port")"
+}
+
+# pg_url [DB] [SCHEME]: the URL the prefect role connects with (libpq form by default).
+pg_url() {
+  local d
+  d=$(pg_dir)
+  printf '%s://prefect:%s@127.0.0.1:%s/%s' "${2:-postgresql}" "$(read_file "$d/password")" "$(read_file "$d/port")" "${1:-postgres}"
+}
+
+# pg_init_cluster: a fresh cluster in DIR/data: UTF-8, trust on its own socket (a directory only
+# the owner can enter), passwords over TCP, and a role `prefect` with a random password.
+pg_init_cluster() {
+  local d=$1 owner
+  owner=$(pg_owner)
+  mkdir -p "$d"
+  as_pg test -x "$d" 2>/dev/null || die "the PostgreSQL user $owner cannot enter $d; set PREFECTCTL_TESTENV_DIR to a directory it can reach (e.g. under /tmp)"
+  rm -rf "$d/data" "$d/sock"
+  mkdir -p "$d/data" "$d/sock"
+  chown "$owner" "$d/data" "$d/sock"
+  chmod 700 "$d/data" "$d/sock"
+  (umask 077 && random_token 24 >"$d/password")
+  local -a loc=(--locale=C.UTF-8)
+  locale -a 2>/dev/null | grep -qix 'c.utf-\?8' || loc=(--locale=C)
+  log "creating a PostgreSQL $(pg_major) cluster in $d/data"
+  as_pg "$(pg_bindir)/initdb" -D "$d/data" -U postgres -E UTF8 "${loc[@]}" --auth-local=trust \
+    --auth-host=scram-sha-256 --no-sync --no-instructions >"$d/initdb.log" 2>&1 ||
+    { tail -20 "$d/initdb.log" >&2; die "initdb failed (log: $d/initdb.log)"; }
+}
+
+# pg_template: makes sure the cluster holds PG_TEMPLATE, migrated for this Prefect: restored from
+# a dump cached per Prefect and PostgreSQL version, or else migrated with `prefect server database
+# upgrade` (slow on PostgreSQL) and dumped into the cache for the next cluster.
+pg_template() {
+  local d have dump
+  d=$(pg_dir)
+  have=$(pg_admin "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$PG_TEMPLATE'")
+  [[ $have != "$PG_TEMPLATE_COMMENT" ]] || return 0
+  pg_admin "DROP DATABASE IF EXISTS $PG_TEMPLATE"
+  pg_admin "CREATE DATABASE $PG_TEMPLATE OWNER prefect"
+  dump=$CACHE/prefect-$PREFECT_VERSION-postgres$(pg_major).dump
+  lock pgtemplate "$CACHE"
+  if [[ -s $dump ]]; then
+    log "restoring the migrated Prefect database from $dump"
+    PGPASSWORD=$(read_file "$d/password") "$(pg_bindir)/pg_restore" -h 127.0.0.1 -p "$(read_file "$d/port")" -U prefect \
+      -d "$PG_TEMPLATE" --no-owner --exit-on-error "$dump" >"$d/template.log" 2>&1 ||
+      { tail -20 "$d/template.log" >&2; die "pg_restore of $dump failed (log: $d/template.log); remove the file to migrate afresh"; }
+  else
+    log "migrating a template Prefect database on PostgreSQL (once per Prefect and PostgreSQL version; takes a while)"
+    local -a e
+    mapfile -t e < <(prefect_server_env "$d/home" "PREFECT_API_DATABASE_CONNECTION_URL=$(pg_url "$PG_TEMPLATE" postgresql+asyncpg)")
+    mkdir -p "$d/home"
+    env "${e[@]}" "$VENV/bin/prefect" server database upgrade -y >"$d/template.log" 2>&1 ||
+      { tail -20 "$d/template.log" >&2; die "prefect server database upgrade on PostgreSQL failed (log: $d/template.log)"; }
+    pg_migrated "$PG_TEMPLATE" || { tail -5 "$d/template.log" >&2; die "prefect server database upgrade left no schema in $PG_TEMPLATE (log: $d/template.log)"; }
+    PGPASSWORD=$(read_file "$d/password") "$(pg_bindir)/pg_dump" -h 127.0.0.1 -p "$(read_file "$d/port")" -U prefect \
+      -Fc -f "$dump.tmp" "$PG_TEMPLATE" >>"$d/template.log" 2>&1 ||
+      { rm -f "$dump.tmp"; tail -20 "$d/template.log" >&2; die "pg_dump of the migrated database failed (log: $d/template.log)"; }
+    mv "$dump.tmp" "$dump"
+  fi
+  unlock pgtemplate
+  pg_migrated "$PG_TEMPLATE" || die "$PG_TEMPLATE holds no Prefect schema after restoring $dump; remove that file to migrate afresh"
+  pg_admin "COMMENT ON DATABASE $PG_TEMPLATE IS '$PG_TEMPLATE_COMMENT'"
+}
+
+up_postgres() {
+  ensure_apt postgresql
+  ensure_venv
+  lock postgres "$STATE"
+  if postgres_running; then
+    pg_template
+    unlock postgres
+    return 0
+  fi
+  local d port rc what="PostgreSQL"
+  d=$(pg_dir)
+  ((${#d} + 23 <= 107)) || die "PREFECTCTL_TESTENV_DIR is too long for a unix socket path: $d/sock/.s.PGSQL.NNNNN"
+  proc_stop --signal INT "$d" "$what" 30
+  # The cluster stays across restarts (it holds the migrated template); a half-made one does not.
+  [[ -s $d/data/PG_VERSION && -s $d/password && $(read_file "$d/data/PG_VERSION") == "$(pg_major)" ]] || pg_init_cluster "$d"
+  rm -f "$d/data/postmaster.pid" "$d"/sock/.s.PGSQL.*
+  for _ in 1 2 3; do
+    port=$(free_port)
+    echo "$port" >"$d/port"
+    log "starting $what $(pg_major) on 127.0.0.1:$port"
+    pending "$d" "$what"
+    # No fsync and friends: a test database that is rebuilt, not recovered, after a crash.
+    proc_start --user "$(pg_owner)" --cwd "$d/data" "$d" "$d/log" "$(pg_bindir)/postgres" -D "$d/data" \
+      -c listen_addresses=127.0.0.1 -c port="$port" -c unix_socket_directories="$d/sock" \
+      -c unix_socket_permissions=0700 -c max_connections=200 -c fsync=off -c synchronous_commit=off \
+      -c full_page_writes=off -c logging_collector=off || start_failed "$d" "$what" "could not start $what"
+    started postgres
+    rc=0
+    proc_wait "$d" 120 pg_accepts "$port" || rc=$?
+    case $rc in
+      0)
+        ready "$d"
+        break
+        ;;
+      2) start_failed "$d" "$what" "$what did not accept connections within 120 s (log: $d/log)" ;;
+    esac
+    grep -qi 'address already in use' "$d/log" || start_failed "$d" "$what" "$what exited at start (log: $d/log)"
+    proc_stop --signal INT "$d" "$what" 10
+    ready "$d"
+    log "port $port was taken meanwhile; trying another"
+  done
+  proc_alive "$d" || die "$what found no free port in 3 tries (log: $d/log)"
+  # The role's password is the state directory's (a cluster restored by hand keeps working).
+  pg_admin "DO \$\$ BEGIN
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'prefect') THEN CREATE ROLE prefect LOGIN; END IF;
+    END \$\$; ALTER ROLE prefect LOGIN PASSWORD '$(read_file "$d/password")'" ||
+    start_failed "$d" "$what" "could not create the role prefect (log: $d/log)"
+  pg_template
+  unlock postgres
+}
+
+down_postgres() {
+  down_prefect_pg # it cannot run without its database
+  lock postgres "$STATE"
+  # INT: PostgreSQL's fast shutdown (TERM would wait for every client to disconnect).
+  proc_stop --signal INT "$(pg_dir)" "PostgreSQL" 30
+  rm -f "$(pg_dir)"/sock/.s.PGSQL.*
+  unlock postgres
+}
+
+env_postgres() {
+  postgres_running || return 0
+  export_line PREFECTCTL_POSTGRES_URL "$(pg_url postgres)"
+}
+
+status_postgres() {
+  if postgres_running; then
+    echo "postgres: running (pid $(proc_pid "$(pg_dir)"), 127.0.0.1:$(read_file "$(pg_dir)/port"), data $(pg_dir)/data)"
+  else
+    echo "postgres: stopped"
+    return 1
+  fi
+}
+
+prefect_pg_running() {
+  local d
+  d=$(prefect_pg_dir)
+  # A server whose cluster was restarted (on another port) has lost its database.
+  [[ $(read_file "$d/dbport") == "$(read_file "$(pg_dir)/port")" ]] && postgres_running && server_running "$d"
+}
+
+up_prefect_pg() {
+  up_postgres
+  lock prefect-pg "$STATE"
+  if prefect_pg_running; then
+    unlock prefect-pg
+    return 0
+  fi
+  local d what="the Prefect $PREFECT_VERSION server on PostgreSQL"
+  d=$(prefect_pg_dir)
+  proc_stop "$d" "$what"
+  rm -rf "$d"
+  mkdir -p "$d/home"
+  # A fresh database each start, cloned from the migrated template (a file copy, no migration).
+  pg_admin "DROP DATABASE IF EXISTS prefect WITH (FORCE)"
+  pg_admin "CREATE DATABASE prefect TEMPLATE $PG_TEMPLATE OWNER prefect"
+  read_file "$(pg_dir)/port" >"$d/dbport"
+  start_prefect_server "$d" "$what" prefect-pg "$d/home" \
+    "PREFECT_API_DATABASE_CONNECTION_URL=$(pg_url prefect postgresql+asyncpg)"
+  unlock prefect-pg
+}
+
+down_prefect_pg() {
+  lock prefect-pg "$STATE"
+  proc_stop "$(prefect_pg_dir)" "the Prefect server on PostgreSQL"
+  unlock prefect-pg
+}
+
+env_prefect_pg() {
+  prefect_pg_running || return 0
+  export_line PREFECTCTL_PG_API_URL "http://127.0.0.1:$(read_file "$(prefect_pg_dir)/port")/api"
+  export_line PREFECTCTL_PG_DATABASE_URL "$(pg_url prefect)"
+}
+
+status_prefect_pg() {
+  if prefect_pg_running; then
+    echo "prefect-pg: running (pid $(proc_pid "$(prefect_pg_dir)"), http://127.0.0.1:$(read_file "$(prefect_pg_dir)/port")/api, database $(pg_url prefect | sed 's/:[^:@]*@/:***@/'))"
+  else
+    echo "prefect-pg: stopped"
+    return 1
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
 # Commands
 
-# parts ARG...: expands `all` and checks names.
+# parts WHAT ARG...: expands `all` (ALL_PARTS for up, every part else) and checks names.
 parts() {
-  local p out=()
+  local what=$1 p q out=()
+  shift
   [[ $# -gt 0 ]] || set -- all
   for p; do
-    case $p in
-      all) out+=("${ALL_PARTS[@]}") ;;
-      venv | prefect | docker | registry | images) out+=("$p") ;;
-      *) die "unknown part '$p' (want all, venv, prefect, docker, registry or images)" ;;
-    esac
+    if [[ $p == all ]]; then
+      if [[ $what == up ]]; then out+=("${ALL_PARTS[@]}"); else out+=("${KNOWN_PARTS[@]}"); fi
+      continue
+    fi
+    for q in "${KNOWN_PARTS[@]}"; do [[ $p == "$q" ]] && break; done
+    [[ $p == "$q" ]] || die "unknown part '$p' (want all or one of: ${KNOWN_PARTS[*]})"
+    out+=("$p")
   done
   printf '%s\n' "${out[@]}" | awk '!seen[$0]++'
 }
 
-implemented() { declare -F "up_$1" >/dev/null; }
+# part_fn VERB PART: the function for a part (prefect-pg -> up_prefect_pg), if it exists.
+part_fn() {
+  local f=${1}_${2//-/_}
+  declare -F "$f" >/dev/null && echo "$f"
+}
 
 cmd_up() {
-  local p list
-  list=$(parts "$@")
+  local p list f
+  list=$(parts up "$@")
   mkdir -p "$STATE" "$CACHE"
   for p in $list; do
-    implemented "$p" || die "part '$p' is not available yet in this version of testenv.sh"
-    "up_$p"
+    f=$(part_fn up "$p") || die "part '$p' is not available yet in this version of testenv.sh"
+    "$f"
   done
 }
 
 cmd_down() {
-  local p list
-  list=$(parts "$@")
+  local p list f
+  list=$(parts down "$@")
   list=$(tac <<<"$list") # stop in reverse order of start
   for p in $list; do
-    declare -F "down_$p" >/dev/null && "down_$p"
+    if f=$(part_fn down "$p"); then "$f"; fi
   done
+  # After `down all` nothing of this state directory may run, whatever started it.
+  if [[ " $* " == *" all "* || $# -eq 0 ]]; then
+    local rest
+    rest=$(proc_owned "$STATE")
+    if [[ -n $rest ]]; then
+      log "warning: still running after down: $(tr '\n' ' ' <<<"$rest")"
+      awk '{ print $2 }' <<<"$rest" | sort -u | while read -r p; do proc_stop "$p" "what was started in $p"; done
+    fi
+  fi
   return 0
 }
 
 cmd_env() {
-  local p
+  local p f
   export_line PREFECTCTL_TESTENV_DIR "$STATE"
   if [[ -x $VENV/bin/prefect ]]; then
     export_line PREFECTCTL_PYTHON "$VENV/bin/python"
     export_line PREFECTCTL_PREFECT "$VENV/bin/prefect"
   fi
-  for p in "${ALL_PARTS[@]}"; do
-    declare -F "env_$p" >/dev/null && "env_$p"
+  for p in "${KNOWN_PARTS[@]}"; do
+    if f=$(part_fn env "$p"); then "$f"; fi
   done
   return 0
 }
 
 cmd_status() {
-  local p rc=0 list
-  list=$(parts "$@")
+  local p rc=0 list f
+  list=$(parts status "$@")
   for p in $list; do
-    if declare -F "status_$p" >/dev/null; then
-      "status_$p" || rc=1
+    if f=$(part_fn status "$p"); then
+      "$f" || rc=1
     fi
   done
   return $rc
 }
 
 usage() {
-  sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 

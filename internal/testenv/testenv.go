@@ -5,6 +5,14 @@
 // once per test binary and reads `scripts/testenv.sh env`. A service that cannot
 // be had fails the test: integration tests never skip silently, except under
 // `go test -short`, which `make test` never uses.
+//
+// Two Prefect servers are on offer: Prefect (SQLite, the single-machine default)
+// and PrefectPostgres (PostgreSQL, what teams run). Both serve the same API, so a
+// suite runs against either by taking the URL from one or the other, e.g.
+//
+//	for name, api := range map[string]string{"sqlite": testenv.Prefect(t), "postgres": testenv.PrefectPostgres(t)} {
+//		t.Run(name, func(t *testing.T) { ... PREFECT_API_URL=api ... })
+//	}
 package testenv
 
 import (
@@ -35,6 +43,8 @@ const (
 	EnvPython           = "PREFECTCTL_PYTHON"
 	EnvPrefectCLI       = "PREFECTCTL_PREFECT"
 	EnvBaseImage        = "PREFECTCTL_BASE_IMAGE"
+	EnvPGAPIURL         = "PREFECTCTL_PG_API_URL"
+	EnvPGDatabaseURL    = "PREFECTCTL_PG_DATABASE_URL"
 
 	// EnvAllowRemote lets PREFECT_API_URL name a non-loopback server. Tests create
 	// and delete deployments, so a URL left in a developer's shell (Prefect Cloud,
@@ -54,6 +64,27 @@ func Prefect(t testing.TB) string {
 		t.Fatalf("testenv: %v; unset %s to use the local test server, or set %s=1", err, EnvPrefectAPIURL, EnvAllowRemote)
 	}
 	return u
+}
+
+// PrefectPostgres returns the API URL of a real Prefect server backed by
+// PostgreSQL (part prefect-pg: Debian's postgresql on loopback, the server on
+// postgresql+asyncpg), e.g. http://127.0.0.1:PORT/api. Its database is fresh at
+// each start of the server and shared by the tests of a run, like Prefect's.
+func PrefectPostgres(t testing.TB) string {
+	t.Helper()
+	u := lookup(t, "prefect-pg", EnvPGAPIURL)[0]
+	if err := checkLoopbackURL(u); err != nil {
+		t.Fatalf("testenv: %s=%s is not a loopback server", EnvPGAPIURL, u)
+	}
+	return u
+}
+
+// PrefectPostgresDatabase returns the libpq URL (postgresql://USER:PASSWORD@127.0.0.1:PORT/DB)
+// of the database the PrefectPostgres server uses, for tests that look at what
+// the server stored (psql "$URL" -c ...).
+func PrefectPostgresDatabase(t testing.TB) string {
+	t.Helper()
+	return lookup(t, "prefect-pg", EnvPGDatabaseURL)[0]
 }
 
 // Docker returns DOCKER_HOST of a running Docker engine (unix://PATH).

@@ -117,7 +117,7 @@ func TestScriptEnvParses(t *testing.T) {
 		t.Fatalf("%s = %q, want %q", EnvDir, env[EnvDir], dir)
 	}
 	// Nothing runs in a fresh state directory, so no service address may be printed.
-	for _, k := range []string{EnvPrefectAPIURL, EnvDockerHost, EnvRegistry, EnvAuthRegistry, EnvBaseImage} {
+	for _, k := range []string{EnvPrefectAPIURL, EnvDockerHost, EnvRegistry, EnvAuthRegistry, EnvBaseImage, EnvPGAPIURL, EnvPGDatabaseURL} {
 		if v, ok := env[k]; ok {
 			t.Errorf("fresh state directory, yet env prints %s=%q", k, v)
 		}
@@ -357,7 +357,8 @@ func TestScriptUpDownRegistry(t *testing.T) {
 	state := t.TempDir()
 	run := func(args ...string) (string, error) {
 		cmd := exec.Command("bash", append([]string{script}, args...)...)
-		cmd.Env = append(os.Environ(), EnvDir+"="+state)
+		// A private state directory: nothing of it belongs in the ledger of a `make test` run.
+		cmd.Env = append(os.Environ(), EnvDir+"="+state, "PREFECTCTL_TESTENV_STARTED=")
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
@@ -411,19 +412,27 @@ func TestScriptUpDownRegistry(t *testing.T) {
 			t.Fatalf("%s=%s: GET /v2/ = %d, want %d", k, env[k], code, want)
 		}
 	}
-	if env[EnvPrefectAPIURL] != "" || env[EnvDockerHost] != "" {
+	if env[EnvPrefectAPIURL] != "" || env[EnvDockerHost] != "" || env[EnvPGAPIURL] != "" {
 		t.Fatalf("only the registries run in %s, yet env prints %v", state, env)
 	}
 
 	var pids []int
 	for _, kind := range []string{"plain", "auth"} {
-		b, err := os.ReadFile(filepath.Join(state, "registry", kind, "pid"))
+		// "PID STARTTIME", written by the launcher (scripts/lib/spawn.py).
+		b, err := os.ReadFile(filepath.Join(state, "registry", kind, "proc"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		f := strings.Fields(string(b))
+		if len(f) != 2 {
+			t.Fatalf("registry/%s/proc = %q, want \"PID STARTTIME\"", kind, b)
+		}
+		pid, err := strconv.Atoi(f[0])
 		if err != nil {
 			t.Fatal(err)
+		}
+		if cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); !strings.Contains(string(cmdline), "docker-registry") {
+			t.Fatalf("registry/%s/proc names pid %d, which runs %q, not the registry", kind, pid, cmdline)
 		}
 		pids = append(pids, pid)
 	}
