@@ -15,9 +15,9 @@ import (
 	"github.com/prefectctl/prefectctl/internal/deploy"
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/steps"
 	"github.com/prefectctl/prefectctl/internal/steps/docker"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // applyFlags are the deploy flags that only matter when applying.
@@ -125,7 +125,7 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 	if f.output == "json" {
 		items := []any{}
 		for _, r := range report.Results {
-			m := value.MapOf("name", r.Name, "action", r.Action, "id", nilIfEmpty(r.ID), "work_pool", r.WorkPool, "image", nilIfEmpty(r.Image))
+			m := py.MapOf("name", r.Name, "action", r.Action, "id", nilIfEmpty(r.ID), "work_pool", r.WorkPool, "image", nilIfEmpty(r.Image))
 			if r.ID != "" && ui != "" {
 				m.Set("url", strings.TrimRight(ui, "/")+"/deployments/deployment/"+r.ID)
 			}
@@ -135,7 +135,7 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 			m.Set("changes", changedFields(r.Changes))
 			items = append(items, m)
 		}
-		if err := writeJSON(a.io.Out, value.MapOf("ok", applyErr == nil && !report.Failed(), "deployments", items, "seconds", time.Since(start).Seconds())); err != nil {
+		if err := writeJSON(a.io.Out, py.MapOf("ok", applyErr == nil && !report.Failed(), "deployments", items, "seconds", time.Since(start).Seconds())); err != nil {
 			return err
 		}
 	} else {
@@ -221,7 +221,7 @@ func changedFields(cs []deploy.Change) []any {
 func anyStrings(l []any) []string {
 	out := make([]string, len(l))
 	for i, x := range l {
-		out[i] = value.Str(x)
+		out[i] = py.Str(x)
 	}
 	return out
 }
@@ -234,12 +234,12 @@ func renderPlan(a *app, output string, items []*deploy.PlanItem) error {
 		for _, it := range items {
 			changes := []any{}
 			for _, c := range it.Changes {
-				changes = append(changes, value.MapOf("field", c.Field, "old", value.FromGo(c.Old), "new", value.FromGo(c.New)))
+				changes = append(changes, py.MapOf("field", c.Field, "old", py.FromGo(c.Old), "new", py.FromGo(c.New)))
 			}
-			list = append(list, value.MapOf("name", it.Name, "action", it.Action, "id", nilIfEmpty(it.ID),
-				"changes", changes, "pending", value.FromGo(it.Pending), "body", it.Spec.Body))
+			list = append(list, py.MapOf("name", it.Name, "action", it.Action, "id", nilIfEmpty(it.ID),
+				"changes", changes, "pending", py.FromGo(it.Pending), "body", it.Spec.Body))
 		}
-		return writeJSON(a.io.Out, value.MapOf("plan", list))
+		return writeJSON(a.io.Out, py.MapOf("plan", list))
 	}
 	p := a.ui.p
 	counts := map[string]int{}
@@ -253,7 +253,7 @@ func renderPlan(a *app, output string, items []*deploy.PlanItem) error {
 		default:
 			fmt.Fprintf(a.io.Out, "%s %s\n", p.warn.Render("~"), it.Name)
 			for _, c := range it.Changes {
-				fmt.Fprintf(a.io.Out, "    %s: %s %s %s\n", c.Field, p.removed.Render(compactJSON(value.FromGo(c.Old))), "→", p.added.Render(compactJSON(value.FromGo(c.New))))
+				fmt.Fprintf(a.io.Out, "    %s: %s %s %s\n", c.Field, p.removed.Render(compactJSON(py.FromGo(c.Old))), "→", p.added.Render(compactJSON(py.FromGo(c.New))))
 			}
 		}
 		if len(it.Pending) > 0 {

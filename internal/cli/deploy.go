@@ -13,7 +13,7 @@ import (
 	"github.com/prefectctl/prefectctl/internal/deploy"
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // deployFlags are the flags of `deploy` and `validate`.
@@ -316,13 +316,13 @@ func problemsJSON(list []*diag.Error) []map[string]any {
 }
 
 // dryRunJSON is one deployment in `deploy --dry-run -o json`.
-func dryRunJSON(d *deploy.Deployment, s *deploy.Spec) *value.Map {
-	wp := value.MapOf(
+func dryRunJSON(d *deploy.Deployment, s *deploy.Spec) *py.Map {
+	wp := py.MapOf(
 		"name", get(s.Body, "work_pool_name"),
 		"work_queue_name", get(s.Body, "work_queue_name"),
 		"job_variables", get(s.Body, "job_variables"),
 	)
-	steps := value.MapOf("build", orEmpty(d.BuildSteps), "push", orEmpty(d.PushSteps))
+	steps := py.MapOf("build", orEmpty(d.BuildSteps), "push", orEmpty(d.PushSteps))
 	pending := make([]any, len(s.Pending))
 	for i, p := range s.Pending {
 		pending[i] = p
@@ -331,7 +331,7 @@ func dryRunJSON(d *deploy.Deployment, s *deploy.Spec) *value.Map {
 	for i, n := range d.Notes {
 		notes[i] = n
 	}
-	return value.MapOf(
+	return py.MapOf(
 		"name", s.Name,
 		"flow_name", s.FlowName,
 		"full_name", s.FlowName+"/"+s.Name,
@@ -351,7 +351,7 @@ func dryRunJSON(d *deploy.Deployment, s *deploy.Spec) *value.Map {
 	)
 }
 
-func get(m *value.Map, k string) any { v, _ := m.Get(k); return v }
+func get(m *py.Map, k string) any { v, _ := m.Get(k); return v }
 
 func orEmpty(l []any) []any {
 	if l == nil {
@@ -366,7 +366,7 @@ func renderDryRun(a *app, output string, res *planResult) error {
 		for i := range res.specs {
 			items[i] = dryRunJSON(res.items[i], res.specs[i])
 		}
-		out := value.MapOf("dry_run", true, "deployments", items, "warnings", value.FromGo(anySlice(problemsJSON(res.warnings))))
+		out := py.MapOf("dry_run", true, "deployments", items, "warnings", py.FromGo(anySlice(problemsJSON(res.warnings))))
 		if err := writeJSON(a.io.Out, out); err != nil {
 			return err
 		}
@@ -382,17 +382,17 @@ func renderDryRun(a *app, output string, res *planResult) error {
 		}
 		fmt.Fprintf(w, "%s %s\n", p.bold.Render("Deployment"), p.key.Render(s.FlowName+"/"+s.Name))
 		rows := []kv{
-			{"entrypoint", value.Str(get(s.Body, "entrypoint"))},
-			{"work pool", value.Str(get(s.Body, "work_pool_name"))},
+			{"entrypoint", py.Str(get(s.Body, "entrypoint"))},
+			{"work pool", py.Str(get(s.Body, "work_pool_name"))},
 		}
 		if q := get(s.Body, "work_queue_name"); q != nil {
-			rows = append(rows, kv{"work queue", value.Str(q)})
+			rows = append(rows, kv{"work queue", py.Str(q)})
 		}
 		rows = append(rows,
 			kv{"parameters", compactJSON(get(s.Body, "parameters"))},
 			kv{"job variables", compactJSON(get(s.Body, "job_variables"))},
 			kv{"tags", compactJSON(get(s.Body, "tags"))},
-			kv{"version", value.Str(get(s.Body, "version"))},
+			kv{"version", py.Str(get(s.Body, "version"))},
 			kv{"schedules", fmt.Sprint(len(get(s.Body, "schedules").([]any)))},
 			kv{"pull steps", compactJSON(get(s.Body, "pull_steps"))},
 		)
@@ -416,9 +416,9 @@ func indentKV(rows []kv) []kv {
 }
 
 func compactJSON(v any) string {
-	b, err := value.EncodeJSON(v)
+	b, err := py.EncodeJSON(v)
 	if err != nil {
-		return value.Repr(v)
+		return py.Repr(v)
 	}
 	return string(b)
 }

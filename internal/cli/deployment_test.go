@@ -19,9 +19,9 @@ import (
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
 	"github.com/prefectctl/prefectctl/internal/testenv/cloudproxy"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // depFakeAPI is a fake Prefect API with one deployment, hello/arthur, whose
@@ -250,20 +250,20 @@ func TestDeploymentRunJSONAndCloudURL(t *testing.T) {
 	// Watch lines go to stderr so stdout stays JSON.
 	depInOrder(t, "stderr", errOut, []string{"The following parameters were specified by `--param` and `--params`, the `--param` value will be used: {'name'}",
 		"Hello, Arthur!"})
-	body, err := value.DecodeJSON([]byte(api.posted))
+	body, err := py.DecodeJSON([]byte(api.posted))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := body.(*value.Map)
+	m := body.(*py.Map)
 	for k, want := range map[string]string{"name": "'hi-Zaphod'", "parameters": "{'name': 'Zaphod'}", "tags": "['adhoc']", "idempotency_key": "'k-1'"} {
-		if v, _ := m.Get(k); value.Repr(v) != want {
-			t.Errorf("body %s = %s, want %s", k, value.Repr(v), want)
+		if v, _ := m.Get(k); py.Repr(v) != want {
+			t.Errorf("body %s = %s, want %s", k, py.Repr(v), want)
 		}
 	}
 	st, _ := m.Get("state")
-	sched, _ := st.(*value.Map).Get("state_details")
-	ts, _ := sched.(*value.Map).Get("scheduled_time")
-	when, err := time.Parse(time.RFC3339Nano, value.Str(ts))
+	sched, _ := st.(*py.Map).Get("state_details")
+	ts, _ := sched.(*py.Map).Get("scheduled_time")
+	when, err := time.Parse(time.RFC3339Nano, py.Str(ts))
 	if d := time.Until(when); err != nil || d < 4*time.Minute || d > 5*time.Minute {
 		t.Errorf("scheduled_time %v (%v)", ts, err)
 	}
@@ -485,8 +485,8 @@ deployments:
 // change while a worker polls blanked, keeping the key order.
 func depNormalizeDoc(t *testing.T, doc string) string {
 	t.Helper()
-	v, err := value.DecodeJSON([]byte(doc))
-	m, ok := v.(*value.Map)
+	v, err := py.DecodeJSON([]byte(doc))
+	m, ok := v.(*py.Map)
 	if err != nil || !ok {
 		t.Fatalf("not a JSON object: %v\n%s", err, doc)
 	}
@@ -495,7 +495,7 @@ func depNormalizeDoc(t *testing.T, doc string) string {
 			m.Set(k, "<volatile>")
 		}
 	}
-	b, _ := value.EncodeJSON(m)
+	b, _ := py.EncodeJSON(m)
 	return string(b)
 }
 

@@ -16,8 +16,8 @@ import (
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/template"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // recipe is one of `prefect init`'s recipes: the build, push and pull
@@ -31,19 +31,19 @@ type recipe struct {
 }
 
 func dockerBuildSteps() []any {
-	return []any{value.MapOf("prefect_docker.deployments.steps.build_docker_image", value.MapOf(
+	return []any{py.MapOf("prefect_docker.deployments.steps.build_docker_image", py.MapOf(
 		"id", "build_image", "requires", "prefect-docker>=0.3.1",
 		"image_name", "{{ image_name }}", "tag", "{{ tag }}", "dockerfile", "{{ dockerfile }}"))}
 }
 
 func dockerPushSteps() []any {
-	return []any{value.MapOf("prefect_docker.deployments.steps.push_docker_image", value.MapOf(
+	return []any{py.MapOf("prefect_docker.deployments.steps.push_docker_image", py.MapOf(
 		"requires", "prefect-docker>=0.3.1",
 		"image_name", "{{ build_image.image_name }}", "tag", "{{ build_image.tag }}"))}
 }
 
 func gitCloneSteps() []any {
-	return []any{value.MapOf("prefect.deployments.steps.git_clone", value.MapOf(
+	return []any{py.MapOf("prefect.deployments.steps.git_clone", py.MapOf(
 		"repository", "{{ repository }}", "branch", "{{ branch }}", "access_token", nil))}
 }
 
@@ -57,8 +57,8 @@ var dockerInputs = [][2]string{
 var recipes = map[string]recipe{
 	"local": {
 		description: "Run flows from the directory they were deployed from (same machine)",
-		pull: []any{value.MapOf("prefect.deployments.steps.set_working_directory",
-			value.MapOf("directory", "{{ directory }}"))},
+		pull: []any{py.MapOf("prefect.deployments.steps.set_working_directory",
+			py.MapOf("directory", "{{ directory }}"))},
 	},
 	"git": {
 		description: "Clone the project's git repository when a run starts",
@@ -69,8 +69,8 @@ var recipes = map[string]recipe{
 		required:    dockerInputs,
 		build:       dockerBuildSteps(),
 		push:        dockerPushSteps(),
-		pull: []any{value.MapOf("prefect.deployments.steps.set_working_directory",
-			value.MapOf("directory", "/opt/prefect/{{ name }}"))},
+		pull: []any{py.MapOf("prefect.deployments.steps.set_working_directory",
+			py.MapOf("directory", "/opt/prefect/{{ name }}"))},
 	},
 	"docker-git": {
 		description: "Build a Docker image for the environment; clone the code from git at run time",
@@ -91,14 +91,14 @@ func recipeNames() []string {
 }
 
 // deploymentSkeleton is the one deployment entry a new prefect.yaml holds.
-func deploymentSkeleton(docker bool) *value.Map {
-	jobVars := value.NewMap()
+func deploymentSkeleton(docker bool) *py.Map {
+	jobVars := py.NewMap()
 	if docker {
 		jobVars.Set("image", "{{ build_image.image }}")
 	}
-	return value.MapOf("name", nil, "version", nil, "tags", []any{}, "description", nil, "schedule", value.NewMap(),
-		"flow_name", nil, "entrypoint", nil, "parameters", value.NewMap(),
-		"work_pool", value.MapOf("name", nil, "work_queue_name", nil, "job_variables", jobVars))
+	return py.MapOf("name", nil, "version", nil, "tags", []any{}, "description", nil, "schedule", py.NewMap(),
+		"flow_name", nil, "entrypoint", nil, "parameters", py.NewMap(),
+		"work_pool", py.MapOf("name", nil, "work_queue_name", nil, "job_variables", jobVars))
 }
 
 func newInitCmd(a *app) *cobra.Command {
@@ -159,7 +159,7 @@ inputs it was not given as {{ placeholders }}, as prefect init does.`,
 
 // initProject writes the missing project files in dir and returns their names.
 func initProject(dir, name, recipeName string, fields []string, warn func(*diag.Warning)) ([]string, error) {
-	inputs := value.NewMap()
+	inputs := py.NewMap()
 	for _, f := range fields {
 		k, v, ok := strings.Cut(f, "=")
 		if !ok || k == "" {
@@ -167,7 +167,7 @@ func initProject(dir, name, recipeName string, fields []string, warn func(*diag.
 		}
 		inputs.Set(k, v)
 	}
-	values := value.MapOf("directory", dir)
+	values := py.MapOf("directory", dir)
 	base := filepath.Base(dir)
 	remote, branch := gitRemote(dir)
 	if remote != "" {
@@ -214,7 +214,7 @@ func initProject(dir, name, recipeName string, fields []string, warn func(*diag.
 			Hint: "pass " + strings.Join(missing, " and ")}
 	}
 	values.Update(inputs)
-	contents := value.MapOf("build", r.build, "push", r.push, "pull", r.pull,
+	contents := py.MapOf("build", r.build, "push", r.push, "pull", r.pull,
 		"deployments", []any{deploymentSkeleton(strings.Contains(recipeName, "docker"))})
 	filled, err := template.ApplyValues(contents, values, template.Options{})
 	if err != nil {
@@ -231,7 +231,7 @@ func initProject(dir, name, recipeName string, fields []string, warn func(*diag.
 	if ok {
 		created = append(created, ".prefectignore")
 	}
-	ok, err = writeNew(filepath.Join(dir, "prefect.yaml"), renderPrefectYAML(name, filled.(*value.Map)))
+	ok, err = writeNew(filepath.Join(dir, "prefect.yaml"), renderPrefectYAML(name, filled.(*py.Map)))
 	if err != nil {
 		return nil, err
 	}
@@ -288,15 +288,15 @@ func writeNew(path, content string) (bool, error) {
 // renderPrefectYAML lays out a new prefect.yaml as prefect init does: a
 // comment header, name and prefect-version, then build, push, pull and
 // deployments, each under a comment.
-func renderPrefectYAML(name string, c *value.Map) string {
+func renderPrefectYAML(name string, c *py.Map) string {
 	var b strings.Builder
 	b.WriteString("---\n")
 	b.WriteString("# prefect.yaml describes how this project's flows are deployed: what to build\n")
 	b.WriteString("# and push, how a worker gets the code back, and the deployments themselves.\n")
 	b.WriteString("# Keep it in version control next to the flows.\n\n")
 	b.WriteString("# The project\n")
-	writeYAML(&b, value.MapOf("name", name), 0)
-	writeYAML(&b, value.MapOf("prefect-version", cloudapi.TargetPrefectVersion), 0)
+	writeYAML(&b, py.MapOf("name", name), 0)
+	writeYAML(&b, py.MapOf("prefect-version", cloudapi.TargetPrefectVersion), 0)
 	sections := []struct{ key, comment string }{
 		{"build", "# build: steps that build artifacts such as Docker images\n"},
 		{"push", "# push: steps that upload what was built (images, code) where workers can reach it\n"},
@@ -307,7 +307,7 @@ func renderPrefectYAML(name string, c *value.Map) string {
 		b.WriteString("\n")
 		b.WriteString(s.comment)
 		v, _ := c.Get(s.key)
-		writeYAML(&b, value.MapOf(s.key, v), 0)
+		writeYAML(&b, py.MapOf(s.key, v), 0)
 	}
 	return b.String()
 }
@@ -318,7 +318,7 @@ func renderPrefectYAML(name string, c *value.Map) string {
 func writeYAML(b *strings.Builder, v any, indent int) {
 	pad := strings.Repeat(" ", indent)
 	switch x := v.(type) {
-	case *value.Map:
+	case *py.Map:
 		for _, k := range x.Keys() {
 			child, _ := x.Get(k)
 			b.WriteString(pad + yamlScalar(k) + ":")
@@ -334,7 +334,7 @@ func writeYAML(b *strings.Builder, v any, indent int) {
 
 func writeYAMLChild(b *strings.Builder, v any, indent int, inList bool) {
 	switch x := v.(type) {
-	case *value.Map:
+	case *py.Map:
 		if x.Len() == 0 {
 			b.WriteString(" {}\n")
 			return
@@ -414,7 +414,7 @@ func yamlScalar(v any) string {
 		}
 		return "'" + strings.ReplaceAll(x, "'", "''") + "'"
 	}
-	return yamlScalar(value.Str(v))
+	return yamlScalar(py.Str(v))
 }
 
 func isASCII(s string) bool {

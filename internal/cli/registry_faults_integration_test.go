@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
 	"github.com/prefectctl/prefectctl/internal/testenv/faultproxy"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 func TestRegistryFailsMidPush(t *testing.T) {
@@ -50,7 +50,7 @@ func TestRegistryFailsMidPush(t *testing.T) {
 			work, _ := os.Getwd()
 			prefix := uniquePrefix("regfault")
 			pool := prefix + "-pool"
-			if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "docker")); err != nil {
+			if _, err := c.CreateWorkPool(ctx, py.MapOf("name", pool, "type", "docker")); err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 func (c *Client) get(ctx context.Context, path string, out any) error {
@@ -53,7 +53,7 @@ func (c *Client) APIVersionOfServer(ctx context.Context) (string, error) {
 // Prefect's deploy sends only the name.
 func (c *Client) CreateFlow(ctx context.Context, name string) (*Flow, error) {
 	var f Flow
-	_, err := c.send(ctx, http.MethodPost, "flows/", value.MapOf("name", name), &f)
+	_, err := c.send(ctx, http.MethodPost, "flows/", py.MapOf("name", name), &f)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func (c *Client) ReadFlow(ctx context.Context, id string) (*Flow, error) {
 // CreateDeployment posts a DeploymentCreate body (an upsert on flow_id +
 // name). created is true on 201, false when an existing deployment was
 // updated (200).
-func (c *Client) CreateDeployment(ctx context.Context, body *value.Map) (d *Deployment, created bool, err error) {
+func (c *Client) CreateDeployment(ctx context.Context, body *py.Map) (d *Deployment, created bool, err error) {
 	d = &Deployment{}
 	status, err := c.send(ctx, http.MethodPost, "deployments/", body, d)
 	if err != nil {
@@ -111,7 +111,7 @@ func (c *Client) ReadDeployment(ctx context.Context, id string) (*Deployment, er
 }
 
 // UpdateDeployment is PATCH /deployments/{id}; only fields in body change.
-func (c *Client) UpdateDeployment(ctx context.Context, id string, body *value.Map) error {
+func (c *Client) UpdateDeployment(ctx context.Context, id string, body *py.Map) error {
 	_, err := c.send(ctx, http.MethodPatch, "deployments/"+seg(id), body, nil)
 	return err
 }
@@ -120,7 +120,7 @@ func (c *Client) UpdateDeployment(ctx context.Context, id string, body *value.Ma
 func (c *Client) FilterDeployments(ctx context.Context, body any) ([]Deployment, error) {
 	var out []Deployment
 	if body == nil {
-		body = value.NewMap()
+		body = py.NewMap()
 	}
 	_, err := c.send(ctx, http.MethodPost, "deployments/filter", body, &out)
 	return out, err
@@ -150,7 +150,7 @@ func (c *Client) CreateDeploymentSchedules(ctx context.Context, id string, sched
 }
 
 // UpdateDeploymentSchedule patches one schedule in place (its id is kept).
-func (c *Client) UpdateDeploymentSchedule(ctx context.Context, id, scheduleID string, body *value.Map) error {
+func (c *Client) UpdateDeploymentSchedule(ctx context.Context, id, scheduleID string, body *py.Map) error {
 	_, err := c.send(ctx, http.MethodPatch, "deployments/"+seg(id)+"/schedules/"+seg(scheduleID), body, nil)
 	return err
 }
@@ -176,14 +176,14 @@ func (c *Client) ReadWorkPool(ctx context.Context, name string) (*WorkPool, erro
 func (c *Client) FilterWorkPools(ctx context.Context, body any) ([]WorkPool, error) {
 	var out []WorkPool
 	if body == nil {
-		body = value.NewMap()
+		body = py.NewMap()
 	}
 	_, err := c.send(ctx, http.MethodPost, "work_pools/filter", body, &out)
 	return out, err
 }
 
 // CreateWorkPool posts a WorkPoolCreate body.
-func (c *Client) CreateWorkPool(ctx context.Context, body *value.Map) (*WorkPool, error) {
+func (c *Client) CreateWorkPool(ctx context.Context, body *py.Map) (*WorkPool, error) {
 	var p WorkPool
 	if _, err := c.send(ctx, http.MethodPost, "work_pools/", body, &p); err != nil {
 		return nil, err
@@ -207,7 +207,7 @@ func (c *Client) ReadWorkQueue(ctx context.Context, pool, name string) (*WorkQue
 }
 
 // CreateWorkQueue posts a queue into a pool.
-func (c *Client) CreateWorkQueue(ctx context.Context, pool string, body *value.Map) (*WorkQueue, error) {
+func (c *Client) CreateWorkQueue(ctx context.Context, pool string, body *py.Map) (*WorkQueue, error) {
 	var q WorkQueue
 	if _, err := c.send(ctx, http.MethodPost, "work_pools/"+seg(pool)+"/queues", body, &q); err != nil {
 		return nil, err
@@ -218,9 +218,9 @@ func (c *Client) CreateWorkQueue(ctx context.Context, pool string, body *value.M
 // FilterWorkers is POST /work_pools/{pool}/workers/filter; onlineOnly
 // asks for ONLINE workers, as prefect deploy does.
 func (c *Client) FilterWorkers(ctx context.Context, pool string, onlineOnly bool) ([]Worker, error) {
-	body := value.NewMap()
+	body := py.NewMap()
 	if onlineOnly {
-		body.Set("workers", value.MapOf("status", value.MapOf("any_", []any{"ONLINE"})))
+		body.Set("workers", py.MapOf("status", py.MapOf("any_", []any{"ONLINE"})))
 	}
 	var out []Worker
 	_, err := c.send(ctx, http.MethodPost, "work_pools/"+seg(pool)+"/workers/filter", body, &out)
@@ -245,7 +245,7 @@ func (c *Client) CreateVariable(ctx context.Context, name string, val any, tags 
 		t[i] = s
 	}
 	var v Variable
-	if _, err := c.send(ctx, http.MethodPost, "variables/", value.MapOf("name", name, "value", val, "tags", t), &v); err != nil {
+	if _, err := c.send(ctx, http.MethodPost, "variables/", py.MapOf("name", name, "value", val, "tags", t), &v); err != nil {
 		return nil, err
 	}
 	return &v, nil
@@ -296,9 +296,9 @@ func (c *Client) ReadBlockDocument(ctx context.Context, id string) (*BlockDocume
 // CreateFlowRunFromDeployment posts a DeploymentFlowRunCreate body (nil =
 // all defaults). created is false when an idempotency key matched an
 // existing run (200).
-func (c *Client) CreateFlowRunFromDeployment(ctx context.Context, deploymentID string, body *value.Map) (run *FlowRun, created bool, err error) {
+func (c *Client) CreateFlowRunFromDeployment(ctx context.Context, deploymentID string, body *py.Map) (run *FlowRun, created bool, err error) {
 	if body == nil {
-		body = value.NewMap()
+		body = py.NewMap()
 	}
 	run = &FlowRun{}
 	status, err := c.send(ctx, http.MethodPost, "deployments/"+seg(deploymentID)+"/create_flow_run", body, run)
@@ -321,7 +321,7 @@ func (c *Client) ReadFlowRun(ctx context.Context, id string) (*FlowRun, error) {
 func (c *Client) FilterFlowRuns(ctx context.Context, body any) ([]FlowRun, error) {
 	var out []FlowRun
 	if body == nil {
-		body = value.NewMap()
+		body = py.NewMap()
 	}
 	_, err := c.send(ctx, http.MethodPost, "flow_runs/filter", body, &out)
 	return out, err
@@ -331,7 +331,7 @@ func (c *Client) FilterFlowRuns(ctx context.Context, body any) ([]FlowRun, error
 func (c *Client) FilterLogs(ctx context.Context, body any) ([]Log, error) {
 	var out []Log
 	if body == nil {
-		body = value.NewMap()
+		body = py.NewMap()
 	}
 	_, err := c.send(ctx, http.MethodPost, "logs/filter", body, &out)
 	return out, err
@@ -341,11 +341,11 @@ func (c *Client) FilterLogs(ctx context.Context, body any) ([]Log, error) {
 // optional RFC 3339 timestamp on (the server's after_ is inclusive, so a
 // caller tailing logs must drop ids it has already seen).
 func (c *Client) FlowRunLogsAfter(ctx context.Context, flowRunID, afterRFC3339 string, limit int) ([]Log, error) {
-	logs := value.MapOf("flow_run_id", value.MapOf("any_", []any{flowRunID}))
+	logs := py.MapOf("flow_run_id", py.MapOf("any_", []any{flowRunID}))
 	if afterRFC3339 != "" {
-		logs.Set("timestamp", value.MapOf("after_", afterRFC3339))
+		logs.Set("timestamp", py.MapOf("after_", afterRFC3339))
 	}
-	body := value.MapOf("logs", logs, "sort", "TIMESTAMP_ASC")
+	body := py.MapOf("logs", logs, "sort", "TIMESTAMP_ASC")
 	if limit > 0 {
 		body.Set("limit", int64(limit))
 	}
@@ -362,7 +362,7 @@ func (c *Client) DeleteAutomationsOwnedBy(ctx context.Context, resourceID string
 }
 
 // CreateAutomation posts an AutomationCore body.
-func (c *Client) CreateAutomation(ctx context.Context, body *value.Map) (*Automation, error) {
+func (c *Client) CreateAutomation(ctx context.Context, body *py.Map) (*Automation, error) {
 	var a Automation
 	if _, err := c.send(ctx, http.MethodPost, "automations/", body, &a); err != nil {
 		return nil, err

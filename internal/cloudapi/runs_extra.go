@@ -5,14 +5,14 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // FilterFlows is POST /flows/filter; body may be nil.
 func (c *Client) FilterFlows(ctx context.Context, body any) ([]Flow, error) {
 	var out []Flow
 	if body == nil {
-		body = value.NewMap()
+		body = py.NewMap()
 	}
 	_, err := c.send(ctx, http.MethodPost, "flows/filter", body, &out)
 	return out, err
@@ -21,8 +21,8 @@ func (c *Client) FilterFlows(ctx context.Context, body any) ([]Flow, error) {
 // ReadRelatedAutomations is GET /automations/related-to/{resource_id},
 // e.g. "prefect.deployment.<id>". Each automation is returned whole, in the
 // server's field order.
-func (c *Client) ReadRelatedAutomations(ctx context.Context, resourceID string) ([]*value.Map, error) {
-	var out []*value.Map
+func (c *Client) ReadRelatedAutomations(ctx context.Context, resourceID string) ([]*py.Map, error) {
+	var out []*py.Map
 	err := c.get(ctx, "automations/related-to/"+seg(resourceID), &out)
 	return out, err
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // profile is one [profiles.NAME] table with its keys in file order.
@@ -118,9 +118,9 @@ func readProfiles(path string) (*profilesFile, error) {
 func profileValue(v any) string {
 	switch x := v.(type) {
 	case map[string]any:
-		return value.Str(value.FromGo(x))
+		return py.Str(py.FromGo(x))
 	case []any:
-		return value.Str(value.FromGo(x))
+		return py.Str(py.FromGo(x))
 	}
 	return tomlString(v)
 }

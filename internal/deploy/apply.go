@@ -12,14 +12,14 @@ import (
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/steps"
 	"github.com/prefectctl/prefectctl/internal/template"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // StepRunner runs build and push steps; *steps.Runner is the real one.
 type StepRunner interface {
-	Run(ctx context.Context, s []*steps.Step, outputs *value.Map) (*value.Map, error)
+	Run(ctx context.Context, s []*steps.Step, outputs *py.Map) (*py.Map, error)
 }
 
 // EventKind says what happened to a deployment during an apply.
@@ -229,7 +229,7 @@ func preflightPools(ctx context.Context, c *cloudapi.Client, ds []*Deployment) d
 			continue
 		}
 		jv, _ := template.GetFromDict(d.Config, "work_pool.job_variables")
-		if m, ok := jv.(*value.Map); ok {
+		if m, ok := jv.(*py.Map); ok {
 			for _, e := range ValidateJobVariables(m, pool.BaseJobTemplate) {
 				e.Path = d.FullName() + ".work_pool.job_variables" + e.Path
 				problems = append(problems, e)
@@ -269,8 +269,8 @@ func parseAllSteps(ds []*Deployment, p *project.Project) diag.List {
 	return problems
 }
 
-func runSteps(ctx context.Context, d *Deployment, opt *ApplyOptions) (*value.Map, error) {
-	outputs := value.NewMap()
+func runSteps(ctx context.Context, d *Deployment, opt *ApplyOptions) (*py.Map, error) {
+	outputs := py.NewMap()
 	run := func(list []*steps.Step) error {
 		if len(list) == 0 {
 			return nil
@@ -302,7 +302,7 @@ func runSteps(ctx context.Context, d *Deployment, opt *ApplyOptions) (*value.Map
 
 // fillImage gives --image to the outputs a skipped build step would have
 // produced, so {{ build-image.image }}-style references resolve.
-func fillImage(outputs *value.Map, build []*steps.Step, image string) {
+func fillImage(outputs *py.Map, build []*steps.Step, image string) {
 	name, tag := image, "latest"
 	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
 		name, tag = image[:i], image[i+1:]
@@ -310,10 +310,10 @@ func fillImage(outputs *value.Map, build []*steps.Step, image string) {
 	if i := strings.Index(image, "@"); i >= 0 {
 		name, tag = image[:i], ""
 	}
-	out := value.MapOf("image_name", name, "tag", tag, "image", image, "image_id", nil, "additional_tags", []any{})
+	out := py.MapOf("image_name", name, "tag", tag, "image", image, "image_id", nil, "additional_tags", []any{})
 	for _, s := range build {
 		if strings.HasSuffix(s.FQN, ".build_docker_image") && s.ID != "" {
-			outputs.Set(s.ID, value.Clone(out))
+			outputs.Set(s.ID, py.Clone(out))
 		}
 	}
 	outputs.Update(out)
@@ -324,7 +324,7 @@ func fillImage(outputs *value.Map, build []*steps.Step, image string) {
 func register(ctx context.Context, opt *ApplyOptions, d *Deployment, s *Spec) *Result {
 	c := opt.Client
 	r := &Result{Name: s.FlowName + "/" + s.Name, WorkPool: d.WorkPool, Spec: s}
-	if img, ok := get(get(s.Body, "job_variables").(*value.Map), "image").(string); ok {
+	if img, ok := get(get(s.Body, "job_variables").(*py.Map), "image").(string); ok {
 		r.Image = img
 	}
 	fail := func(err error) *Result {
@@ -338,7 +338,7 @@ func register(ctx context.Context, opt *ApplyOptions, d *Deployment, s *Spec) *R
 		if err != nil {
 			return fail(err)
 		}
-		body := value.MapOf("name", get(s.Body, "name"), "flow_id", flow.ID)
+		body := py.MapOf("name", get(s.Body, "name"), "flow_id", flow.ID)
 		for _, k := range s.Body.Keys() {
 			if k != "name" {
 				body.Set(k, get(s.Body, k))
@@ -353,8 +353,8 @@ func register(ctx context.Context, opt *ApplyOptions, d *Deployment, s *Spec) *R
 		return fail(err)
 	default:
 		r.ID = existing.ID
-		if server, err := value.DecodeJSON(existing.Raw); err == nil {
-			if m, ok := server.(*value.Map); ok {
+		if server, err := py.DecodeJSON(existing.Raw); err == nil {
+			if m, ok := server.(*py.Map); ok {
 				r.Changes = Diff(m, s)
 			}
 		}
@@ -376,7 +376,7 @@ func register(ctx context.Context, opt *ApplyOptions, d *Deployment, s *Spec) *R
 	}
 	if len(s.Triggers) > 0 {
 		for i, t := range s.Triggers {
-			body, err := automationBody(t.(*value.Map), s.Name, i+1, r.ID)
+			body, err := automationBody(t.(*py.Map), s.Name, i+1, r.ID)
 			if err != nil {
 				return fail(err)
 			}
@@ -428,8 +428,8 @@ func hasOwnedAutomations(ctx context.Context, c *cloudapi.Client, id string) boo
 // UpdateBody is the PATCH body for an existing deployment (spec §6.3): the
 // create fields minus the identity ones; enforce_parameter_schema only when
 // configured, schedules only when there are some.
-func UpdateBody(s *Spec) *value.Map {
-	body := value.NewMap()
+func UpdateBody(s *Spec) *py.Map {
+	body := py.NewMap()
 	skip := map[string]bool{"name": true, "labels": true, "storage_document_id": true, "infrastructure_document_id": true, "path": true}
 	for _, k := range s.Body.Keys() {
 		if skip[k] {
@@ -452,7 +452,7 @@ func UpdateBody(s *Spec) *value.Map {
 			}
 			upd := make([]any, len(l))
 			for i, x := range l {
-				m := value.Clone(x).(*value.Map)
+				m := py.Clone(x).(*py.Map)
 				m.Delete("max_scheduled_runs")
 				if i < len(s.ActiveSet) && !s.ActiveSet[i] {
 					m.Delete("active")

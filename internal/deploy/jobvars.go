@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // ValidateJobVariables checks job variables against a work pool's
@@ -17,8 +17,8 @@ import (
 // Schema keywords work pool templates use; values still holding {{ }}
 // placeholders are checked by the server once resolved. Each problem's Path
 // is relative (".cpu_request").
-func ValidateJobVariables(jv *value.Map, template *value.Map) []*diag.Error {
-	schema, _ := get(template, "variables").(*value.Map)
+func ValidateJobVariables(jv *py.Map, template *py.Map) []*diag.Error {
+	schema, _ := get(template, "variables").(*py.Map)
 	if schema == nil || jv.Len() == 0 {
 		return nil
 	}
@@ -28,7 +28,7 @@ func ValidateJobVariables(jv *value.Map, template *value.Map) []*diag.Error {
 }
 
 type jsValidator struct {
-	root *value.Map
+	root *py.Map
 	errs []*diag.Error
 }
 
@@ -37,13 +37,13 @@ func (v *jsValidator) fail(path, hint, format string, args ...any) {
 }
 
 // lookup finds a local $ref ("#/definitions/Name") in the schema.
-func (v *jsValidator) lookup(ref string) *value.Map {
+func (v *jsValidator) lookup(ref string) *py.Map {
 	var target any = v.root
 	for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
-		m, _ := target.(*value.Map)
+		m, _ := target.(*py.Map)
 		target = get(m, part)
 	}
-	m, _ := target.(*value.Map)
+	m, _ := target.(*py.Map)
 	return m
 }
 
@@ -52,7 +52,7 @@ func (v *jsValidator) lookup(ref string) *value.Map {
 func (v *jsValidator) countMatches(x any, alts []any) int {
 	n := 0
 	for _, a := range alts {
-		if am, isMap := a.(*value.Map); isMap && v.matches(x, am, true) {
+		if am, isMap := a.(*py.Map); isMap && v.matches(x, am, true) {
 			n++
 		}
 	}
@@ -62,7 +62,7 @@ func (v *jsValidator) countMatches(x any, alts []any) int {
 // checkBlock is the server's rule for a variable typed by a block: exactly
 // one of the block's own fields (all its required ones) or a reference to a
 // saved block document, {"$ref": "<id>"} or {"$ref": {"block_document_id": "<id>"}}.
-func (v *jsValidator) checkBlock(x any, def *value.Map, path string) {
+func (v *jsValidator) checkBlock(x any, def *py.Map, path string) {
 	n := 0
 	if v.matches(x, def, true) {
 		n++
@@ -71,21 +71,21 @@ func (v *jsValidator) checkBlock(x any, def *value.Map, path string) {
 		n++
 	}
 	if n != 1 {
-		title := value.Str(get(def, "title"))
+		title := py.Str(get(def, "title"))
 		v.fail(path, fmt.Sprintf("give every required field of the %s block, or a reference {\"$ref\": {\"block_document_id\": ID}} to a saved one", title),
-			"%s is neither a complete %s block nor a reference to a saved one", value.Repr(x), title)
+			"%s is neither a complete %s block nor a reference to a saved one", py.Repr(x), title)
 	}
 }
 
 func isBlockReference(x any) bool {
-	m, ok := x.(*value.Map)
+	m, ok := x.(*py.Map)
 	if !ok || !m.Has("$ref") {
 		return false
 	}
 	switch r := get(m, "$ref").(type) {
 	case string:
 		return true
-	case *value.Map:
+	case *py.Map:
 		if r.Len() == 0 {
 			return false
 		}
@@ -109,7 +109,7 @@ func hasPlaceholder(x any) bool {
 				return true
 			}
 		}
-	case *value.Map:
+	case *py.Map:
 		for _, k := range t.Keys() {
 			if hasPlaceholder(get(t, k)) {
 				return true
@@ -120,7 +120,7 @@ func hasPlaceholder(x any) bool {
 }
 
 // matches reports whether x is valid against s, without recording errors.
-func (v *jsValidator) matches(x any, s *value.Map, keepRequired bool) bool {
+func (v *jsValidator) matches(x any, s *py.Map, keepRequired bool) bool {
 	probe := &jsValidator{root: v.root}
 	probe.check(x, s, "", false, keepRequired)
 	return len(probe.errs) == 0
@@ -131,7 +131,7 @@ func (v *jsValidator) matches(x any, s *value.Map, keepRequired bool) bool {
 // required and declares a type other than "null" also accepts null. Other
 // keywords still apply, so null fails an enum that does not list it. The
 // rule looks at the property as written, before any $ref is followed.
-func nullableProperty(parent, prop *value.Map, key string) bool {
+func nullableProperty(parent, prop *py.Map, key string) bool {
 	t, ok := prop.Get("type")
 	if !ok || t == "null" {
 		return false
@@ -151,7 +151,7 @@ func nullableProperty(parent, prop *value.Map, key string) bool {
 // not descend into lists, so a schema reached through anyOf, oneOf or allOf
 // (or a block type's definition, which the server wraps in a oneOf) keeps
 // its required keys: keepRequired carries that down.
-func (v *jsValidator) check(x any, s *value.Map, path string, nullable, keepRequired bool) {
+func (v *jsValidator) check(x any, s *py.Map, path string, nullable, keepRequired bool) {
 	if s == nil || hasPlaceholder(x) {
 		return
 	}
@@ -169,40 +169,40 @@ func (v *jsValidator) check(x any, s *value.Map, path string, nullable, keepRequ
 		return
 	}
 	if t := get(s, "type"); t != nil && !(x == nil && nullable) && !typeMatches(x, t) {
-		v.fail(path, fmt.Sprintf("give a value of type %s", typeText(t)), "expected %s, got %s %s", typeText(t), jsonType(x), value.Repr(x))
+		v.fail(path, fmt.Sprintf("give a value of type %s", typeText(t)), "expected %s, got %s %s", typeText(t), jsonType(x), py.Repr(x))
 		return
 	}
 	if enum, ok := get(s, "enum").([]any); ok {
 		found := false
 		for _, e := range enum {
-			if value.Equal(e, x) {
+			if py.Equal(e, x) {
 				found = true
 			}
 		}
 		if !found {
-			v.fail(path, "use one of "+value.Repr(enum), "%s is not one of the allowed values", value.Repr(x))
+			v.fail(path, "use one of "+py.Repr(enum), "%s is not one of the allowed values", py.Repr(x))
 		}
 	}
 	if alts, ok := get(s, "anyOf").([]any); ok && v.countMatches(x, alts) == 0 {
-		v.fail(path, "check the type the work pool expects", "%s matches none of the allowed forms", value.Repr(x))
+		v.fail(path, "check the type the work pool expects", "%s matches none of the allowed forms", py.Repr(x))
 	}
 	if alts, ok := get(s, "oneOf").([]any); ok {
 		switch n := v.countMatches(x, alts); {
 		case n == 0:
-			v.fail(path, "check the type the work pool expects", "%s matches none of the allowed forms", value.Repr(x))
+			v.fail(path, "check the type the work pool expects", "%s matches none of the allowed forms", py.Repr(x))
 		case n > 1:
-			v.fail(path, "check the type the work pool expects", "%s matches more than one of the allowed forms, and exactly one must match", value.Repr(x))
+			v.fail(path, "check the type the work pool expects", "%s matches more than one of the allowed forms, and exactly one must match", py.Repr(x))
 		}
 	}
 	if all, ok := get(s, "allOf").([]any); ok {
 		for _, a := range all {
-			if am, isMap := a.(*value.Map); isMap {
+			if am, isMap := a.(*py.Map); isMap {
 				v.check(x, am, path, false, true)
 			}
 		}
 	}
 	if req, ok := get(s, "required").([]any); ok && keepRequired {
-		if m, isMap := x.(*value.Map); isMap {
+		if m, isMap := x.(*py.Map); isMap {
 			for _, r := range req {
 				if k, _ := r.(string); k != "" && !m.Has(k) {
 					v.fail(path, "add "+k, "missing required key %q", k)
@@ -211,11 +211,11 @@ func (v *jsValidator) check(x any, s *value.Map, path string, nullable, keepRequ
 		}
 	}
 	switch t := x.(type) {
-	case *value.Map:
-		props, _ := get(s, "properties").(*value.Map)
+	case *py.Map:
+		props, _ := get(s, "properties").(*py.Map)
 		for _, k := range t.Keys() {
 			child := path + "." + k
-			if ps, ok := get(props, k).(*value.Map); ok {
+			if ps, ok := get(props, k).(*py.Map); ok {
 				v.check(get(t, k), ps, child, nullableProperty(s, ps, k), keepRequired)
 				continue
 			}
@@ -224,35 +224,35 @@ func (v *jsValidator) check(x any, s *value.Map, path string, nullable, keepRequ
 				if !ap {
 					v.fail(child, "the work pool's template defines no variable "+k, "unknown key %q", k)
 				}
-			case *value.Map:
+			case *py.Map:
 				v.check(get(t, k), ap, child, false, keepRequired)
 			}
 		}
 	case []any:
-		if items, ok := get(s, "items").(*value.Map); ok {
+		if items, ok := get(s, "items").(*py.Map); ok {
 			for i, it := range t {
 				v.check(it, items, fmt.Sprintf("%s[%d]", path, i), false, keepRequired)
 			}
 		}
 	case string:
 		if n, ok := num(get(s, "minLength")); ok && float64(len([]rune(t))) < n {
-			v.fail(path, "", "%s is shorter than %v characters", value.Repr(t), n)
+			v.fail(path, "", "%s is shorter than %v characters", py.Repr(t), n)
 		}
 		if n, ok := num(get(s, "maxLength")); ok && float64(len([]rune(t))) > n {
-			v.fail(path, "", "%s is longer than %v characters", value.Repr(t), n)
+			v.fail(path, "", "%s is longer than %v characters", py.Repr(t), n)
 		}
 		if p, ok := get(s, "pattern").(string); ok {
 			if re, err := regexp.Compile(p); err == nil && !re.MatchString(t) {
-				v.fail(path, "", "%s does not match %q", value.Repr(t), p)
+				v.fail(path, "", "%s does not match %q", py.Repr(t), p)
 			}
 		}
 	case int64, float64:
 		f, _ := num(t)
 		if n, ok := num(get(s, "minimum")); ok && f < n {
-			v.fail(path, "", "%s is less than the minimum %v", value.Repr(t), n)
+			v.fail(path, "", "%s is less than the minimum %v", py.Repr(t), n)
 		}
 		if n, ok := num(get(s, "maximum")); ok && f > n {
-			v.fail(path, "", "%s is greater than the maximum %v", value.Repr(t), n)
+			v.fail(path, "", "%s is greater than the maximum %v", py.Repr(t), n)
 		}
 	}
 }
@@ -271,11 +271,11 @@ func typeText(t any) string {
 	if l, ok := t.([]any); ok {
 		parts := make([]string, len(l))
 		for i, x := range l {
-			parts[i] = value.Str(x)
+			parts[i] = py.Str(x)
 		}
 		return strings.Join(parts, " or ")
 	}
-	return value.Str(t)
+	return py.Str(t)
 }
 
 func jsonType(x any) string {
@@ -295,7 +295,7 @@ func jsonType(x any) string {
 		return "string"
 	case []any:
 		return "array"
-	case *value.Map:
+	case *py.Map:
 		return "object"
 	}
 	return "unknown"

@@ -14,37 +14,37 @@ import (
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/deploy"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 func TestJobVariablesLikeTheServer(t *testing.T) {
 	s, ctx := realServer(t)
-	var registry *value.Map
+	var registry *py.Map
 	{
 		var raw []byte
 		if _, err := s.c.Do(ctx, "GET", "/collections/views/aggregate-worker-metadata", nil, nil, (*rawJSON)(&raw)); err != nil {
 			t.Fatal(err)
 		}
-		v, err := value.DecodeJSON(raw)
+		v, err := py.DecodeJSON(raw)
 		if err != nil {
 			t.Fatal(err)
 		}
-		registry = v.(*value.Map)
+		registry = v.(*py.Map)
 	}
 	pools := map[string]struct{ collection, worker string }{
 		"conformance-jv-process":    {"prefect", "process"},
 		"conformance-jv-kubernetes": {"prefect-kubernetes", "kubernetes"},
 		"conformance-jv-docker":     {"prefect-docker", "docker"},
 	}
-	templates := map[string]*value.Map{}
+	templates := map[string]*py.Map{}
 	for name, p := range pools {
-		tmpl, ok := dig(registry, p.collection, p.worker, "default_base_job_configuration").(*value.Map)
+		tmpl, ok := dig(registry, p.collection, p.worker, "default_base_job_configuration").(*py.Map)
 		if !ok {
 			t.Fatalf("no %s template in the server's worker registry", p.worker)
 		}
 		wp, err := s.c.ReadWorkPool(ctx, name)
 		if errors.Is(err, cloudapi.ErrNotFound) {
-			wp, err = s.c.CreateWorkPool(ctx, value.MapOf("name", name, "type", p.worker, "base_job_template", tmpl))
+			wp, err = s.c.CreateWorkPool(ctx, py.MapOf("name", name, "type", p.worker, "base_job_template", tmpl))
 			if err != nil && !errors.Is(err, cloudapi.ErrConflict) {
 				t.Fatal(err)
 			}
@@ -124,12 +124,12 @@ func TestJobVariablesLikeTheServer(t *testing.T) {
 		pool := "conformance-jv-" + c.pool
 		name := fmt.Sprintf("%s %s", c.pool, c.jv)
 		t.Run(name, func(t *testing.T) {
-			v, err := value.DecodeJSON([]byte(c.jv))
+			v, err := py.DecodeJSON([]byte(c.jv))
 			if err != nil {
 				t.Fatal(err)
 			}
-			jv := v.(*value.Map)
-			body := value.MapOf("name", fmt.Sprintf("case-%d", i), "flow_id", flow.ID, "work_pool_name", pool, "job_variables", value.Clone(jv))
+			jv := v.(*py.Map)
+			body := py.MapOf("name", fmt.Sprintf("case-%d", i), "flow_id", flow.ID, "work_pool_name", pool, "job_variables", py.Clone(jv))
 			d, _, err := s.c.CreateDeployment(ctx, body)
 			serverOK := err == nil
 			var apiErr *cloudapi.APIError

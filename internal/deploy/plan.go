@@ -14,9 +14,9 @@ import (
 
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/steps"
 	"github.com/prefectctl/prefectctl/internal/template"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // Flow is what deploy needs to know about a flow function.
@@ -24,7 +24,7 @@ type Flow struct {
 	Name            string
 	Description     string
 	Version         string
-	ParameterSchema *value.Map
+	ParameterSchema *py.Map
 	Warnings        []*diag.Error
 }
 
@@ -68,7 +68,7 @@ type Deployment struct {
 
 	// Config is the configuration after block, variable and environment
 	// resolution (spec §3.7 steps 4-6).
-	Config *value.Map
+	Config *py.Map
 
 	// The steps as captured before any resolution (§3.7 step 3).
 	BuildSteps, PushSteps []any
@@ -97,7 +97,7 @@ func (d *Deployment) FullName() string { return d.FlowName + "/" + d.Name }
 // steps, resolves blocks, variables and the environment, loads the flow and
 // works out the pull steps.
 func Prepare(ctx context.Context, p *project.Project, sel *project.Selected, opt *Options) (*Deployment, error) {
-	cfg := value.Clone(sel.Config).(*value.Map)
+	cfg := py.Clone(sel.Config).(*py.Map)
 	d := &Deployment{Selected: sel, Label: sel.Label()}
 	where := func(field string) (string, string) {
 		if sel.Deployment == nil {
@@ -149,7 +149,7 @@ func Prepare(ctx context.Context, p *project.Project, sel *project.Selected, opt
 	if err != nil {
 		return nil, invalid("", "check the placeholders in this deployment", "%v", err)
 	}
-	cfg = resolved.(*value.Map)
+	cfg = resolved.(*py.Map)
 	d.Config = cfg
 
 	entrypoint, _ := cfg.Get("entrypoint")
@@ -207,7 +207,7 @@ func nonEmptyList(x any) bool {
 
 // stepsOr is Python's cfg.get(key, top) or []: a key present with null
 // means no steps, a missing key means the top-level steps.
-func stepsOr(cfg *value.Map, key string, top project.Action) []any {
+func stepsOr(cfg *py.Map, key string, top project.Action) []any {
 	if x, ok := cfg.Get(key); ok {
 		l, _ := x.([]any)
 		return l
@@ -223,14 +223,14 @@ const (
 
 // defaultPullSteps is Prefect's _generate_default_pull_action in
 // non-interactive mode.
-func defaultPullSteps(d *Deployment, cfg *value.Map, p *project.Project, opt *Options) ([]any, bool) {
+func defaultPullSteps(d *Deployment, cfg *py.Map, p *project.Project, opt *Options) ([]any, bool) {
 	// Prefect looks at deploy_config.get("build") or the top-level build.
 	build := p.Build.Steps
 	if l, _ := cfg.Get("build"); nonEmptyList(l) {
 		build = l.([]any)
 	}
 	for _, s := range build {
-		m, ok := s.(*value.Map)
+		m, ok := s.(*py.Map)
 		if !ok {
 			continue
 		}
@@ -238,9 +238,9 @@ func defaultPullSteps(d *Deployment, cfg *value.Map, p *project.Project, opt *Op
 		if !ok {
 			continue
 		}
-		inputs, _ := in.(*value.Map)
+		inputs, _ := in.(*py.Map)
 		if df, _ := inputs.Get("dockerfile"); df == "auto" {
-			return []any{value.MapOf(stepSetWorkDir, value.MapOf("directory", "/opt/prefect/"+filepath.Base(absDir(opt.Dir))))}, false
+			return []any{py.MapOf(stepSetWorkDir, py.MapOf("directory", "/opt/prefect/"+filepath.Base(absDir(opt.Dir))))}, false
 		}
 		d.Notes = append(d.Notes, "the build step uses a custom Dockerfile, so no default pull step is stored; add a set_working_directory pull step naming where your Dockerfile copies the flow code")
 		return nil, true
@@ -248,11 +248,11 @@ func defaultPullSteps(d *Deployment, cfg *value.Map, p *project.Project, opt *Op
 	if img, _ := template.GetFromDict(cfg, "work_pool.job_variables.image"); truthy(img) {
 		opt.warn(&diag.Error{Kind: diag.Invalid, Msg: fmt.Sprintf("%s: using the default working directory '/opt/prefect' for your Docker image", d.Label),
 			Hint: "if your flow code is elsewhere in the image, add an explicit set_working_directory pull step to prefect.yaml"})
-		return []any{value.MapOf(stepSetWorkDir, value.MapOf("directory", "/opt/prefect"))}, false
+		return []any{py.MapOf(stepSetWorkDir, py.MapOf("directory", "/opt/prefect"))}, false
 	}
 	dir := absDir(opt.Dir)
 	d.Notes = append(d.Notes, "Prefect workers will load the flow from "+dir+" (a path on this machine); run 'prefectctl init' to store the code elsewhere")
-	return []any{value.MapOf(stepSetWorkDir, value.MapOf("directory", dir))}, false
+	return []any{py.MapOf(stepSetWorkDir, py.MapOf("directory", dir))}, false
 }
 
 func absDir(dir string) string {
@@ -269,8 +269,8 @@ func absDir(dir string) string {
 	return abs
 }
 
-// truthy is Python's bool(); see value.Truthy.
-func truthy(v any) bool { return value.Truthy(v) }
+// truthy is Python's bool(); see py.Truthy.
+func truthy(v any) bool { return py.Truthy(v) }
 
 // stepInfo is what planning needs to know about a step without running it.
 type stepInfo struct {
@@ -292,14 +292,14 @@ var knownOutputs = map[string][]string{
 }
 
 func describeStep(raw any) stepInfo {
-	m, ok := raw.(*value.Map)
+	m, ok := raw.(*py.Map)
 	if !ok || m.Len() != 1 {
 		return stepInfo{}
 	}
 	fqn := m.Keys()[0]
 	info := stepInfo{FQN: fqn}
 	if in, _ := m.Get(fqn); in != nil {
-		if inputs, ok := in.(*value.Map); ok {
+		if inputs, ok := in.(*py.Map); ok {
 			if id, ok := inputs.Get("id"); ok {
 				info.ID, _ = id.(string)
 			}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // fakeFlows stands in for the flow-metadata reader, which has its own tests.
@@ -30,8 +30,8 @@ func repoRoot() string {
 
 func helloFlow() *Flow {
 	return &Flow{Name: "hello", Version: "abc123",
-		ParameterSchema: value.MapOf("title", "Parameters", "type", "object", "properties",
-			value.MapOf("name", value.MapOf("default", "Marvin", "position", int64(0), "title", "name", "type", "string")))}
+		ParameterSchema: py.MapOf("title", "Parameters", "type", "object", "properties",
+			py.MapOf("name", py.MapOf("default", "Marvin", "position", int64(0), "title", "name", "type", "string")))}
 }
 
 func planProject(t *testing.T, dir string, env map[string]string, sel project.SelectOptions) ([]*Deployment, []*Spec, []*diag.Error) {
@@ -73,7 +73,7 @@ func TestDryRunOfTheGuideProject(t *testing.T) {
 	want := map[string]string{"default": "{}", "arthur": "{'name': 'Arthur'}"}
 	for _, s := range specs {
 		b := s.Body
-		if got := value.Repr(get(b, "parameters")); got != want[s.Name] {
+		if got := py.Repr(get(b, "parameters")); got != want[s.Name] {
 			t.Errorf("%s parameters = %s", s.Name, got)
 		}
 		if get(b, "work_pool_name") != "kubernetes" {
@@ -82,16 +82,16 @@ func TestDryRunOfTheGuideProject(t *testing.T) {
 		// Prefect 3.9.1 keeps the git-SHA tag through the environment pass
 		// (the reference spec, read from older code, says it is dropped), so
 		// it stays pending until the shell step has run.
-		if got := value.Repr(get(b, "tags")); got != "['eks', '{{ get-commit-hash.stdout }}']" {
+		if got := py.Repr(get(b, "tags")); got != "['eks', '{{ get-commit-hash.stdout }}']" {
 			t.Errorf("%s tags = %s", s.Name, got)
 		}
-		if got := value.Repr(get(b, "job_variables")); got != "{'image': '{{ build-image.image }}'}" {
+		if got := py.Repr(get(b, "job_variables")); got != "{'image': '{{ build-image.image }}'}" {
 			t.Errorf("%s job_variables = %s", s.Name, got)
 		}
 		if strings.Join(s.Pending, ",") != "build-image.image,get-commit-hash.stdout" {
 			t.Errorf("%s pending = %v", s.Name, s.Pending)
 		}
-		if got := value.Repr(get(b, "pull_steps")); got != "[{'prefect.deployments.steps.set_working_directory': {'directory': '/opt/prefect/flows'}}]" {
+		if got := py.Repr(get(b, "pull_steps")); got != "[{'prefect.deployments.steps.set_working_directory': {'directory': '/opt/prefect/flows'}}]" {
 			t.Errorf("%s pull_steps = %s", s.Name, got)
 		}
 		if s.FlowName != "hello" || get(b, "entrypoint") != "flows/hello.py:hello" {
@@ -115,16 +115,16 @@ func TestFinalizeAppliesStepOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outputs := value.MapOf("get-commit-hash", value.MapOf("stdout", "abc1234", "stderr", ""),
-		"build-image", value.MapOf("image", "127.0.0.1:5000/hello:abc1234", "image_name", "127.0.0.1:5000/hello", "tag", "abc1234"))
+	outputs := py.MapOf("get-commit-hash", py.MapOf("stdout", "abc1234", "stderr", ""),
+		"build-image", py.MapOf("image", "127.0.0.1:5000/hello:abc1234", "image_name", "127.0.0.1:5000/hello", "tag", "abc1234"))
 	spec, err := Finalize(d, outputs, false, time.Now(), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := value.Repr(get(spec.Body, "job_variables")); got != "{'image': '127.0.0.1:5000/hello:abc1234'}" {
+	if got := py.Repr(get(spec.Body, "job_variables")); got != "{'image': '127.0.0.1:5000/hello:abc1234'}" {
 		t.Errorf("job_variables = %s", got)
 	}
-	if got := value.Repr(get(spec.Body, "tags")); got != "['eks', 'abc1234']" {
+	if got := py.Repr(get(spec.Body, "tags")); got != "['eks', 'abc1234']" {
 		t.Errorf("tags = %s", got)
 	}
 	if len(spec.Pending) != 0 {
@@ -146,7 +146,7 @@ func TestPullDefaults(t *testing.T) {
 		writeFile(t, filepath.Join(dir, "prefect.yaml"), c.yaml)
 		_, specs, _ := planProject(t, dir, nil, project.SelectOptions{All: true})
 		want := strings.ReplaceAll(strings.ReplaceAll(c.want, "%DIR%", absDir(dir)), "%BASE%", filepath.Base(dir))
-		if got := value.Repr(get(specs[0].Body, "pull_steps")); got != want {
+		if got := py.Repr(get(specs[0].Body, "pull_steps")); got != want {
 			t.Errorf("%s:\n got %s\nwant %s", c.name, got, want)
 		}
 	}

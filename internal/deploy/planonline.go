@@ -7,7 +7,7 @@ import (
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // prepareAll is the first phase of a deploy: every selected deployment is
@@ -77,8 +77,8 @@ func Plan(ctx context.Context, p *project.Project, sel *project.Selection, opt *
 			return nil, err
 		default:
 			it.ID = existing.ID
-			server, err := value.DecodeJSON(existing.Raw)
-			if m, ok := server.(*value.Map); err == nil && ok {
+			server, err := py.DecodeJSON(existing.Raw)
+			if m, ok := server.(*py.Map); err == nil && ok {
 				it.Changes = Diff(m, spec)
 			}
 			it.Action = "update"

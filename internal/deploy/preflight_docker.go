@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/steps"
 	"github.com/prefectctl/prefectctl/internal/template"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // DockerChecker is implemented by step runners that can check the Docker
@@ -93,7 +93,7 @@ func preflightDocker(ctx context.Context, ds []*Deployment, opt *ApplyOptions) d
 // registryHost is the registry part of a build step's image_name, resolved
 // from the environment as the step itself would; "" when it is still a
 // placeholder or names Docker Hub.
-func registryHost(inputs *value.Map, opt *ApplyOptions) string {
+func registryHost(inputs *py.Map, opt *ApplyOptions) string {
 	raw, _ := inputs.Get("image_name")
 	v, err := template.ApplyValues(raw, template.EnvValues(opt.env()), template.Options{RemoveNotSet: true, Env: opt.env()})
 	name, ok := v.(string)

@@ -4,8 +4,8 @@ import (
 	"context"
 	"sync"
 
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/template"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // cachedResolver asks the API for each variable and block once per
@@ -26,7 +26,7 @@ type varResult struct {
 
 type docResult struct {
 	once sync.Once
-	data *value.Map
+	data *py.Map
 	err  error
 }
 
@@ -43,10 +43,10 @@ func (c *cachedResolver) Variable(ctx context.Context, name string) (any, bool, 
 	}
 	c.mu.Unlock()
 	r.once.Do(func() { r.val, r.found, r.err = c.next.Variable(ctx, name) })
-	return value.Clone(r.val), r.found, r.err
+	return py.Clone(r.val), r.found, r.err
 }
 
-func (c *cachedResolver) doc(key string, load func() (*value.Map, error)) (*value.Map, error) {
+func (c *cachedResolver) doc(key string, load func() (*py.Map, error)) (*py.Map, error) {
 	c.mu.Lock()
 	r, ok := c.docs[key]
 	if !ok {
@@ -58,13 +58,13 @@ func (c *cachedResolver) doc(key string, load func() (*value.Map, error)) (*valu
 	if r.data == nil {
 		return nil, r.err
 	}
-	return value.Clone(r.data).(*value.Map), r.err
+	return py.Clone(r.data).(*py.Map), r.err
 }
 
-func (c *cachedResolver) BlockDocumentByName(ctx context.Context, slug, name string) (*value.Map, error) {
-	return c.doc("name\x00"+slug+"\x00"+name, func() (*value.Map, error) { return c.next.BlockDocumentByName(ctx, slug, name) })
+func (c *cachedResolver) BlockDocumentByName(ctx context.Context, slug, name string) (*py.Map, error) {
+	return c.doc("name\x00"+slug+"\x00"+name, func() (*py.Map, error) { return c.next.BlockDocumentByName(ctx, slug, name) })
 }
 
-func (c *cachedResolver) BlockDocumentByID(ctx context.Context, id string) (*value.Map, error) {
-	return c.doc("id\x00"+id, func() (*value.Map, error) { return c.next.BlockDocumentByID(ctx, id) })
+func (c *cachedResolver) BlockDocumentByID(ctx context.Context, id string) (*py.Map, error) {
+	return c.doc("id\x00"+id, func() (*py.Map, error) { return c.next.BlockDocumentByID(ctx, id) })
 }

@@ -20,7 +20,7 @@ import (
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // RunOptions is what `deployment run` was asked to do.
@@ -45,8 +45,8 @@ type RunOptions struct {
 type RunPlan struct {
 	Deployment     *cloudapi.Deployment
 	Flow           *cloudapi.Flow
-	Parameters     *value.Map // the values the user gave; the server merges them over the deployment's
-	JobVariables   *value.Map
+	Parameters     *py.Map // the values the user gave; the server merges them over the deployment's
+	JobVariables   *py.Map
 	Tags           []string
 	Name           string // formatted --flow-run-name; "" lets the server pick one
 	IdempotencyKey string
@@ -66,7 +66,7 @@ func ParseRunInputs(o RunOptions) (*RunPlan, error) {
 		now = o.Now
 	}
 	p := &RunPlan{Tags: o.Tags, IdempotencyKey: o.IdempotencyKey}
-	multi := value.NewMap()
+	multi := py.NewMap()
 	if o.ParamsJSON != "" {
 		raw := o.ParamsJSON
 		if raw == "-" {
@@ -86,7 +86,7 @@ func ParseRunInputs(o RunOptions) (*RunPlan, error) {
 		if err != nil {
 			return nil, runUsage("Failed to parse JSON: "+err.Error(), `--params takes a JSON object, e.g. --params '{"name": "Arthur"}'`)
 		}
-		m, ok := v.(*value.Map)
+		m, ok := v.(*py.Map)
 		if !ok {
 			return nil, runUsage(fmt.Sprintf("--params must be a JSON object, got %s", pyTypeName(v)), `--params takes a JSON object, e.g. --params '{"name": "Arthur"}'`)
 		}
@@ -106,7 +106,7 @@ func ParseRunInputs(o RunOptions) (*RunPlan, error) {
 		sort.Strings(conflicts)
 		p.Notes = append(p.Notes, "The following parameters were specified by `--param` and `--params`, the `--param` value will be used: {"+pyListRepr(conflicts)+"}")
 	}
-	params := value.Clone(multi).(*value.Map)
+	params := py.Clone(multi).(*py.Map)
 	params.Update(cli)
 	p.Parameters = params
 	if p.JobVariables, err = ParseKeyValues(o.JobVariables, "job variable"); err != nil {
@@ -155,7 +155,7 @@ func (p *RunPlan) Resolve(ctx context.Context, c *cloudapi.Client, o RunOptions)
 	if o.FlowRunName == "" {
 		return nil
 	}
-	merged := value.NewMap()
+	merged := py.NewMap()
 	if p.Deployment.Parameters != nil {
 		merged.Update(p.Deployment.Parameters)
 	}
@@ -183,11 +183,11 @@ func ResolveDeployment(ctx context.Context, c *cloudapi.Client, name, id string)
 		return nil, runUsage("Must provide a deployed flow's name or id", "pass FLOW/DEPLOYMENT or --id ID")
 	case id != "":
 		if !runUUIDRe.MatchString(id) {
-			return nil, runUsage(fmt.Sprintf("Invalid deployment ID: %s", value.Repr(id)), "a deployment id is a UUID such as 0b5c4f3e-6f1a-4a8e-9d47-2a4f6f1f9a11")
+			return nil, runUsage(fmt.Sprintf("Invalid deployment ID: %s", py.Repr(id)), "a deployment id is a UUID such as 0b5c4f3e-6f1a-4a8e-9d47-2a4f6f1f9a11")
 		}
 		d, err := c.ReadDeployment(ctx, id)
 		if errors.Is(err, cloudapi.ErrNotFound) {
-			return nil, diag.Errorf(diag.Runtime, hint, "Deployment %s not found!", value.Repr(id))
+			return nil, diag.Errorf(diag.Runtime, hint, "Deployment %s not found!", py.Repr(id))
 		}
 		return d, err
 	}
@@ -197,7 +197,7 @@ func ResolveDeployment(ctx context.Context, c *cloudapi.Client, name, id string)
 	}
 	d, err := c.ReadDeploymentByName(ctx, flow, dep)
 	if errors.Is(err, cloudapi.ErrNotFound) {
-		return nil, diag.Errorf(diag.Runtime, hint, "Deployment %s not found!", value.Repr(name))
+		return nil, diag.Errorf(diag.Runtime, hint, "Deployment %s not found!", py.Repr(name))
 	}
 	return d, err
 }
@@ -206,11 +206,11 @@ var runUUIDRe = regexp.MustCompile(`^(?i)(urn:uuid:)?\{?[0-9a-f]{8}-?[0-9a-f]{4}
 
 // CheckParameterNames rejects parameters the deployment's schema does not
 // list, client-side, with Prefect's message.
-func CheckParameterNames(d *cloudapi.Deployment, params *value.Map) *diag.Error {
+func CheckParameterNames(d *cloudapi.Deployment, params *py.Map) *diag.Error {
 	var known []string
 	if d.ParameterOpenAPISchema != nil {
 		if props, ok := d.ParameterOpenAPISchema.Get("properties"); ok {
-			if m, ok := props.(*value.Map); ok {
+			if m, ok := props.(*py.Map); ok {
 				known = m.Keys()
 			}
 		}
@@ -239,7 +239,7 @@ func CheckParameterNames(d *cloudapi.Deployment, params *value.Map) *diag.Error 
 
 // Body is the POST /deployments/{id}/create_flow_run body, field for
 // field what Prefect's client sends.
-func (p *RunPlan) Body() *value.Map {
+func (p *RunPlan) Body() *py.Map {
 	tags := []any{}
 	for _, t := range p.Tags {
 		tags = append(tags, t)
@@ -253,20 +253,20 @@ func (p *RunPlan) Body() *value.Map {
 	}
 	jv := p.JobVariables
 	if jv == nil {
-		jv = value.NewMap()
+		jv = py.NewMap()
 	}
 	params := p.Parameters
 	if params == nil {
-		params = value.NewMap()
+		params = py.NewMap()
 	}
-	state := value.MapOf(
+	state := py.MapOf(
 		"type", "SCHEDULED", "name", "Scheduled", "message", nil,
-		"state_details", value.MapOf("scheduled_time", pyISO(p.Scheduled), "traceparent", nil),
+		"state_details", py.MapOf("scheduled_time", pyISO(p.Scheduled), "traceparent", nil),
 		"data", nil)
-	return value.MapOf(
-		"state", state, "name", name, "parameters", params, "context", value.NewMap(),
+	return py.MapOf(
+		"state", state, "name", name, "parameters", params, "context", py.NewMap(),
 		"tags", tags, "idempotency_key", key, "parent_task_run_id", nil,
-		"job_variables", jv, "labels", value.NewMap())
+		"job_variables", jv, "labels", py.NewMap())
 }
 
 // Create posts the flow run. created is false when the idempotency key
@@ -309,7 +309,7 @@ func runUsage(msg, hint string) *diag.Error {
 func pyListRepr(items []string) string {
 	q := make([]string, len(items))
 	for i, s := range items {
-		q[i] = value.Repr(s)
+		q[i] = py.Repr(s)
 	}
 	return strings.Join(q, ", ")
 }
@@ -321,8 +321,8 @@ func pyListRepr(items []string) string {
 // "Expecting value" or "Extra data" and the text holds no double quote, it
 // is taken as a string. A missing "=" gives an empty-string value, as in
 // Prefect. what names the option in messages ("parameter", "job variable").
-func ParseKeyValues(args []string, what string) (*value.Map, error) {
-	out := value.NewMap()
+func ParseKeyValues(args []string, what string) (*py.Map, error) {
+	out := py.NewMap()
 	for _, a := range args {
 		k, raw, _ := strings.Cut(a, "=")
 		v, err := castJSONValue(raw)
@@ -331,7 +331,7 @@ func ParseKeyValues(args []string, what string) (*value.Map, error) {
 			if raw == "" {
 				indented = ""
 			}
-			return nil, runUsage(fmt.Sprintf("Failed to parse JSON for %s %s with value\n\n%s\n\nJSON Error: %v", what, value.Repr(k), indented, err),
+			return nil, runUsage(fmt.Sprintf("Failed to parse JSON for %s %s with value\n\n%s\n\nJSON Error: %v", what, py.Repr(k), indented, err),
 				fmt.Sprintf("quote the value as a JSON string, e.g. %s='\"text\"', or pass valid JSON", k))
 		}
 		out.Set(k, v)
@@ -553,7 +553,7 @@ func (p *pyJSON) unicodeEscape(i int) (rune, int, error) {
 }
 
 func (p *pyJSON) object() (any, error) {
-	m := value.NewMap()
+	m := py.NewMap()
 	p.i++
 	p.ws()
 	if p.i < len(p.s) && p.s[p.i] == '}' {
@@ -632,7 +632,7 @@ func pyTypeName(v any) string {
 	case int64, float64:
 		return "a number"
 	}
-	return value.TypeName(v)
+	return py.TypeName(v)
 }
 
 // ---- start time ----
@@ -670,7 +670,7 @@ func ParseStartTime(startIn, startAt string, now time.Time, loc *time.Location) 
 		t, ok = parseStartAt(startAt, now, loc)
 	}
 	if !ok {
-		return time.Time{}, "", runUsage(fmt.Sprintf("Unable to parse scheduled start time %s.", value.Repr(raw)),
+		return time.Time{}, "", runUsage(fmt.Sprintf("Unable to parse scheduled start time %s.", py.Repr(raw)),
 			`use e.g. --start-in "5 minutes", --start-in "1h30m", --start-at "2026-08-01 17:30", --start-at "tomorrow 9:00" or an ISO 8601 time`)
 	}
 	return t.UTC(), HumanDiff(t, now), nil
@@ -888,7 +888,7 @@ func HumanDiff(t, now time.Time) string {
 // argument (or a [key] is missing).
 type formatKeyError struct{ key string }
 
-func (e *formatKeyError) Error() string { return value.Repr(e.key) }
+func (e *formatKeyError) Error() string { return py.Repr(e.key) }
 
 // FormatPython formats tmpl like Python's tmpl.format(**kwargs): literal
 // {{ and }}, fields {name}, {name[key]}, {name[0]}, {name.attr}, the
@@ -896,11 +896,11 @@ func (e *formatKeyError) Error() string { return value.Repr(e.key) }
 // fill, align, sign, zero padding, width, grouping, precision and the
 // types s d n b o x X c e E f F g G %. Positional fields fail as they do in
 // Python, since only keyword arguments are given.
-func FormatPython(tmpl string, kwargs *value.Map) (string, error) {
+func FormatPython(tmpl string, kwargs *py.Map) (string, error) {
 	return formatPython(tmpl, kwargs, 2)
 }
 
-func formatPython(tmpl string, kwargs *value.Map, depth int) (string, error) {
+func formatPython(tmpl string, kwargs *py.Map, depth int) (string, error) {
 	var b strings.Builder
 	s := []rune(tmpl)
 	for i := 0; i < len(s); {
@@ -957,7 +957,7 @@ func formatPython(tmpl string, kwargs *value.Map, depth int) (string, error) {
 	return b.String(), nil
 }
 
-func pyFormatField(field string, kwargs *value.Map, depth int) (string, error) {
+func pyFormatField(field string, kwargs *py.Map, depth int) (string, error) {
 	// Split "name!conv:spec"; the name may hold brackets with any text.
 	name, conv, spec := field, "", ""
 	hasConv := false
@@ -992,11 +992,11 @@ func pyFormatField(field string, kwargs *value.Map, depth int) (string, error) {
 	if hasConv {
 		switch conv {
 		case "s":
-			obj = value.Str(obj)
+			obj = py.Str(obj)
 		case "r":
-			obj = value.Repr(obj)
+			obj = py.Repr(obj)
 		case "a":
-			obj = asciiRepr(value.Repr(obj))
+			obj = asciiRepr(py.Repr(obj))
 		default:
 			return "", fmt.Errorf("Unknown conversion specifier %s", conv)
 		}
@@ -1029,7 +1029,7 @@ func asciiRepr(s string) string {
 	return b.String()
 }
 
-func pyLookupField(name string, kwargs *value.Map) (any, error) {
+func pyLookupField(name string, kwargs *py.Map) (any, error) {
 	end := strings.IndexAny(name, ".[")
 	if end < 0 {
 		end = len(name)
@@ -1059,7 +1059,7 @@ func pyLookupField(name string, kwargs *value.Map) (any, error) {
 			if attr == "" {
 				return nil, errors.New("Empty attribute in format string")
 			}
-			return nil, fmt.Errorf("'%s' object has no attribute %s", value.TypeName(obj), value.Repr(attr))
+			return nil, fmt.Errorf("'%s' object has no attribute %s", py.TypeName(obj), py.Repr(attr))
 		case '[':
 			k := strings.IndexByte(rest, ']')
 			if k < 0 {
@@ -1088,7 +1088,7 @@ func pyIndex(obj any, key string) (any, error) {
 	n, numErr := strconv.Atoi(key)
 	numeric := pyDigits(key) && numErr == nil
 	switch t := obj.(type) {
-	case *value.Map:
+	case *py.Map:
 		if numeric { // Python looks up the int, which a JSON object never has
 			return nil, &formatKeyError{key: key}
 		}
@@ -1115,7 +1115,7 @@ func pyIndex(obj any, key string) (any, error) {
 		}
 		return string(r[n]), nil
 	}
-	return nil, fmt.Errorf("'%s' object is not subscriptable", value.TypeName(obj))
+	return nil, fmt.Errorf("'%s' object is not subscriptable", py.TypeName(obj))
 }
 
 func pyDigits(s string) bool {
@@ -1132,11 +1132,11 @@ var pySpecRe = regexp.MustCompile(`^(?:(.)?([<>=^]))?([-+ ])?(#)?(0)?(\d+)?([,_]
 // formatSpec is Python's format(obj, spec) for JSON values.
 func pyFormatSpec(obj any, spec string) (string, error) {
 	if spec == "" {
-		return value.Str(obj), nil
+		return py.Str(obj), nil
 	}
 	m := pySpecRe.FindStringSubmatch(spec)
 	if m == nil || (m[1] != "" && m[2] == "") {
-		return "", fmt.Errorf("Invalid format specifier '%s' for object of type '%s'", spec, value.TypeName(obj))
+		return "", fmt.Errorf("Invalid format specifier '%s' for object of type '%s'", spec, py.TypeName(obj))
 	}
 	fill, align, sign, alt, zero, width, group, prec, typ := m[1], m[2], m[3], m[4] != "", m[5] != "", m[6], m[7], m[8], m[9]
 	if fill == "" {
@@ -1194,7 +1194,7 @@ func pyFormatSpec(obj any, spec string) (string, error) {
 			}
 			body, numeric = string(rune(n)), false
 		default:
-			return "", fmt.Errorf("Unknown format code '%s' for object of type '%s'", typ, value.TypeName(obj))
+			return "", fmt.Errorf("Unknown format code '%s' for object of type '%s'", typ, py.TypeName(obj))
 		}
 		if numeric {
 			prefix = pySign(neg, sign) + prefix
@@ -1219,7 +1219,7 @@ func pyFormatSpec(obj any, spec string) (string, error) {
 			}
 		}
 	default:
-		return "", fmt.Errorf("unsupported format string passed to %s.__format__", value.TypeName(obj))
+		return "", fmt.Errorf("unsupported format string passed to %s.__format__", py.TypeName(obj))
 	}
 	return pyPad(prefix, body, fill, align, w, numeric), nil
 }
@@ -1265,7 +1265,7 @@ func pyFormatFloat(f float64, fill, align, sign, group, prec, typ string, w int)
 			body = strconv.FormatFloat(a, 'g', p, 64)
 		case "":
 			if p < 0 {
-				body = value.FloatRepr(a)
+				body = py.FloatRepr(a)
 			} else {
 				if p == 0 {
 					p = 1
@@ -1487,11 +1487,11 @@ func (w *runWatcher) logs(ctx context.Context) ([]cloudapi.Log, error) {
 	}
 	var fresh []cloudapi.Log
 	for offset := 0; ; offset += page {
-		filter := value.MapOf("flow_run_id", value.MapOf("any_", []any{w.runID}))
+		filter := py.MapOf("flow_run_id", py.MapOf("any_", []any{w.runID}))
 		if after != "" {
-			filter.Set("timestamp", value.MapOf("after_", after))
+			filter.Set("timestamp", py.MapOf("after_", after))
 		}
-		body := value.MapOf("logs", filter, "sort", "TIMESTAMP_ASC", "limit", int64(page), "offset", int64(offset))
+		body := py.MapOf("logs", filter, "sort", "TIMESTAMP_ASC", "limit", int64(page), "offset", int64(offset))
 		got, err := w.c.FilterLogs(ctx, body)
 		if err != nil {
 			return nil, err
@@ -1543,5 +1543,5 @@ func finalStateError(run *cloudapi.FlowRun) error {
 	if run.State.Message != nil && *run.State.Message != "" {
 		hint = "the state message says: " + *run.State.Message
 	}
-	return &diag.Error{Kind: diag.RunFailed, Msg: fmt.Sprintf("Flow run finished in state %s.", value.Repr(run.State.Name)), Hint: hint}
+	return &diag.Error{Kind: diag.RunFailed, Msg: fmt.Sprintf("Flow run finished in state %s.", py.Repr(run.State.Name)), Hint: hint}
 }

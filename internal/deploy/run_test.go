@@ -18,8 +18,8 @@ import (
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // ---- local parsing ----
@@ -38,7 +38,7 @@ func TestParseKeyValues(t *testing.T) {
 		{arg: "x=true", want: true},
 		{arg: "x=null", want: nil},
 		{arg: "x=[1, 2]", want: []any{int64(1), int64(2)}},
-		{arg: `x={"a": {"b": [true]}}`, want: value.MapOf("a", value.MapOf("b", []any{true}))},
+		{arg: `x={"a": {"b": [true]}}`, want: py.MapOf("a", py.MapOf("b", []any{true}))},
 		{arg: `x="quoted"`, want: "quoted"},
 		{arg: "x=", want: ""},
 		{arg: "x", want: ""},
@@ -71,8 +71,8 @@ func TestParseKeyValues(t *testing.T) {
 				t.Fatal(err)
 			}
 			v, _ := got.Get("x")
-			if !value.Equal(v, c.want) {
-				t.Fatalf("got %s, want %s", value.Repr(v), value.Repr(c.want))
+			if !py.Equal(v, c.want) {
+				t.Fatalf("got %s, want %s", py.Repr(v), py.Repr(c.want))
 			}
 		})
 	}
@@ -120,9 +120,9 @@ print(json.dumps(out))
 			t.Errorf("%q: Prefect accepts (%s), prefectctl: %v", a, want.OK, err)
 			continue
 		}
-		wantV, _ := value.DecodeJSON(want.OK)
-		if !value.Equal(got, wantV) {
-			t.Errorf("%q: Prefect gives %s, prefectctl %s", a, value.Repr(wantV), value.Repr(got))
+		wantV, _ := py.DecodeJSON(want.OK)
+		if !py.Equal(got, wantV) {
+			t.Errorf("%q: Prefect gives %s, prefectctl %s", a, py.Repr(wantV), py.Repr(got))
 		}
 	}
 }
@@ -162,10 +162,10 @@ func TestParseRunInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := value.Repr(p.Parameters); got != "{'b': 'two', 'c': [1], 'a': 1}" {
+	if got := py.Repr(p.Parameters); got != "{'b': 'two', 'c': [1], 'a': 1}" {
 		t.Errorf("parameters %s", got)
 	}
-	if got := value.Repr(p.JobVariables); got != "{'env': {'K': 'V'}}" {
+	if got := py.Repr(p.JobVariables); got != "{'env': {'K': 'V'}}" {
 		t.Errorf("job variables %s", got)
 	}
 	if len(p.Notes) != 1 || !strings.Contains(p.Notes[0], "the `--param` value will be used: {'b'}") {
@@ -176,7 +176,7 @@ func TestParseRunInputs(t *testing.T) {
 	}
 
 	p, err = ParseRunInputs(RunOptions{ParamsJSON: "-", Stdin: strings.NewReader(`{"name": "Ford"}`)})
-	if err != nil || value.Repr(p.Parameters) != "{'name': 'Ford'}" {
+	if err != nil || py.Repr(p.Parameters) != "{'name': 'Ford'}" {
 		t.Fatalf("stdin params: %v %v", p, err)
 	}
 
@@ -342,8 +342,8 @@ print(json.dumps(out))
 }
 
 func TestFormatPython(t *testing.T) {
-	params := value.MapOf("name", "Arthur", "n", int64(7), "x", 3.14159, "ok", true, "tags", []any{"a", "b"},
-		"cfg", value.MapOf("env", "prod"), "none", nil)
+	params := py.MapOf("name", "Arthur", "n", int64(7), "x", 3.14159, "ok", true, "tags", []any{"a", "b"},
+		"cfg", py.MapOf("env", "prod"), "none", nil)
 	cases := []struct{ tmpl, want, wantErr string }{
 		{tmpl: "run-{name}", want: "run-Arthur"},
 		{tmpl: "{{literal}} {name}", want: "{literal} Arthur"},
@@ -412,7 +412,7 @@ print(json.dumps(out))
 		t.Fatal(err)
 	}
 	for i, tmpl := range templates {
-		got, err := FormatPython(tmpl, pv.(*value.Map))
+		got, err := FormatPython(tmpl, pv.(*py.Map))
 		r := results[i]
 		var ke *formatKeyError
 		switch {
@@ -446,8 +446,8 @@ type runFakeAPI struct {
 	logs       []cloudapi.Log
 	reads      int
 	logCalls   int
-	lenient    bool       // answer unknown calls with 404 instead of failing
-	created    *value.Map // last create_flow_run body
+	lenient    bool    // answer unknown calls with 404 instead of failing
+	created    *py.Map // last create_flow_run body
 	posts      int
 }
 
@@ -475,11 +475,11 @@ func (f *runFakeAPI) handler(w http.ResponseWriter, r *http.Request) {
 		write(200, `{"id": "`+runFakeFlowID+`", "name": "hello"}`)
 	case r.Method == "POST" && p == "deployments/"+runFakeDeploymentID+"/create_flow_run":
 		f.posts++
-		v, err := value.DecodeJSON(runTestBody(r))
+		v, err := py.DecodeJSON(runTestBody(r))
 		if err != nil {
 			f.t.Errorf("create_flow_run body: %v", err)
 		}
-		f.created, _ = v.(*value.Map)
+		f.created, _ = v.(*py.Map)
 		if f.createResp != nil {
 			write(f.createResp())
 			return
@@ -494,7 +494,7 @@ func (f *runFakeAPI) handler(w http.ResponseWriter, r *http.Request) {
 		for i := 0; i < min(f.reads, len(f.states)); i++ {
 			out = append(out, f.state(i))
 		}
-		b, _ := value.EncodeJSON(append([]any{}, out...))
+		b, _ := py.EncodeJSON(append([]any{}, out...))
 		write(200, string(b))
 	case r.Method == "POST" && p == "logs/filter":
 		// Call n shows the logs written before second n, all of them each
@@ -522,7 +522,7 @@ func runTestBody(r *http.Request) []byte {
 	return b.Bytes()
 }
 
-func (f *runFakeAPI) state(i int) *value.Map {
+func (f *runFakeAPI) state(i int) *py.Map {
 	typ := f.states[i]
 	name := strings.ToUpper(typ[:1]) + strings.ToLower(typ[1:])
 	msg := any(nil)
@@ -530,19 +530,19 @@ func (f *runFakeAPI) state(i int) *value.Map {
 		msg = "Flow run encountered an exception: ValueError: kaboom"
 	}
 	ts := time.Date(2026, 8, 1, 12, 0, i, 0, time.UTC).Format(time.RFC3339Nano)
-	return value.MapOf("id", fmt.Sprintf("00000000-0000-4000-8000-%012d", i), "type", typ, "name", name, "timestamp", ts, "message", msg)
+	return py.MapOf("id", fmt.Sprintf("00000000-0000-4000-8000-%012d", i), "type", typ, "name", name, "timestamp", ts, "message", msg)
 }
 
 func (f *runFakeAPI) runJSON(typ string) string {
-	st := value.MapOf("id", "00000000-0000-4000-8000-0000000000ff", "type", typ, "name", "Scheduled", "timestamp", "2026-08-01T12:00:00Z")
+	st := py.MapOf("id", "00000000-0000-4000-8000-0000000000ff", "type", typ, "name", "Scheduled", "timestamp", "2026-08-01T12:00:00Z")
 	for j, s := range f.states {
 		if s == typ {
 			st = f.state(j)
 			break
 		}
 	}
-	b, _ := value.EncodeJSON(value.MapOf("id", runFakeRunID, "name", "bouncy-galago", "flow_id", runFakeFlowID,
-		"parameters", value.MapOf("name", "Arthur"), "job_variables", value.NewMap(), "tags", []any{"t1"}, "state", st))
+	b, _ := py.EncodeJSON(py.MapOf("id", runFakeRunID, "name", "bouncy-galago", "flow_id", runFakeFlowID,
+		"parameters", py.MapOf("name", "Arthur"), "job_variables", py.NewMap(), "tags", []any{"t1"}, "state", st))
 	return string(b)
 }
 
@@ -579,7 +579,7 @@ func TestPrepareRunAndCreate(t *testing.T) {
 	if err != nil || !created || run.ID != runFakeRunID {
 		t.Fatalf("create: %v %v %v", run, created, err)
 	}
-	got, _ := value.EncodeJSON(f.created)
+	got, _ := py.EncodeJSON(f.created)
 	golden := filepath.Join("testdata", "run", "create_flow_run_body.json")
 	want, err := os.ReadFile(golden)
 	if err != nil {
@@ -741,7 +741,7 @@ func TestCreateBodyMatchesPrefectCLI(t *testing.T) {
 	if err != nil || f.created == nil {
 		t.Fatalf("prefect: %v\n%s", err, out)
 	}
-	want, _ := value.EncodeJSON(f.created)
+	want, _ := py.EncodeJSON(f.created)
 
 	f.created = nil
 	p, err := PrepareRun(context.Background(), c, RunOptions{Name: "hello/arthur", Params: []string{"count=3"}, ParamsJSON: `{"name": "Ford", "count": 1}`,
@@ -753,7 +753,7 @@ func TestCreateBodyMatchesPrefectCLI(t *testing.T) {
 	if _, _, err := p.Create(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := value.EncodeJSON(f.created)
+	got, _ := py.EncodeJSON(f.created)
 	if string(got) != string(want) {
 		t.Errorf("create_flow_run body\nprefectctl %s\nprefect    %s", got, want)
 	}

@@ -5,19 +5,19 @@ import (
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // ParseJobVariables reads --job-variable values as prefect deploy does:
 // key=value (the value stays a string) or a JSON object merged in.
-func ParseJobVariables(args []string) (*value.Map, error) {
+func ParseJobVariables(args []string) (*py.Map, error) {
 	if len(args) == 0 {
 		return nil, nil
 	}
-	out := value.NewMap()
+	out := py.NewMap()
 	for _, a := range args {
-		if v, err := value.DecodeJSON([]byte(a)); err == nil {
-			if m, ok := v.(*value.Map); ok {
+		if v, err := py.DecodeJSON([]byte(a)); err == nil {
+			if m, ok := v.(*py.Map); ok {
 				out.Update(m)
 				continue
 			}
@@ -35,13 +35,13 @@ func ParseJobVariables(args []string) (*value.Map, error) {
 // ParseParams reads --param k=v (the value is JSON if it parses, else the
 // raw string) and --params JSON, as prefect deploy does. Giving both is an
 // error, as in Prefect.
-func ParseParams(param []string, params string) (*value.Map, error) {
+func ParseParams(param []string, params string) (*py.Map, error) {
 	if len(param) > 0 && params != "" {
 		return nil, &diag.Error{Kind: diag.Usage, Msg: "can only pass one of --param or --params", Hint: "put every value in --params, or use --param for each"}
 	}
 	if params != "" {
-		v, err := value.DecodeJSON([]byte(params))
-		m, ok := v.(*value.Map)
+		v, err := py.DecodeJSON([]byte(params))
+		m, ok := v.(*py.Map)
 		if err != nil || !ok {
 			return nil, &diag.Error{Kind: diag.Usage, Msg: fmt.Sprintf("--params is not a JSON object: %s", params), Hint: `pass a JSON object, e.g. --params '{"name": "Arthur"}'`}
 		}
@@ -50,13 +50,13 @@ func ParseParams(param []string, params string) (*value.Map, error) {
 	if len(param) == 0 {
 		return nil, nil
 	}
-	out := value.NewMap()
+	out := py.NewMap()
 	for _, p := range param {
 		k, raw, ok := strings.Cut(p, "=")
 		if !ok || k == "" {
 			return nil, &diag.Error{Kind: diag.Usage, Msg: fmt.Sprintf("--param %q is not key=value", p), Hint: "pass --param name=value"}
 		}
-		if v, err := value.DecodeJSON([]byte(raw)); err == nil {
+		if v, err := py.DecodeJSON([]byte(raw)); err == nil {
 			out.Set(k, v)
 		} else {
 			out.Set(k, raw)

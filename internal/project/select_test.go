@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 const threeConfigs = `
@@ -91,7 +91,7 @@ func TestSelectErrorsAndWarnings(t *testing.T) {
 	}
 	for _, it := range sel.Items {
 		if s, _ := it.Config.Get("schedules"); s != nil {
-			t.Errorf("options must be ignored in a multi deploy, got schedules %v", value.Repr(s))
+			t.Errorf("options must be ignored in a multi deploy, got schedules %v", py.Repr(s))
 		}
 	}
 }
@@ -128,7 +128,7 @@ deployments:
 	}
 	for k, want := range checks {
 		v, _ := cfg.Get(k)
-		if got := value.Repr(v); got != want {
+		if got := py.Repr(v); got != want {
 			t.Errorf("%s:\n got %s\nwant %s", k, got, want)
 		}
 	}
@@ -147,8 +147,8 @@ func TestParseArgsErrors(t *testing.T) {
 		t.Error("--param with --params must fail")
 	}
 	m, err := ParseParams([]string{"a=1", "b=hello", "c=[1,2]", `d="q"`}, "")
-	if err != nil || value.Repr(m) != "{'a': 1, 'b': 'hello', 'c': [1, 2], 'd': 'q'}" {
-		t.Errorf("params: %v %s", err, value.Repr(m))
+	if err != nil || py.Repr(m) != "{'a': 1, 'b': 'hello', 'c': [1, 2], 'd': 'q'}" {
+		t.Errorf("params: %v %s", err, py.Repr(m))
 	}
 }
 

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // signature lists a built-in step's keyword arguments: required ones,
@@ -27,7 +27,7 @@ var pullSignatures = map[string]signature{
 
 // checkSignature reports missing and unexpected keyword arguments with
 // Python's TypeError wording.
-func checkSignature(fn string, sig signature, in *value.Map) error {
+func checkSignature(fn string, sig signature, in *py.Map) error {
 	var missing []string
 	for _, r := range sig.required {
 		if !in.Has(r) {
@@ -104,7 +104,7 @@ func ValidatePullStep(s *Step) error {
 	if hasToken && hasCreds {
 		return bad("keep only one of access_token and credentials", fmt.Errorf("Please provide either an access token or credentials but not both."))
 	}
-	if m, ok := creds.(*value.Map); ok {
+	if m, ok := creds.(*py.Map); ok {
 		u, _ := m.Get("username")
 		t, _ := m.Get("access_token")
 		p, _ := m.Get("password")
@@ -123,16 +123,16 @@ func ValidatePullStep(s *Step) error {
 	if hasSHA {
 		str, isStr := sha.(string)
 		if !isStr || !commitSHA.MatchString(str) {
-			return bad("use the branch parameter for branch or tag names", fmt.Errorf("Invalid commit SHA: %s. Expected a hexadecimal Git commit SHA (4–64 characters).", value.Repr(sha)))
+			return bad("use the branch parameter for branch or tag names", fmt.Errorf("Invalid commit SHA: %s. Expected a hexadecimal Git commit SHA (4–64 characters).", py.Repr(sha)))
 		}
 	}
 	if r, ok := get("repository"); ok {
 		if _, isStr := r.(string); !isStr {
-			return bad("give the repository URL as a string", fmt.Errorf("repository must be a string, got %s", value.TypeName(r)))
+			return bad("give the repository URL as a string", fmt.Errorf("repository must be a string, got %s", py.TypeName(r)))
 		}
 	}
 	return nil
 }
 
-// truthy is Python's bool(); see value.Truthy.
-func truthy(v any) bool { return value.Truthy(v) }
+// truthy is Python's bool(); see py.Truthy.
+func truthy(v any) bool { return py.Truthy(v) }

@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"unicode/utf8"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // ShellOptions are run_shell_script's arguments.
@@ -31,7 +31,7 @@ type ShellOptions struct {
 
 var shellSig = signature{required: []string{"script"}, optional: []string{"directory", "env", "stream_output", "expand_env_vars", "shell"}}
 
-func parseShell(in *value.Map) (*ShellOptions, error) {
+func parseShell(in *py.Map) (*ShellOptions, error) {
 	if err := checkSignature("run_shell_script", shellSig, in); err != nil {
 		return nil, err
 	}
@@ -39,20 +39,20 @@ func parseShell(in *value.Map) (*ShellOptions, error) {
 	v, _ := in.Get("script")
 	s, ok := v.(string)
 	if !ok {
-		return nil, fmt.Errorf("run_shell_script: script must be a string, got %s", value.TypeName(v))
+		return nil, fmt.Errorf("run_shell_script: script must be a string, got %s", py.TypeName(v))
 	}
 	o.Script = s
 	if v, ok := in.Get("directory"); ok && v != nil {
 		d, isStr := v.(string)
 		if !isStr {
-			return nil, fmt.Errorf("run_shell_script: directory must be a string, got %s", value.TypeName(v))
+			return nil, fmt.Errorf("run_shell_script: directory must be a string, got %s", py.TypeName(v))
 		}
 		o.Directory = d
 	}
 	if v, ok := in.Get("env"); ok && v != nil {
-		m, isMap := v.(*value.Map)
+		m, isMap := v.(*py.Map)
 		if !isMap {
-			return nil, fmt.Errorf("run_shell_script: env must be a mapping, got %s", value.TypeName(v))
+			return nil, fmt.Errorf("run_shell_script: env must be a mapping, got %s", py.TypeName(v))
 		}
 		o.Env = map[string]string{}
 		for _, k := range m.Keys() {
@@ -60,7 +60,7 @@ func parseShell(in *value.Map) (*ShellOptions, error) {
 			str, isStr := x.(string)
 			if !isStr {
 				// Python's os.environ refuses non-strings too.
-				return nil, fmt.Errorf("run_shell_script: env value for %s must be a string, got %s (quote it in prefect.yaml)", k, value.TypeName(x))
+				return nil, fmt.Errorf("run_shell_script: env value for %s must be a string, got %s (quote it in prefect.yaml)", k, py.TypeName(x))
 			}
 			o.Env[k] = str
 			o.EnvOrder = append(o.EnvOrder, k)
@@ -93,7 +93,7 @@ func (e *ShellError) Error() string {
 // is its own process, split with POSIX shlex rules and executed directly
 // (through /bin/sh -c only with Shell), with the environment plus Env, and
 // returns the stripped stdout and stderr of all lines.
-func RunShell(ctx context.Context, o *ShellOptions, env *Env) (*value.Map, error) {
+func RunShell(ctx context.Context, o *ShellOptions, env *Env) (*py.Map, error) {
 	childEnv := env.environ()
 	for _, k := range o.EnvOrder {
 		childEnv = setEnv(childEnv, k, o.Env[k])
@@ -163,7 +163,7 @@ func RunShell(ctx context.Context, o *ShellOptions, env *Env) (*value.Map, error
 			return nil, fmt.Errorf("running %q: %w", argv[0], err)
 		}
 	}
-	return value.MapOf(
+	return py.MapOf(
 		"stdout", pyStrip(decodeUTF8(stdout.Bytes())),
 		"stderr", pyStrip(decodeUTF8(stderr.Bytes())),
 	), nil
@@ -179,7 +179,7 @@ func lookPath(name string, env []string, dir string) (string, error) {
 			p = filepath.Join(dir, p)
 		}
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("[Errno 2] No such file or directory: %s", value.Repr(name))
+			return "", fmt.Errorf("[Errno 2] No such file or directory: %s", py.Repr(name))
 		}
 		return p, nil
 	}
@@ -204,7 +204,7 @@ func lookPath(name string, env []string, dir string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("[Errno 2] No such file or directory: %s", value.Repr(name))
+	return "", fmt.Errorf("[Errno 2] No such file or directory: %s", py.Repr(name))
 }
 
 func setEnv(env []string, k, v string) []string {

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 var shlexCases = []string{
@@ -135,7 +135,7 @@ func TestRunShell(t *testing.T) {
 	sub, _ = filepath.EvalSymlinks(sub)
 	cases := []struct {
 		name       string
-		in         *value.Map
+		in         *py.Map
 		env        map[string]string
 		stdout     string
 		stderr     string
@@ -144,31 +144,31 @@ func TestRunShell(t *testing.T) {
 		streamed   string
 		noStreamed bool
 	}{
-		{name: "hello", in: value.MapOf("script", "echo Hello World"), stdout: "Hello World", streamed: "Hello World\n"},
-		{name: "two lines", in: value.MapOf("script", "echo First Line\necho Second Line"), stdout: "First Line\nSecond Line"},
-		{name: "stderr", in: value.MapOf("script", "bash -c '>&2 echo Error Message'"), stderr: "Error Message"},
-		{name: "directory", in: value.MapOf("script", "pwd", "directory", sub), stdout: sub},
-		{name: "no expansion", in: value.MapOf("script", "echo $HOME"), stdout: "$HOME"},
-		{name: "expand", in: value.MapOf("script", "echo $GREETING ${GREETING}s $$ $UNSET_X_Y", "expand_env_vars", true, "env", value.MapOf("GREETING", "hi")), stdout: "hi his $ $UNSET_X_Y"},
-		{name: "env reaches child", in: value.MapOf("script", "printenv STEP_VAR", "env", value.MapOf("STEP_VAR", "v1")), stdout: "v1"},
-		{name: "environ overrides process env", in: value.MapOf("script", "printenv HOME"), env: map[string]string{"HOME": "/custom-home"}, stdout: "/custom-home"},
-		{name: "no shell features", in: value.MapOf("script", "echo a | tr a b"), stdout: "a | tr a b"},
-		{name: "shell true", in: value.MapOf("script", "echo a | tr a b", "shell", true), stdout: "b"},
-		{name: "cd does not carry over", in: value.MapOf("script", "cd /\npwd", "shell", true, "directory", sub), stdout: sub},
-		{name: "quiet", in: value.MapOf("script", "echo hidden", "stream_output", false), stdout: "hidden", noStreamed: true},
-		{name: "empty lines skipped", in: value.MapOf("script", "\n\necho x\n   \n"), stdout: "x"},
-		{name: "fails and stops", in: value.MapOf("script", "bash -c 'echo boom >&2; exit 3'\necho never"), errSub: "`run_shell_script` failed with error code 3: boom\n", errCode: 3},
-		{name: "missing program", in: value.MapOf("script", "no-such-program-xyz"), errSub: "No such file or directory: 'no-such-program-xyz'"},
-		{name: "bad quote", in: value.MapOf("script", "echo 'open"), errSub: "No closing quotation"},
-		{name: "unknown arg", in: value.MapOf("script", "true", "cwd", "/"), errSub: "run_shell_script() got an unexpected keyword argument 'cwd'"},
-		{name: "missing script", in: value.MapOf(), errSub: "run_shell_script() missing 1 required positional argument: 'script'"},
-		{name: "env int", in: value.MapOf("script", "true", "env", value.MapOf("N", int64(1))), errSub: "env value for N must be a string"},
+		{name: "hello", in: py.MapOf("script", "echo Hello World"), stdout: "Hello World", streamed: "Hello World\n"},
+		{name: "two lines", in: py.MapOf("script", "echo First Line\necho Second Line"), stdout: "First Line\nSecond Line"},
+		{name: "stderr", in: py.MapOf("script", "bash -c '>&2 echo Error Message'"), stderr: "Error Message"},
+		{name: "directory", in: py.MapOf("script", "pwd", "directory", sub), stdout: sub},
+		{name: "no expansion", in: py.MapOf("script", "echo $HOME"), stdout: "$HOME"},
+		{name: "expand", in: py.MapOf("script", "echo $GREETING ${GREETING}s $$ $UNSET_X_Y", "expand_env_vars", true, "env", py.MapOf("GREETING", "hi")), stdout: "hi his $ $UNSET_X_Y"},
+		{name: "env reaches child", in: py.MapOf("script", "printenv STEP_VAR", "env", py.MapOf("STEP_VAR", "v1")), stdout: "v1"},
+		{name: "environ overrides process env", in: py.MapOf("script", "printenv HOME"), env: map[string]string{"HOME": "/custom-home"}, stdout: "/custom-home"},
+		{name: "no shell features", in: py.MapOf("script", "echo a | tr a b"), stdout: "a | tr a b"},
+		{name: "shell true", in: py.MapOf("script", "echo a | tr a b", "shell", true), stdout: "b"},
+		{name: "cd does not carry over", in: py.MapOf("script", "cd /\npwd", "shell", true, "directory", sub), stdout: sub},
+		{name: "quiet", in: py.MapOf("script", "echo hidden", "stream_output", false), stdout: "hidden", noStreamed: true},
+		{name: "empty lines skipped", in: py.MapOf("script", "\n\necho x\n   \n"), stdout: "x"},
+		{name: "fails and stops", in: py.MapOf("script", "bash -c 'echo boom >&2; exit 3'\necho never"), errSub: "`run_shell_script` failed with error code 3: boom\n", errCode: 3},
+		{name: "missing program", in: py.MapOf("script", "no-such-program-xyz"), errSub: "No such file or directory: 'no-such-program-xyz'"},
+		{name: "bad quote", in: py.MapOf("script", "echo 'open"), errSub: "No closing quotation"},
+		{name: "unknown arg", in: py.MapOf("script", "true", "cwd", "/"), errSub: "run_shell_script() got an unexpected keyword argument 'cwd'"},
+		{name: "missing script", in: py.MapOf(), errSub: "run_shell_script() missing 1 required positional argument: 'script'"},
+		{name: "env int", in: py.MapOf("script", "true", "env", py.MapOf("N", int64(1))), errSub: "env value for N must be a string"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			env, out, _ := shellEnv(t, c.env)
 			o, err := parseShell(c.in)
-			var res *value.Map
+			var res *py.Map
 			if err == nil {
 				res, err = RunShell(context.Background(), o, env)
 			}

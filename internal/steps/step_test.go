@@ -6,12 +6,12 @@ import (
 	"testing"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 func decode(t *testing.T, s string) any {
 	t.Helper()
-	v, err := value.DecodeJSON([]byte(s))
+	v, err := py.DecodeJSON([]byte(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestParse(t *testing.T) {
 			}
 			continue
 		}
-		in, _ := value.EncodeJSON(s.Inputs)
+		in, _ := py.EncodeJSON(s.Inputs)
 		if s.FQN != c.fqn || s.ID != c.id || strings.Join(s.Requires, ",") != strings.Join(c.requires, ",") || string(in) != c.inputs || s.Legacy != c.legacy || s.Index != 2 || s.Section != "build" {
 			t.Errorf("Parse(%s) = %+v inputs %s", c.raw, s, in)
 		}

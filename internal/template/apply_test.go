@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
-var M = value.MapOf
+var M = py.MapOf
 
 func envOf(kv ...string) func(string) (string, bool) {
 	m := map[string]string{}
@@ -112,8 +112,8 @@ func TestApplyValues(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if value.Repr(got) != value.Repr(tt.want) || !value.Equal(got, tt.want) {
-				t.Errorf("\n got %s\nwant %s", value.Repr(got), value.Repr(tt.want))
+			if py.Repr(got) != py.Repr(tt.want) || !py.Equal(got, tt.want) {
+				t.Errorf("\n got %s\nwant %s", py.Repr(got), py.Repr(tt.want))
 			}
 		})
 	}
@@ -142,31 +142,31 @@ func TestApplyValuesDoesNotMutate(t *testing.T) {
 	inner := M("k", []any{"v"})
 	values := M("obj", inner)
 	tmpl := M("whole", "{{ obj }}", "list", []any{"{{ missing }}", "{{ obj.k[0] }}"}, "d", M("x", "{{ missing }}"))
-	before, beforeVals := value.Repr(tmpl), value.Repr(values)
+	before, beforeVals := py.Repr(tmpl), py.Repr(values)
 	got, err := ApplyValues(tmpl, values, Options{RemoveNotSet: true, Env: envOf()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if value.Repr(tmpl) != before || value.Repr(values) != beforeVals {
-		t.Fatalf("input modified: %s %s", value.Repr(tmpl), value.Repr(values))
+	if py.Repr(tmpl) != before || py.Repr(values) != beforeVals {
+		t.Fatalf("input modified: %s %s", py.Repr(tmpl), py.Repr(values))
 	}
 	// The result shares nothing with values: changing it leaves values alone.
-	whole, _ := got.(*value.Map).Get("whole")
-	whole.(*value.Map).Set("k", "changed")
-	if value.Repr(values) != beforeVals {
+	whole, _ := got.(*py.Map).Get("whole")
+	whole.(*py.Map).Set("k", "changed")
+	if py.Repr(values) != beforeVals {
 		t.Error("result aliases values")
 	}
 }
 
 func TestApplyValuesErrors(t *testing.T) {
-	day := value.Date{Year: 2030, Month: time.March, Day: 4}
+	day := py.Date{Year: 2030, Month: time.March, Day: 4}
 	for _, tt := range []struct {
 		tmpl any
 		msg  string
 		path string
 	}{
 		{M("when", day), "Unexpected template type 'date'", "when"},
-		{M("l", []any{"x", value.DateTime{Time: time.Unix(0, 0).UTC()}}), "Unexpected template type 'datetime'", "l[1]"},
+		{M("l", []any{"x", py.DateTime{Time: time.Unix(0, 0).UTC()}}), "Unexpected template type 'datetime'", "l[1]"},
 	} {
 		_, err := ApplyValues(tt.tmpl, M(), Options{})
 		var de *diag.Error
@@ -176,8 +176,8 @@ func TestApplyValuesErrors(t *testing.T) {
 	}
 	// Dates as values are fine: whole keeps the type, inline uses str().
 	got, err := ApplyValues([]any{"{{ d }}", "on {{ d }}"}, M("d", day), Options{})
-	if err != nil || !value.Equal(got, []any{day, "on 2030-03-04"}) {
-		t.Errorf("got %s, %v", value.Repr(got), err)
+	if err != nil || !py.Equal(got, []any{day, "on 2030-03-04"}) {
+		t.Errorf("got %s, %v", py.Repr(got), err)
 	}
 }
 
@@ -200,8 +200,8 @@ func TestEnvValues(t *testing.T) {
 	// unresolved ones survive with remove_notset false.
 	got, err := ApplyValues(M("a", "{{ PREFECTCTL_TPL_A }}", "s", "{{ step.out }}", "c", "{{ PREFECTCTL_TPL_B.0 }}"),
 		m, Options{})
-	if err != nil || value.Repr(got) != value.Repr(M("a", "a-value", "s", "{{ step.out }}", "c", "b")) {
-		t.Errorf("env pass = %s, %v", value.Repr(got), err)
+	if err != nil || py.Repr(got) != py.Repr(M("a", "a-value", "s", "{{ step.out }}", "c", "b")) {
+		t.Errorf("env pass = %s, %v", py.Repr(got), err)
 	}
 	// With a lookup function, process names are looked up through it.
 	m = EnvValues(func(k string) (string, bool) {
@@ -211,6 +211,6 @@ func TestEnvValues(t *testing.T) {
 		return "", false
 	})
 	if v, _ := m.Get("PREFECTCTL_TPL_A"); v != "overridden" || m.Has("PREFECTCTL_TPL_B") {
-		t.Errorf("EnvValues(fn) = %s", value.Repr(m))
+		t.Errorf("EnvValues(fn) = %s", py.Repr(m))
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // GetFromDict follows keyPath through values like Prefect's get_from_dict
@@ -22,7 +22,7 @@ func GetFromDict(values any, keyPath string) (any, bool) {
 	cur := values
 	for _, key := range strings.Split(keyPath, ".") {
 		switch c := cur.(type) {
-		case *value.Map:
+		case *py.Map:
 			v, ok := c.Get(key)
 			if !ok {
 				return nil, false

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // Resolver reads variables and block documents from the Prefect API.
@@ -17,11 +17,11 @@ type Resolver interface {
 	// BlockDocumentByName reads the data of
 	// GET /block_types/slug/{slug}/block_documents/name/{name}?include_secrets=true;
 	// a 404 is an error wrapping ErrNotFound.
-	BlockDocumentByName(ctx context.Context, typeSlug, name string) (data *value.Map, err error)
+	BlockDocumentByName(ctx context.Context, typeSlug, name string) (data *py.Map, err error)
 	// BlockDocumentByID reads the data of
 	// GET /block_documents/{id}?include_secrets=true; a 404 is an error
 	// wrapping ErrNotFound.
-	BlockDocumentByID(ctx context.Context, id string) (data *value.Map, err error)
+	BlockDocumentByID(ctx context.Context, id string) (data *py.Map, err error)
 }
 
 // ErrNotFound is what a Resolver wraps for a block document that does not
@@ -63,7 +63,7 @@ func ResolveVariables(ctx context.Context, v any, r Resolver) (any, error) {
 		}
 		val, found, err := r.Variable(ctx, name)
 		if err != nil {
-			return entry{}, lookupErr(err, path, "Could not read variable %s", value.StrRepr(name))
+			return entry{}, lookupErr(err, path, "Could not read variable %s", py.StrRepr(name))
 		}
 		cache[name] = entry{val, found}
 		return cache[name], nil
@@ -84,7 +84,7 @@ func ResolveVariables(ctx context.Context, v any, r Resolver) (any, error) {
 				if !e.found {
 					return "", nil
 				}
-				return value.Clone(e.val), nil
+				return py.Clone(e.val), nil
 			}
 			repl := map[string]string{}
 			for _, p := range phs {
@@ -96,14 +96,14 @@ func ResolveVariables(ctx context.Context, v any, r Resolver) (any, error) {
 					return nil, err
 				}
 				if e.found {
-					repl[p.Full] = value.Str(e.val)
+					repl[p.Full] = py.Str(e.val)
 				} else {
 					repl[p.Full] = ""
 				}
 			}
 			return replaceFull(x, repl), nil
-		case *value.Map:
-			out := value.NewMap()
+		case *py.Map:
+			out := py.NewMap()
 			for _, k := range x.Keys() {
 				xv, _ := x.Get(k)
 				nv, err := resolve(xv, joinKey(path, k))
@@ -158,18 +158,18 @@ func hasKind(phs []Placeholder, k Kind) bool {
 // Resolver error's own kind) for a failed read, with a missing document
 // wrapping ErrNotFound. No message contains a resolved value.
 func ResolveBlockReferences(ctx context.Context, v any, r Resolver) (any, error) {
-	b := blockResolver{ctx: ctx, r: r, byID: map[string]*value.Map{}, byName: map[[2]string]*value.Map{}}
+	b := blockResolver{ctx: ctx, r: r, byID: map[string]*py.Map{}, byName: map[[2]string]*py.Map{}}
 	return b.resolve(v, "")
 }
 
 type blockResolver struct {
 	ctx    context.Context
 	r      Resolver
-	byID   map[string]*value.Map
-	byName map[[2]string]*value.Map
+	byID   map[string]*py.Map
+	byName map[[2]string]*py.Map
 }
 
-func (b *blockResolver) readByID(id, path string) (*value.Map, error) {
+func (b *blockResolver) readByID(id, path string) (*py.Map, error) {
 	if d, ok := b.byID[id]; ok {
 		return d, nil
 	}
@@ -186,13 +186,13 @@ func (b *blockResolver) readByID(id, path string) (*value.Map, error) {
 		return nil, lookupErr(err, path, "Could not read block document with ID '%s'", id)
 	}
 	if d == nil {
-		d = value.NewMap()
+		d = py.NewMap()
 	}
 	b.byID[id] = d
 	return d, nil
 }
 
-func (b *blockResolver) readByName(slug, name, path string) (*value.Map, error) {
+func (b *blockResolver) readByName(slug, name, path string) (*py.Map, error) {
 	key := [2]string{slug, name}
 	if d, ok := b.byName[key]; ok {
 		return d, nil
@@ -211,7 +211,7 @@ func (b *blockResolver) readByName(slug, name, path string) (*value.Map, error) 
 		return nil, lookupErr(err, path, "Could not read block document '%s' of type '%s'", name, slug)
 	}
 	if d == nil {
-		d = value.NewMap()
+		d = py.NewMap()
 	}
 	b.byName[key] = d
 	return d, nil
@@ -219,30 +219,30 @@ func (b *blockResolver) readByName(slug, name, path string) (*value.Map, error) 
 
 func (b *blockResolver) resolve(t any, path string) (any, error) {
 	switch x := t.(type) {
-	case *value.Map:
+	case *py.Map:
 		if ref, ok := x.Get("$ref"); ok {
-			refMap, isMap := ref.(*value.Map)
+			refMap, isMap := ref.(*py.Map)
 			if !isMap {
 				return nil, &diag.Error{
 					Kind: diag.Invalid, Path: joinKey(path, "$ref"),
 					Msg: fmt.Sprintf("Invalid block document reference: \"$ref\" holds a %s, not a mapping "+
-						"('%s' object has no attribute 'get')", value.TypeName(ref), value.TypeName(ref)),
+						"('%s' object has no attribute 'get')", py.TypeName(ref), py.TypeName(ref)),
 					Hint: `a "$ref" key is read as a block reference {"$ref": {"block_document_id": "<id>"}}; rename the key if it is meant as something else`,
 				}
 			}
 			if id, _ := refMap.Get("block_document_id"); truthy(id) {
 				ids, ok := id.(string)
 				if !ok {
-					ids = value.Str(id)
+					ids = py.Str(id)
 				}
 				d, err := b.readByID(ids, path)
 				if err != nil {
 					return nil, err
 				}
-				return value.Clone(d), nil
+				return py.Clone(d), nil
 			}
 		}
-		out := value.NewMap()
+		out := py.NewMap()
 		for _, k := range x.Keys() {
 			xv, _ := x.Get(k)
 			nv, err := b.resolve(xv, joinKey(path, k))
@@ -280,20 +280,20 @@ func (b *blockResolver) resolve(t any, path string) (any, error) {
 				return nil, err
 			}
 			switch vv := v.(type) {
-			case *value.Map, []any:
+			case *py.Map, []any:
 				attr := "value"
-				if m, ok := vv.(*value.Map); ok && m.Len() > 0 {
+				if m, ok := vv.(*py.Map); ok && m.Len() > 0 {
 					attr = m.Keys()[0]
 				}
 				return nil, &diag.Error{
 					Kind: diag.Invalid, Path: path,
 					Msg: fmt.Sprintf("Invalid template: %s. Block placeholder %s resolved to a %s, which cannot be "+
 						"used for inline string substitution. Resolve a scalar attribute instead (e.g., '.value' or '.url').",
-						value.StrRepr(x), value.StrRepr(p.Full), value.TypeName(v)),
+						py.StrRepr(x), py.StrRepr(p.Full), py.TypeName(v)),
 					Hint: "name a scalar attribute, e.g. {{ " + p.Name + "." + attr + " }}, or make the placeholder the whole value",
 				}
 			}
-			repl[p.Full] = value.Str(v)
+			repl[p.Full] = py.Str(v)
 		}
 		return replaceFull(x, repl), nil
 	default:
@@ -332,18 +332,18 @@ func (b *blockResolver) single(p Placeholder, tmpl, path string) (any, error) {
 		v, ok := GetFromDict(cur, keyPath)
 		if !ok {
 			hint := "check the attribute path after the block document name"
-			if m, isMap := cur.(*value.Map); isMap && m.Len() > 0 {
+			if m, isMap := cur.(*py.Map); isMap && m.Len() > 0 {
 				hint += "; the document has: " + strings.Join(m.Keys(), ", ")
 			}
 			return nil, &diag.Error{
 				Kind: diag.Invalid, Path: path, Hint: hint,
 				Msg: fmt.Sprintf("Invalid template: %s. Could not resolve the keypath in the block document data.",
-					value.StrRepr(tmpl)),
+					py.StrRepr(tmpl)),
 			}
 		}
 		cur = v
 	}
-	return value.Clone(cur), nil
+	return py.Clone(cur), nil
 }
 
 // truthy is Python's bool(v).
@@ -363,7 +363,7 @@ func truthy(v any) bool {
 		return x != ""
 	case []any:
 		return len(x) > 0
-	case *value.Map:
+	case *py.Map:
 		return x.Len() > 0
 	default:
 		return true

@@ -30,7 +30,7 @@ import (
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // Kind is a placeholder's type, decided by its name's prefix.
@@ -161,7 +161,7 @@ func findInto(v any, path string, set map[string]Placeholder) error {
 			set[p.Full] = p
 		}
 		return nil
-	case *value.Map:
+	case *py.Map:
 		for _, k := range t.Keys() {
 			x, _ := t.Get(k)
 			if err := findInto(x, joinKey(path, k), set); err != nil {
@@ -189,20 +189,20 @@ func findInto(v any, path string, set map[string]Placeholder) error {
 // pyClassName is the qualified name Python prints for type(v).
 func pyClassName(v any) string {
 	switch v.(type) {
-	case value.Date:
+	case py.Date:
 		return "datetime.date"
-	case value.DateTime:
+	case py.DateTime:
 		return "datetime.datetime"
 	case notSetT:
 		return "type" // Prefect's NotSet is a class
 	default:
-		return value.TypeName(v)
+		return py.TypeName(v)
 	}
 }
 
 func typeHint(v any) string {
 	switch v.(type) {
-	case value.Date, value.DateTime:
+	case py.Date, py.DateTime:
 		return "YAML reads an unquoted date as a date; quote it in prefect.yaml to keep it a string"
 	}
 	return "templated values may only be mappings, lists, strings, numbers, booleans and null"

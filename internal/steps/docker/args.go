@@ -3,23 +3,23 @@ package docker
 import (
 	"fmt"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
-// truthy is Python's bool(); see value.Truthy.
-func truthy(v any) bool { return value.Truthy(v) }
+// truthy is Python's bool(); see py.Truthy.
+func truthy(v any) bool { return py.Truthy(v) }
 
 // args reads step inputs with Python's keyword-argument rules.
 type args struct {
 	fn   string
-	in   *value.Map
+	in   *py.Map
 	used map[string]bool
 	err  error
 }
 
-func newArgs(fn string, in *value.Map) *args {
+func newArgs(fn string, in *py.Map) *args {
 	if in == nil {
-		in = value.NewMap()
+		in = py.NewMap()
 	}
 	return &args{fn: fn, in: in, used: map[string]bool{}}
 }
@@ -53,9 +53,9 @@ func (a *args) str(k string, def string, required bool) string {
 		return def
 	case int64, float64:
 		// YAML turns `tag: 1.0` into a number; Python formats it with str().
-		return value.Str(t)
+		return py.Str(t)
 	}
-	a.fail("%s: %s must be a string, got %s", a.fn, k, value.TypeName(v))
+	a.fail("%s: %s must be a string, got %s", a.fn, k, py.TypeName(v))
 	return def
 }
 
@@ -86,7 +86,7 @@ func (a *args) strList(k string) []string {
 		if s, isStr := v.(string); isStr && s == "" {
 			return []string{}
 		}
-		a.fail("%s: %s must be a list of strings, got %s", a.fn, k, value.TypeName(v))
+		a.fail("%s: %s must be a list of strings, got %s", a.fn, k, py.TypeName(v))
 		return nil
 	}
 	out := make([]string, 0, len(l))
@@ -95,9 +95,9 @@ func (a *args) strList(k string) []string {
 		case string:
 			out = append(out, t)
 		case int64, float64:
-			out = append(out, value.Str(t))
+			out = append(out, py.Str(t))
 		default:
-			a.fail("%s: %s must be a list of strings, got an item of type %s", a.fn, k, value.TypeName(x))
+			a.fail("%s: %s must be a list of strings, got an item of type %s", a.fn, k, py.TypeName(x))
 		}
 	}
 	return out
@@ -108,9 +108,9 @@ func (a *args) strMap(k string) map[string]string {
 	if !ok || v == nil {
 		return nil
 	}
-	m, isMap := v.(*value.Map)
+	m, isMap := v.(*py.Map)
 	if !isMap {
-		a.fail("%s: %s must be a mapping, got %s", a.fn, k, value.TypeName(v))
+		a.fail("%s: %s must be a mapping, got %s", a.fn, k, py.TypeName(v))
 		return nil
 	}
 	out := map[string]string{}
@@ -120,7 +120,7 @@ func (a *args) strMap(k string) map[string]string {
 			out[key] = ""
 			continue
 		}
-		out[key] = value.Str(x)
+		out[key] = py.Str(x)
 	}
 	return out
 }

@@ -18,7 +18,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // buildKwargs are the docker-py build() arguments prefectctl maps onto
@@ -29,8 +29,8 @@ var buildKwargs = []string{"path", "pull", "nocache", "rm", "forcerm", "buildarg
 // BuildImage is prefect_docker.deployments.steps.build_docker_image.
 // dir is the current working directory (set_working_directory may have
 // moved it since New).
-func (s *Steps) BuildImage(ctx context.Context, dir string, in *value.Map) (*value.Map, error) {
-	return s.memoized("build_docker_image", dir, in, func() (*value.Map, error) { return s.build(ctx, dir, in) })
+func (s *Steps) BuildImage(ctx context.Context, dir string, in *py.Map) (*py.Map, error) {
+	return s.memoized("build_docker_image", dir, in, func() (*py.Map, error) { return s.build(ctx, dir, in) })
 }
 
 type buildSpec struct {
@@ -44,7 +44,7 @@ type buildSpec struct {
 	quiet                      bool
 }
 
-func (s *Steps) parseBuild(dir string, in *value.Map) (*buildSpec, error) {
+func (s *Steps) parseBuild(dir string, in *py.Map) (*buildSpec, error) {
 	a := newArgs("build_docker_image", in)
 	b := &buildSpec{}
 	b.imageName = a.str("image_name", "", true)
@@ -84,10 +84,10 @@ func (s *Steps) parseBuild(dir string, in *value.Map) (*buildSpec, error) {
 	o.CacheFrom = a.strList("cache_from")
 	if v, ok := a.raw("extra_hosts"); ok && v != nil {
 		switch t := v.(type) {
-		case *value.Map:
+		case *py.Map:
 			for _, k := range t.Keys() {
 				x, _ := t.Get(k)
-				o.ExtraHosts = append(o.ExtraHosts, k+":"+value.Str(x))
+				o.ExtraHosts = append(o.ExtraHosts, k+":"+py.Str(x))
 			}
 		case []any:
 			o.ExtraHosts = a.strList("extra_hosts")
@@ -103,7 +103,7 @@ func (s *Steps) parseBuild(dir string, in *value.Map) (*buildSpec, error) {
 		o.ShmSize = n
 	}
 	if v, ok := a.raw("container_limits"); ok && v != nil {
-		m, isMap := v.(*value.Map)
+		m, isMap := v.(*py.Map)
 		if !isMap {
 			a.fail("build_docker_image: container_limits must be a mapping")
 		} else {
@@ -118,7 +118,7 @@ func (s *Steps) parseBuild(dir string, in *value.Map) (*buildSpec, error) {
 				case "cpushares":
 					o.CPUShares = n
 				case "cpusetcpus":
-					o.CPUSetCPUs = value.Str(x)
+					o.CPUSetCPUs = py.Str(x)
 				default:
 					a.fail("build_docker_image: unknown container_limits key %q (expected memory, memswap, cpushares, cpusetcpus)", k)
 				}
@@ -156,7 +156,7 @@ func (s *Steps) parseBuild(dir string, in *value.Map) (*buildSpec, error) {
 	return b, nil
 }
 
-func (s *Steps) build(ctx context.Context, dir string, in *value.Map) (*value.Map, error) {
+func (s *Steps) build(ctx context.Context, dir string, in *py.Map) (*py.Map, error) {
 	if dir == "" {
 		dir = s.opts.Dir
 	}
@@ -232,7 +232,7 @@ func (s *Steps) build(ctx context.Context, dir string, in *value.Map) (*value.Ma
 	for i, t := range b.additional {
 		extra[i] = t
 	}
-	return value.MapOf(
+	return py.MapOf(
 		"image_name", b.imageName,
 		"tag", b.tag,
 		"image", b.imageName+":"+b.tag,

@@ -3,15 +3,15 @@ package docker
 import (
 	"sync"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // memoKey is the step name plus its inputs as sorted JSON, without
 // ignore_cache, like prefect-docker's cache key.
-func memoKey(fn string, in *value.Map) string {
-	c := value.Clone(in).(*value.Map)
+func memoKey(fn string, in *py.Map) string {
+	c := py.Clone(in).(*py.Map)
 	c.Delete("ignore_cache")
-	b, err := value.EncodeJSON(sortedClone(c))
+	b, err := py.EncodeJSON(sortedClone(c))
 	if err != nil {
 		return ""
 	}
@@ -20,8 +20,8 @@ func memoKey(fn string, in *value.Map) string {
 
 func sortedClone(v any) any {
 	switch t := v.(type) {
-	case *value.Map:
-		out := value.NewMap()
+	case *py.Map:
+		out := py.NewMap()
 		for _, k := range t.SortedKeys() {
 			x, _ := t.Get(k)
 			out.Set(k, sortedClone(x))
@@ -37,7 +37,7 @@ func sortedClone(v any) any {
 	return v
 }
 
-func (s *Steps) memoized(fn, dir string, in *value.Map, run func() (*value.Map, error)) (*value.Map, error) {
+func (s *Steps) memoized(fn, dir string, in *py.Map, run func() (*py.Map, error)) (*py.Map, error) {
 	ignore := false
 	if v, ok := in.Get("ignore_cache"); ok {
 		ignore = truthy(v)
@@ -70,13 +70,13 @@ func (s *Steps) memoized(fn, dir string, in *value.Map, run func() (*value.Map, 
 			if c.err != nil {
 				return nil, c.err
 			}
-			return value.Clone(c.out).(*value.Map), nil
+			return py.Clone(c.out).(*py.Map), nil
 		}
 		s.mu.Unlock()
 		// An identical step is running or has run: share its result.
 		<-c.ready
 		if c.err == nil {
-			return value.Clone(c.out).(*value.Map), nil
+			return py.Clone(c.out).(*py.Map), nil
 		}
 		// It failed; run it ourselves (loop to take the slot).
 	}
@@ -86,7 +86,7 @@ func (s *Steps) memoized(fn, dir string, in *value.Map, run func() (*value.Map, 
 type memoCall struct {
 	ready chan struct{}
 	done  bool
-	out   *value.Map
+	out   *py.Map
 	err   error
 }
 

@@ -1,4 +1,4 @@
-// Package value holds the dynamic values that prefect.yaml, step outputs and
+// Package py holds the dynamic values that prefect.yaml, step outputs and
 // the Prefect API exchange, with the semantics Prefect's Python code gives
 // them: mappings keep insertion order, YAML dates stay dates, and values can
 // be formatted exactly like Python's str() and repr().
@@ -6,7 +6,7 @@
 // The allowed dynamic types are: nil, bool, int64, float64, string, []any,
 // *Map, Date and DateTime. Every package that walks a value tree relies on
 // this closed set.
-package value
+package py
 
 import (
 	"fmt"
@@ -27,7 +27,7 @@ func NewMap() *Map { return &Map{vals: map[string]any{}} }
 // tests and literals.
 func MapOf(kv ...any) *Map {
 	if len(kv)%2 != 0 {
-		panic("value.MapOf: odd number of arguments")
+		panic("py.MapOf: odd number of arguments")
 	}
 	m := NewMap()
 	for i := 0; i < len(kv); i += 2 {
