@@ -389,7 +389,7 @@ func plainOK(s string) bool {
 	if strings.Contains(s, ": ") || strings.Contains(s, " #") || strings.HasSuffix(s, ":") {
 		return false
 	}
-	return isASCII(s) && isPrintable(s) && !strings.ContainsAny(s, "\n\t")
+	return py.IsASCII(s) && isPrintable(s) && !strings.ContainsAny(s, "\n\t")
 }
 
 func yamlScalar(v any) string {
@@ -409,21 +409,12 @@ func yamlScalar(v any) string {
 		if plainOK(x) {
 			return x
 		}
-		if strings.ContainsAny(x, "\n\t\x00") || !isPrintable(x) || !isASCII(x) {
+		if strings.ContainsAny(x, "\n\t\x00") || !isPrintable(x) || !py.IsASCII(x) {
 			return pyDoubleQuoted(x)
 		}
 		return "'" + strings.ReplaceAll(x, "'", "''") + "'"
 	}
 	return yamlScalar(py.Str(v))
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 // pyDoubleQuoted escapes as PyYAML does without allow_unicode: non-ASCII

@@ -24,6 +24,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // Source kinds, in the order Prefect consults them.
@@ -352,15 +353,8 @@ func tomlString(v any) string {
 	switch x := v.(type) {
 	case string:
 		return x
-	case bool:
-		if x {
-			return "True"
-		}
-		return "False"
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case float64:
-		return pyFloat(x)
+	case bool, int64, float64:
+		return py.Str(x)
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {
@@ -372,22 +366,6 @@ func tomlString(v any) string {
 	default:
 		return fmt.Sprint(x)
 	}
-}
-
-func pyFloat(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		return "nan"
-	}
-	s := strconv.FormatFloat(f, 'g', -1, 64)
-	if !strings.ContainsAny(s, ".eEn") {
-		s += ".0"
-	}
-	return s
 }
 
 // Value returns a setting's value ("" when unset).

@@ -245,7 +245,7 @@ func defaultPullSteps(d *Deployment, cfg *py.Map, p *project.Project, opt *Optio
 		d.Notes = append(d.Notes, "the build step uses a custom Dockerfile, so no default pull step is stored; add a set_working_directory pull step naming where your Dockerfile copies the flow code")
 		return nil, true
 	}
-	if img, _ := template.GetFromDict(cfg, "work_pool.job_variables.image"); truthy(img) {
+	if img, _ := template.GetFromDict(cfg, "work_pool.job_variables.image"); py.Truthy(img) {
 		opt.warn(&diag.Error{Kind: diag.Invalid, Msg: fmt.Sprintf("%s: using the default working directory '/opt/prefect' for your Docker image", d.Label),
 			Hint: "if your flow code is elsewhere in the image, add an explicit set_working_directory pull step to prefect.yaml"})
 		return []any{py.MapOf(stepSetWorkDir, py.MapOf("directory", "/opt/prefect"))}, false
@@ -268,9 +268,6 @@ func absDir(dir string) string {
 	}
 	return abs
 }
-
-// truthy is Python's bool(); see py.Truthy.
-func truthy(v any) bool { return py.Truthy(v) }
 
 // stepInfo is what planning needs to know about a step without running it.
 type stepInfo struct {

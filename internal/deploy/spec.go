@@ -61,7 +61,7 @@ func Finalize(d *Deployment, outputs *py.Map, dryRun bool, now time.Time, opt *O
 		opt.warn(&diag.Error{Kind: diag.Invalid, Msg: fmt.Sprintf("%s: %s", d.Label, template.NotSetWarning(name)),
 			Hint: "check the placeholder's spelling and that an earlier step with that id produces the value"})
 	}
-	if !truthy(get(cfg, "description")) {
+	if !py.Truthy(get(cfg, "description")) {
 		cfg.Set("description", d.Flow.Description)
 		if d.Flow.Description == "" {
 			cfg.Set("description", nil)
@@ -288,7 +288,7 @@ func convertSchedule(s *py.Map, now time.Time, dryRun bool) (*py.Map, error) {
 	tz := get(s, "timezone")
 	var sched *py.Map
 	switch {
-	case truthy(get(s, "cron")):
+	case py.Truthy(get(s, "cron")):
 		sched = py.MapOf("cron", get(s, "cron"), "timezone", tz, "day_or", true)
 		if d := get(s, "day_or"); d != nil {
 			b, ok := project.LaxBool(d)
@@ -301,7 +301,7 @@ func convertSchedule(s *py.Map, now time.Time, dryRun bool) (*py.Map, error) {
 				sched.Set("day_or", d)
 			}
 		}
-	case truthy(get(s, "interval")):
+	case py.Truthy(get(s, "interval")):
 		secs, err := project.IntervalSeconds(get(s, "interval"))
 		if err != nil {
 			return nil, err
@@ -321,7 +321,7 @@ func convertSchedule(s *py.Map, now time.Time, dryRun bool) (*py.Map, error) {
 			tz = "UTC"
 		}
 		sched = py.MapOf("interval", secs, "anchor_date", anchorStr, "timezone", tz)
-	case truthy(get(s, "rrule")):
+	case py.Truthy(get(s, "rrule")):
 		if tz == nil {
 			tz = "UTC"
 		}
@@ -348,10 +348,10 @@ func convertSchedule(s *py.Map, now time.Time, dryRun bool) (*py.Map, error) {
 	if p, ok := get(s, "parameters").(*py.Map); ok && p.Len() > 0 {
 		out.Set("parameters", p)
 	}
-	if v := get(s, "slug"); truthy(v) {
+	if v := get(s, "slug"); py.Truthy(v) {
 		out.Set("slug", v)
 	}
-	if v := get(s, "replaces"); truthy(v) {
+	if v := get(s, "replaces"); py.Truthy(v) {
 		out.Set("replaces", v)
 	}
 	return out, nil
@@ -392,7 +392,7 @@ func scheduleUpdate(cfg, full *py.Map) *py.Map {
 		}
 	case sched.Has("interval"):
 		us.Set("interval", get(sched, "interval"))
-		if truthy(get(cfg, "anchor_date")) {
+		if py.Truthy(get(cfg, "anchor_date")) {
 			us.Set("anchor_date", get(sched, "anchor_date"))
 		}
 		us.Set("timezone", get(sched, "timezone"))

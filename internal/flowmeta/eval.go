@@ -80,7 +80,7 @@ func (ev *evaluator) eval(m *module, e expr, depth int) (any, error) {
 			}
 			switch p.conv {
 			case 'r', 'a':
-				if s, ok := v.(string); ok && p.conv == 'a' && !isASCII(s) {
+				if s, ok := v.(string); ok && p.conv == 'a' && !py.IsASCII(s) {
 					return nil, opaque(x.line, "f-string !a on non-ASCII text")
 				}
 				b.WriteString(py.Repr(v))

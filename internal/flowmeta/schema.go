@@ -139,20 +139,12 @@ func (ty *typer) schemaNoCons(t *typ) *py.Map {
 	return s
 }
 
+// jsonType is the JSON type of a literal value, *big.Int included.
 func jsonType(v any) string {
-	switch v.(type) {
-	case string:
-		return "string"
-	case bool:
-		return "boolean"
-	case int64, *big.Int:
+	if _, ok := v.(*big.Int); ok {
 		return "integer"
-	case float64:
-		return "number"
-	case nil:
-		return "null"
 	}
-	return ""
+	return py.JSONType(v)
 }
 
 // fieldTitleShown follows pydantic: fields whose schema is a reference to

@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/prefectctl/prefectctl/internal/py"
@@ -64,13 +65,10 @@ func toJSON(v any) (out any, ok bool, err error) {
 	case timedelta:
 		return isoDuration(t.micros), true, nil
 	case pyDate:
-		return fmt.Sprintf("%04d-%02d-%02d", t.y, t.mo, t.d), true, nil
+		return py.Date{Year: t.y, Month: time.Month(t.mo), Day: t.d}.ISO(), true, nil
 	case pyDT:
-		s := fmt.Sprintf("%04d-%02d-%02dT%02d:%02d:%02d", t.date.y, t.date.mo, t.date.d, t.h, t.mi, t.s)
-		if t.us != 0 {
-			s += fmt.Sprintf(".%06d", t.us)
-		}
-		return s, true, nil
+		at := time.Date(t.date.y, time.Month(t.date.mo), t.date.d, t.h, t.mi, t.s, t.us*1000, time.UTC)
+		return py.DateTime{Time: at, Naive: true}.ISO(), true, nil
 	case strLike:
 		return t.s, true, nil
 	case unserializable:

@@ -5,67 +5,9 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 )
-
-// Date is a calendar date, what PyYAML gives for an unquoted 2024-01-01.
-type Date struct {
-	Year  int
-	Month time.Month
-	Day   int
-}
-
-// DateTime is what PyYAML gives for an unquoted timestamp. Naive reports a
-// timestamp without a zone (Python's naive datetime).
-type DateTime struct {
-	Time  time.Time
-	Naive bool
-}
-
-// ISO returns the date as pydantic's JSON mode writes it.
-func (d Date) ISO() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day) }
-
-// ISO returns the timestamp as pydantic's JSON mode writes it: a "T"
-// separator, microseconds only when non-zero, "Z" for UTC, and no zone for a
-// naive value.
-func (d DateTime) ISO() string {
-	s := d.Time.Format("2006-01-02T15:04:05")
-	if us := d.Time.Nanosecond() / 1000; us != 0 {
-		s += fmt.Sprintf(".%06d", us)
-	}
-	if d.Naive {
-		return s
-	}
-	_, off := d.Time.Zone()
-	if off == 0 {
-		return s + "Z"
-	}
-	return s + formatOffset(off)
-}
-
-// pyStr returns str(datetime): a space separator and a +HH:MM offset.
-func (d DateTime) pyStr() string {
-	s := d.Time.Format("2006-01-02 15:04:05")
-	if us := d.Time.Nanosecond() / 1000; us != 0 {
-		s += fmt.Sprintf(".%06d", us)
-	}
-	if !d.Naive {
-		_, off := d.Time.Zone()
-		s += formatOffset(off)
-	}
-	return s
-}
-
-func formatOffset(off int) string {
-	sign := '+'
-	if off < 0 {
-		sign = '-'
-		off = -off
-	}
-	return fmt.Sprintf("%c%02d:%02d", sign, off/3600, off%3600/60)
-}
 
 // Str formats v like Python's str(v).
 func Str(v any) string {
@@ -75,7 +17,7 @@ func Str(v any) string {
 	case Date:
 		return t.ISO()
 	case DateTime:
-		return t.pyStr()
+		return t.isoformat(' ')
 	default:
 		return Repr(v)
 	}
@@ -153,9 +95,10 @@ func writeRepr(b *strings.Builder, v any) {
 	}
 }
 
-// FloatRepr formats f like Python's repr(float): the shortest round-trip
-// digits, fixed notation for exponents from -5 to 15 with at least one
-// digit after the point, scientific notation otherwise.
+// FloatRepr formats f like Python's repr(float) (and str(), and
+// json.dumps): the shortest round-trip digits, fixed notation for
+// exponents from -5 to 15 with at least one digit after the point,
+// scientific notation otherwise.
 func FloatRepr(f float64) string {
 	switch {
 	case math.IsInf(f, 1):
@@ -211,26 +154,99 @@ func StrRepr(s string) string {
 			fmt.Fprintf(&b, "\\x%02x", r)
 		case r < 0x7f:
 			b.WriteRune(r)
-		case pyPrintable(r):
+		case printable(r):
 			b.WriteRune(r)
-		case r <= 0xff:
-			fmt.Fprintf(&b, "\\x%02x", r)
-		case r <= 0xffff:
-			fmt.Fprintf(&b, "\\u%04x", r)
 		default:
-			fmt.Fprintf(&b, "\\U%08x", r)
+			writeEscape(&b, r)
 		}
 	}
 	b.WriteByte(quote)
 	return b.String()
 }
 
-// pyPrintable approximates str.isprintable for one non-ASCII rune: Python
+// ASCII is Python's ascii(v): repr(v) with every non-ASCII character
+// escaped.
+func ASCII(v any) string {
+	var b strings.Builder
+	for _, r := range Repr(v) {
+		if r < 0x80 {
+			b.WriteRune(r)
+		} else {
+			writeEscape(&b, r)
+		}
+	}
+	return b.String()
+}
+
+// writeEscape writes r as repr writes a character it does not show:
+// \xXX, \uXXXX or \UXXXXXXXX.
+func writeEscape(b *strings.Builder, r rune) {
+	switch {
+	case r <= 0xff:
+		fmt.Fprintf(b, `\x%02x`, r)
+	case r <= 0xffff:
+		fmt.Fprintf(b, `\u%04x`, r)
+	default:
+		fmt.Fprintf(b, `\U%08x`, r)
+	}
+}
+
+// printable approximates str.isprintable for one non-ASCII rune: Python
 // treats every character outside the Other and Separator categories as
 // printable.
-func pyPrintable(r rune) bool {
+func printable(r rune) bool {
 	if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Cs, unicode.Co, unicode.Zl, unicode.Zp, unicode.Zs) {
 		return false
 	}
 	return unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S)
+}
+
+// Truthy is Python's bool(v): None, False, zero, "" and empty containers are
+// false, everything else true.
+func Truthy(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return t
+	case int:
+		return t != 0
+	case int64:
+		return t != 0
+	case float64:
+		return t != 0
+	case string:
+		return t != ""
+	case []any:
+		return len(t) > 0
+	case *Map:
+		return t.Len() > 0
+	}
+	return true
+}
+
+// TypeName is Python's type(v).__name__, for error messages.
+func TypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "NoneType"
+	case bool:
+		return "bool"
+	case int, int64:
+		return "int"
+	case float64:
+		return "float"
+	case string:
+		return "str"
+	case []any:
+		return "list"
+	case *Map:
+		return "dict"
+	case Date:
+		return "date"
+	case DateTime:
+		return "datetime"
+	default:
+		return fmt.Sprintf("%T", v)
+	}
 }

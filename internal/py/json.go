@@ -3,22 +3,15 @@ package py
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
+	"sort"
 	"strconv"
-	"strings"
+	"unicode/utf8"
 )
 
 // MarshalJSON writes the mapping in insertion order.
-func (m *Map) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	if err := encode(&b, m); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
-}
+func (m *Map) MarshalJSON() ([]byte, error) { return EncodeJSON(m) }
 
 // UnmarshalJSON reads a JSON object keeping its key order.
 func (m *Map) UnmarshalJSON(data []byte) error {
@@ -34,10 +27,10 @@ func (m *Map) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// EncodeJSON writes v as compact JSON the way Python's json.dumps would
-// render the same value: floats keep a fractional part (1.0 stays 1.0),
-// mapping order is kept, and dates become ISO strings as in pydantic's JSON
-// mode.
+// EncodeJSON is json.dumps(v, separators=(",", ":"), ensure_ascii=False):
+// floats keep a fractional part (1.0 stays 1.0), mapping order is kept, and
+// dates become ISO strings as in pydantic's JSON mode. NaN and infinities
+// are refused, as the Prefect API refuses them.
 func EncodeJSON(v any) ([]byte, error) {
 	var b bytes.Buffer
 	if err := encode(&b, v); err != nil {
@@ -112,74 +105,352 @@ func writeJSONString(b *bytes.Buffer, s string) {
 	b.Truncate(b.Len() - 1)
 }
 
-// DecodeJSON parses JSON into the dynamic types of this package, like
-// Python's json.loads: objects keep their order, integers stay int64 and
-// numbers with a fraction or exponent become float64.
+// JSONError is Python's json.JSONDecodeError: its message with the
+// position, counted in characters as Python counts them.
+type JSONError struct {
+	Msg  string
+	Pos  int // character offset
+	Line int
+	Col  int
+}
+
+func (e *JSONError) Error() string {
+	return fmt.Sprintf("%s: line %d column %d (char %d)", e.Msg, e.Line, e.Col, e.Pos)
+}
+
+// maxJSONDepth bounds nesting, where Python would raise RecursionError.
+const maxJSONDepth = 10000
+
+// DecodeJSON is Python's json.loads on text: objects keep their key order
+// (a repeated key keeps its first place and its last value), integers are
+// int64, numbers with a fraction or exponent float64, NaN and Infinity are
+// read, and a failure is a *JSONError with Python's message and position
+// (which decide, for instance, whether `deployment run --param` falls back
+// to a string). Integers beyond 64 bits, which Python would keep whole,
+// are an error rather than a rounded float.
 func DecodeJSON(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	v, err := decodeValue(dec)
+	d := &jsonDecoder{s: data}
+	if bytes.HasPrefix(data, []byte("\ufeff")) {
+		return nil, d.fail("Unexpected UTF-8 BOM (decode using utf-8-sig)", 0)
+	}
+	d.ws()
+	v, err := d.value(0)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("unexpected data after the JSON value")
+	d.ws()
+	if d.i != len(d.s) {
+		return nil, d.fail("Extra data", d.i)
 	}
 	return v, nil
 }
 
-func decodeValue(dec *json.Decoder) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
+type jsonDecoder struct {
+	s []byte
+	i int // byte offset
+}
+
+// fail makes the error at byte offset at, converted to Python's character
+// position, line and column.
+func (d *jsonDecoder) fail(msg string, at int) *JSONError {
+	at = min(at, len(d.s))
+	before := d.s[:at]
+	pos := utf8.RuneCount(before)
+	line, col := 1, pos+1
+	if nl := bytes.LastIndexByte(before, '\n'); nl >= 0 {
+		line += bytes.Count(before, []byte{'\n'})
+		col = utf8.RuneCount(before[nl+1:]) + 1
 	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			m := NewMap()
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				k, _ := kt.(string)
-				v, err := decodeValue(dec)
-				if err != nil {
-					return nil, err
-				}
-				m.Set(k, v)
+	return &JSONError{Msg: msg, Pos: pos, Line: line, Col: col}
+}
+
+func (d *jsonDecoder) ws() {
+	for d.i < len(d.s) {
+		switch d.s[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *jsonDecoder) has(lit string) bool {
+	return bytes.HasPrefix(d.s[d.i:], []byte(lit))
+}
+
+func (d *jsonDecoder) value(depth int) (any, error) {
+	if d.i >= len(d.s) {
+		return nil, d.fail("Expecting value", d.i)
+	}
+	if depth > maxJSONDepth {
+		return nil, d.fail("Nesting too deep", d.i)
+	}
+	switch c := d.s[d.i]; {
+	case c == '"':
+		return d.str()
+	case c == '{':
+		return d.object(depth)
+	case c == '[':
+		return d.array(depth)
+	case d.has("null"):
+		d.i += 4
+		return nil, nil
+	case d.has("true"):
+		d.i += 4
+		return true, nil
+	case d.has("false"):
+		d.i += 5
+		return false, nil
+	case d.has("NaN"):
+		d.i += 3
+		return math.NaN(), nil
+	case d.has("Infinity"):
+		d.i += 8
+		return math.Inf(1), nil
+	case d.has("-Infinity"):
+		d.i += 9
+		return math.Inf(-1), nil
+	}
+	return d.number()
+}
+
+// number reads -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?, the
+// grammar of Python's scanner: a fraction or exponent that is not complete
+// is left for the caller to reject as extra data.
+func (d *jsonDecoder) number() (any, error) {
+	start := d.i
+	j := d.i
+	if j < len(d.s) && d.s[j] == '-' {
+		j++
+	}
+	switch {
+	case j < len(d.s) && d.s[j] == '0':
+		j++
+	case j < len(d.s) && d.s[j] >= '1' && d.s[j] <= '9':
+		j = digits(d.s, j)
+	default:
+		return nil, d.fail("Expecting value", start)
+	}
+	isFloat := false
+	if j+1 < len(d.s) && d.s[j] == '.' && isDigit(d.s[j+1]) {
+		j = digits(d.s, j+1)
+		isFloat = true
+	}
+	if j < len(d.s) && (d.s[j] == 'e' || d.s[j] == 'E') {
+		k := j + 1
+		if k < len(d.s) && (d.s[k] == '+' || d.s[k] == '-') {
+			k++
+		}
+		if k < len(d.s) && isDigit(d.s[k]) {
+			j = digits(d.s, k)
+			isFloat = true
+		}
+	}
+	d.i = j
+	text := string(d.s[start:j])
+	if !isFloat {
+		n, err := strconv.ParseInt(text, 10, 64)
+		if err != nil {
+			return nil, d.fail("Integer out of the range prefectctl supports (64 bits)", start)
+		}
+		return n, nil
+	}
+	f, _ := strconv.ParseFloat(text, 64) // the grammar only admits valid floats; overflow is ±Inf as in Python
+	return f, nil
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func digits(s []byte, j int) int {
+	for j < len(s) && isDigit(s[j]) {
+		j++
+	}
+	return j
+}
+
+func (d *jsonDecoder) str() (string, error) {
+	start := d.i
+	d.i++ // opening quote
+	var b []byte
+	for {
+		// The run up to the next quote, backslash or control character.
+		j := d.i
+		for j < len(d.s) && d.s[j] != '"' && d.s[j] != '\\' && d.s[j] >= 0x20 {
+			j++
+		}
+		b = appendText(b, d.s[d.i:j])
+		d.i = j
+		if d.i >= len(d.s) {
+			return "", d.fail("Unterminated string starting at", start)
+		}
+		switch c := d.s[d.i]; {
+		case c == '"':
+			d.i++
+			return string(b), nil
+		case c < 0x20:
+			return "", d.fail("Invalid control character at", d.i)
+		}
+		// A backslash.
+		if d.i+1 >= len(d.s) {
+			return "", d.fail("Unterminated string starting at", start)
+		}
+		esc := d.s[d.i+1]
+		switch esc {
+		case '"', '\\', '/':
+			b = append(b, esc)
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r, n, err := d.unicodeEscape(d.i)
+			if err != nil {
+				return "", err
 			}
-			if _, err := dec.Token(); err != nil {
-				return nil, err
-			}
+			b = utf8.AppendRune(b, r)
+			d.i += n
+			continue
+		default:
+			return "", d.fail(`Invalid \escape`, d.i)
+		}
+		d.i += 2
+	}
+}
+
+// appendText appends raw string bytes, each byte of invalid UTF-8 becoming
+// U+FFFD.
+func appendText(b, raw []byte) []byte {
+	if utf8.Valid(raw) {
+		return append(b, raw...)
+	}
+	for len(raw) > 0 {
+		r, n := utf8.DecodeRune(raw)
+		b = utf8.AppendRune(b, r)
+		raw = raw[n:]
+	}
+	return b
+}
+
+// unicodeEscape reads \uXXXX at i (and a following low surrogate), giving
+// the rune and the number of bytes consumed. Lone surrogates, which Python
+// keeps but Go strings cannot hold, become U+FFFD.
+func (d *jsonDecoder) unicodeEscape(i int) (rune, int, error) {
+	hex4 := func(at int) (rune, bool) {
+		if at+6 > len(d.s) {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(string(d.s[at+2:at+6]), 16, 32)
+		return rune(v), err == nil
+	}
+	r, ok := hex4(i)
+	if !ok {
+		return 0, 0, d.fail(`Invalid \uXXXX escape`, i+1)
+	}
+	if r >= 0xd800 && r <= 0xdbff && i+12 <= len(d.s) && d.s[i+6] == '\\' && d.s[i+7] == 'u' {
+		if lo, ok := hex4(i + 6); ok && lo >= 0xdc00 && lo <= 0xdfff {
+			return 0x10000 + (r-0xd800)<<10 + (lo - 0xdc00), 12, nil
+		}
+	}
+	if r >= 0xd800 && r <= 0xdfff {
+		return utf8.RuneError, 6, nil
+	}
+	return r, 6, nil
+}
+
+func (d *jsonDecoder) object(depth int) (any, error) {
+	m := NewMap()
+	d.i++
+	d.ws()
+	if d.i < len(d.s) && d.s[d.i] == '}' {
+		d.i++
+		return m, nil
+	}
+	for {
+		if d.i >= len(d.s) || d.s[d.i] != '"' {
+			return nil, d.fail("Expecting property name enclosed in double quotes", d.i)
+		}
+		k, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		d.ws()
+		if d.i >= len(d.s) || d.s[d.i] != ':' {
+			return nil, d.fail("Expecting ':' delimiter", d.i)
+		}
+		d.i++
+		d.ws()
+		v, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		m.Set(k, v)
+		d.ws()
+		if d.i < len(d.s) && d.s[d.i] == '}' {
+			d.i++
 			return m, nil
-		case '[':
-			l := []any{}
-			for dec.More() {
-				v, err := decodeValue(dec)
-				if err != nil {
-					return nil, err
-				}
-				l = append(l, v)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, err
-			}
+		}
+		if d.i >= len(d.s) || d.s[d.i] != ',' {
+			return nil, d.fail("Expecting ',' delimiter", d.i)
+		}
+		d.i++
+		d.ws()
+	}
+}
+
+func (d *jsonDecoder) array(depth int) (any, error) {
+	l := []any{}
+	d.i++
+	d.ws()
+	if d.i < len(d.s) && d.s[d.i] == ']' {
+		d.i++
+		return l, nil
+	}
+	for {
+		v, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		l = append(l, v)
+		d.ws()
+		if d.i < len(d.s) && d.s[d.i] == ']' {
+			d.i++
 			return l, nil
 		}
-		return nil, fmt.Errorf("unexpected delimiter %q", t)
-	case json.Number:
-		s := string(t)
-		if !strings.ContainsAny(s, ".eE") {
-			if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-				return i, nil
-			}
+		if d.i >= len(d.s) || d.s[d.i] != ',' {
+			return nil, d.fail("Expecting ',' delimiter", d.i)
 		}
-		return strconv.ParseFloat(s, 64)
-	default:
-		return t, nil // string, bool or nil
+		d.i++
+		d.ws()
 	}
+}
+
+// JSONType is the JSON type json.dumps writes v as: null, boolean, integer,
+// number, string, array or object; "" for a value JSON cannot hold.
+func JSONType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case int, int64:
+		return "integer"
+	case float64:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	case *Map:
+		return "object"
+	}
+	return ""
 }
 
 // FromGo converts values produced by encoding/json or Go literals
@@ -233,6 +504,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	for k := range m {
 		ks = append(ks, k)
 	}
-	sortStrings(ks)
+	sort.Strings(ks)
 	return ks
 }

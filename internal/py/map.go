@@ -1,17 +1,6 @@
-// Package py holds the dynamic values that prefect.yaml, step outputs and
-// the Prefect API exchange, with the semantics Prefect's Python code gives
-// them: mappings keep insertion order, YAML dates stay dates, and values can
-// be formatted exactly like Python's str() and repr().
-//
-// The allowed dynamic types are: nil, bool, int64, float64, string, []any,
-// *Map, Date and DateTime. Every package that walks a value tree relies on
-// this closed set.
 package py
 
-import (
-	"fmt"
-	"sort"
-)
+import "sort"
 
 // Map is a string-keyed mapping that remembers insertion order, like a
 // Python dict. The zero value is not usable; call NewMap.
@@ -178,54 +167,4 @@ func Equal(a, b any) bool {
 	default:
 		return a == b
 	}
-}
-
-// TypeName returns the Python type name of v, for error messages.
-func TypeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "NoneType"
-	case bool:
-		return "bool"
-	case int64:
-		return "int"
-	case float64:
-		return "float"
-	case string:
-		return "str"
-	case []any:
-		return "list"
-	case *Map:
-		return "dict"
-	case Date:
-		return "date"
-	case DateTime:
-		return "datetime"
-	default:
-		return fmt.Sprintf("%T", v)
-	}
-}
-
-func sortStrings(s []string) { sort.Strings(s) }
-
-// Truthy is Python's bool(v): None, False, zero, "" and empty containers are
-// false, everything else true.
-func Truthy(v any) bool {
-	switch t := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return t
-	case int64:
-		return t != 0
-	case float64:
-		return t != 0
-	case string:
-		return t != ""
-	case []any:
-		return len(t) > 0
-	case *Map:
-		return t.Len() > 0
-	}
-	return true
 }

@@ -9,51 +9,14 @@ import (
 	"github.com/prefectctl/prefectctl/internal/py"
 )
 
-// signature lists a built-in step's keyword arguments: required ones,
-// optional ones, and whether it takes **kwargs.
-type signature struct {
-	required []string
-	optional []string
-	varKw    bool
-}
-
-var pullSignatures = map[string]signature{
-	SetWorkingDirectory:    {required: []string{"directory"}},
-	GitClone:               {required: []string{"repository"}, optional: []string{"branch", "commit_sha", "include_submodules", "access_token", "credentials", "directories", "clone_directory_name"}},
-	PullFromRemoteStorage:  {required: []string{"url"}, varKw: true},
-	PullWithBlock:          {required: []string{"block_document_name", "block_type_slug"}},
-	PipInstallRequirements: {optional: []string{"directory", "requirements_file", "stream_output"}},
-}
-
-// checkSignature reports missing and unexpected keyword arguments with
-// Python's TypeError wording.
-func checkSignature(fn string, sig signature, in *py.Map) error {
-	var missing []string
-	for _, r := range sig.required {
-		if !in.Has(r) {
-			missing = append(missing, "'"+r+"'")
-		}
-	}
-	if len(missing) > 0 {
-		noun := "argument"
-		if len(missing) > 1 {
-			noun = "arguments"
-		}
-		return fmt.Errorf("%s() missing %d required positional %s: %s", fn, len(missing), noun, strings.Join(missing, " and "))
-	}
-	if sig.varKw {
-		return nil
-	}
-	known := map[string]bool{}
-	for _, k := range append(append([]string{}, sig.required...), sig.optional...) {
-		known[k] = true
-	}
-	for _, k := range in.Keys() {
-		if !known[k] {
-			return fmt.Errorf("%s() got an unexpected keyword argument '%s'", fn, k)
-		}
-	}
-	return nil
+// pullSignatures are the keyword parameters of Prefect's pull steps (and
+// pip_install_requirements, which runs on either side).
+var pullSignatures = map[string]py.Signature{
+	SetWorkingDirectory:    {Name: "set_working_directory", Required: []string{"directory"}},
+	GitClone:               {Name: "git_clone", Required: []string{"repository"}, Optional: []string{"branch", "commit_sha", "include_submodules", "access_token", "credentials", "directories", "clone_directory_name"}},
+	PullFromRemoteStorage:  {Name: "pull_from_remote_storage", Required: []string{"url"}, VarKw: true},
+	PullWithBlock:          {Name: "pull_with_block", Required: []string{"block_document_name", "block_type_slug"}},
+	PipInstallRequirements: {Name: "pip_install_requirements", Optional: []string{"directory", "requirements_file", "stream_output"}},
 }
 
 // templated reports whether v still holds a {{ }} placeholder, which is
@@ -85,8 +48,7 @@ func ValidatePullStep(s *Step) error {
 		// pull_from_s3, …); the worker imports it, not prefectctl.
 		return nil
 	}
-	fn := s.FQN[strings.LastIndex(s.FQN, ".")+1:]
-	if err := checkSignature(fn, sig, s.Inputs); err != nil {
+	if err := sig.Bind(s.Inputs); err != nil {
 		return bad("see the step's arguments in Prefect's documentation", err)
 	}
 	if s.FQN != GitClone {
@@ -97,7 +59,7 @@ func ValidatePullStep(s *Step) error {
 		if !ok || v == nil || templated(v) {
 			return nil, false
 		}
-		return v, truthy(v)
+		return v, py.Truthy(v)
 	}
 	_, hasToken := get("access_token")
 	creds, hasCreds := get("credentials")
@@ -108,7 +70,7 @@ func ValidatePullStep(s *Step) error {
 		u, _ := m.Get("username")
 		t, _ := m.Get("access_token")
 		p, _ := m.Get("password")
-		if truthy(u) && !truthy(t) && !truthy(p) {
+		if py.Truthy(u) && !py.Truthy(t) && !py.Truthy(p) {
 			return bad("add an access_token or password to the credentials", fmt.Errorf("If a username is provided, an access token or password must also be provided."))
 		}
 	}
@@ -133,6 +95,3 @@ func ValidatePullStep(s *Step) error {
 	}
 	return nil
 }
-
-// truthy is Python's bool(); see py.Truthy.
-func truthy(v any) bool { return py.Truthy(v) }

@@ -406,7 +406,7 @@ func (e redactedErr) Error() string { return e.msg }
 func (e redactedErr) Unwrap() error { return e.err }
 
 func (r *Runner) setWorkingDirectory(env *Env, in *py.Map) (*py.Map, error) {
-	if err := checkSignature("set_working_directory", pullSignatures[SetWorkingDirectory], in); err != nil {
+	if err := pullSignatures[SetWorkingDirectory].Bind(in); err != nil {
 		return nil, err
 	}
 	v, _ := in.Get("directory")
@@ -435,7 +435,7 @@ func (r *Runner) setWorkingDirectory(env *Env, in *py.Map) (*py.Map, error) {
 }
 
 func (r *Runner) pipInstall(ctx context.Context, env *Env, in *py.Map) (*py.Map, error) {
-	if err := checkSignature("pip_install_requirements", pullSignatures[PipInstallRequirements], in); err != nil {
+	if err := pullSignatures[PipInstallRequirements].Bind(in); err != nil {
 		return nil, err
 	}
 	o := &ShellOptions{StreamOutput: true}
@@ -447,13 +447,13 @@ func (r *Runner) pipInstall(ctx context.Context, env *Env, in *py.Map) (*py.Map,
 		o.Directory = py.Str(v)
 	}
 	if v, ok := in.Get("stream_output"); ok {
-		o.StreamOutput = truthy(v)
+		o.StreamOutput = py.Truthy(v)
 	}
 	py, err := python(env)
 	if err != nil {
 		return nil, err
 	}
-	// Quoted for ShlexSplit; the interpreter runs directly, no shell.
+	// Quoted for py.ShlexSplit; the interpreter runs directly, no shell.
 	o.Script = shellQuote(py) + " -m pip install -r " + shellQuote(req)
 	out, err := RunShell(ctx, o, env)
 	var se *ShellError

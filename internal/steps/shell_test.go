@@ -3,117 +3,14 @@ package steps
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/prefectctl/prefectctl/internal/py"
 )
-
-var shlexCases = []string{
-	`echo Hello World`,
-	`echo 'single quoted  spaces'`,
-	`echo "double \"quoted\" \\ \$x \n"`,
-	`a\ b c\\d \'e`,
-	`a"b c"d`,
-	`x '' "" y`,
-	"tab\tseparated\r\nwords",
-	`git rev-parse --short HEAD`,
-	`echo $X ${Y}`,
-	`  leading and trailing   `,
-	`"unterminated`,
-	`'unterminated`,
-	`trailing\`,
-	`"esc at end\`,
-	`a#b # not a comment`,
-	`ünïcödé "wörds"`,
-	`a'b'"c"\d`,
-	``,
-}
-
-func TestShlexSplitTable(t *testing.T) {
-	cases := []struct {
-		in   string
-		want []string
-		err  string
-	}{
-		{`echo Hello World`, []string{"echo", "Hello", "World"}, ""},
-		{`a"b c"d`, []string{"ab cd"}, ""},
-		{`x '' "" y`, []string{"x", "", "", "y"}, ""},
-		{`"a \"b\" \x"`, []string{`a "b" \x`}, ""},
-		{`a\ b`, []string{"a b"}, ""},
-		{`'a\b'`, []string{`a\b`}, ""},
-		{`"open`, nil, "No closing quotation"},
-		{`end\`, nil, "No escaped character"},
-		{"   ", nil, ""},
-	}
-	for _, c := range cases {
-		got, err := ShlexSplit(c.in)
-		if c.err != "" {
-			if err == nil || err.Error() != c.err {
-				t.Errorf("ShlexSplit(%q) error = %v, want %q", c.in, err, c.err)
-			}
-			continue
-		}
-		if err != nil || !reflect.DeepEqual(got, c.want) {
-			t.Errorf("ShlexSplit(%q) = %q, %v; want %q", c.in, got, err, c.want)
-		}
-	}
-}
-
-// TestShellParsingMatchesPython compares shlex, splitlines and
-// safe_substitute with Python itself on a corpus of tricky inputs.
-func TestShellParsingMatchesPython(t *testing.T) {
-	lines := []string{"a\nb", "a\r\nb\rc", "a\vb\fc\x1cd\x1de\x1ef", "a\u0085b\u2028c\u2029d", "a\n\nb\n", "\n", "", "x\r"}
-	env := map[string]string{"A": "1", "B_2": "two", "lower": "l"}
-	subs := []string{"$A ${B_2} $$ $1 $C ${C} $", "${A}${lower}$lower$A_", "$$A", "${ A}", "cost: $5 $$5", "${B_2"}
-	var reqs []map[string]any
-	for _, s := range shlexCases {
-		reqs = append(reqs, map[string]any{"kind": "shlex", "s": s})
-	}
-	for _, s := range lines {
-		reqs = append(reqs, map[string]any{"kind": "splitlines", "s": s})
-	}
-	for _, s := range subs {
-		reqs = append(reqs, map[string]any{"kind": "substitute", "s": s, "env": env})
-	}
-	ans := askPython(t, reqs)
-	for i, r := range reqs {
-		s := r["s"].(string)
-		switch r["kind"] {
-		case "shlex":
-			got, err := ShlexSplit(s)
-			if ans[i].Error != "" {
-				if err == nil || !strings.HasSuffix(ans[i].Error, err.Error()) {
-					t.Errorf("ShlexSplit(%q): err %v, Python %s", s, err, ans[i].Error)
-				}
-				continue
-			}
-			var want []string
-			_ = json.Unmarshal(ans[i].OK, &want)
-			if err != nil || !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
-				t.Errorf("ShlexSplit(%q) = %q, %v; Python %q", s, got, err, want)
-			}
-		case "splitlines":
-			var want []string
-			_ = json.Unmarshal(ans[i].OK, &want)
-			if got := SplitLines(s); !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
-				t.Errorf("SplitLines(%q) = %q; Python %q", s, got, want)
-			}
-		case "substitute":
-			var want string
-			_ = json.Unmarshal(ans[i].OK, &want)
-			got := SafeSubstitute(s, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-			if got != want {
-				t.Errorf("SafeSubstitute(%q) = %q; Python %q", s, got, want)
-			}
-		}
-	}
-}
 
 func shellEnv(t *testing.T, vars map[string]string) (*Env, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()

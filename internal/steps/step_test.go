@@ -104,7 +104,8 @@ func TestValidatePullStep(t *testing.T) {
 		{`{"prefect_aws.deployments.steps.pull_from_s3": {"bucket": "b"}}`, ""},
 		{`{"prefect.projects.steps.git_clone": {"repository": "r"}}`, "Prefect 2 name"},
 		{`{"prefect.deployments.steps.run_shell_script": {"script": "pip install -r requirements.txt"}}`, ""},
-		{`{"prefect.deployments.steps.run_shell_script": {"command": "ls"}}`, "run_shell_script() missing 1 required positional argument: 'script'"},
+		{`{"prefect.deployments.steps.run_shell_script": {"command": "ls"}}`, "run_shell_script() got an unexpected keyword argument 'command'"}, // Python names the unexpected keyword first
+		{`{"prefect.deployments.steps.run_shell_script": {"stream_output": false}}`, "run_shell_script() missing 1 required positional argument: 'script'"},
 	}
 	for _, c := range cases {
 		s, err := Parse(decode(t, c.raw), "pull", 0)

@@ -230,7 +230,7 @@ func (b *blockResolver) resolve(t any, path string) (any, error) {
 					Hint: `a "$ref" key is read as a block reference {"$ref": {"block_document_id": "<id>"}}; rename the key if it is meant as something else`,
 				}
 			}
-			if id, _ := refMap.Get("block_document_id"); truthy(id) {
+			if id, _ := refMap.Get("block_document_id"); py.Truthy(id) {
 				ids, ok := id.(string)
 				if !ok {
 					ids = py.Str(id)
@@ -344,28 +344,4 @@ func (b *blockResolver) single(p Placeholder, tmpl, path string) (any, error) {
 		cur = v
 	}
 	return py.Clone(cur), nil
-}
-
-// truthy is Python's bool(v).
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case int:
-		return x != 0
-	case int64:
-		return x != 0
-	case float64:
-		return x != 0
-	case string:
-		return x != ""
-	case []any:
-		return len(x) > 0
-	case *py.Map:
-		return x.Len() > 0
-	default:
-		return true
-	}
 }

@@ -75,15 +75,10 @@ const (
 	envPrefix      = "$"
 )
 
-// pySpace is what Python's Unicode `\s` matches (Py_UNICODE_ISSPACE), listed
-// from Python 3.11: Go's `\s` is ASCII only and unicode.IsSpace lacks
-// U+001C–U+001F.
-const pySpace = `\t\n\v\f\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}`
-
 // placeholderRE is Prefect's PLACEHOLDER_CAPTURE_REGEX,
 // `({{\s*([\w\.\-\[\]$]+)\s*}})`, with Python's Unicode `\w` (letters,
-// numbers and "_": exactly \p{L}, \p{N} and "_") and `\s`.
-var placeholderRE = regexp.MustCompile(`\{\{[` + pySpace + `]*([\p{L}\p{N}_.\-\[\]$]+)[` + pySpace + `]*\}\}`)
+// numbers and "_": exactly \p{L}, \p{N} and "_") and `\s` (py.SpaceClass).
+var placeholderRE = regexp.MustCompile(`\{\{[` + py.SpaceClass + `]*([\p{L}\p{N}_.\-\[\]$]+)[` + py.SpaceClass + `]*\}\}`)
 
 func kindOf(name string) Kind {
 	switch {

@@ -123,22 +123,6 @@ func TestGetFromDict(t *testing.T) {
 	}
 }
 
-func TestPyInt(t *testing.T) {
-	for s, want := range map[string]int64{
-		"0": 0, "-0": 0, "+7": 7, "007": 7, "1_000": 1000, " 12\t": 12, "-9223372036854775808": -1 << 63,
-		"٤٢": 42, "9223372036854775807": 1<<63 - 1,
-	} {
-		if got, ok := pyInt(s); !ok || got != want {
-			t.Errorf("pyInt(%q) = %d, %v; want %d", s, got, ok, want)
-		}
-	}
-	for _, s := range []string{"", "-", "_1", "1_", "1__0", "1.0", "0x1", "1e3", "--1", "9223372036854775808", "١a"} {
-		if got, ok := pyInt(s); ok {
-			t.Errorf("pyInt(%q) = %d, want failure", s, got)
-		}
-	}
-}
-
 func TestKindString(t *testing.T) {
 	for k, want := range map[Kind]string{Standard: "standard", EnvVar: "env_var", BlockDocument: "block_document", Variable: "variable", Kind(9): "Kind(9)"} {
 		if k.String() != want {

@@ -6,22 +6,20 @@ import (
 	"github.com/prefectctl/prefectctl/internal/py"
 )
 
-// truthy is Python's bool(); see py.Truthy.
-func truthy(v any) bool { return py.Truthy(v) }
-
-// args reads step inputs with Python's keyword-argument rules.
+// args reads a step's inputs once they are bound to its signature
+// (py.Signature.Bind): each reader converts one input the way the Python
+// step would take it, and the first problem is kept in err.
 type args struct {
-	fn   string
-	in   *py.Map
-	used map[string]bool
-	err  error
+	fn  string
+	in  *py.Map
+	err error
 }
 
 func newArgs(fn string, in *py.Map) *args {
 	if in == nil {
 		in = py.NewMap()
 	}
-	return &args{fn: fn, in: in, used: map[string]bool{}}
+	return &args{fn: fn, in: in}
 }
 
 func (a *args) fail(format string, x ...any) {
@@ -30,17 +28,11 @@ func (a *args) fail(format string, x ...any) {
 	}
 }
 
-func (a *args) raw(k string) (any, bool) {
-	a.used[k] = true
-	return a.in.Get(k)
-}
+func (a *args) raw(k string) (any, bool) { return a.in.Get(k) }
 
 func (a *args) str(k string, def string, required bool) string {
 	v, ok := a.raw(k)
 	if !ok {
-		if required {
-			a.fail("%s() missing 1 required argument: '%s'", a.fn, k)
-		}
 		return def
 	}
 	switch t := v.(type) {
@@ -73,7 +65,7 @@ func (a *args) boolean(k string, def bool) bool {
 	if !ok {
 		return def
 	}
-	return truthy(v)
+	return py.Truthy(v)
 }
 
 func (a *args) strList(k string) []string {
@@ -121,16 +113,6 @@ func (a *args) strMap(k string) map[string]string {
 			continue
 		}
 		out[key] = py.Str(x)
-	}
-	return out
-}
-
-func (a *args) unknown() []string {
-	var out []string
-	for _, k := range a.in.Keys() {
-		if !a.used[k] {
-			out = append(out, k)
-		}
 	}
 	return out
 }

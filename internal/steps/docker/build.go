@@ -26,6 +26,11 @@ import (
 var buildKwargs = []string{"path", "pull", "nocache", "rm", "forcerm", "buildargs", "labels", "target", "platform",
 	"network_mode", "extra_hosts", "shmsize", "cache_from", "squash", "isolation", "container_limits", "quiet"}
 
+// buildSignature is build_docker_image's, with the **build_kwargs that
+// prefect-docker hands to docker-py spelled out as prefectctl supports them.
+var buildSignature = py.Signature{Name: "build_docker_image", Required: []string{"image_name"},
+	Optional: append([]string{"dockerfile", "tag", "additional_tags", "ignore_cache", "persist_dockerfile", "dockerfile_output_path", "build_backend"}, buildKwargs...)}
+
 // BuildImage is prefect_docker.deployments.steps.build_docker_image.
 // dir is the current working directory (set_working_directory may have
 // moved it since New).
@@ -45,6 +50,13 @@ type buildSpec struct {
 }
 
 func (s *Steps) parseBuild(dir string, in *py.Map) (*buildSpec, error) {
+	if err := buildSignature.Bind(in); err != nil {
+		var ae *py.ArgumentError
+		if errors.As(err, &ae) && ae.Unexpected != "" {
+			return nil, fmt.Errorf("%w (prefectctl supports %s)", err, strings.Join(buildKwargs, ", "))
+		}
+		return nil, err
+	}
 	a := newArgs("build_docker_image", in)
 	b := &buildSpec{}
 	b.imageName = a.str("image_name", "", true)
@@ -53,7 +65,6 @@ func (s *Steps) parseBuild(dir string, in *py.Map) (*buildSpec, error) {
 		b.tag = *t
 	}
 	b.additional = a.strList("additional_tags")
-	a.boolean("ignore_cache", false)
 	b.persist = a.boolean("persist_dockerfile", false)
 	b.outputPath = a.str("dockerfile_output_path", "Dockerfile.generated", false)
 	if b.outputPath == "" {
@@ -135,9 +146,6 @@ func (s *Steps) parseBuild(dir string, in *py.Map) (*buildSpec, error) {
 	}
 	if a.err != nil {
 		return nil, a.err
-	}
-	if u := a.unknown(); len(u) > 0 {
-		return nil, fmt.Errorf("build_docker_image() got an unexpected keyword argument '%s' (prefectctl supports %s)", u[0], strings.Join(buildKwargs, ", "))
 	}
 	switch backend {
 	case "docker-py":

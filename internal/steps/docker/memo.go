@@ -40,7 +40,7 @@ func sortedClone(v any) any {
 func (s *Steps) memoized(fn, dir string, in *py.Map, run func() (*py.Map, error)) (*py.Map, error) {
 	ignore := false
 	if v, ok := in.Get("ignore_cache"); ok {
-		ignore = truthy(v)
+		ignore = py.Truthy(v)
 	}
 	// The directory is part of the key: the same inputs in another
 	// directory build another context.

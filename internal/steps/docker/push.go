@@ -20,12 +20,18 @@ func (s *Steps) PushImage(ctx context.Context, dir string, in *py.Map) (*py.Map,
 	return s.memoized("push_docker_image", dir, in, func() (*py.Map, error) { return s.push(ctx, in) })
 }
 
+// pushSignature is push_docker_image's.
+var pushSignature = py.Signature{Name: "push_docker_image", Required: []string{"image_name"},
+	Optional: []string{"tag", "additional_tags", "ignore_cache", "credentials", "build_backend"}}
+
 func (s *Steps) push(ctx context.Context, in *py.Map) (*py.Map, error) {
+	if err := pushSignature.Bind(in); err != nil {
+		return nil, err
+	}
 	a := newArgs("push_docker_image", in)
 	imageName := a.str("image_name", "", true)
 	tag := a.optStr("tag")
 	additional := a.strList("additional_tags")
-	a.boolean("ignore_cache", false)
 	backend := a.str("build_backend", "docker-py", false)
 	var creds *reg.Credentials
 	if v, ok := a.raw("credentials"); ok && v != nil {
@@ -45,9 +51,6 @@ func (s *Steps) push(ctx context.Context, in *py.Map) (*py.Map, error) {
 	}
 	if a.err != nil {
 		return nil, a.err
-	}
-	if u := a.unknown(); len(u) > 0 {
-		return nil, fmt.Errorf("push_docker_image() got an unexpected keyword argument '%s'", u[0])
 	}
 	switch backend {
 	case "docker-py":
