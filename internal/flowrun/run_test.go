@@ -1,4 +1,4 @@
-package deploy
+package flowrun
 
 import (
 	"bytes"
@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,175 +18,7 @@ import (
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/py"
-	"github.com/prefectctl/prefectctl/internal/py/pyoracle"
-	"github.com/prefectctl/prefectctl/internal/testenv"
 )
-
-// ---- local parsing ----
-
-func TestParseKeyValues(t *testing.T) {
-	cases := []struct {
-		arg     string
-		want    any    // decoded value
-		wantErr string // substring of the error
-	}{
-		{arg: "x=hello", want: "hello"},
-		{arg: "x=1", want: int64(1)},
-		{arg: "x=1.5", want: 1.5},
-		{arg: "x=-0", want: int64(0)},
-		{arg: "x=1e3", want: 1000.0},
-		{arg: "x=true", want: true},
-		{arg: "x=null", want: nil},
-		{arg: "x=[1, 2]", want: []any{int64(1), int64(2)}},
-		{arg: `x={"a": {"b": [true]}}`, want: py.MapOf("a", py.MapOf("b", []any{true}))},
-		{arg: `x="quoted"`, want: "quoted"},
-		{arg: "x=", want: ""},
-		{arg: "x", want: ""},
-		{arg: "x=hello world", want: "hello world"},
-		{arg: "x=[1, hello]", want: "[1, hello]"},
-		{arg: "x=1 2", want: "1 2"},
-		{arg: "x=01", want: "01"},
-		{arg: "x=tru", want: "tru"},
-		{arg: "x=a=b", want: "a=b"},
-		{arg: `x=C:\\dir`, want: `C:\dir`},
-		{arg: "x=[1,2", wantErr: "JSON Error: Expecting ',' delimiter: line 1 column 5 (char 4)"},
-		{arg: "x={a: 1}", wantErr: "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"},
-		{arg: `x="open`, wantErr: "Unterminated string starting at: line 1 column 1 (char 0)"},
-		{arg: `x=C:\dir`, wantErr: `Invalid \escape: line 1 column 4 (char 3)`},
-		{arg: `x=say "hi"`, wantErr: "Expecting value: line 1 column 1 (char 0)"},
-	}
-	for _, c := range cases {
-		t.Run(c.arg, func(t *testing.T) {
-			got, err := ParseKeyValues([]string{c.arg}, "parameter")
-			if c.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), c.wantErr) || diag.KindOf(err) != diag.Usage {
-					t.Fatalf("want usage error containing %q, got %v", c.wantErr, err)
-				}
-				if !strings.HasPrefix(err.Error(), "Failed to parse JSON for parameter 'x' with value") {
-					t.Fatalf("message does not start like Prefect's: %v", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			v, _ := got.Get("x")
-			if !py.Equal(v, c.want) {
-				t.Fatalf("got %s, want %s", py.Repr(v), py.Repr(c.want))
-			}
-		})
-	}
-}
-
-// TestParseKeyValuesAgainstPrefect runs Prefect's own load_json_key_values
-// on the same arguments and compares values and JSON error messages.
-func TestParseKeyValuesAgainstPrefect(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the Prefect venv")
-	}
-	args := []string{"x=hello", "x=1", "x=-1.25e-3", "x=[1, 2]", `x={"a": [1, {"b": null}]}`, "x=", "x", "x=hello world",
-		"x=[1, hello]", "x=1 2", "x=01", "x=tru", "x=a=b", `x=C:\\dir`, `x=C:\dir`, "x=[1,2", "x={a: 1}", `x="open`,
-		`x=say "hi"`, `x=\u00e9t\u00e9`, `x="\u00e9t\u00e9"`, "x=[1,]", `x={"a":1,}`, "x= 5 ", "x=\t", "x={}", "x=[]",
-		`x={"a" 1}`, "x=[1 2]", "x=-", "x=.5", "x=1.", "x=é", "=v", "x=\"\\ud83d\\ude00\"", `x={"k": "v", "k": "w"}`, "x=\ufeff1", "x=-0", "x=nullx", "x=12345678901234567890.5"}
-	script := `
-import io, json, sys, contextlib
-from prefect.cli._utilities import load_json_key_values
-out = []
-for spec in json.load(sys.stdin):
-    buf = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
-            out.append({"ok": load_json_key_values([spec], "parameter")})
-    except SystemExit:
-        out.append({"err": buf.getvalue()})
-print(json.dumps(out))
-`
-	var results []struct {
-		OK  json.RawMessage `json:"ok"`
-		Err string          `json:"err"`
-	}
-	runPyOracle(t, script, args, &results)
-	for i, a := range args {
-		got, err := ParseKeyValues([]string{a}, "parameter")
-		want := results[i]
-		if want.Err != "" {
-			wantLine := runJSONErrorPart(want.Err)
-			if err == nil || runJSONErrorPart(err.Error()) != wantLine {
-				t.Errorf("%q: Prefect fails with %q, prefectctl: %v", a, wantLine, err)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%q: Prefect accepts (%s), prefectctl: %v", a, want.OK, err)
-			continue
-		}
-		wantV, _ := py.DecodeJSON(want.OK)
-		if !py.Equal(got, wantV) {
-			t.Errorf("%q: Prefect gives %s, prefectctl %s", a, py.Repr(wantV), py.Repr(got))
-		}
-	}
-}
-
-// runJSONErrorPart is the "JSON Error: ..." part of a message, with the
-// line wrapping of Prefect's console undone.
-func runJSONErrorPart(s string) string {
-	_, after, _ := strings.Cut(s, "JSON Error:")
-	return strings.Join(strings.Fields(after), " ")
-}
-
-// runPyOracle runs script with the venv's Python, feeding it args as JSON.
-func runPyOracle(t *testing.T, script string, args any, out any) {
-	t.Helper()
-	pyoracle.Run(t, args, out, "-c", script)
-}
-
-func TestParseRunInputs(t *testing.T) {
-	now := time.Date(2026, 8, 1, 12, 0, 0, 0, time.UTC)
-	p, err := ParseRunInputs(RunOptions{
-		Params: []string{"a=1", "b=two"}, ParamsJSON: `{"b": "from-params", "c": [1]}`,
-		JobVariables: []string{`env={"K": "V"}`}, Now: func() time.Time { return now },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := py.Repr(p.Parameters); got != "{'b': 'two', 'c': [1], 'a': 1}" {
-		t.Errorf("parameters %s", got)
-	}
-	if got := py.Repr(p.JobVariables); got != "{'env': {'K': 'V'}}" {
-		t.Errorf("job variables %s", got)
-	}
-	if len(p.Notes) != 1 || !strings.Contains(p.Notes[0], "the `--param` value will be used: {'b'}") {
-		t.Errorf("notes %q", p.Notes)
-	}
-	if !p.Scheduled.Equal(now) || p.When != "now" {
-		t.Errorf("scheduled %v %q", p.Scheduled, p.When)
-	}
-
-	p, err = ParseRunInputs(RunOptions{ParamsJSON: "-", Stdin: strings.NewReader(`{"name": "Ford"}`)})
-	if err != nil || py.Repr(p.Parameters) != "{'name': 'Ford'}" {
-		t.Fatalf("stdin params: %v %v", p, err)
-	}
-
-	for _, c := range []struct {
-		o    RunOptions
-		want string
-	}{
-		{RunOptions{ParamsJSON: "-", Stdin: strings.NewReader("")}, "No data passed to stdin"},
-		{RunOptions{ParamsJSON: "{"}, "Failed to parse JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"},
-		{RunOptions{ParamsJSON: "[1]"}, "--params must be a JSON object, got a list"},
-		{RunOptions{StartIn: "5 minutes", StartAt: "17:00"}, "Only one of `--start-in` or `--start-at` can be set, not both."},
-		{RunOptions{StartIn: "soon"}, "Unable to parse scheduled start time 'in soon'."},
-		{RunOptions{StartAt: "foobar"}, "Unable to parse scheduled start time 'at foobar'."},
-		{RunOptions{JobVariables: []string{"x=[1"}}, "Failed to parse JSON for job variable 'x'"},
-	} {
-		_, err := ParseRunInputs(c.o)
-		if err == nil || !strings.Contains(err.Error(), c.want) || diag.KindOf(err) != diag.Usage {
-			t.Errorf("%+v: want usage error %q, got %v", c.o, c.want, err)
-		}
-	}
-}
-
-// ---- against a fake API ----
 
 // runFakeAPI is just enough of the Prefect API for deployment run: one
 // deployment hello/arthur, its flow, a run whose states and logs advance
@@ -320,22 +151,22 @@ func TestPrepareRunAndCreate(t *testing.T) {
 	f := &runFakeAPI{}
 	c := newRunFakeAPI(t, f)
 	now := time.Date(2026, 8, 1, 12, 0, 0, 123456000, time.UTC)
-	p, err := PrepareRun(context.Background(), c, RunOptions{
-		Name: "hello/arthur", Params: []string{"count=3"}, Tags: []string{"adhoc"}, FlowRunName: "{name}-{count:02d}",
-		JobVariables: []string{"env={}"}, IdempotencyKey: "k1", StartIn: "10 minutes", Now: func() time.Time { return now },
+	p, err := Prepare(context.Background(), c, Target{Name: "hello/arthur"}, Inputs{
+		Parameters: py.MapOf("count", int64(3)), Tags: []string{"adhoc"}, NameTemplate: "{name}-{count:02d}",
+		JobVariables: py.MapOf("env", py.NewMap()), IdempotencyKey: "k1", Scheduled: now.Add(10 * time.Minute),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Name != "Arthur-03" || p.FullName() != "hello/arthur" || p.When != "in 10 minutes" {
-		t.Fatalf("plan %q %q %q", p.Name, p.FullName(), p.When)
+	if p.Name != "Arthur-03" || p.FullName() != "hello/arthur" {
+		t.Fatalf("request %q %q", p.Name, p.FullName())
 	}
-	run, created, err := p.Create(context.Background(), c)
+	run, created, err := Create(context.Background(), c, p)
 	if err != nil || !created || run.ID != runFakeRunID {
 		t.Fatalf("create: %v %v %v", run, created, err)
 	}
 	got, _ := py.EncodeJSON(f.created)
-	golden := filepath.Join("testdata", "run", "create_flow_run_body.json")
+	golden := filepath.Join("testdata", "create_flow_run_body.json")
 	want, err := os.ReadFile(golden)
 	if err != nil {
 		t.Fatal(err)
@@ -350,37 +181,38 @@ func TestRunErrorPaths(t *testing.T) {
 	cases := []struct {
 		name     string
 		f        *runFakeAPI
-		o        RunOptions
+		target   Target
+		in       Inputs
 		wantKind diag.Kind
 		want     string
 		noPost   bool
 	}{
-		{name: "unknown parameter", f: &runFakeAPI{}, o: RunOptions{Name: "hello/arthur", Params: []string{"nmae=x", "zz=1"}},
+		{name: "unknown parameter", f: &runFakeAPI{}, target: Target{Name: "hello/arthur"}, in: Inputs{Parameters: py.MapOf("nmae", "x", "zz", int64(1))},
 			wantKind: diag.Usage, noPost: true,
 			want: "The following parameters were specified but not found on the deployment: 'nmae', 'zz'\nThe following parameters are available on the deployment: 'name', 'count'"},
-		{name: "no parameters accepted", f: &runFakeAPI{schema: `{"type": "object", "properties": {}}`}, o: RunOptions{Name: "hello/arthur", Params: []string{"a=1"}},
+		{name: "no parameters accepted", f: &runFakeAPI{schema: `{"type": "object", "properties": {}}`}, target: Target{Name: "hello/arthur"}, in: Inputs{Parameters: py.MapOf("a", int64(1))},
 			wantKind: diag.Usage, noPost: true,
 			want: "The following parameters were specified but not found on the deployment: 'a'\nThis deployment does not accept parameters."},
-		{name: "missing deployment", f: &runFakeAPI{}, o: RunOptions{Name: "hello/nobody"}, wantKind: diag.Runtime, noPost: true,
+		{name: "missing deployment", f: &runFakeAPI{}, target: Target{Name: "hello/nobody"}, wantKind: diag.Runtime, noPost: true,
 			want: "Deployment 'hello/nobody' not found!"},
-		{name: "missing id", f: &runFakeAPI{}, o: RunOptions{ID: "11111111-2222-4333-8444-555555555555"}, wantKind: diag.Runtime, noPost: true,
+		{name: "missing id", f: &runFakeAPI{}, target: Target{ID: "11111111-2222-4333-8444-555555555555"}, wantKind: diag.Runtime, noPost: true,
 			want: "Deployment '11111111-2222-4333-8444-555555555555' not found!"},
-		{name: "bad id", f: &runFakeAPI{}, o: RunOptions{ID: "nope"}, wantKind: diag.Usage, noPost: true, want: "Invalid deployment ID: 'nope'"},
-		{name: "name and id", f: &runFakeAPI{}, o: RunOptions{Name: "a/b", ID: runFakeDeploymentID}, wantKind: diag.Usage, noPost: true,
+		{name: "bad id", f: &runFakeAPI{}, target: Target{ID: "nope"}, wantKind: diag.Usage, noPost: true, want: "Invalid deployment ID: 'nope'"},
+		{name: "name and id", f: &runFakeAPI{}, target: Target{Name: "a/b", ID: runFakeDeploymentID}, wantKind: diag.Usage, noPost: true,
 			want: "Only provide a deployed flow's name or id"},
-		{name: "neither", f: &runFakeAPI{}, o: RunOptions{}, wantKind: diag.Usage, noPost: true, want: "Must provide a deployed flow's name or id"},
-		{name: "bad name", f: &runFakeAPI{}, o: RunOptions{Name: "arthur"}, wantKind: diag.Usage, noPost: true,
+		{name: "neither", f: &runFakeAPI{}, target: Target{}, wantKind: diag.Usage, noPost: true, want: "Must provide a deployed flow's name or id"},
+		{name: "bad name", f: &runFakeAPI{}, target: Target{Name: "arthur"}, wantKind: diag.Usage, noPost: true,
 			want: "Invalid deployment name. Expected '<flow-name>/<deployment-name>'"},
-		{name: "run name key", f: &runFakeAPI{}, o: RunOptions{Name: "hello/arthur", FlowRunName: "{who}"}, wantKind: diag.Usage, noPost: true,
+		{name: "run name key", f: &runFakeAPI{}, target: Target{Name: "hello/arthur"}, in: Inputs{NameTemplate: "{who}"}, wantKind: diag.Usage, noPost: true,
 			want: "Missing parameter for flow run name: 'who' is undefined"},
-		{name: "run name syntax", f: &runFakeAPI{}, o: RunOptions{Name: "hello/arthur", FlowRunName: "{name"}, wantKind: diag.Usage, noPost: true,
+		{name: "run name syntax", f: &runFakeAPI{}, target: Target{Name: "hello/arthur"}, in: Inputs{NameTemplate: "{name"}, wantKind: diag.Usage, noPost: true,
 			want: "Failed to format flow run name: expected '}' before end of string"},
-		{name: "422 with detail", o: RunOptions{Name: "hello/arthur", JobVariables: []string{"cpu=fast"}}, wantKind: diag.Runtime,
+		{name: "422 with detail", target: Target{Name: "hello/arthur"}, in: Inputs{JobVariables: py.MapOf("cpu", "fast")}, wantKind: diag.Runtime,
 			f: &runFakeAPI{createResp: func() (int, string) {
 				return 422, `{"detail": "Error creating flow run: Validation failed for field 'cpu'. Failure reason: 'fast' is not of type 'number'"}`
 			}},
 			want: "Error creating flow run: Validation failed for field 'cpu'. Failure reason: 'fast' is not of type 'number'"},
-		{name: "409 parameters", o: RunOptions{Name: "hello/arthur", Params: []string{"count=x"}}, wantKind: diag.Runtime,
+		{name: "409 parameters", target: Target{Name: "hello/arthur"}, in: Inputs{Parameters: py.MapOf("count", "x")}, wantKind: diag.Runtime,
 			f: &runFakeAPI{createResp: func() (int, string) {
 				return 409, `{"detail": "Error creating flow run: Validation failed for field 'count'. Failure reason: 'x' is not of type 'integer'"}`
 			}},
@@ -389,9 +221,9 @@ func TestRunErrorPaths(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			cl := newRunFakeAPI(t, c.f)
-			p, err := PrepareRun(ctx, cl, c.o)
+			p, err := Prepare(ctx, cl, c.target, c.in)
 			if err == nil {
-				_, _, err = p.Create(ctx, cl)
+				_, _, err = Create(ctx, cl, p)
 			}
 			if err == nil {
 				t.Fatal("no error")
@@ -474,42 +306,5 @@ func TestWatchTimeout(t *testing.T) {
 	_, err = Watch(ctx, c, runFakeRunID, WatchOptions{Interval: 20 * time.Millisecond, Timeout: time.Hour})
 	if err == nil || diag.KindOf(err) == diag.Timeout || !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancel: %v", err)
-	}
-}
-
-// TestCreateBodyMatchesPrefectCLI sends the same run through the real
-// `prefect deployment run` and through prefectctl, against the same fake
-// API, and compares the create_flow_run bodies.
-func TestCreateBodyMatchesPrefectCLI(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the Prefect venv")
-	}
-	prefectCLI := testenv.PrefectCLI(t)
-	f := &runFakeAPI{lenient: true}
-	c := newRunFakeAPI(t, f)
-	args := []string{"deployment", "run", "hello/arthur", "--param", "count=3", "--params", `{"name": "Ford", "count": 1}`,
-		"--tag", "adhoc", "--tag", "b", "--flow-run-name", "{name}-{count:02d}", "--job-variable", `env={"A": "1"}`,
-		"--job-variable", "image=x:1", "--start-at", "2030-01-02T03:04:05Z"}
-	cmd := exec.Command(prefectCLI, args...)
-	cmd.Env = append(os.Environ(), "PREFECT_API_URL="+c.BaseURL(), "PREFECT_HOME="+t.TempDir(), "PREFECT_CLIENT_CSRF_SUPPORT_ENABLED=false")
-	out, err := cmd.CombinedOutput()
-	if err != nil || f.created == nil {
-		t.Fatalf("prefect: %v\n%s", err, out)
-	}
-	want, _ := py.EncodeJSON(f.created)
-
-	f.created = nil
-	p, err := PrepareRun(context.Background(), c, RunOptions{Name: "hello/arthur", Params: []string{"count=3"}, ParamsJSON: `{"name": "Ford", "count": 1}`,
-		Tags: []string{"adhoc", "b"}, FlowRunName: "{name}-{count:02d}", JobVariables: []string{`env={"A": "1"}`, "image=x:1"},
-		StartAt: "2030-01-02T03:04:05Z"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := p.Create(context.Background(), c); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := py.EncodeJSON(f.created)
-	if string(got) != string(want) {
-		t.Errorf("create_flow_run body\nprefectctl %s\nprefect    %s", got, want)
 	}
 }
