@@ -11,6 +11,7 @@ import (
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/jsonschema"
 	"github.com/prefectctl/prefectctl/internal/project"
 	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/steps"
@@ -228,13 +229,23 @@ func preflightPools(ctx context.Context, c *cloudapi.Client, ds []*Deployment) d
 				Hint: "choose a work pool of another type (process, docker, kubernetes, ...)"})
 			continue
 		}
-		jv, _ := template.GetFromDict(d.Config, "work_pool.job_variables")
-		if m, ok := jv.(*py.Map); ok {
-			for _, e := range ValidateJobVariables(m, pool.BaseJobTemplate) {
-				e.Path = d.FullName() + ".work_pool.job_variables" + e.Path
-				problems = append(problems, e)
-			}
-		}
+		problems = append(problems, checkJobVariables(d, pool)...)
+	}
+	return problems
+}
+
+// checkJobVariables checks a deployment's job variables against its work
+// pool's schema, as the server will when the deployment is registered.
+func checkJobVariables(d *Deployment, pool *cloudapi.WorkPool) diag.List {
+	jv, _ := template.GetFromDict(d.Config, "work_pool.job_variables")
+	m, ok := jv.(*py.Map)
+	if !ok || m.Len() == 0 {
+		return nil
+	}
+	schema, _ := get(pool.BaseJobTemplate, "variables").(*py.Map)
+	var problems diag.List
+	for _, v := range jsonschema.Validate(schema, m, jsonschema.JobVariables) {
+		problems = append(problems, &diag.Error{Kind: diag.Invalid, Path: d.FullName() + ".work_pool.job_variables" + v.Path, Msg: v.Message, Hint: v.Hint})
 	}
 	return problems
 }

@@ -1,43 +1,77 @@
-package deploy
+// Package jsonschema checks values against the JSON Schemas Prefect's
+// server validates them with, after the server's own preparation of each
+// schema, so that a value the server would refuse is reported with its
+// place before anything is built or sent. It covers the keywords Prefect's
+// schemas use (type, enum, anyOf, oneOf, allOf, required, properties,
+// additionalProperties, items, minLength, maxLength, pattern, minimum,
+// maximum, local $ref).
+package jsonschema
 
 import (
 	"fmt"
 	"regexp"
 	"strings"
 
-	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/py"
 )
 
-// ValidateJobVariables checks job variables against a work pool's
-// base_job_template.variables schema the way the server does for a
-// deployment (required keys ignored, null allowed for typed optional
-// properties),
-// so a mistake is reported before anything is built. It covers the JSON
-// Schema keywords work pool templates use; values still holding {{ }}
-// placeholders are checked by the server once resolved. Each problem's Path
-// is relative (".cpu_request").
-func ValidateJobVariables(jv *py.Map, template *py.Map) []*diag.Error {
-	schema, _ := get(template, "variables").(*py.Map)
-	if schema == nil || jv.Len() == 0 {
+// Violation is one place where a value breaks its schema.
+type Violation struct {
+	// Path is where in the value, relative to it: "" for the value itself,
+	// ".cpu_request", ".env.A", "[0]".
+	Path    string
+	Message string
+	Hint    string
+}
+
+func (v Violation) String() string { return v.Path + ": " + v.Message }
+
+// Rules are the server's preparation of a schema before it validates,
+// which depends on what it validates.
+type Rules struct {
+	// RequiredInListsOnly drops "required", except in the schemas listed
+	// under anyOf, oneOf and allOf, which the server's removal does not
+	// reach.
+	RequiredInListsOnly bool
+	// NullableOptional lets a property that is not required and declares
+	// a type other than "null" also be null.
+	NullableOptional bool
+	// SkipTemplates leaves values holding {{ }} placeholders to be judged
+	// once they are resolved.
+	SkipTemplates bool
+	// BlockReferences accepts, where the schema refers to a block type's
+	// definition, a reference to a saved block document instead.
+	BlockReferences bool
+}
+
+// JobVariables are the rules for a deployment's job variables against
+// its work pool's base_job_template.variables schema.
+var JobVariables = Rules{RequiredInListsOnly: true, NullableOptional: true, SkipTemplates: true, BlockReferences: true}
+
+// Validate checks value against schema under rules and returns every
+// violation, in the order the value's keys and items are visited. A nil
+// schema accepts everything.
+func Validate(schema *py.Map, value any, rules Rules) []Violation {
+	if schema == nil {
 		return nil
 	}
-	v := &jsValidator{root: schema}
-	v.check(jv, schema, "", false, false)
+	v := &validator{root: schema, rules: rules}
+	v.check(value, schema, "", false, !rules.RequiredInListsOnly)
 	return v.errs
 }
 
-type jsValidator struct {
-	root *py.Map
-	errs []*diag.Error
+type validator struct {
+	root  *py.Map
+	rules Rules
+	errs  []Violation
 }
 
-func (v *jsValidator) fail(path, hint, format string, args ...any) {
-	v.errs = append(v.errs, &diag.Error{Kind: diag.Invalid, Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint})
+func (v *validator) fail(path, hint, format string, args ...any) {
+	v.errs = append(v.errs, Violation{Path: path, Message: fmt.Sprintf(format, args...), Hint: hint})
 }
 
 // lookup finds a local $ref ("#/definitions/Name") in the schema.
-func (v *jsValidator) lookup(ref string) *py.Map {
+func (v *validator) lookup(ref string) *py.Map {
 	var target any = v.root
 	for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
 		m, _ := target.(*py.Map)
@@ -49,7 +83,7 @@ func (v *jsValidator) lookup(ref string) *py.Map {
 
 // countMatches counts the alternatives x is valid against. Alternatives sit
 // in a list, so they keep their required keys.
-func (v *jsValidator) countMatches(x any, alts []any) int {
+func (v *validator) countMatches(x any, alts []any) int {
 	n := 0
 	for _, a := range alts {
 		if am, isMap := a.(*py.Map); isMap && v.matches(x, am, true) {
@@ -62,7 +96,7 @@ func (v *jsValidator) countMatches(x any, alts []any) int {
 // checkBlock is the server's rule for a variable typed by a block: exactly
 // one of the block's own fields (all its required ones) or a reference to a
 // saved block document, {"$ref": "<id>"} or {"$ref": {"block_document_id": "<id>"}}.
-func (v *jsValidator) checkBlock(x any, def *py.Map, path string) {
+func (v *validator) checkBlock(x any, def *py.Map, path string) {
 	n := 0
 	if v.matches(x, def, true) {
 		n++
@@ -120,14 +154,14 @@ func hasPlaceholder(x any) bool {
 }
 
 // matches reports whether x is valid against s, without recording errors.
-func (v *jsValidator) matches(x any, s *py.Map, keepRequired bool) bool {
-	probe := &jsValidator{root: v.root}
+func (v *validator) matches(x any, s *py.Map, keepRequired bool) bool {
+	probe := &validator{root: v.root, rules: v.rules}
 	probe.check(x, s, "", false, keepRequired)
 	return len(probe.errs) == 0
 }
 
-// nullableProperty is the server's schema preprocessing for job variables
-// (_fix_null_typing with allow_none_with_default): a property that is not
+// nullableProperty is the server's preprocessing _fix_null_typing with
+// allow_none_with_default (Rules.NullableOptional): a property that is not
 // required and declares a type other than "null" also accepts null. Other
 // keywords still apply, so null fails an enum that does not list it. The
 // rule looks at the property as written, before any $ref is followed.
@@ -146,13 +180,13 @@ func nullableProperty(parent, prop *py.Map, key string) bool {
 	return true
 }
 
-// check validates x against s. The server validates deployments' job
-// variables with "required" removed from the schema, but its removal does
-// not descend into lists, so a schema reached through anyOf, oneOf or allOf
-// (or a block type's definition, which the server wraps in a oneOf) keeps
-// its required keys: keepRequired carries that down.
-func (v *jsValidator) check(x any, s *py.Map, path string, nullable, keepRequired bool) {
-	if s == nil || hasPlaceholder(x) {
+// check validates x against s. keepRequired says whether "required"
+// applies here: with Rules.RequiredInListsOnly the server has removed it
+// from the schema, but its removal does not descend into lists, so a
+// schema reached through anyOf, oneOf or allOf (or a block type's
+// definition, which the server wraps in a oneOf) keeps its required keys.
+func (v *validator) check(x any, s *py.Map, path string, nullable, keepRequired bool) {
+	if s == nil || v.rules.SkipTemplates && hasPlaceholder(x) {
 		return
 	}
 	if ref, ok := get(s, "$ref").(string); ok {
@@ -160,16 +194,17 @@ func (v *jsValidator) check(x any, s *py.Map, path string, nullable, keepRequire
 		if target == nil {
 			return
 		}
-		if target.Has("block_type_slug") {
+		if v.rules.BlockReferences && target.Has("block_type_slug") {
 			v.checkBlock(x, target, path)
 			return
 		}
-		// Definitions live outside any list: their required keys are gone.
-		v.check(x, target, path, nullable, false)
+		// Definitions live outside any list: with RequiredInListsOnly their
+		// required keys are gone.
+		v.check(x, target, path, nullable, !v.rules.RequiredInListsOnly)
 		return
 	}
 	if t := get(s, "type"); t != nil && !(x == nil && nullable) && !typeMatches(x, t) {
-		v.fail(path, fmt.Sprintf("give a value of type %s", typeText(t)), "expected %s, got %s %s", typeText(t), jsonType(x), py.Repr(x))
+		v.fail(path, fmt.Sprintf("give a value of type %s", typeText(t)), "expected %s, got %s %s", typeText(t), instanceType(x), py.Repr(x))
 		return
 	}
 	if enum, ok := get(s, "enum").([]any); ok {
@@ -216,7 +251,7 @@ func (v *jsValidator) check(x any, s *py.Map, path string, nullable, keepRequire
 		for _, k := range t.Keys() {
 			child := path + "." + k
 			if ps, ok := get(props, k).(*py.Map); ok {
-				v.check(get(t, k), ps, child, nullableProperty(s, ps, k), keepRequired)
+				v.check(get(t, k), ps, child, v.rules.NullableOptional && nullableProperty(s, ps, k), keepRequired)
 				continue
 			}
 			switch ap := get(s, "additionalProperties").(type) {
@@ -278,25 +313,15 @@ func typeText(t any) string {
 	return py.Str(t)
 }
 
-func jsonType(x any) string {
-	switch t := x.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "boolean"
-	case int64:
+// instanceType is JSON Schema's type of an instance: as json.dumps writes
+// it, except that a float with no fractional part is an integer (draft 4
+// and later).
+func instanceType(x any) string {
+	if f, ok := x.(float64); ok && f == float64(int64(f)) {
 		return "integer"
-	case float64:
-		if t == float64(int64(t)) {
-			return "integer"
-		}
-		return "number"
-	case string:
-		return "string"
-	case []any:
-		return "array"
-	case *py.Map:
-		return "object"
+	}
+	if t := py.JSONType(x); t != "" {
+		return t
 	}
 	return "unknown"
 }
@@ -311,7 +336,7 @@ func typeMatches(x any, t any) bool {
 		return false
 	}
 	want, _ := t.(string)
-	got := jsonType(x)
+	got := instanceType(x)
 	switch want {
 	case "number":
 		return got == "integer" || got == "number"
@@ -319,4 +344,9 @@ func typeMatches(x any, t any) bool {
 		return true
 	}
 	return got == want
+}
+
+func get(m *py.Map, k string) any {
+	v, _ := m.Get(k)
+	return v
 }

@@ -1,35 +1,43 @@
-package deploy_test
+package jsonschema_test
 
 // prefectctl checks job variables against the work pool's schema before any
 // step runs; Prefect leaves that to the server at registration. This test
 // asks the real server about each case (POST /deployments/) and requires
-// ValidateJobVariables to accept and refuse exactly the same ones, for the
-// default templates of the process, Kubernetes and Docker workers.
+// jsonschema.Validate with the JobVariables rules to accept and refuse
+// exactly the same ones, for the default templates of the process,
+// Kubernetes and Docker workers.
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
-	"github.com/prefectctl/prefectctl/internal/deploy"
+	"github.com/prefectctl/prefectctl/internal/jsonschema"
 	"github.com/prefectctl/prefectctl/internal/py"
+	"github.com/prefectctl/prefectctl/internal/testenv"
 )
 
 func TestJobVariablesLikeTheServer(t *testing.T) {
-	s, ctx := realServer(t)
-	var registry *py.Map
-	{
-		var raw []byte
-		if _, err := s.c.Do(ctx, "GET", "/collections/views/aggregate-worker-metadata", nil, nil, (*rawJSON)(&raw)); err != nil {
-			t.Fatal(err)
-		}
-		v, err := py.DecodeJSON(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		registry = v.(*py.Map)
+	api := testenv.Prefect(t)
+	// The shared SQLite server answers 503 while busy with other packages.
+	client, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 6, Timeout: 60 * time.Second, CSRF: true, BackoffBase: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	var raw json.RawMessage
+	if _, err := client.Do(ctx, "GET", "/collections/views/aggregate-worker-metadata", nil, nil, &raw); err != nil {
+		t.Fatal(err)
+	}
+	registry, err := py.DecodeJSON(raw)
+	if err != nil {
+		t.Fatal(err)
 	}
 	pools := map[string]struct{ collection, worker string }{
 		"conformance-jv-process":    {"prefect", "process"},
@@ -42,14 +50,14 @@ func TestJobVariablesLikeTheServer(t *testing.T) {
 		if !ok {
 			t.Fatalf("no %s template in the server's worker registry", p.worker)
 		}
-		wp, err := s.c.ReadWorkPool(ctx, name)
+		wp, err := client.ReadWorkPool(ctx, name)
 		if errors.Is(err, cloudapi.ErrNotFound) {
-			wp, err = s.c.CreateWorkPool(ctx, py.MapOf("name", name, "type", p.worker, "base_job_template", tmpl))
+			wp, err = client.CreateWorkPool(ctx, py.MapOf("name", name, "type", p.worker, "base_job_template", tmpl))
 			if err != nil && !errors.Is(err, cloudapi.ErrConflict) {
 				t.Fatal(err)
 			}
 			if err != nil {
-				wp, err = s.c.ReadWorkPool(ctx, name)
+				wp, err = client.ReadWorkPool(ctx, name)
 			}
 		}
 		if err != nil {
@@ -57,7 +65,7 @@ func TestJobVariablesLikeTheServer(t *testing.T) {
 		}
 		templates[name] = wp.BaseJobTemplate
 	}
-	flow, err := s.c.CreateFlow(ctx, "conformance-job-variables")
+	flow, err := client.CreateFlow(ctx, "conformance-job-variables")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,21 +138,22 @@ func TestJobVariablesLikeTheServer(t *testing.T) {
 			}
 			jv := v.(*py.Map)
 			body := py.MapOf("name", fmt.Sprintf("case-%d", i), "flow_id", flow.ID, "work_pool_name", pool, "job_variables", py.Clone(jv))
-			d, _, err := s.c.CreateDeployment(ctx, body)
+			d, _, err := client.CreateDeployment(ctx, body)
 			serverOK := err == nil
 			var apiErr *cloudapi.APIError
 			if err != nil && (!errors.As(err, &apiErr) || apiErr.Status != 422) {
 				t.Fatalf("server: %v", err)
 			}
 			if d != nil {
-				if err := s.c.DeleteDeployment(ctx, d.ID); err != nil {
+				if err := client.DeleteDeployment(ctx, d.ID); err != nil {
 					t.Fatal(err)
 				}
 			}
-			problems := deploy.ValidateJobVariables(jv, templates[pool])
+			schema, _ := templates[pool].Get("variables")
+			problems := jsonschema.Validate(schema.(*py.Map), jv, jsonschema.JobVariables)
 			var msgs []string
 			for _, p := range problems {
-				msgs = append(msgs, p.Path+": "+p.Msg)
+				msgs = append(msgs, p.String())
 			}
 			switch {
 			case serverOK && len(problems) > 0:
@@ -156,10 +165,13 @@ func TestJobVariablesLikeTheServer(t *testing.T) {
 	}
 }
 
-// rawJSON keeps a response body as it came.
-type rawJSON []byte
-
-func (r *rawJSON) UnmarshalJSON(b []byte) error {
-	*r = append((*r)[:0], b...)
-	return nil
+func dig(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(*py.Map)
+		if !ok {
+			return nil
+		}
+		v, _ = m.Get(k)
+	}
+	return v
 }
