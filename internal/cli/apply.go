@@ -18,6 +18,7 @@ import (
 	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/steps"
 	"github.com/prefectctl/prefectctl/internal/steps/docker"
+	"github.com/prefectctl/prefectctl/internal/template"
 )
 
 // applyFlags are the deploy flags that only matter when applying.
@@ -77,7 +78,7 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 	if err != nil {
 		return err
 	}
-	resolver := deploy.NewCachedResolver(cloudapi.Resolver{C: client})
+	resolver := template.NewCachedResolver(cloudapi.Resolver{C: client})
 	prog := startProgress(a) // before stepOut: step output must go through it
 	defer prog.stop()
 	stepOut := a.io.ErrOut

@@ -7,11 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/prefectctl/prefectctl/internal/deploy"
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/flowmeta"
+	"github.com/prefectctl/prefectctl/internal/memo"
 )
 
 // flowLoader reads flow metadata statically or through the user's Python,
@@ -20,18 +20,11 @@ type flowLoader struct {
 	mode   string
 	dir    string
 	python string
-	mu     sync.Mutex
-	cache  map[string]*flowResult
-}
-
-type flowResult struct {
-	once sync.Once
-	flow *deploy.Flow
-	err  error
+	flows  memo.Cache[string, *deploy.Flow]
 }
 
 func newFlowLoader(mode, dir string) (*flowLoader, error) {
-	l := &flowLoader{mode: mode, dir: dir, cache: map[string]*flowResult{}}
+	l := &flowLoader{mode: mode, dir: dir}
 	switch mode {
 	case "", "static":
 		l.mode = "static"
@@ -48,15 +41,7 @@ func newFlowLoader(mode, dir string) (*flowLoader, error) {
 }
 
 func (l *flowLoader) LoadFlow(ctx context.Context, entrypoint string) (*deploy.Flow, error) {
-	l.mu.Lock()
-	r, ok := l.cache[entrypoint]
-	if !ok {
-		r = &flowResult{}
-		l.cache[entrypoint] = r
-	}
-	l.mu.Unlock()
-	r.once.Do(func() { r.flow, r.err = l.load(ctx, entrypoint) })
-	return r.flow, r.err
+	return l.flows.Get(entrypoint, func() (*deploy.Flow, error) { return l.load(ctx, entrypoint) })
 }
 
 func (l *flowLoader) load(ctx context.Context, entrypoint string) (*deploy.Flow, error) {

@@ -14,7 +14,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/prefectctl/prefectctl/internal/config"
 	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/memo"
 )
 
 // globalOptions are the flags every command accepts.
@@ -26,11 +28,13 @@ type globalOptions struct {
 	Profile string
 }
 
-// app is what every command gets: streams, global options and a logger.
+// app is what every command gets: streams, global options, a logger and
+// the run's Prefect settings (loaded once).
 type app struct {
-	io   *IOStreams
-	opts globalOptions
-	ui   *ui
+	io       *IOStreams
+	opts     globalOptions
+	ui       *ui
+	settings memo.Value[*config.Settings]
 }
 
 // Main runs prefectctl with args and returns the exit code.

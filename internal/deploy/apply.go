@@ -104,7 +104,7 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 		opt.Now = timeNow
 	}
 	if opt.Resolver == nil && opt.Client != nil {
-		opt.Resolver = NewCachedResolver(cloudapi.Resolver{C: opt.Client})
+		opt.Resolver = template.NewCachedResolver(cloudapi.Resolver{C: opt.Client})
 	}
 	// Phase 1: prepare and preflight everything.
 	ds, problems := prepareAll(ctx, p, sel, opt, true)

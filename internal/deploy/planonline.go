@@ -8,6 +8,7 @@ import (
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
 	"github.com/prefectctl/prefectctl/internal/py"
+	"github.com/prefectctl/prefectctl/internal/template"
 )
 
 // prepareAll is the first phase of a deploy: every selected deployment is
@@ -56,7 +57,7 @@ func Plan(ctx context.Context, p *project.Project, sel *project.Selection, opt *
 		opt.Now = timeNow
 	}
 	if opt.Resolver == nil && opt.Client != nil {
-		opt.Resolver = NewCachedResolver(cloudapi.Resolver{C: opt.Client})
+		opt.Resolver = template.NewCachedResolver(cloudapi.Resolver{C: opt.Client})
 	}
 	ds, problems := prepareAll(ctx, p, sel, opt, false)
 	if len(problems) > 0 {

@@ -27,6 +27,10 @@ type Env struct {
 	// environment. Child processes get os.Environ() filtered through it.
 	Environ func(string) (string, bool)
 	// Resolver reads blocks and variables; nil fails steps that use them.
+	// A step reads each placeholder's value more than once (to mask it in
+	// failures, then to fill it in): give the invocation's
+	// template.NewCachedResolver, which also shares the reads with
+	// planning.
 	Resolver template.Resolver
 	// Stdout and Stderr receive streamed step output; progress lines go
 	// to Stderr.
@@ -229,7 +233,7 @@ func (r *Runner) template(ctx context.Context, s *Step, upstream *py.Map) (*py.M
 			}
 		}
 	} else {
-		res := &cachingResolver{r: r.env.Resolver}
+		res := r.env.Resolver
 		if secrets, err = resolvedValues(ctx, v, res); err != nil {
 			return nil, nil, err
 		}
@@ -283,62 +287,6 @@ func resolvedValues(ctx context.Context, v any, res template.Resolver) ([]string
 	// Longest first, so a secret containing another is masked whole.
 	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
 	return out, nil
-}
-
-// cachingResolver reads each block and variable once per step.
-type cachingResolver struct {
-	r    template.Resolver
-	mu   sync.Mutex
-	vars map[string][2]any
-	docs map[string]*py.Map
-}
-
-func (c *cachingResolver) Variable(ctx context.Context, name string) (any, bool, error) {
-	c.mu.Lock()
-	if v, ok := c.vars[name]; ok {
-		c.mu.Unlock()
-		return py.Clone(v[0]), v[1].(bool), nil
-	}
-	c.mu.Unlock()
-	val, found, err := c.r.Variable(ctx, name)
-	if err != nil {
-		return nil, false, err
-	}
-	c.mu.Lock()
-	if c.vars == nil {
-		c.vars = map[string][2]any{}
-	}
-	c.vars[name] = [2]any{py.Clone(val), found}
-	c.mu.Unlock()
-	return val, found, nil
-}
-
-func (c *cachingResolver) doc(key string, read func() (*py.Map, error)) (*py.Map, error) {
-	c.mu.Lock()
-	if d, ok := c.docs[key]; ok {
-		c.mu.Unlock()
-		return py.Clone(d).(*py.Map), nil
-	}
-	c.mu.Unlock()
-	d, err := read()
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.docs == nil {
-		c.docs = map[string]*py.Map{}
-	}
-	c.docs[key] = py.Clone(d).(*py.Map)
-	c.mu.Unlock()
-	return d, nil
-}
-
-func (c *cachingResolver) BlockDocumentByName(ctx context.Context, slug, name string) (*py.Map, error) {
-	return c.doc("name\x00"+slug+"\x00"+name, func() (*py.Map, error) { return c.r.BlockDocumentByName(ctx, slug, name) })
-}
-
-func (c *cachingResolver) BlockDocumentByID(ctx context.Context, id string) (*py.Map, error) {
-	return c.doc("id\x00"+id, func() (*py.Map, error) { return c.r.BlockDocumentByID(ctx, id) })
 }
 
 func walkStrings(v any, fn func(string)) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/memo"
 	"github.com/prefectctl/prefectctl/internal/py"
 )
 
@@ -51,22 +52,16 @@ func lookupErr(err error, path, format string, args ...any) error {
 // name is read once per call. Other placeholders and non-string scalars are
 // left as they are; v is not modified.
 func ResolveVariables(ctx context.Context, v any, r Resolver) (any, error) {
-	type entry struct {
-		val   any
-		found bool
-	}
-	cache := map[string]entry{}
-	read := func(name, path string) (entry, error) {
+	var cache memo.Cache[string, variable]
+	read := func(name, path string) (variable, error) {
 		name = strings.ReplaceAll(name, variablePrefix, "")
-		if e, ok := cache[name]; ok {
-			return e, nil
-		}
-		val, found, err := r.Variable(ctx, name)
-		if err != nil {
-			return entry{}, lookupErr(err, path, "Could not read variable %s", py.StrRepr(name))
-		}
-		cache[name] = entry{val, found}
-		return cache[name], nil
+		return cache.Get(name, func() (variable, error) {
+			val, found, err := r.Variable(ctx, name)
+			if err != nil {
+				return variable{}, lookupErr(err, path, "Could not read variable %s", py.StrRepr(name))
+			}
+			return variable{val, found}, nil
+		})
 	}
 	var resolve func(t any, path string) (any, error)
 	resolve = func(t any, path string) (any, error) {
@@ -158,63 +153,53 @@ func hasKind(phs []Placeholder, k Kind) bool {
 // Resolver error's own kind) for a failed read, with a missing document
 // wrapping ErrNotFound. No message contains a resolved value.
 func ResolveBlockReferences(ctx context.Context, v any, r Resolver) (any, error) {
-	b := blockResolver{ctx: ctx, r: r, byID: map[string]*py.Map{}, byName: map[[2]string]*py.Map{}}
+	b := blockResolver{ctx: ctx, r: r}
 	return b.resolve(v, "")
 }
 
 type blockResolver struct {
-	ctx    context.Context
-	r      Resolver
-	byID   map[string]*py.Map
-	byName map[[2]string]*py.Map
+	ctx  context.Context
+	r    Resolver
+	docs memo.Cache[string, *py.Map]
+}
+
+// read loads a block document once per call; gone makes the message for
+// one that does not exist, what names it for other failures.
+func (b *blockResolver) read(key, path string, load func() (*py.Map, error), gone func() *diag.Error, what string) (*py.Map, error) {
+	return b.docs.Get(key, func() (*py.Map, error) {
+		d, err := load()
+		switch {
+		case errors.Is(err, ErrNotFound):
+			e := gone()
+			e.Kind, e.Path, e.Err = diag.Runtime, path, err
+			return nil, e
+		case err != nil:
+			return nil, lookupErr(err, path, "Could not read %s", what)
+		case d == nil:
+			return py.NewMap(), nil
+		}
+		return d, nil
+	})
 }
 
 func (b *blockResolver) readByID(id, path string) (*py.Map, error) {
-	if d, ok := b.byID[id]; ok {
-		return d, nil
-	}
-	d, err := b.r.BlockDocumentByID(b.ctx, id)
-	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return nil, &diag.Error{
-				Kind: diag.Runtime, Path: path, Err: err, Hint: blockGoneHint,
+	return b.read("id\x00"+id, path, func() (*py.Map, error) { return b.r.BlockDocumentByID(b.ctx, id) },
+		func() *diag.Error {
+			return &diag.Error{Hint: blockGoneHint,
 				Msg: fmt.Sprintf("Block not found: ID '%s'. This block was referenced in your deployment or work pool "+
 					"configuration but no longer exists. It may have been deleted. Please check your configuration "+
-					"or create a new block.", id),
-			}
-		}
-		return nil, lookupErr(err, path, "Could not read block document with ID '%s'", id)
-	}
-	if d == nil {
-		d = py.NewMap()
-	}
-	b.byID[id] = d
-	return d, nil
+					"or create a new block.", id)}
+		}, fmt.Sprintf("block document with ID '%s'", id))
 }
 
 func (b *blockResolver) readByName(slug, name, path string) (*py.Map, error) {
-	key := [2]string{slug, name}
-	if d, ok := b.byName[key]; ok {
-		return d, nil
-	}
-	d, err := b.r.BlockDocumentByName(b.ctx, slug, name)
-	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return nil, &diag.Error{
-				Kind: diag.Runtime, Path: path, Err: err,
-				Hint: strings.Replace(blockGoneHint, "<type>", slug, 1),
+	return b.read("name\x00"+slug+"\x00"+name, path, func() (*py.Map, error) { return b.r.BlockDocumentByName(b.ctx, slug, name) },
+		func() *diag.Error {
+			return &diag.Error{Hint: strings.Replace(blockGoneHint, "<type>", slug, 1),
 				Msg: fmt.Sprintf("Block not found: '%s' of type '%s'. This block was referenced in your deployment or "+
 					"work pool configuration but no longer exists. It may have been deleted. Please check your "+
-					"configuration or create a new block.", name, slug),
-			}
-		}
-		return nil, lookupErr(err, path, "Could not read block document '%s' of type '%s'", name, slug)
-	}
-	if d == nil {
-		d = py.NewMap()
-	}
-	b.byName[key] = d
-	return d, nil
+					"configuration or create a new block.", name, slug)}
+		}, fmt.Sprintf("block document '%s' of type '%s'", name, slug))
 }
 
 func (b *blockResolver) resolve(t any, path string) (any, error) {

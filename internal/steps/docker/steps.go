@@ -9,6 +9,8 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/prefectctl/prefectctl/internal/memo"
+	"github.com/prefectctl/prefectctl/internal/py"
 	reg "github.com/prefectctl/prefectctl/internal/registry"
 )
 
@@ -58,8 +60,9 @@ type Pushed struct {
 type Steps struct {
 	opts Options
 
+	memo memo.Cache[string, *py.Map]
+
 	mu       sync.Mutex
-	memo     map[string]*memoCall
 	dirLocks map[string]*sync.Mutex
 	api      API
 	own      bool
@@ -74,7 +77,7 @@ func New(opts Options) *Steps {
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
 	}
-	return &Steps{opts: opts, memo: map[string]*memoCall{}, api: opts.Client}
+	return &Steps{opts: opts, api: opts.Client}
 }
 
 // Close releases the daemon connection the steps opened.
