@@ -88,20 +88,18 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 	runner := steps.NewRunner(&steps.Env{Dir: dir, Resolver: resolver, Stdout: stepOut, Stderr: stepOut, AllowPipInstall: af.allowPipInstall,
 		Docker: docker.Options{ProjectPrefectVersion: p.PrefectVersion, DefaultNamespace: settings.DefaultDockerBuildNamespace()}})
 	defer runner.Close()
-	aopt := &deploy.ApplyOptions{
-		Options:     deploy.Options{Dir: dir, Flows: loader, Resolver: resolver, Warn: a.ui.warn},
-		Client:      client,
-		Runner:      runner,
+	opt := deploy.Options{
+		Dir:         dir,
 		SkipBuild:   af.skipBuild || af.image != "",
 		SkipPush:    af.skipPush,
 		Image:       af.image,
 		Concurrency: concurrency,
-		Progress:    prog.event,
 		Force:       af.force,
 	}
+	deps := deploy.Deps{API: client, Flows: loader, Resolver: resolver, Steps: runner, Docker: runner, Warn: a.ui.warn, Progress: prog.event}
 	if af.plan {
 		prog.stop()
-		items, err := deploy.Plan(ctx, p, sel, aopt)
+		items, err := deploy.Plan(ctx, p, sel, opt, deps)
 		if err != nil {
 			return err
 		}
@@ -117,7 +115,7 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 		}
 		return err
 	}
-	report, applyErr := deploy.Apply(ctx, p, sel, aopt)
+	report, applyErr := deploy.Apply(ctx, p, sel, opt, deps)
 	prog.stop()
 	if report == nil {
 		return applyErr

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -155,7 +154,7 @@ are shown as their placeholders and listed as pending.`,
 			if !f.dryRun {
 				return runDeploy(cmd.Context(), a, cmd, f, af, entrypoint)
 			}
-			res, err := planAll(cmd.Context(), a, cmd, f, entrypoint)
+			res, err := dryRun(cmd.Context(), a, cmd, f, entrypoint)
 			if err != nil {
 				return err
 			}
@@ -184,7 +183,7 @@ and exits 2. Without --all or -n it checks every deployment.`,
 			if !f.all && len(f.names) == 0 {
 				f.all = true
 			}
-			res, err := planAll(cmd.Context(), a, cmd, f, "")
+			res, err := dryRun(cmd.Context(), a, cmd, f, "")
 			if f.output == "json" {
 				out := map[string]any{"valid": err == nil, "warnings": problemsJSON(res.warnings), "errors": problemsJSON(flattenErr(err))}
 				if werr := writeJSON(a.io.Out, out); werr != nil {
@@ -202,18 +201,17 @@ and exits 2. Without --all or -n it checks every deployment.`,
 	return cmd
 }
 
-// planResult is the outcome of planning every selected deployment.
-type planResult struct {
-	project  *project.Project
-	items    []*deploy.Deployment
-	specs    []*deploy.Spec
+// dryRunResult is a dry run of every selected deployment.
+type dryRunResult struct {
+	planned  []deploy.Planned
 	warnings []*diag.Error
 }
 
-// planAll loads, selects, prepares and finalises every deployment in dry-run
-// mode, collecting every problem instead of stopping at the first.
-func planAll(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, entrypoint string) (*planResult, error) {
-	res := &planResult{}
+// dryRun loads and selects, then prepares, checks and finalises every
+// selected deployment offline (deploy.DryRun), collecting every problem
+// instead of stopping at the first.
+func dryRun(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, entrypoint string) (*dryRunResult, error) {
+	res := &dryRunResult{}
 	warn := func(e *diag.Error) {
 		res.warnings = append(res.warnings, e)
 		if f.output != "json" {
@@ -224,7 +222,6 @@ func planAll(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, en
 	if err != nil {
 		return res, err
 	}
-	res.project = p
 	for _, w := range p.Warnings {
 		warn(w)
 	}
@@ -248,30 +245,8 @@ func planAll(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, en
 	if err != nil {
 		return res, err
 	}
-	dopt := &deploy.Options{Dir: dir, Flows: loader, Warn: warn}
-	var problems diag.List
-	now := time.Now()
-	for _, s := range sel.Items {
-		d, err := deploy.Prepare(ctx, p, s, dopt)
-		if err == nil {
-			if _, _, stepProblems := deploy.CheckSteps(p, d); len(stepProblems) > 0 {
-				problems = append(problems, stepProblems...)
-				continue
-			}
-			var spec *deploy.Spec
-			spec, err = deploy.Finalize(d, nil, true, now, dopt)
-			if err == nil {
-				res.items = append(res.items, d)
-				res.specs = append(res.specs, spec)
-				continue
-			}
-		}
-		problems = append(problems, flattenErr(err)...)
-	}
-	if len(problems) > 0 {
-		return res, problems
-	}
-	return res, nil
+	res.planned, err = deploy.DryRun(ctx, p, sel, deploy.Options{Dir: dir}, deploy.Deps{Flows: loader, Warn: warn})
+	return res, err
 }
 
 // flattenErr turns any error into a list of problems.
@@ -327,9 +302,12 @@ func dryRunJSON(d *deploy.Deployment, s *deploy.Spec) *py.Map {
 	for i, p := range s.Pending {
 		pending[i] = p
 	}
-	notes := make([]any, len(d.Notes))
-	for i, n := range d.Notes {
-		notes[i] = n
+	notes := []any{}
+	for _, n := range d.Notes {
+		notes = append(notes, n)
+	}
+	if d.PullFromHere != "" {
+		notes = append(notes, "Prefect workers will load the flow from "+d.PullFromHere+" (a path on this machine); run 'prefectctl init' to store the code elsewhere")
 	}
 	return py.MapOf(
 		"name", s.Name,
@@ -360,23 +338,23 @@ func orEmpty(l []any) []any {
 	return l
 }
 
-func renderDryRun(a *app, output string, res *planResult) error {
+func renderDryRun(a *app, output string, res *dryRunResult) error {
 	if output == "json" {
-		items := make([]any, len(res.specs))
-		for i := range res.specs {
-			items[i] = dryRunJSON(res.items[i], res.specs[i])
+		items := make([]any, len(res.planned))
+		for i, pl := range res.planned {
+			items[i] = dryRunJSON(pl.Deployment, pl.Spec)
 		}
 		out := py.MapOf("dry_run", true, "deployments", items, "warnings", py.FromGo(anySlice(problemsJSON(res.warnings))))
 		if err := writeJSON(a.io.Out, out); err != nil {
 			return err
 		}
-		a.ui.infof("%d deployment(s) planned; nothing was built, pushed or registered (dry run).", len(res.specs))
+		a.ui.infof("%d deployment(s) planned; nothing was built, pushed or registered (dry run).", len(res.planned))
 		return nil
 	}
 	w := a.io.Out
 	p := a.ui.p
-	for i, s := range res.specs {
-		d := res.items[i]
+	for i, pl := range res.planned {
+		d, s := pl.Deployment, pl.Spec
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
@@ -404,7 +382,7 @@ func renderDryRun(a *app, output string, res *planResult) error {
 		}
 		a.ui.printKV(w, indentKV(rows))
 	}
-	a.ui.infof("\n%d deployment(s) planned; nothing was built, pushed or registered (dry run).", len(res.specs))
+	a.ui.infof("\n%d deployment(s) planned; nothing was built, pushed or registered (dry run).", len(res.planned))
 	return nil
 }
 

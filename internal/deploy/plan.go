@@ -28,39 +28,6 @@ type Flow struct {
 	Warnings        []*diag.Error
 }
 
-// FlowLoader reads a flow's metadata from its entrypoint.
-type FlowLoader interface {
-	LoadFlow(ctx context.Context, entrypoint string) (*Flow, error)
-}
-
-// Options configure planning.
-type Options struct {
-	// Dir is the working directory: entrypoints and the default pull step
-	// are relative to it, as for prefect deploy.
-	Dir string
-	// Env is the process environment; nil means os.LookupEnv.
-	Env   func(string) (string, bool)
-	Flows FlowLoader
-	// Resolver looks up prefect.variables and prefect.blocks; nil leaves
-	// them as placeholders (dry-run: no API calls).
-	Resolver template.Resolver
-	// Warn receives problems that do not stop the deploy.
-	Warn func(*diag.Error)
-}
-
-func (o *Options) env() func(string) (string, bool) {
-	if o.Env != nil {
-		return o.Env
-	}
-	return os.LookupEnv
-}
-
-func (o *Options) warn(e *diag.Error) {
-	if o.Warn != nil {
-		o.Warn(e)
-	}
-}
-
 // Deployment is one selected deployment on its way to the server.
 type Deployment struct {
 	Selected *project.Selected
@@ -86,7 +53,10 @@ type Deployment struct {
 	FlowName string
 	Name     string
 	WorkPool string
-	Notes    []string // what Prefect prints along the way, e.g. where workers load the flow from
+	Notes    []string // what Prefect prints along the way
+	// PullFromHere is the directory on this machine the default pull step
+	// points workers at ("" when the pull steps go elsewhere).
+	PullFromHere string
 }
 
 // FullName is flow/deployment, how deployments are named on the server.
@@ -96,7 +66,7 @@ func (d *Deployment) FullName() string { return d.FlowName + "/" + d.Name }
 // build steps (spec §3.7 steps 1-9 without the API checks): it captures the
 // steps, resolves blocks, variables and the environment, loads the flow and
 // works out the pull steps.
-func Prepare(ctx context.Context, p *project.Project, sel *project.Selected, opt *Options) (*Deployment, error) {
+func Prepare(ctx context.Context, p *project.Project, sel *project.Selected, opt Options, deps Deps) (*Deployment, error) {
 	cfg := py.Clone(sel.Config).(*py.Map)
 	d := &Deployment{Selected: sel, Label: sel.Label()}
 	where := func(field string) (string, string) {
@@ -137,11 +107,11 @@ func Prepare(ctx context.Context, p *project.Project, sel *project.Selected, opt
 
 	var err error
 	var resolved any = cfg
-	if opt.Resolver != nil {
-		if resolved, err = template.ResolveBlockReferences(ctx, resolved, opt.Resolver); err != nil {
+	if deps.Resolver != nil {
+		if resolved, err = template.ResolveBlockReferences(ctx, resolved, deps.Resolver); err != nil {
 			return nil, err
 		}
-		if resolved, err = template.ResolveVariables(ctx, resolved, opt.Resolver); err != nil {
+		if resolved, err = template.ResolveVariables(ctx, resolved, deps.Resolver); err != nil {
 			return nil, err
 		}
 	}
@@ -158,15 +128,15 @@ func Prepare(ctx context.Context, p *project.Project, sel *project.Selected, opt
 		return nil, invalid("entrypoint", "add entrypoint: path/to/file.py:flow_function to the deployment, or pass it as the argument of deploy",
 			"an entrypoint must be provided")
 	}
-	if opt.Flows == nil {
+	if deps.Flows == nil {
 		return nil, fmt.Errorf("deploy: no flow loader configured")
 	}
-	flow, err := opt.Flows.LoadFlow(ctx, ep)
+	flow, err := deps.Flows.LoadFlow(ctx, ep)
 	if err != nil {
 		return nil, err
 	}
 	for _, w := range flow.Warnings {
-		opt.warn(w)
+		deps.warn(w)
 	}
 	d.Flow = flow
 	d.FlowName = flow.Name
@@ -194,7 +164,7 @@ func Prepare(ctx context.Context, p *project.Project, sel *project.Selected, opt
 		} else if len(p.Pull.Steps) > 0 {
 			d.PullSteps = p.Pull.Steps
 		} else {
-			d.PullSteps, d.PullUnset = defaultPullSteps(d, cfg, p, opt)
+			d.PullSteps, d.PullUnset = defaultPullSteps(d, cfg, p, opt, deps)
 		}
 	}
 	return d, nil
@@ -223,7 +193,7 @@ const (
 
 // defaultPullSteps is Prefect's _generate_default_pull_action in
 // non-interactive mode.
-func defaultPullSteps(d *Deployment, cfg *py.Map, p *project.Project, opt *Options) ([]any, bool) {
+func defaultPullSteps(d *Deployment, cfg *py.Map, p *project.Project, opt Options, deps Deps) ([]any, bool) {
 	// Prefect looks at deploy_config.get("build") or the top-level build.
 	build := p.Build.Steps
 	if l, _ := cfg.Get("build"); nonEmptyList(l) {
@@ -246,13 +216,12 @@ func defaultPullSteps(d *Deployment, cfg *py.Map, p *project.Project, opt *Optio
 		return nil, true
 	}
 	if img, _ := template.GetFromDict(cfg, "work_pool.job_variables.image"); py.Truthy(img) {
-		opt.warn(&diag.Error{Kind: diag.Invalid, Msg: fmt.Sprintf("%s: using the default working directory '/opt/prefect' for your Docker image", d.Label),
+		deps.warn(&diag.Error{Kind: diag.Invalid, Msg: fmt.Sprintf("%s: using the default working directory '/opt/prefect' for your Docker image", d.Label),
 			Hint: "if your flow code is elsewhere in the image, add an explicit set_working_directory pull step to prefect.yaml"})
 		return []any{py.MapOf(stepSetWorkDir, py.MapOf("directory", "/opt/prefect"))}, false
 	}
-	dir := absDir(opt.Dir)
-	d.Notes = append(d.Notes, "Prefect workers will load the flow from "+dir+" (a path on this machine); run 'prefectctl init' to store the code elsewhere")
-	return []any{py.MapOf(stepSetWorkDir, py.MapOf("directory", dir))}, false
+	d.PullFromHere = absDir(opt.Dir)
+	return []any{py.MapOf(stepSetWorkDir, py.MapOf("directory", d.PullFromHere))}, false
 }
 
 func absDir(dir string) string {

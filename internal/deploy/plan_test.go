@@ -45,17 +45,16 @@ func planProject(t *testing.T, dir string, env map[string]string, sel project.Se
 		t.Fatal(err)
 	}
 	var warnings []*diag.Error
-	opt := &Options{Dir: dir, Flows: fakeFlows{"flows/hello.py:hello": helloFlow()},
-		Env:  func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-		Warn: func(e *diag.Error) { warnings = append(warnings, e) }}
+	opt := Options{Dir: dir, Env: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
+	deps := Deps{Flows: fakeFlows{"flows/hello.py:hello": helloFlow()}, Warn: func(e *diag.Error) { warnings = append(warnings, e) }}
 	var ds []*Deployment
 	var specs []*Spec
 	for _, it := range s.Items {
-		d, err := Prepare(context.Background(), p, it, opt)
+		d, err := Prepare(context.Background(), p, it, opt, deps)
 		if err != nil {
 			t.Fatal(err)
 		}
-		spec, err := Finalize(d, nil, true, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), opt)
+		spec, err := Finalize(d, nil, true, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), opt, deps)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,14 +109,15 @@ func TestFinalizeAppliesStepOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt := &Options{Dir: dir, Flows: fakeFlows{"flows/hello.py:hello": helloFlow()}, Env: func(string) (string, bool) { return "", false }}
-	d, err := Prepare(context.Background(), p, sel.Items[0], opt)
+	opt := Options{Dir: dir, Env: func(string) (string, bool) { return "", false }}
+	deps := Deps{Flows: fakeFlows{"flows/hello.py:hello": helloFlow()}}
+	d, err := Prepare(context.Background(), p, sel.Items[0], opt, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	outputs := py.MapOf("get-commit-hash", py.MapOf("stdout", "abc1234", "stderr", ""),
 		"build-image", py.MapOf("image", "127.0.0.1:5000/hello:abc1234", "image_name", "127.0.0.1:5000/hello", "tag", "abc1234"))
-	spec, err := Finalize(d, outputs, false, time.Now(), opt)
+	spec, err := Finalize(d, outputs, false, time.Now(), opt, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ type Spec struct {
 // (spec §3.7 steps 10-17): it applies the step outputs and builds the body.
 // With dryRun, placeholders the steps would fill in are kept and listed as
 // pending instead of being removed.
-func Finalize(d *Deployment, outputs *py.Map, dryRun bool, now time.Time, opt *Options) (*Spec, error) {
+func Finalize(d *Deployment, outputs *py.Map, dryRun bool, now time.Time, opt Options, deps Deps) (*Spec, error) {
 	if outputs == nil {
 		outputs = py.NewMap()
 	}
@@ -58,7 +58,7 @@ func Finalize(d *Deployment, outputs *py.Map, dryRun bool, now time.Time, opt *O
 		skip = d.pendingPrefixes()
 	}
 	notSet := func(name string) {
-		opt.warn(&diag.Error{Kind: diag.Invalid, Msg: fmt.Sprintf("%s: %s", d.Label, template.NotSetWarning(name)),
+		deps.warn(&diag.Error{Kind: diag.Invalid, Msg: fmt.Sprintf("%s: %s", d.Label, template.NotSetWarning(name)),
 			Hint: "check the placeholder's spelling and that an earlier step with that id produces the value"})
 	}
 	if !py.Truthy(get(cfg, "description")) {

@@ -108,7 +108,7 @@ func NewRunner(env *Env) *Runner {
 	if d.Python == "" {
 		d.Python = env.Python
 	}
-	return &Runner{env: env, dir: env.Dir, docker: docker.New(d), warned: map[string]bool{}}
+	return &Runner{env: env, dir: env.Dir, docker: docker.New(d, docker.Deps{}), warned: map[string]bool{}}
 }
 
 // Close releases the Docker connection.

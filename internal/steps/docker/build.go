@@ -213,7 +213,7 @@ func (s *Steps) build(ctx context.Context, dir string, in *py.Map) (*py.Map, err
 		prefectVersion = ResolveVersions(ctx, &s.opts, dir).Prefect
 	}
 	if b.tag == "" {
-		b.tag = DefaultTag(s.opts.Now())
+		b.tag = DefaultTag(s.now())
 	}
 	// prefect-docker only finds a bad name when tagging after the build;
 	// checking first saves the build.

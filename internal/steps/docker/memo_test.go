@@ -11,7 +11,7 @@ import (
 )
 
 func TestMemo(t *testing.T) {
-	s := New(Options{})
+	s := New(Options{}, Deps{})
 	var runs atomic.Int32
 	run := func() (*py.Map, error) {
 		n := runs.Add(1)

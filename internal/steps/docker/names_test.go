@@ -141,7 +141,7 @@ func TestBuildRejectsBadReferenceEarly(t *testing.T) {
 			return "unix:///nonexistent/docker.sock", true
 		}
 		return "", false
-	}, Python: "/nonexistent"})
+	}, Python: "/nonexistent"}, Deps{})
 	for _, in := range []*py.Map{
 		py.MapOf("image_name", "Upper/Case", "tag", "t"),
 		py.MapOf("image_name", "ok/name", "tag", "bad tag!"),

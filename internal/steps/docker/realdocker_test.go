@@ -131,7 +131,7 @@ func (e *realEnv) steps(t *testing.T, stderr io.Writer) (*Steps, *countingAPI) {
 		t.Fatal(err)
 	}
 	api := &countingAPI{API: c}
-	s := New(Options{Environ: e.environ, Stderr: stderr, Python: e.python, Client: api})
+	s := New(Options{Environ: e.environ, Stderr: stderr, Python: e.python}, Deps{Client: api})
 	t.Cleanup(func() { c.Close() })
 	return s, api
 }
@@ -347,7 +347,7 @@ func TestBuildFailuresCleanUp(t *testing.T) {
 	}
 	c, _ := Connect(e.host, "")
 	defer c.Close()
-	s2 := New(Options{Environ: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }, Python: e.python, Client: c})
+	s2 := New(Options{Environ: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }, Python: e.python}, Deps{Client: c})
 	_, err = s2.BuildImage(ctx, dir, py.MapOf("image_name", "prefectctl-missing-base", "dockerfile", "auto", "pull", false))
 	if err == nil || !strings.Contains(err.Error(), "prefecthq/prefect:0.0.0-missing-python3.11") {
 		t.Fatalf("missing base image: %v", err)
@@ -390,7 +390,7 @@ func TestDaemonAndRegistryDown(t *testing.T) {
 			return "unix://" + dead, true
 		}
 		return "", false
-	}, Python: "/nonexistent"})
+	}, Python: "/nonexistent"}, Deps{})
 	defer s.Close()
 	_, err := s.BuildImage(context.Background(), dir, py.MapOf("image_name", "x", "tag", "t", "dockerfile", "auto"))
 	var de *DaemonError
@@ -499,7 +499,7 @@ func TestPushUnverifiableFromHere(t *testing.T) {
 	}
 	defer c.Close()
 	var log bytes.Buffer
-	s := New(Options{Environ: e.environ, Stderr: &log, Python: e.python, Client: c, Registry: reg.Options{Transport: failingTransport{}}})
+	s := New(Options{Environ: e.environ, Stderr: &log, Python: e.python, Registry: reg.Options{Transport: failingTransport{}}}, Deps{Client: c})
 	dir := project(t)
 	repo := e.registry + "/prefectctl-steps/unverified"
 	ctx := context.Background()

@@ -34,7 +34,7 @@ func TestSSHDaemon(t *testing.T) {
 			return "ssh://builder@build-host:2222", true
 		}
 		return "", false
-	}, Python: testenv.Python(t)})
+	}, Python: testenv.Python(t)}, Deps{})
 	defer s.Close()
 	out, err := s.BuildImage(context.Background(), project(t), py.MapOf("image_name", "prefectctl-ssh/flows", "tag", "ssh", "dockerfile", "auto", "pull", false))
 	if err != nil {
