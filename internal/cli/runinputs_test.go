@@ -183,19 +183,18 @@ func TestRunBodyMatchesPrefectCLI(t *testing.T) {
 		t.Skip("needs the Prefect venv")
 	}
 	prefectCLI := testenv.PrefectCLI(t)
-	api := &depFakeAPI{}
-	base := depFakeServer(t, api)
+	reg := depAPI(t, "", nil)
+	base := depServe(t, reg)
 	args := []string{"deployment", "run", "hello/arthur", "--param", "name=Zaphod", "--params", `{"name": "Ford"}`,
 		"--tag", "adhoc", "--tag", "b", "--flow-run-name", "{name:*^10}-{name!r}", "--job-variable", `env={"A": "1"}`,
 		"--job-variable", "image=x:1", "--start-at", "2030-01-02T03:04:05Z"}
 	cmd := exec.Command(prefectCLI, args...)
 	cmd.Env = append(os.Environ(), "PREFECT_API_URL="+base+"/api", "PREFECT_HOME="+t.TempDir())
-	if out, err := cmd.CombinedOutput(); err != nil || api.posted == "" {
+	if out, err := cmd.CombinedOutput(); err != nil || reg.Calls("POST", tCreatePath) != 1 {
 		t.Fatalf("prefect: %v\n%s", err, out)
 	}
-	want := api.posted
-	api.posted = ""
-	if code, _, errOut := run(args...); code != 0 {
+	want := string(reg.Last("POST", tCreatePath).Body)
+	if code, _, errOut := run(args...); code != 0 || reg.Calls("POST", tCreatePath) != 2 {
 		t.Fatalf("prefectctl: exit %d\n%s", code, errOut)
 	}
 	normal := func(s string) string {
@@ -206,7 +205,7 @@ func TestRunBodyMatchesPrefectCLI(t *testing.T) {
 		b, _ := py.EncodeJSON(v)
 		return string(b)
 	}
-	if got, want := normal(api.posted), normal(want); got != want {
+	if got, want := normal(string(reg.Last("POST", tCreatePath).Body)), normal(want); got != want {
 		t.Errorf("create_flow_run body\nprefectctl %s\nprefect    %s", got, want)
 	}
 }
