@@ -110,14 +110,14 @@ func (f *deployFlags) selectOptions(cmd *cobra.Command, entrypoint string, defau
 		}
 	}
 	ov.Pool, ov.WorkQueue = f.pool, f.workQueue
-	jv, err := project.ParseJobVariables(f.jobVariables)
+	jv, err := parseDeployJobVariables(f.jobVariables)
 	if err != nil {
 		return o, err
 	}
 	ov.JobVariables = jv
 	ov.Crons, ov.RRules, ov.Intervals = f.crons, f.rrules, f.intervals
 	ov.AnchorDate, ov.Timezone = f.anchorDate, f.timezone
-	params, err := project.ParseParams(f.params, f.paramsJSON)
+	params, err := parseDeployParams(f.params, f.paramsJSON)
 	if err != nil {
 		return o, err
 	}

@@ -136,7 +136,7 @@ func (p *Project) Select(opt SelectOptions) (*Selection, error) {
 			}
 			sel.Single = true
 		} else if len(missing) > 0 {
-			warn("check the names with 'prefectctl validate'", "the following deployment(s) could not be found and will not be deployed: %s", strings.Join(missing, ", "))
+			warn("deployments in "+p.File.Path+": "+strings.Join(p.names(), ", "), "the following deployment(s) could not be found and will not be deployed: %s", strings.Join(missing, ", "))
 		}
 	}
 	if len(picked) == 1 {

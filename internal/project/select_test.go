@@ -105,14 +105,8 @@ deployments:
   work_pool: {name: pool, job_variables: {keep: me}}
   schedules: [{cron: "0 9 * * *", timezone: America/Chicago}]
 `)
-	jv, err := ParseJobVariables([]string{"env=prod", `{"resources":{"limits":{"cpu": 1}}}`})
-	if err != nil {
-		t.Fatal(err)
-	}
-	params, err := ParseParams([]string{"number=2"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	jv := py.MapOf("env", "prod", "resources", py.MapOf("limits", py.MapOf("cpu", int64(1))))
+	params := py.MapOf("number", int64(2))
 	sel, err := p.Select(SelectOptions{Names: []string{"renamed"}, Overrides: Overrides{
 		JobVariables: jv, Params: params, Timezone: "Europe/Berlin", Crons: []string{"0 4 * * *"},
 	}})
@@ -134,21 +128,6 @@ deployments:
 	}
 	if len(sel.Warnings) != 1 {
 		t.Errorf("renaming the only deployment should warn, got %v", sel.Warnings)
-	}
-}
-
-func TestParseArgsErrors(t *testing.T) {
-	for _, bad := range [][]string{{"my-variable"}, {"['my-variable']"}, {"{broken"}} {
-		if _, err := ParseJobVariables(bad); err == nil || !strings.Contains(err.Error(), "could not parse variable") {
-			t.Errorf("%v: %v", bad, err)
-		}
-	}
-	if _, err := ParseParams([]string{"a=1"}, `{"b": 2}`); err == nil {
-		t.Error("--param with --params must fail")
-	}
-	m, err := ParseParams([]string{"a=1", "b=hello", "c=[1,2]", `d="q"`}, "")
-	if err != nil || py.Repr(m) != "{'a': 1, 'b': 'hello', 'c': [1, 2], 'd': 'q'}" {
-		t.Errorf("params: %v %s", err, py.Repr(m))
 	}
 }
 

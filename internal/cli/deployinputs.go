@@ -1,4 +1,9 @@
-package project
+package cli
+
+// Reading `deploy`'s --job-variable, --param and --params the way
+// Prefect 3.9.1's `prefect deploy` reads them (cli/deploy/_core.py), which
+// is not the way `deployment run` reads its flags of the same names
+// (runinputs.go).
 
 import (
 	"fmt"
@@ -8,9 +13,9 @@ import (
 	"github.com/prefectctl/prefectctl/internal/py"
 )
 
-// ParseJobVariables reads --job-variable values as prefect deploy does:
+// parseDeployJobVariables reads deploy's --job-variable values as prefect deploy does:
 // key=value (the value stays a string) or a JSON object merged in.
-func ParseJobVariables(args []string) (*py.Map, error) {
+func parseDeployJobVariables(args []string) (*py.Map, error) {
 	if len(args) == 0 {
 		return nil, nil
 	}
@@ -32,10 +37,10 @@ func ParseJobVariables(args []string) (*py.Map, error) {
 	return out, nil
 }
 
-// ParseParams reads --param k=v (the value is JSON if it parses, else the
+// parseDeployParams reads deploy's --param k=v (the value is JSON if it parses, else the
 // raw string) and --params JSON, as prefect deploy does. Giving both is an
 // error, as in Prefect.
-func ParseParams(param []string, params string) (*py.Map, error) {
+func parseDeployParams(param []string, params string) (*py.Map, error) {
 	if len(param) > 0 && params != "" {
 		return nil, &diag.Error{Kind: diag.Usage, Msg: "can only pass one of --param or --params", Hint: "put every value in --params, or use --param for each"}
 	}
