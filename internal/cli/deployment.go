@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -48,7 +47,7 @@ func newDeploymentLsCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			deps, flows, err := listDeployments(cmd.Context(), client, args)
+			deps, flows, err := client.ListDeployments(cmd.Context(), args)
 			if err != nil {
 				return err
 			}
@@ -93,47 +92,6 @@ func newDeploymentLsCmd(a *app) *cobra.Command {
 	addOutputFlag(cmd, &output)
 	cmd.Flags().BoolVar(&byCreated, "by-created", false, "newest first instead of by name")
 	return cmd
-}
-
-// listDeployments reads every deployment (page by page; the server caps a
-// page at 200) and the names of their flows.
-func listDeployments(ctx context.Context, c *cloudapi.Client, flowNames []string) ([]cloudapi.Deployment, map[string]string, error) {
-	const page = 200
-	var all []cloudapi.Deployment
-	for offset := 0; ; offset += page {
-		body := py.MapOf("limit", int64(page), "offset", int64(offset), "sort", "NAME_ASC")
-		if len(flowNames) > 0 {
-			body.Set("flows", py.MapOf("name", py.MapOf("any_", stringsAny(flowNames))))
-		}
-		got, err := c.FilterDeployments(ctx, body)
-		if err != nil {
-			return nil, nil, err
-		}
-		all = append(all, got...)
-		if len(got) < page {
-			break
-		}
-	}
-	ids := map[string]bool{}
-	var idList []any
-	for _, d := range all {
-		if !ids[d.FlowID] {
-			ids[d.FlowID] = true
-			idList = append(idList, d.FlowID)
-		}
-	}
-	flows := map[string]string{}
-	for start := 0; start < len(idList); start += page {
-		chunk := idList[start:min(start+page, len(idList))]
-		got, err := c.FilterFlows(ctx, py.MapOf("flows", py.MapOf("id", py.MapOf("any_", chunk)), "limit", int64(page)))
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, f := range got {
-			flows[f.ID] = f.Name
-		}
-	}
-	return all, flows, nil
 }
 
 // shortDuration drops zero tails: 10m rather than 10m0s, 1h rather than 1h0m0s.

@@ -108,7 +108,7 @@ func (a *app) completeServerDeployments(cmd *cobra.Command, args []string, toCom
 	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Second)
 	defer cancel()
-	ds, flows, err := listDeployments(ctx, client, nil)
+	ds, flows, err := client.ListDeployments(ctx, nil)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}

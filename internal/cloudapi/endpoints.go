@@ -78,6 +78,16 @@ func (c *Client) ReadFlow(ctx context.Context, id string) (*Flow, error) {
 	return &f, nil
 }
 
+// FilterFlows is POST /flows/filter; body may be nil.
+func (c *Client) FilterFlows(ctx context.Context, body any) ([]Flow, error) {
+	var out []Flow
+	if body == nil {
+		body = py.NewMap()
+	}
+	_, err := c.send(ctx, http.MethodPost, "flows/filter", body, &out)
+	return out, err
+}
+
 // --- deployments ---
 
 // CreateDeployment posts a DeploymentCreate body (an upsert on flow_id +
@@ -124,6 +134,53 @@ func (c *Client) FilterDeployments(ctx context.Context, body any) ([]Deployment,
 	}
 	_, err := c.send(ctx, http.MethodPost, "deployments/filter", body, &out)
 	return out, err
+}
+
+// ListDeployments reads every deployment, of the named flows only when
+// flowNames is not empty, page by page (the server caps a page at 200),
+// in the server's NAME_ASC order, with the names of their flows by flow
+// id.
+func (c *Client) ListDeployments(ctx context.Context, flowNames []string) ([]Deployment, map[string]string, error) {
+	const page = 200
+	var all []Deployment
+	for offset := 0; ; offset += page {
+		body := py.MapOf("limit", int64(page), "offset", int64(offset), "sort", "NAME_ASC")
+		if len(flowNames) > 0 {
+			names := make([]any, len(flowNames))
+			for i, n := range flowNames {
+				names[i] = n
+			}
+			body.Set("flows", py.MapOf("name", py.MapOf("any_", names)))
+		}
+		got, err := c.FilterDeployments(ctx, body)
+		if err != nil {
+			return nil, nil, err
+		}
+		all = append(all, got...)
+		if len(got) < page {
+			break
+		}
+	}
+	seen := map[string]bool{}
+	var ids []any
+	for _, d := range all {
+		if !seen[d.FlowID] {
+			seen[d.FlowID] = true
+			ids = append(ids, d.FlowID)
+		}
+	}
+	flows := map[string]string{}
+	for start := 0; start < len(ids); start += page {
+		chunk := ids[start:min(start+page, len(ids))]
+		got, err := c.FilterFlows(ctx, py.MapOf("flows", py.MapOf("id", py.MapOf("any_", chunk)), "limit", int64(page)))
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, f := range got {
+			flows[f.ID] = f.Name
+		}
+	}
+	return all, flows, nil
 }
 
 // DeleteDeployment is DELETE /deployments/{id}.
@@ -327,6 +384,17 @@ func (c *Client) FilterFlowRuns(ctx context.Context, body any) ([]FlowRun, error
 	return out, err
 }
 
+// ReadFlowRunStates is GET /flow_run_states/?flow_run_id=ID: every state
+// the run has been in, so a poller misses no transition.
+func (c *Client) ReadFlowRunStates(ctx context.Context, flowRunID string) ([]State, error) {
+	var out []State
+	resp, err := c.call(ctx, request{method: http.MethodGet, path: "flow_run_states/", query: url.Values{"flow_run_id": {flowRunID}}})
+	if err != nil {
+		return nil, err
+	}
+	return out, decodeInto(resp, &out)
+}
+
 // FilterLogs is POST /logs/filter.
 func (c *Client) FilterLogs(ctx context.Context, body any) ([]Log, error) {
 	var out []Log
@@ -337,10 +405,11 @@ func (c *Client) FilterLogs(ctx context.Context, body any) ([]Log, error) {
 	return out, err
 }
 
-// FlowRunLogsAfter is FilterLogs for one run, oldest first, from an
+// FlowRunLogs is one page of a flow run's logs, oldest first, from an
 // optional RFC 3339 timestamp on (the server's after_ is inclusive, so a
-// caller tailing logs must drop ids it has already seen).
-func (c *Client) FlowRunLogsAfter(ctx context.Context, flowRunID, afterRFC3339 string, limit int) ([]Log, error) {
+// caller tailing logs must drop the ids it has already seen). limit 0
+// leaves the page size to the server.
+func (c *Client) FlowRunLogs(ctx context.Context, flowRunID, afterRFC3339 string, limit, offset int) ([]Log, error) {
 	logs := py.MapOf("flow_run_id", py.MapOf("any_", []any{flowRunID}))
 	if afterRFC3339 != "" {
 		logs.Set("timestamp", py.MapOf("after_", afterRFC3339))
@@ -348,6 +417,9 @@ func (c *Client) FlowRunLogsAfter(ctx context.Context, flowRunID, afterRFC3339 s
 	body := py.MapOf("logs", logs, "sort", "TIMESTAMP_ASC")
 	if limit > 0 {
 		body.Set("limit", int64(limit))
+	}
+	if offset > 0 {
+		body.Set("offset", int64(offset))
 	}
 	return c.FilterLogs(ctx, body)
 }
@@ -368,6 +440,15 @@ func (c *Client) CreateAutomation(ctx context.Context, body *py.Map) (*Automatio
 		return nil, err
 	}
 	return &a, nil
+}
+
+// ReadRelatedAutomations is GET /automations/related-to/{resource_id},
+// e.g. "prefect.deployment.<id>". Each automation is returned whole, in the
+// server's field order.
+func (c *Client) ReadRelatedAutomations(ctx context.Context, resourceID string) ([]*py.Map, error) {
+	var out []*py.Map
+	err := c.get(ctx, "automations/related-to/"+seg(resourceID), &out)
+	return out, err
 }
 
 // --- Prefect Cloud account API ---

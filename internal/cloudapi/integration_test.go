@@ -184,7 +184,7 @@ func TestRealFlowsAndDeployments(t *testing.T) {
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("filter runs: %v %d", err, len(runs))
 	}
-	if _, err := c.FlowRunLogsAfter(ctx, run.ID, time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), 10); err != nil {
+	if _, err := c.FlowRunLogs(ctx, run.ID, time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), 10, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.FilterWorkers(ctx, pool, true); err != nil {

@@ -29,7 +29,7 @@ type API interface {
 	CreateFlowRunFromDeployment(ctx context.Context, deploymentID string, body *py.Map) (*cloudapi.FlowRun, bool, error)
 	ReadFlowRun(ctx context.Context, id string) (*cloudapi.FlowRun, error)
 	ReadFlowRunStates(ctx context.Context, flowRunID string) ([]cloudapi.State, error)
-	FilterLogs(ctx context.Context, body any) ([]cloudapi.Log, error)
+	FlowRunLogs(ctx context.Context, flowRunID, afterRFC3339 string, limit, offset int) ([]cloudapi.Log, error)
 }
 
 var _ API = (*cloudapi.Client)(nil)

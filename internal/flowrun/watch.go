@@ -149,12 +149,7 @@ func (w *runWatcher) logs(ctx context.Context) ([]cloudapi.Log, error) {
 	}
 	var fresh []cloudapi.Log
 	for offset := 0; ; offset += page {
-		filter := py.MapOf("flow_run_id", py.MapOf("any_", []any{w.runID}))
-		if after != "" {
-			filter.Set("timestamp", py.MapOf("after_", after))
-		}
-		body := py.MapOf("logs", filter, "sort", "TIMESTAMP_ASC", "limit", int64(page), "offset", int64(offset))
-		got, err := w.c.FilterLogs(ctx, body)
+		got, err := w.c.FlowRunLogs(ctx, w.runID, after, page, offset)
 		if err != nil {
 			return nil, err
 		}
