@@ -31,6 +31,17 @@ var (
 	reTimeParts = regexp.MustCompile(`^([0-9][0-9][0-9][0-9])-([0-9][0-9]?)-([0-9][0-9]?)(?:(?:[Tt]|[ \t]+)([0-9][0-9]?):([0-9][0-9]):([0-9][0-9])(?:\.([0-9]*))?(?:[ \t]*(Z|([-+])([0-9][0-9]?)(?::([0-9][0-9]))?))?)?$`)
 )
 
+// resolvesToString reports whether PyYAML reads s, written plain, as a
+// string: whether no implicit resolver claims it.
+func resolvesToString(s string) bool {
+	for _, re := range []*regexp.Regexp{reBool, reInt, reFloat, reNull, reTime} {
+		if re.MatchString(s) {
+			return false
+		}
+	}
+	return true
+}
+
 // Pos is a place in the file, 1-based.
 type Pos struct{ Line, Col int }
 
