@@ -13,7 +13,6 @@ import (
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/deploy"
-	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
 	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/steps"
@@ -185,8 +184,6 @@ func renderApply(a *app, report *deploy.Report, ui string) {
 		a.ui.infof("\nTo execute flow runs from these deployments, start a worker that pulls work from the '%s' work pool:\n\n\t$ prefect worker start --pool '%s'", pool, pool)
 	}
 }
-
-var _ = diag.Runtime
 
 // registerConcurrency is how many deployments deploy registers at once: the
 // --concurrency flag when given, else 4 on Prefect Cloud and 1 elsewhere. A

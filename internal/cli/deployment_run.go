@@ -118,15 +118,15 @@ func runDeployment(ctx context.Context, a *app, f *runFlags) error {
 	if err != nil {
 		return err
 	}
-	plan, err := flowrun.Prepare(ctx, client, flowrun.Target{Name: f.name, ID: f.id}, in.Inputs)
+	req, err := flowrun.Prepare(ctx, client, flowrun.Target{Name: f.name, ID: f.id}, in.Inputs)
 	if err != nil {
 		return withRunHints(err)
 	}
 	for _, n := range in.notes {
 		a.ui.infof("%s", n)
 	}
-	a.ui.infof("Creating flow run for deployment '%s'...", plan.FullName())
-	run, created, err := flowrun.Create(ctx, client, plan)
+	a.ui.infof("Creating flow run for deployment '%s'...", req.FullName())
+	run, created, err := flowrun.Create(ctx, client, req)
 	if err != nil {
 		return err
 	}
@@ -134,10 +134,10 @@ func runDeployment(ctx context.Context, a *app, f *runFlags) error {
 	jsonOut := f.output == "json"
 	if jsonOut {
 		if !f.watch {
-			return writeJSON(a.io.Out, runJSON(plan, run, created, url, nil))
+			return writeJSON(a.io.Out, runJSON(req, run, created, url, nil))
 		}
 	} else {
-		printRunSummary(a, plan, in.when, run, created, url)
+		printRunSummary(a, req, in.when, run, created, url)
 	}
 	if !f.watch {
 		return nil
@@ -154,7 +154,7 @@ func runDeployment(ctx context.Context, a *app, f *runFlags) error {
 		OnLog:    fm.log,
 	})
 	if jsonOut {
-		if err := writeJSON(a.io.Out, runJSON(plan, run, created, url, final)); err != nil {
+		if err := writeJSON(a.io.Out, runJSON(req, run, created, url, final)); err != nil {
 			return err
 		}
 	}
@@ -180,12 +180,12 @@ func flowRunURL(s *config.Settings, id string) string {
 	return ui + "/runs/flow-run/" + id
 }
 
-func printRunSummary(a *app, plan *flowrun.Request, when string, run *cloudapi.FlowRun, created bool, url string) {
+func printRunSummary(a *app, req *flowrun.Request, when string, run *cloudapi.FlowRun, created bool, url string) {
 	w := a.io.Out
 	if created {
 		fmt.Fprintf(w, "Created flow run %s.\n", py.Repr(run.Name))
 	} else {
-		fmt.Fprintf(w, "Found flow run %s created earlier with idempotency key %s; no new run was created.\n", py.Repr(run.Name), py.Repr(plan.IdempotencyKey))
+		fmt.Fprintf(w, "Found flow run %s created earlier with idempotency key %s; no new run was created.\n", py.Repr(run.Name), py.Repr(req.IdempotencyKey))
 	}
 	params, jv := any(py.NewMap()), any(py.NewMap())
 	if run.Parameters != nil {
@@ -197,7 +197,7 @@ func printRunSummary(a *app, plan *flowrun.Request, when string, run *cloudapi.F
 	if url == "" {
 		url = "<no dashboard available>"
 	}
-	when = plan.Scheduled.In(time.Local).Format("2006-01-02 15:04:05 MST") + " (" + when + ")"
+	when = req.Scheduled.In(time.Local).Format("2006-01-02 15:04:05 MST") + " (" + when + ")"
 	fmt.Fprintf(w, "└── UUID: %s\n", run.ID)
 	fmt.Fprintf(w, "└── Parameters: %s\n", py.Repr(params))
 	fmt.Fprintf(w, "└── Job Variables: %s\n", py.Repr(jv))
@@ -205,12 +205,12 @@ func printRunSummary(a *app, plan *flowrun.Request, when string, run *cloudapi.F
 	fmt.Fprintf(w, "└── URL: %s\n", url)
 }
 
-func runJSON(plan *flowrun.Request, run *cloudapi.FlowRun, created bool, url string, final *cloudapi.FlowRun) *py.Map {
+func runJSON(req *flowrun.Request, run *cloudapi.FlowRun, created bool, url string, final *cloudapi.FlowRun) *py.Map {
 	fr := py.MapOf("id", run.ID, "name", run.Name, "url", nilIfEmpty(url),
 		"parameters", mapOrEmpty(run.Parameters), "job_variables", mapOrEmpty(run.JobVariables),
-		"tags", stringsAny(run.Tags), "scheduled_start_time", plan.Scheduled.UTC().Format(time.RFC3339Nano),
+		"tags", stringsAny(run.Tags), "scheduled_start_time", req.Scheduled.UTC().Format(time.RFC3339Nano),
 		"state", stateJSON(run.State))
-	out := py.MapOf("deployment", plan.FullName(), "deployment_id", plan.Deployment.ID, "created", created, "flow_run", fr)
+	out := py.MapOf("deployment", req.FullName(), "deployment_id", req.Deployment.ID, "created", created, "flow_run", fr)
 	if final != nil {
 		out.Set("final_state", stateJSON(final.State))
 	}

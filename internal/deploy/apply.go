@@ -308,7 +308,7 @@ type applier struct {
 }
 
 // register creates or updates one deployment the way RunnerDeployment.apply
-// does (spec §6.1 step 7).
+// does.
 func (a *applier) register(ctx context.Context, d *Deployment, s *Spec) *Result {
 	c := a.deps.API
 	r := &Result{Name: s.FlowName + "/" + s.Name, WorkPool: d.WorkPool, Spec: s}
@@ -405,7 +405,8 @@ func hasOwnedAutomations(ctx context.Context, c ServerReader, id string) bool {
 	return false
 }
 
-// UpdateBody is the PATCH body for an existing deployment (spec §6.3): the
+// UpdateBody is the PATCH body for an existing deployment (Prefect's
+// DeploymentUpdate, dumped with exclude_unset): the
 // create fields minus the identity ones; enforce_parameter_schema only when
 // configured, schedules only when there are some.
 func UpdateBody(s *Spec) *py.Map {

@@ -18,7 +18,8 @@ import (
 type Spec struct {
 	FlowName string
 	Name     string
-	// Body holds the fields of spec §6.2 in Prefect's order, without flow_id.
+	// Body holds the fields of Prefect's DeploymentCreate in its order,
+	// without flow_id.
 	Body *py.Map
 	// EnforceSet reports whether enforce_parameter_schema was configured;
 	// an update sends it only then.
@@ -44,7 +45,8 @@ type Spec struct {
 }
 
 // Finalize is the part of the pipeline after the build and push steps
-// (spec §3.7 steps 10-17): it applies the step outputs and builds the body.
+// (from applying the step outputs to registering): it applies the step
+// outputs and builds the body.
 // With dryRun, placeholders the steps would fill in are kept and listed as
 // pending instead of being removed.
 func Finalize(d *Deployment, outputs *py.Map, dryRun bool, now time.Time, opt Options, deps Deps) (*Spec, error) {
@@ -283,7 +285,7 @@ func pendingIn(body *py.Map, triggers []any, prefixes []string) []string {
 }
 
 // convertSchedule is Prefect's _schedule_config_to_deployment_schedule
-// followed by the DeploymentScheduleCreate defaults (spec §1.4, §6.2).
+// followed by the DeploymentScheduleCreate defaults.
 func convertSchedule(s *py.Map, now time.Time, dryRun bool) (*py.Map, error) {
 	tz := get(s, "timezone")
 	var sched *py.Map

@@ -10,7 +10,7 @@ import (
 
 // deploymentTriggerExtras are the keys of a deployment trigger that
 // configure the automation and its run-deployment action rather than the
-// trigger itself (spec §6.9).
+// trigger itself, as Prefect's DeploymentTrigger models split them.
 var deploymentTriggerExtras = []string{"name", "description", "enabled", "parameters", "job_variables", "schedule_after"}
 
 // triggerDefaults are the defaults of Prefect's trigger models.

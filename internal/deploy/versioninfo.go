@@ -78,7 +78,8 @@ func urlPath(raw string) string {
 	return rest
 }
 
-// ciGetter describes one CI system's version getter (spec §6.8).
+// ciGetter describes one CI system's version getter, as Prefect's
+// get_inferred_version_info tries them.
 type ciGetter struct {
 	typ                        string
 	shaVar, branchVar, repoVar string

@@ -10,7 +10,7 @@ import (
 	"github.com/prefectctl/prefectctl/internal/py"
 )
 
-// Overrides are the single-deployment options of `deploy` (spec §2.2). A
+// Overrides are the single-deployment options of `deploy`. A
 // nil pointer or slice means the option was not given.
 type Overrides struct {
 	Entrypoint             string
@@ -81,7 +81,7 @@ type Selection struct {
 }
 
 // Select picks deployments exactly as prefect deploy's _pick_deploy_configs
-// does in non-interactive mode (spec §2.3), except that it never prompts:
+// does in non-interactive mode, except that it never prompts:
 // what Prefect would ask for is an error that says what is missing.
 func (p *Project) Select(opt SelectOptions) (*Selection, error) {
 	sel := &Selection{}
@@ -302,7 +302,7 @@ func mergeDefaults(cfg *py.Map) *py.Map {
 }
 
 // applyOverrides lays the command-line options over one configuration,
-// as Prefect's _apply_cli_options_to_deploy_config does (spec §2.4).
+// as Prefect's _apply_cli_options_to_deploy_config does.
 func applyOverrides(cfg *py.Map, names []string, opt SelectOptions, f *File) error {
 	o := opt.Overrides
 	if len(names) == 1 {

@@ -83,7 +83,8 @@ func (e *Env) stderr() io.Writer {
 }
 
 // Runner runs steps for one prefectctl invocation. It holds the Docker
-// steps' memo (§4.5), so one Runner must serve every deployment of a
+// steps' memo (identical Docker steps run once), so one Runner must
+// serve every deployment of a
 // `deploy --all`.
 //
 // A Runner may be shared by goroutines; steps run in the order of each

@@ -20,7 +20,7 @@ func envOf(kv ...string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }
 
-// TestApplyValues covers spec §12 cases 1–4 and the behaviours that
+// TestApplyValues covers apply_values' documented examples and the behaviours that
 // Prefect's TestApplyValues pins, with this package's own inputs.
 func TestApplyValues(t *testing.T) {
 	outputs := M(
@@ -38,7 +38,7 @@ func TestApplyValues(t *testing.T) {
 		opt  Options
 		want any
 	}{
-		// §12 case 1
+		// mappings, lists and remove_notset
 		{"inline names and typed int", M("full", "{{given}} {{family}}", "year", "{{born}}"),
 			Options{RemoveNotSet: true}, M("full", "Grace Hopper", "year", int64(1906))},
 		{"unset whole-string key dropped", M("family", "{{missing}}", "year", "{{born}}"),
@@ -53,7 +53,7 @@ func TestApplyValues(t *testing.T) {
 			[]any{M("top", M("n", NotSet, "y", int64(1906)))}},
 		{"lists", []any{"Hi {{given}} {{family}}!", M("n", "{{given}} {{family}}")}, Options{RemoveNotSet: true},
 			[]any{"Hi Grace Hopper!", M("n", "Grace Hopper")}},
-		// §12 case 2
+		// key paths, types and Python str() inline
 		{"list index in key path", "Admiral {{ crew[0].name }}!", Options{RemoveNotSet: true}, "Admiral Grace!"},
 		{"whole-string dict keeps its type", M("lead", "{{ team.lead }}"), Options{RemoveNotSet: true},
 			M("lead", M("name", "Grace", "born", int64(1906)))},
@@ -64,7 +64,7 @@ func TestApplyValues(t *testing.T) {
 		{"inline uses python str()", "{{score}}/{{active}}/{{nothing}}/{{cfg}}/{{labels}}", Options{RemoveNotSet: true},
 			"9.5/False/None/{'k': 'v'}/['x', 2]"},
 		{"text around makes it inline", M("l", " {{ labels }}"), Options{RemoveNotSet: true}, M("l", " ['x', 2]")},
-		// §12 case 3
+		// environment variables
 		{"missing env var whole string is empty", "{{ $NOT_DEFINED }}", Options{RemoveNotSet: true, Env: env}, ""},
 		{"env var is always a string", M("e", "{{ $DEPLOY_ENV }}"), Options{RemoveNotSet: true, Env: env}, M("e", "prod")},
 		{"$$ is empty", `{"msg": "Hello {{given}}!", "body": {"text": "{{$$}}"}}`, Options{RemoveNotSet: true, Env: env},
@@ -72,7 +72,7 @@ func TestApplyValues(t *testing.T) {
 		{"every leading $ is stripped", "{{ $$$REGION }}", Options{RemoveNotSet: true, Env: env}, "eu-west-1"},
 		{"unset env var kept literal without remove", M("e", "{{ $NOT_DEFINED }}"), Options{Env: env}, M("e", "{{ $NOT_DEFINED }}")},
 		{"whitespace variants", "{{     given }}/{{given    }}/{{\tgiven\n}}", Options{RemoveNotSet: true}, "Grace/Grace/Grace"},
-		// §12 case 4
+		// skipped prefixes
 		{"skip prefixes in nested structures",
 			M("work_pool", M("job_variables", M("name", "{{ ctx.flow.name }}", "image", "{{ build-image.image }}")),
 				"tags", []any{"{{ ctx.flow_run.name }}", "{{ given }}"}),
@@ -196,7 +196,7 @@ func TestEnvValues(t *testing.T) {
 	if v, _ := m.Get("PREFECTCTL_TPL_A"); v != "a-value" {
 		t.Errorf("EnvValues(nil) A = %v", v)
 	}
-	// The env pass (§3.7 step 6): STANDARD names come from the environment,
+	// The environment pass of prefect deploy: STANDARD names come from the environment,
 	// unresolved ones survive with remove_notset false.
 	got, err := ApplyValues(M("a", "{{ PREFECTCTL_TPL_A }}", "s", "{{ step.out }}", "c", "{{ PREFECTCTL_TPL_B.0 }}"),
 		m, Options{})

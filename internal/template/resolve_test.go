@@ -10,7 +10,7 @@ import (
 	"github.com/prefectctl/prefectctl/internal/py"
 )
 
-// TestResolveVariables covers spec §12 case 5 with this package's inputs.
+// TestResolveVariables covers resolve_variables with this package's inputs.
 func TestResolveVariables(t *testing.T) {
 	r := newFake()
 	r.vars["settings"] = M("tier", "gold")
@@ -83,7 +83,7 @@ func TestResolveVariablesAPIError(t *testing.T) {
 	}
 }
 
-// TestResolveBlockReferences covers spec §12 case 6 with this package's
+// TestResolveBlockReferences covers resolve_block_document_references with this package's
 // inputs.
 func TestResolveBlockReferences(t *testing.T) {
 	r := newFake()

@@ -4,7 +4,7 @@
 // The reference is Prefect's src/prefect/utilities/templating/__init__.py and
 // get_from_dict in src/prefect/utilities/collections.py, as shipped in Prefect
 // 3.9.1 (the version the project's test environment pins). Where 3.9.1 differs
-// from the 3.8.4.dev6 baseline that the deploy spec (§3) describes, this
+// from the 3.8.4.dev6 code the project started from, this
 // package follows 3.9.1:
 //
 //   - apply_values with RemoveNotSet false keeps unresolved whole-string list
