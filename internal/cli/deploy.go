@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -185,7 +184,7 @@ and exits 2. Without --all or -n it checks every deployment.`,
 			}
 			res, err := dryRun(cmd.Context(), a, cmd, f, "")
 			if f.output == "json" {
-				out := map[string]any{"valid": err == nil, "warnings": problemsJSON(res.warnings), "errors": problemsJSON(flattenErr(err))}
+				out := map[string]any{"valid": err == nil, "warnings": problemsJSON(res.warnings), "errors": problemsJSON(diag.AsList(err))}
 				if werr := writeJSON(a.io.Out, out); werr != nil {
 					return werr
 				}
@@ -247,22 +246,6 @@ func dryRun(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, ent
 	}
 	res.planned, err = deploy.DryRun(ctx, p, sel, deploy.Options{Dir: dir}, deploy.Deps{Flows: loader, Warn: warn})
 	return res, err
-}
-
-// flattenErr turns any error into a list of problems.
-func flattenErr(err error) diag.List {
-	if err == nil {
-		return nil
-	}
-	var l diag.List
-	if errors.As(err, &l) {
-		return l
-	}
-	var d *diag.Error
-	if errors.As(err, &d) {
-		return diag.List{d}
-	}
-	return diag.List{{Kind: diag.Runtime, Msg: err.Error()}}
 }
 
 func problemsJSON(list []*diag.Error) []map[string]any {

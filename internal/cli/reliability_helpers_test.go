@@ -226,3 +226,34 @@ func privatePrefect(t *testing.T) string {
 	t.Helper()
 	return testenv.PrivatePrefect(t)
 }
+
+// writePushProject writes into work a project of one flow whose build step
+// makes a one-layer image, image:t1, and whose push step pushes it, with
+// pushExtra (one line of YAML, such as a credentials mapping) among the
+// push step's inputs; the deployment runs on pool.
+func writePushProject(t *testing.T, work, prefix, image, pool, pushExtra string) {
+	t.Helper()
+	must(t, os.MkdirAll(filepath.Join(work, "flows"), 0o755))
+	must(t, os.WriteFile(filepath.Join(work, "flows", "f.py"), []byte(fmt.Sprintf("from prefect import flow\n\n\n@flow(name=%q)\ndef f():\n    pass\n", prefix+"-flow")), 0o644))
+	// A one-layer image keeps the push small.
+	must(t, os.WriteFile(filepath.Join(work, "Dockerfile"), []byte("FROM scratch\nCOPY flows /flows\n"), 0o644))
+	if pushExtra != "" {
+		pushExtra = "\n      " + pushExtra
+	}
+	must(t, os.WriteFile(filepath.Join(work, "prefect.yaml"), []byte(fmt.Sprintf(`pull: []
+deployments:
+- name: a
+  entrypoint: flows/f.py:f
+  build:
+  - prefect_docker.deployments.steps.build_docker_image:
+      id: img
+      image_name: %s
+      tag: t1
+      dockerfile: Dockerfile
+  push:
+  - prefect_docker.deployments.steps.push_docker_image:
+      image_name: "{{ img.image_name }}"
+      tag: "{{ img.tag }}"%s
+  work_pool: {name: %s, job_variables: {image: "{{ img.image }}"}}
+`, image, pushExtra, pool)), 0o644))
+}

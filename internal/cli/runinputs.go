@@ -84,7 +84,7 @@ func readRunInputs(f *runFlags, stdin io.Reader, now time.Time, loc *time.Locati
 	}
 	if len(conflicts) > 0 {
 		sort.Strings(conflicts)
-		in.notes = append(in.notes, "The following parameters were specified by `--param` and `--params`, the `--param` value will be used: {"+reprList(conflicts)+"}")
+		in.notes = append(in.notes, "The following parameters were specified by `--param` and `--params`, the `--param` value will be used: {"+py.JoinRepr(conflicts)+"}")
 	}
 	params := py.Clone(multi).(*py.Map)
 	params.Update(single)
@@ -181,13 +181,4 @@ func parseStartTime(startIn, startAt string, now time.Time, loc *time.Location) 
 
 func runUsage(msg, hint string) *diag.Error {
 	return &diag.Error{Kind: diag.Usage, Msg: msg, Hint: hint}
-}
-
-// reprList is ", ".join(repr(s) for s in items).
-func reprList(items []string) string {
-	q := make([]string, len(items))
-	for i, s := range items {
-		q[i] = py.Repr(s)
-	}
-	return strings.Join(q, ", ")
 }

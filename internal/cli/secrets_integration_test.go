@@ -223,28 +223,10 @@ func TestSecretsRegistryPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })
-	must(t, os.MkdirAll(filepath.Join(work, "flows"), 0o755))
-	must(t, os.WriteFile(filepath.Join(work, "flows", "f.py"), []byte(fmt.Sprintf("from prefect import flow\n\n\n@flow(name=%q)\ndef f():\n    pass\n", prefix+"-flow")), 0o644))
-	must(t, os.WriteFile(filepath.Join(work, "Dockerfile"), []byte("FROM scratch\nCOPY flows /flows\n"), 0o644))
 	// The password comes in through the environment, so the project file
 	// holds none.
-	must(t, os.WriteFile(filepath.Join(work, "prefect.yaml"), []byte(fmt.Sprintf(`pull: []
-deployments:
-- name: a
-  entrypoint: flows/f.py:f
-  build:
-  - prefect_docker.deployments.steps.build_docker_image:
-      id: img
-      image_name: %s/%s/img
-      tag: t1
-      dockerfile: Dockerfile
-  push:
-  - prefect_docker.deployments.steps.push_docker_image:
-      image_name: "{{ img.image_name }}"
-      tag: "{{ img.tag }}"
-      credentials: {username: %s, password: "{{ $PCTL_TEST_REGISTRY_PASSWORD }}", registry_url: %s}
-  work_pool: {name: %s, job_variables: {image: "{{ img.image }}"}}
-`, addr, prefix, user, addr, pool)), 0o644))
+	writePushProject(t, work, prefix, addr+"/"+prefix+"/img", pool,
+		fmt.Sprintf(`credentials: {username: %s, password: "{{ $PCTL_TEST_REGISTRY_PASSWORD }}", registry_url: %s}`, user, addr))
 	t.Setenv("PREFECT_API_URL", api)
 	t.Setenv("DOCKER_HOST", dockerHost)
 	t.Setenv("PCTL_TEST_REGISTRY_PASSWORD", pass)

@@ -24,6 +24,35 @@ func (c *Client) send(ctx context.Context, method, path string, body, out any) (
 	return resp.status, decodeInto(resp, out)
 }
 
+// readOne is GET path, read into a new T.
+func readOne[T any](ctx context.Context, c *Client, path string) (*T, error) {
+	var v T
+	if err := c.get(ctx, path, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// create is POST body to path, the answer read into a new T.
+func create[T any](ctx context.Context, c *Client, path string, body any) (*T, error) {
+	var v T
+	if _, err := c.send(ctx, http.MethodPost, path, body, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// filter is POST body (nil: no filter) to a /filter path, read into a
+// list of T.
+func filter[T any](ctx context.Context, c *Client, path string, body any) ([]T, error) {
+	var out []T
+	if body == nil {
+		body = py.NewMap()
+	}
+	_, err := c.send(ctx, http.MethodPost, path, body, &out)
+	return out, err
+}
+
 // --- server ---
 
 // Health calls GET /health (no auth needed on self-hosted servers).
@@ -52,40 +81,22 @@ func (c *Client) APIVersionOfServer(ctx context.Context) (string, error) {
 // CreateFlow creates a flow or returns the existing one with that name.
 // Prefect's deploy sends only the name.
 func (c *Client) CreateFlow(ctx context.Context, name string) (*Flow, error) {
-	var f Flow
-	_, err := c.send(ctx, http.MethodPost, "flows/", py.MapOf("name", name), &f)
-	if err != nil {
-		return nil, err
-	}
-	return &f, nil
+	return create[Flow](ctx, c, "flows/", py.MapOf("name", name))
 }
 
 // ReadFlowByName is GET /flows/name/{name}.
 func (c *Client) ReadFlowByName(ctx context.Context, name string) (*Flow, error) {
-	var f Flow
-	if err := c.get(ctx, "flows/name/"+seg(name), &f); err != nil {
-		return nil, err
-	}
-	return &f, nil
+	return readOne[Flow](ctx, c, "flows/name/"+seg(name))
 }
 
 // ReadFlow is GET /flows/{id}.
 func (c *Client) ReadFlow(ctx context.Context, id string) (*Flow, error) {
-	var f Flow
-	if err := c.get(ctx, "flows/"+seg(id), &f); err != nil {
-		return nil, err
-	}
-	return &f, nil
+	return readOne[Flow](ctx, c, "flows/"+seg(id))
 }
 
 // FilterFlows is POST /flows/filter; body may be nil.
 func (c *Client) FilterFlows(ctx context.Context, body any) ([]Flow, error) {
-	var out []Flow
-	if body == nil {
-		body = py.NewMap()
-	}
-	_, err := c.send(ctx, http.MethodPost, "flows/filter", body, &out)
-	return out, err
+	return filter[Flow](ctx, c, "flows/filter", body)
 }
 
 // --- deployments ---
@@ -104,20 +115,12 @@ func (c *Client) CreateDeployment(ctx context.Context, body *py.Map) (d *Deploym
 
 // ReadDeploymentByName is GET /deployments/name/{flow}/{deployment}.
 func (c *Client) ReadDeploymentByName(ctx context.Context, flowName, name string) (*Deployment, error) {
-	var d Deployment
-	if err := c.get(ctx, "deployments/name/"+seg(flowName)+"/"+seg(name), &d); err != nil {
-		return nil, err
-	}
-	return &d, nil
+	return readOne[Deployment](ctx, c, "deployments/name/"+seg(flowName)+"/"+seg(name))
 }
 
 // ReadDeployment is GET /deployments/{id}.
 func (c *Client) ReadDeployment(ctx context.Context, id string) (*Deployment, error) {
-	var d Deployment
-	if err := c.get(ctx, "deployments/"+seg(id), &d); err != nil {
-		return nil, err
-	}
-	return &d, nil
+	return readOne[Deployment](ctx, c, "deployments/"+seg(id))
 }
 
 // UpdateDeployment is PATCH /deployments/{id}; only fields in body change.
@@ -128,12 +131,7 @@ func (c *Client) UpdateDeployment(ctx context.Context, id string, body *py.Map) 
 
 // FilterDeployments is POST /deployments/filter; body may be nil.
 func (c *Client) FilterDeployments(ctx context.Context, body any) ([]Deployment, error) {
-	var out []Deployment
-	if body == nil {
-		body = py.NewMap()
-	}
-	_, err := c.send(ctx, http.MethodPost, "deployments/filter", body, &out)
-	return out, err
+	return filter[Deployment](ctx, c, "deployments/filter", body)
 }
 
 // ListDeployments reads every deployment, of the named flows only when
@@ -222,30 +220,17 @@ func (c *Client) DeleteDeploymentSchedule(ctx context.Context, id, scheduleID st
 
 // ReadWorkPool is GET /work_pools/{name}.
 func (c *Client) ReadWorkPool(ctx context.Context, name string) (*WorkPool, error) {
-	var p WorkPool
-	if err := c.get(ctx, "work_pools/"+seg(name), &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	return readOne[WorkPool](ctx, c, "work_pools/"+seg(name))
 }
 
 // FilterWorkPools is POST /work_pools/filter; body may be nil (all pools).
 func (c *Client) FilterWorkPools(ctx context.Context, body any) ([]WorkPool, error) {
-	var out []WorkPool
-	if body == nil {
-		body = py.NewMap()
-	}
-	_, err := c.send(ctx, http.MethodPost, "work_pools/filter", body, &out)
-	return out, err
+	return filter[WorkPool](ctx, c, "work_pools/filter", body)
 }
 
 // CreateWorkPool posts a WorkPoolCreate body.
 func (c *Client) CreateWorkPool(ctx context.Context, body *py.Map) (*WorkPool, error) {
-	var p WorkPool
-	if _, err := c.send(ctx, http.MethodPost, "work_pools/", body, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	return create[WorkPool](ctx, c, "work_pools/", body)
 }
 
 // DeleteWorkPool is DELETE /work_pools/{name}.
@@ -256,20 +241,12 @@ func (c *Client) DeleteWorkPool(ctx context.Context, name string) error {
 
 // ReadWorkQueue is GET /work_pools/{pool}/queues/{name}.
 func (c *Client) ReadWorkQueue(ctx context.Context, pool, name string) (*WorkQueue, error) {
-	var q WorkQueue
-	if err := c.get(ctx, "work_pools/"+seg(pool)+"/queues/"+seg(name), &q); err != nil {
-		return nil, err
-	}
-	return &q, nil
+	return readOne[WorkQueue](ctx, c, "work_pools/"+seg(pool)+"/queues/"+seg(name))
 }
 
 // CreateWorkQueue posts a queue into a pool.
 func (c *Client) CreateWorkQueue(ctx context.Context, pool string, body *py.Map) (*WorkQueue, error) {
-	var q WorkQueue
-	if _, err := c.send(ctx, http.MethodPost, "work_pools/"+seg(pool)+"/queues", body, &q); err != nil {
-		return nil, err
-	}
-	return &q, nil
+	return create[WorkQueue](ctx, c, "work_pools/"+seg(pool)+"/queues", body)
 }
 
 // FilterWorkers is POST /work_pools/{pool}/workers/filter; onlineOnly
@@ -288,11 +265,7 @@ func (c *Client) FilterWorkers(ctx context.Context, pool string, onlineOnly bool
 
 // ReadVariableByName is GET /variables/name/{name}.
 func (c *Client) ReadVariableByName(ctx context.Context, name string) (*Variable, error) {
-	var v Variable
-	if err := c.get(ctx, "variables/name/"+seg(name), &v); err != nil {
-		return nil, err
-	}
-	return &v, nil
+	return readOne[Variable](ctx, c, "variables/name/"+seg(name))
 }
 
 // CreateVariable posts a variable; val is any JSON value.
@@ -301,11 +274,7 @@ func (c *Client) CreateVariable(ctx context.Context, name string, val any, tags 
 	for i, s := range tags {
 		t[i] = s
 	}
-	var v Variable
-	if _, err := c.send(ctx, http.MethodPost, "variables/", py.MapOf("name", name, "value", val, "tags", t), &v); err != nil {
-		return nil, err
-	}
-	return &v, nil
+	return create[Variable](ctx, c, "variables/", py.MapOf("name", name, "value", val, "tags", t))
 }
 
 // DeleteVariableByName is DELETE /variables/name/{name}.
@@ -319,25 +288,20 @@ func (c *Client) DeleteVariableByName(ctx context.Context, name string) error {
 // ReadBlockDocumentByName reads a block document with its secrets, as
 // Prefect's client does (include_secrets=true). Debug logs never show its body.
 func (c *Client) ReadBlockDocumentByName(ctx context.Context, typeSlug, name string) (*BlockDocument, error) {
-	var b BlockDocument
-	resp, err := c.call(ctx, request{method: http.MethodGet, secrets: true,
-		path:  "block_types/slug/" + seg(typeSlug) + "/block_documents/name/" + seg(name),
-		query: url.Values{"include_secrets": {"true"}}})
-	if err != nil {
-		return nil, err
-	}
-	if err := decodeInto(resp, &b); err != nil {
-		return nil, err
-	}
-	c.registerBlockSecrets(&b)
-	return &b, nil
+	return c.readBlockDocument(ctx, "block_types/slug/"+seg(typeSlug)+"/block_documents/name/"+seg(name))
 }
 
 // ReadBlockDocument reads a block document by id with its secrets.
 func (c *Client) ReadBlockDocument(ctx context.Context, id string) (*BlockDocument, error) {
+	return c.readBlockDocument(ctx, "block_documents/"+seg(id))
+}
+
+// readBlockDocument reads the block document at path with its secrets,
+// never logging the answer, and keeps the secret values out of every
+// later log line.
+func (c *Client) readBlockDocument(ctx context.Context, path string) (*BlockDocument, error) {
 	var b BlockDocument
-	resp, err := c.call(ctx, request{method: http.MethodGet, secrets: true,
-		path: "block_documents/" + seg(id), query: url.Values{"include_secrets": {"true"}}})
+	resp, err := c.call(ctx, request{method: http.MethodGet, secrets: true, path: path, query: url.Values{"include_secrets": {"true"}}})
 	if err != nil {
 		return nil, err
 	}
@@ -367,21 +331,12 @@ func (c *Client) CreateFlowRunFromDeployment(ctx context.Context, deploymentID s
 
 // ReadFlowRun is GET /flow_runs/{id}.
 func (c *Client) ReadFlowRun(ctx context.Context, id string) (*FlowRun, error) {
-	var r FlowRun
-	if err := c.get(ctx, "flow_runs/"+seg(id), &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
+	return readOne[FlowRun](ctx, c, "flow_runs/"+seg(id))
 }
 
 // FilterFlowRuns is POST /flow_runs/filter; body may be nil.
 func (c *Client) FilterFlowRuns(ctx context.Context, body any) ([]FlowRun, error) {
-	var out []FlowRun
-	if body == nil {
-		body = py.NewMap()
-	}
-	_, err := c.send(ctx, http.MethodPost, "flow_runs/filter", body, &out)
-	return out, err
+	return filter[FlowRun](ctx, c, "flow_runs/filter", body)
 }
 
 // ReadFlowRunStates is GET /flow_run_states/?flow_run_id=ID: every state
@@ -397,12 +352,7 @@ func (c *Client) ReadFlowRunStates(ctx context.Context, flowRunID string) ([]Sta
 
 // FilterLogs is POST /logs/filter.
 func (c *Client) FilterLogs(ctx context.Context, body any) ([]Log, error) {
-	var out []Log
-	if body == nil {
-		body = py.NewMap()
-	}
-	_, err := c.send(ctx, http.MethodPost, "logs/filter", body, &out)
-	return out, err
+	return filter[Log](ctx, c, "logs/filter", body)
 }
 
 // FlowRunLogs is one page of a flow run's logs, oldest first, from an
@@ -435,11 +385,7 @@ func (c *Client) DeleteAutomationsOwnedBy(ctx context.Context, resourceID string
 
 // CreateAutomation posts an AutomationCore body.
 func (c *Client) CreateAutomation(ctx context.Context, body *py.Map) (*Automation, error) {
-	var a Automation
-	if _, err := c.send(ctx, http.MethodPost, "automations/", body, &a); err != nil {
-		return nil, err
-	}
-	return &a, nil
+	return create[Automation](ctx, c, "automations/", body)
 }
 
 // ReadRelatedAutomations is GET /automations/related-to/{resource_id},

@@ -198,7 +198,7 @@ func Load(opt LoadOptions) (*Settings, error) {
 		}
 		if !found {
 			for _, n := range envs {
-				if v, ok := prof.settings[n]; ok {
+				if v, ok := setting(prof.settings, n); ok {
 					detail := prof.name
 					if s.profilesPath != "" {
 						detail += " (" + s.short(s.profilesPath) + ")"

@@ -156,18 +156,6 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 	return report, firstErr
 }
 
-func asList(err error) diag.List {
-	var l diag.List
-	if errors.As(err, &l) {
-		return l
-	}
-	var d *diag.Error
-	if errors.As(err, &d) {
-		return diag.List{d}
-	}
-	return diag.List{{Kind: diag.Runtime, Msg: err.Error()}}
-}
-
 // preflightPools reads each work pool once and checks what prefect deploy
 // checks, plus the job variables against the pool's schema.
 func preflightPools(ctx context.Context, c ServerReader, ds []*Deployment) diag.List {
@@ -185,7 +173,7 @@ func preflightPools(ctx context.Context, c ServerReader, ds []*Deployment) diag.
 					pools[d.WorkPool] = nil
 					continue
 				}
-				return append(problems, asList(err)...)
+				return append(problems, diag.AsList(err)...)
 			}
 			pools[d.WorkPool], pool = wp, wp
 		}

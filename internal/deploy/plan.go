@@ -30,7 +30,7 @@ func prepareAll(ctx context.Context, p *project.Project, sel *project.Selection,
 	for _, s := range sel.Items {
 		d, err := Prepare(ctx, p, s, opt, deps)
 		if err != nil {
-			problems = append(problems, asList(err)...)
+			problems = append(problems, diag.AsList(err)...)
 			continue
 		}
 		ds = append(ds, d)
@@ -127,7 +127,7 @@ func DryRun(ctx context.Context, p *project.Project, sel *project.Selection, opt
 				continue
 			}
 		}
-		problems = append(problems, asList(err)...)
+		problems = append(problems, diag.AsList(err)...)
 	}
 	if len(problems) > 0 {
 		return out, problems

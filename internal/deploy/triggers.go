@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
@@ -56,7 +57,7 @@ func automationBody(t *py.Map, deploymentName string, index int, deploymentID st
 	}
 	inner := py.NewMap()
 	for _, k := range t.Keys() {
-		if !contains(deploymentTriggerExtras, k) {
+		if !slices.Contains(deploymentTriggerExtras, k) {
 			inner.Set(k, get(t, k))
 		}
 	}
@@ -120,13 +121,4 @@ func asSeconds(x any) any {
 		return float64(i)
 	}
 	return x
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

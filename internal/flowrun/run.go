@@ -163,9 +163,9 @@ type UnknownParametersError struct {
 func (e *UnknownParametersError) Error() string {
 	avail := "This deployment does not accept parameters."
 	if len(e.Known) > 0 {
-		avail = "The following parameters are available on the deployment: " + reprList(e.Known)
+		avail = "The following parameters are available on the deployment: " + py.JoinRepr(e.Known)
 	}
-	return "The following parameters were specified but not found on the deployment: " + reprList(e.Unknown) + "\n" + avail
+	return "The following parameters were specified but not found on the deployment: " + py.JoinRepr(e.Unknown) + "\n" + avail
 }
 
 // CheckParameterNames rejects parameters the deployment's schema does not
@@ -255,13 +255,4 @@ func (e errNoRepeat) Unwrap() error { return e.e }
 
 func usage(msg, hint string) *diag.Error {
 	return &diag.Error{Kind: diag.Usage, Msg: msg, Hint: hint}
-}
-
-// reprList is ", ".join(repr(s) for s in items).
-func reprList(items []string) string {
-	q := make([]string, len(items))
-	for i, s := range items {
-		q[i] = py.Repr(s)
-	}
-	return strings.Join(q, ", ")
 }

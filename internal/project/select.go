@@ -3,6 +3,7 @@ package project
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -118,7 +119,7 @@ func (p *Project) Select(opt SelectOptions) (*Selection, error) {
 			for _, d := range p.Deployments {
 				if matches(d, n) {
 					found = true
-					if !containsDep(picked, d) {
+					if !slices.Contains(picked, d) {
 						picked = append(picked, d)
 					}
 				}
@@ -177,15 +178,6 @@ func (p *Project) Select(opt SelectOptions) (*Selection, error) {
 		sel.Items = append(sel.Items, &Selected{Deployment: d, Config: cfg})
 	}
 	return sel, nil
-}
-
-func containsDep(list []*Deployment, d *Deployment) bool {
-	for _, x := range list {
-		if x == d {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *Project) names() []string {

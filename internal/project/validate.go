@@ -2,6 +2,7 @@ package project
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,7 +51,7 @@ func (v *validator) errorf(path, hint, format string, args ...any) {
 
 func (v *validator) unknownKeys(m *py.Map, path string, known []string, context string) {
 	for _, k := range m.Keys() {
-		if contains(known, k) {
+		if slices.Contains(known, k) {
 			continue
 		}
 		p := joinPath(path, k)
@@ -248,7 +249,7 @@ func (v *validator) deployment(x any, i int) *Deployment {
 		}
 	}
 	if x, ok := m.Get("version_type"); ok && x != nil {
-		if s, _ := x.(string); s != "" && !contains(versionTypes, s) {
+		if s, _ := x.(string); s != "" && !slices.Contains(versionTypes, s) {
 			v.errorf(joinPath(path, "version_type"), "use one of: "+strings.Join(versionTypes, ", "), "unknown version type %q", s)
 		}
 	}
@@ -416,7 +417,7 @@ func (v *validator) schedule(s *py.Map, p string) {
 	}
 	if s.Has("schedule") {
 		for _, k := range s.Keys() {
-			if !contains(wrappedSchKeys, k) {
+			if !slices.Contains(wrappedSchKeys, k) {
 				v.errorf(joinPath(p, k), "allowed keys: "+strings.Join(wrappedSchKeys, ", "), "unknown key %q in a schedule", k)
 			}
 		}
@@ -429,7 +430,7 @@ func (v *validator) schedule(s *py.Map, p string) {
 		return
 	}
 	for _, k := range s.Keys() {
-		if !contains(scheduleKeys, k) {
+		if !slices.Contains(scheduleKeys, k) {
 			hint := "allowed keys: " + strings.Join(scheduleKeys, ", ")
 			if c := closest(k, scheduleKeys); c != "" {
 				hint = fmt.Sprintf("did you mean %q?", c)
@@ -533,15 +534,6 @@ func jsonMode(x any) any {
 		return t.ISO()
 	}
 	return x
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // closest returns the known key nearest to k, if it is near enough to be a

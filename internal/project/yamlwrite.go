@@ -33,33 +33,29 @@ func writeYAML(b *strings.Builder, v any, indent int) {
 
 func writeYAMLChild(b *strings.Builder, v any, indent int, inList bool) {
 	switch x := v.(type) {
-	case *py.Map:
-		if x.Len() == 0 {
-			b.WriteString(" {}\n")
+	case *py.Map, []any:
+		if !py.Truthy(x) {
+			if _, isMap := x.(*py.Map); isMap {
+				b.WriteString(" {}\n")
+			} else {
+				b.WriteString(" []\n")
+			}
 			return
 		}
 		if inList {
-			// The first key goes on the dash's line; the rest align with it.
+			// The first key or item goes on the dash's line; the rest align
+			// with it.
 			var inner strings.Builder
 			writeYAML(&inner, x, indent+2)
 			b.WriteString(" " + strings.TrimPrefix(inner.String(), strings.Repeat(" ", indent+2)))
 			return
 		}
 		b.WriteString("\n")
-		writeYAML(b, x, indent+2)
-	case []any:
-		if len(x) == 0 {
-			b.WriteString(" []\n")
-			return
+		if _, isMap := x.(*py.Map); isMap {
+			writeYAML(b, x, indent+2)
+		} else {
+			writeYAML(b, x, indent) // PyYAML does not indent a list under its key
 		}
-		if inList {
-			var inner strings.Builder
-			writeYAML(&inner, x, indent+2)
-			b.WriteString(" " + strings.TrimPrefix(inner.String(), strings.Repeat(" ", indent+2)))
-			return
-		}
-		b.WriteString("\n")
-		writeYAML(b, x, indent) // PyYAML does not indent a list under its key
 	default:
 		b.WriteString(" " + yamlScalar(v) + "\n")
 	}

@@ -164,6 +164,16 @@ func StrRepr(s string) string {
 	return b.String()
 }
 
+// JoinRepr is ", ".join(repr(s) for s in items), how Prefect's messages
+// list names.
+func JoinRepr(items []string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = StrRepr(s)
+	}
+	return strings.Join(q, ", ")
+}
+
 // ASCII is Python's ascii(v): repr(v) with every non-ASCII character
 // escaped.
 func ASCII(v any) string {

@@ -33,13 +33,23 @@ func (m *Map) UnmarshalJSON(data []byte) error {
 // are refused, as the Prefect API refuses them.
 func EncodeJSON(v any) ([]byte, error) {
 	var b bytes.Buffer
-	if err := encode(&b, v); err != nil {
+	if err := encode(&b, v, false); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
 }
 
-func encode(b *bytes.Buffer, v any) error {
+// EncodeJSONSortedKeys is EncodeJSON with sort_keys=True: every mapping's
+// keys in sorted order, a canonical form of v.
+func EncodeJSONSortedKeys(v any) ([]byte, error) {
+	var b bytes.Buffer
+	if err := encode(&b, v, true); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func encode(b *bytes.Buffer, v any, sortKeys bool) error {
 	switch t := v.(type) {
 	case nil:
 		b.WriteString("null")
@@ -66,7 +76,7 @@ func encode(b *bytes.Buffer, v any) error {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			if err := encode(b, x); err != nil {
+			if err := encode(b, x, sortKeys); err != nil {
 				return err
 			}
 		}
@@ -76,14 +86,18 @@ func encode(b *bytes.Buffer, v any) error {
 			b.WriteString("null")
 			return nil
 		}
+		keys := t.keys
+		if sortKeys {
+			keys = t.SortedKeys()
+		}
 		b.WriteByte('{')
-		for i, k := range t.keys {
+		for i, k := range keys {
 			if i > 0 {
 				b.WriteByte(',')
 			}
 			writeJSONString(b, k)
 			b.WriteByte(':')
-			if err := encode(b, t.vals[k]); err != nil {
+			if err := encode(b, t.vals[k], sortKeys); err != nil {
 				return err
 			}
 		}

@@ -84,3 +84,14 @@ func TestJSONType(t *testing.T) {
 		t.Error("containers")
 	}
 }
+
+func TestEncodeJSONSortedKeys(t *testing.T) {
+	v := MapOf("b", []any{MapOf("z", 1.0, "a", nil)}, "a", int64(1))
+	got, err := EncodeJSONSortedKeys(v)
+	if err != nil || string(got) != `{"a":1,"b":[{"a":null,"z":1.0}]}` {
+		t.Errorf("got %s, %v", got, err)
+	}
+	if plain, _ := EncodeJSON(v); string(plain) != `{"b":[{"z":1.0,"a":null}],"a":1}` {
+		t.Errorf("insertion order lost: %s", plain)
+	}
+}

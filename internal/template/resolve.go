@@ -97,29 +97,8 @@ func ResolveVariables(ctx context.Context, v any, r Resolver) (any, error) {
 				}
 			}
 			return replaceFull(x, repl), nil
-		case *py.Map:
-			out := py.NewMap()
-			for _, k := range x.Keys() {
-				xv, _ := x.Get(k)
-				nv, err := resolve(xv, joinKey(path, k))
-				if err != nil {
-					return nil, err
-				}
-				out.Set(k, nv)
-			}
-			return out, nil
-		case []any:
-			out := make([]any, len(x))
-			for i, xv := range x {
-				nv, err := resolve(xv, joinIndex(path, i))
-				if err != nil {
-					return nil, err
-				}
-				out[i] = nv
-			}
-			return out, nil
 		default:
-			return t, nil
+			return eachChild(t, path, resolve)
 		}
 	}
 	return resolve(v, "")
@@ -227,26 +206,9 @@ func (b *blockResolver) resolve(t any, path string) (any, error) {
 				return py.Clone(d), nil
 			}
 		}
-		out := py.NewMap()
-		for _, k := range x.Keys() {
-			xv, _ := x.Get(k)
-			nv, err := b.resolve(xv, joinKey(path, k))
-			if err != nil {
-				return nil, err
-			}
-			out.Set(k, nv)
-		}
-		return out, nil
+		return eachChild(x, path, b.resolve)
 	case []any:
-		out := make([]any, len(x))
-		for i, xv := range x {
-			nv, err := b.resolve(xv, joinIndex(path, i))
-			if err != nil {
-				return nil, err
-			}
-			out[i] = nv
-		}
-		return out, nil
+		return eachChild(x, path, b.resolve)
 	case string:
 		phs := stringPlaceholders(x)
 		if !hasKind(phs, BlockDocument) {
@@ -329,4 +291,33 @@ func (b *blockResolver) single(p Placeholder, tmpl, path string) (any, error) {
 		cur = v
 	}
 	return py.Clone(cur), nil
+}
+
+// eachChild copies a mapping or a list with each of its values replaced
+// by fn(value, its path); anything else comes back as it is.
+func eachChild(t any, path string, fn func(v any, path string) (any, error)) (any, error) {
+	switch x := t.(type) {
+	case *py.Map:
+		out := py.NewMap()
+		for _, k := range x.Keys() {
+			v, _ := x.Get(k)
+			nv, err := fn(v, joinKey(path, k))
+			if err != nil {
+				return nil, err
+			}
+			out.Set(k, nv)
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, v := range x {
+			nv, err := fn(v, joinIndex(path, i))
+			if err != nil {
+				return nil, err
+			}
+			out[i] = nv
+		}
+		return out, nil
+	}
+	return t, nil
 }

@@ -116,3 +116,15 @@ func (a *args) strMap(k string) map[string]string {
 	}
 	return out
 }
+
+// checkBackend accepts prefect-docker's build_backend values that
+// prefectctl supports: docker-py, through the Docker Engine API.
+func checkBackend(fn, verb, backend string) error {
+	switch backend {
+	case "docker-py":
+		return nil
+	case "buildx":
+		return fmt.Errorf("%s: build_backend 'buildx' is not supported by prefectctl; remove it to %s through the Docker Engine API", fn, verb)
+	}
+	return fmt.Errorf("invalid build_backend %q: expected 'docker-py' or 'buildx'", backend)
+}

@@ -147,12 +147,8 @@ func (s *Steps) parseBuild(dir string, in *py.Map) (*buildSpec, error) {
 	if a.err != nil {
 		return nil, a.err
 	}
-	switch backend {
-	case "docker-py":
-	case "buildx":
-		return nil, errors.New("build_docker_image: build_backend 'buildx' is not supported by prefectctl; remove it to build through the Docker Engine API")
-	default:
-		return nil, fmt.Errorf("invalid build_backend %q: expected 'docker-py' or 'buildx'", backend)
+	if err := checkBackend("build_docker_image", "build", backend); err != nil {
+		return nil, err
 	}
 	if err := ValidateImageName(b.imageName); err != nil {
 		return nil, err

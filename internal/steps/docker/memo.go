@@ -6,35 +6,16 @@ import (
 	"github.com/prefectctl/prefectctl/internal/py"
 )
 
-// memoKey is the step name plus its inputs as sorted JSON, without
-// ignore_cache, like prefect-docker's cache key.
+// memoKey is the step name plus its inputs as JSON with sorted keys,
+// without ignore_cache, like prefect-docker's cache key.
 func memoKey(fn string, in *py.Map) string {
 	c := py.Clone(in).(*py.Map)
 	c.Delete("ignore_cache")
-	b, err := py.EncodeJSON(sortedClone(c))
+	b, err := py.EncodeJSONSortedKeys(c)
 	if err != nil {
 		return ""
 	}
 	return fn + "\x00" + string(b)
-}
-
-func sortedClone(v any) any {
-	switch t := v.(type) {
-	case *py.Map:
-		out := py.NewMap()
-		for _, k := range t.SortedKeys() {
-			x, _ := t.Get(k)
-			out.Set(k, sortedClone(x))
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, x := range t {
-			out[i] = sortedClone(x)
-		}
-		return out
-	}
-	return v
 }
 
 // memoized runs a Docker step once per step name, directory and inputs

@@ -52,12 +52,8 @@ func (s *Steps) push(ctx context.Context, in *py.Map) (*py.Map, error) {
 	if a.err != nil {
 		return nil, a.err
 	}
-	switch backend {
-	case "docker-py":
-	case "buildx":
-		return nil, errors.New("push_docker_image: build_backend 'buildx' is not supported by prefectctl; remove it to push through the Docker Engine API")
-	default:
-		return nil, fmt.Errorf("invalid build_backend %q: expected 'docker-py' or 'buildx'", backend)
+	if err := checkBackend("push_docker_image", "push", backend); err != nil {
+		return nil, err
 	}
 	if err := ValidateImageName(imageName); err != nil {
 		return nil, err
