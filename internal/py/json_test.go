@@ -1,6 +1,8 @@
 package py
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -94,4 +96,34 @@ func TestEncodeJSONSortedKeys(t *testing.T) {
 	if plain, _ := EncodeJSON(v); string(plain) != `{"b":[{"z":1.0,"a":null}],"a":1}` {
 		t.Errorf("insertion order lost: %s", plain)
 	}
+}
+
+// FuzzDecodeJSON: json.loads never panics, accepts what encoding/json
+// accepts (apart from integers beyond 64 bits), and what it reads encodes
+// and reads back the same.
+func FuzzDecodeJSON(f *testing.F) {
+	for _, c := range jsonCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := DecodeJSON(data)
+		var je *JSONError
+		if err != nil {
+			if !errors.As(err, &je) {
+				t.Fatalf("%q: error %T %v is not a JSONError", data, err, err)
+			}
+			if json.Valid(data) && !strings.Contains(je.Msg, "64 bits") && !strings.Contains(je.Msg, "too deep") && !bytes.HasPrefix(data, []byte("\ufeff")) {
+				t.Fatalf("%q: valid JSON refused: %v", data, err)
+			}
+			return
+		}
+		b, err := EncodeJSON(v)
+		if err != nil {
+			return // NaN and infinities are read but not written
+		}
+		back, err := DecodeJSON(b)
+		if err != nil || !Equal(back, v) {
+			t.Fatalf("%q → %s → %v (%v)", data, b, back, err)
+		}
+	})
 }
