@@ -584,13 +584,10 @@ func urlWarnings(api string) []*diag.Warning {
 		Hint: `use e.g. PREFECT_API_URL="https://api.prefect.cloud/api/accounts/[ACCOUNT-ID]/workspaces/[WORKSPACE-ID]"; PREFECT_SILENCE_API_URL_MISCONFIGURATION=true silences this`}}
 }
 
-// parseBool accepts pydantic's boolean spellings.
+// parseBool accepts pydantic's boolean spellings (py.LaxBool).
 func parseBool(v string) (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "1", "on", "t", "true", "y", "yes":
-		return true, nil
-	case "0", "off", "f", "false", "n", "no":
-		return false, nil
+	if b, ok := py.LaxBool(v); ok {
+		return b, nil
 	}
 	return false, fmt.Errorf("not a boolean (use true or false)")
 }

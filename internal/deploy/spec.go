@@ -293,8 +293,8 @@ func convertSchedule(s *py.Map, now time.Time, dryRun bool) (*py.Map, error) {
 	case py.Truthy(get(s, "cron")):
 		sched = py.MapOf("cron", get(s, "cron"), "timezone", tz, "day_or", true)
 		if d := get(s, "day_or"); d != nil {
-			b, ok := project.LaxBool(d)
-			if !ok && !(dryRun && isPlaceholder(d)) {
+			b, ok := py.LaxBool(d)
+			if !ok && !(dryRun && template.IsTemplated(d)) {
 				return nil, fmt.Errorf("day_or must be a boolean, got %s", py.Repr(d))
 			}
 			if ok {
@@ -337,11 +337,11 @@ func convertSchedule(s *py.Map, now time.Time, dryRun bool) (*py.Map, error) {
 	}
 	out := py.MapOf("schedule", sched, "active", true, "max_scheduled_runs", nil, "parameters", py.NewMap(), "slug", nil, "replaces", nil)
 	if a := get(s, "active"); a != nil {
-		b, ok := project.LaxBool(a)
+		b, ok := py.LaxBool(a)
 		switch {
 		case ok:
 			out.Set("active", b)
-		case dryRun && isPlaceholder(a):
+		case dryRun && template.IsTemplated(a):
 			out.Set("active", a)
 		default:
 			return nil, fmt.Errorf("active must be a boolean, got %s", py.Repr(a))
@@ -357,11 +357,6 @@ func convertSchedule(s *py.Map, now time.Time, dryRun bool) (*py.Map, error) {
 		out.Set("replaces", v)
 	}
 	return out, nil
-}
-
-func isPlaceholder(x any) bool {
-	s, ok := x.(string)
-	return ok && strings.Contains(s, "{{")
 }
 
 // parseAnchor reads an anchor_date the way Prefect's parse_datetime does for

@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/project"
 	"github.com/prefectctl/prefectctl/internal/py"
 )
 
@@ -71,7 +70,7 @@ func automationBody(t *py.Map, deploymentName string, index int, deploymentID st
 		desc = ""
 	}
 	enabled := true
-	if b, ok := project.LaxBool(get(t, "enabled")); ok {
+	if b, ok := py.LaxBool(get(t, "enabled")); ok {
 		enabled = b
 	}
 	after := asSeconds(get(t, "schedule_after"))

@@ -45,13 +45,12 @@ func readGit(dir string) (*gitFacts, error) {
 	return f, nil
 }
 
-// firstLine is Python's s.strip().splitlines()[0].
+// firstLine is Python's s.strip().splitlines()[0] ("" for a blank s).
 func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		return s[:i]
+	if lines := py.SplitLines(py.Strip(s)); len(lines) > 0 {
+		return lines[0]
 	}
-	return s
+	return ""
 }
 
 var reScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/py"
+	"github.com/prefectctl/prefectctl/internal/template"
 )
 
 // Violation is one place where a value breaks its schema.
@@ -133,26 +134,6 @@ func isBlockReference(x any) bool {
 	return false
 }
 
-func hasPlaceholder(x any) bool {
-	switch t := x.(type) {
-	case string:
-		return strings.Contains(t, "{{")
-	case []any:
-		for _, y := range t {
-			if hasPlaceholder(y) {
-				return true
-			}
-		}
-	case *py.Map:
-		for _, k := range t.Keys() {
-			if hasPlaceholder(get(t, k)) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // matches reports whether x is valid against s, without recording errors.
 func (v *validator) matches(x any, s *py.Map, keepRequired bool) bool {
 	probe := &validator{root: v.root, rules: v.rules}
@@ -186,7 +167,7 @@ func nullableProperty(parent, prop *py.Map, key string) bool {
 // schema reached through anyOf, oneOf or allOf (or a block type's
 // definition, which the server wraps in a oneOf) keeps its required keys.
 func (v *validator) check(x any, s *py.Map, path string, nullable, keepRequired bool) {
-	if s == nil || v.rules.SkipTemplates && hasPlaceholder(x) {
+	if s == nil || v.rules.SkipTemplates && template.HoldsTemplate(x) {
 		return
 	}
 	if ref, ok := get(s, "$ref").(string); ok {

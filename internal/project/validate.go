@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // timezone names must validate the same on every machine
 
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/py"
+	"github.com/prefectctl/prefectctl/internal/template"
 )
 
 // The keys Prefect's models know. Prefect ignores any other key silently;
@@ -159,52 +159,6 @@ func lastKey(path string) string {
 	return path
 }
 
-// LaxBool follows pydantic's lax bool: bools, 0/1, and the usual words.
-func LaxBool(x any) (bool, bool) {
-	switch t := x.(type) {
-	case bool:
-		return t, true
-	case int64:
-		if t == 0 || t == 1 {
-			return t == 1, true
-		}
-	case float64:
-		if t == 0 || t == 1 {
-			return t == 1, true
-		}
-	case string:
-		switch strings.ToLower(strings.TrimSpace(t)) {
-		case "0", "off", "f", "false", "n", "no":
-			return false, true
-		case "1", "on", "t", "true", "y", "yes":
-			return true, true
-		}
-	}
-	return false, false
-}
-
-// laxInt follows pydantic's lax int: ints, integral floats, numeric strings.
-func laxInt(x any) (int64, bool) {
-	switch t := x.(type) {
-	case int64:
-		return t, true
-	case float64:
-		if t == float64(int64(t)) {
-			return int64(t), true
-		}
-	case string:
-		if i, err := strconv.ParseInt(strings.TrimSpace(t), 10, 64); err == nil {
-			return i, true
-		}
-	case bool:
-		if t {
-			return 1, true
-		}
-		return 0, true
-	}
-	return 0, false
-}
-
 // action validates a build/push/pull section and normalises it the way
 // Prefect's model does: a non-empty mapping becomes a one-step list.
 func (v *validator) action(m *py.Map, base, key string) Action {
@@ -265,7 +219,7 @@ func (v *validator) deployment(x any, i int) *Deployment {
 	}
 	for _, k := range []string{"paused", "enforce_parameter_schema"} {
 		if x, ok := m.Get(k); ok && x != nil {
-			b, ok := LaxBool(x)
+			b, ok := py.LaxBool(x)
 			if !ok {
 				v.errorf(joinPath(path, k), "use true or false", "expected a boolean, got %s %s", py.TypeName(x), py.Repr(x))
 				continue
@@ -314,7 +268,7 @@ func (v *validator) concurrency(m *py.Map, path string) {
 	if spec, isMap := x.(*py.Map); isMap {
 		v.unknownKeys(spec, p, concurrencyKey, "concurrency_limit")
 		if l, ok := spec.Get("limit"); ok && l != nil {
-			n, ok := laxInt(l)
+			n, ok := py.LaxInt(l)
 			if !ok {
 				v.errorf(p+".limit", "use a whole number", "expected an integer, got %s", py.Repr(l))
 			} else {
@@ -329,7 +283,7 @@ func (v *validator) concurrency(m *py.Map, path string) {
 			v.errorf(p+".collision_strategy", "use ENQUEUE or CANCEL_NEW", "unknown collision strategy %s", py.Repr(cs))
 		}
 		if g, ok := spec.Get("grace_period_seconds"); ok && g != nil {
-			n, ok := laxInt(g)
+			n, ok := py.LaxInt(g)
 			switch {
 			case !ok:
 				v.errorf(p+".grace_period_seconds", "use a whole number of seconds", "expected an integer, got %s", py.Repr(g))
@@ -341,7 +295,7 @@ func (v *validator) concurrency(m *py.Map, path string) {
 		}
 		return
 	}
-	n, ok := laxInt(x)
+	n, ok := py.LaxInt(x)
 	if !ok {
 		v.errorf(p, "use a whole number, or {limit: N, collision_strategy: ENQUEUE|CANCEL_NEW}", "expected an integer or a mapping, got %s %s", py.TypeName(x), py.Repr(x))
 		return
@@ -463,14 +417,14 @@ func (v *validator) scheduleFields(s *py.Map, p string) {
 		}
 	}
 	if x, ok := s.Get("cron"); ok {
-		if c, isStr := x.(string); isStr && !isTemplate(c) {
+		if c, isStr := x.(string); isStr && !template.IsTemplated(c) {
 			if err := ValidateCron(c); err != nil {
 				v.errorf(joinPath(p, "cron"), "use five fields: minute hour day-of-month month day-of-week, e.g. \"0 9 * * 1-5\"", "invalid cron expression %q: %v", c, err)
 			}
 		}
 	}
 	if x, ok := s.Get("timezone"); ok {
-		if tz, isStr := x.(string); isStr && !isTemplate(tz) {
+		if tz, isStr := x.(string); isStr && !template.IsTemplated(tz) {
 			if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
 				v.errorf(joinPath(p, "timezone"), "use an IANA name such as UTC, Europe/Berlin or America/New_York", "Invalid timezone: %q", tz)
 			}
@@ -485,7 +439,7 @@ func (v *validator) scheduleFields(s *py.Map, p string) {
 		}
 	}
 	if x, ok := s.Get("rrule"); ok {
-		if r, isStr := x.(string); isStr && !isTemplate(r) {
+		if r, isStr := x.(string); isStr && !template.IsTemplated(r) {
 			if err := ValidateRRule(r); err != nil {
 				v.errorf(joinPath(p, "rrule"), "write an RFC 5545 rule such as \"FREQ=WEEKLY;BYDAY=MO\"", "invalid rrule %q: %v", r, err)
 			}
@@ -496,7 +450,7 @@ func (v *validator) scheduleFields(s *py.Map, p string) {
 			switch x.(type) {
 			case bool, string:
 			default:
-				if b, ok := LaxBool(x); ok {
+				if b, ok := py.LaxBool(x); ok {
 					s.Set(k, b)
 				} else {
 					v.errorf(joinPath(p, k), "use true or false", "expected a boolean, got %s", py.Repr(x))
@@ -510,8 +464,6 @@ func (v *validator) scheduleFields(s *py.Map, p string) {
 		}
 	}
 }
-
-func isTemplate(s string) bool { return strings.Contains(s, "{{") }
 
 // jsonMode converts what pydantic's JSON mode would: dates and datetimes
 // become ISO strings.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/py"
+	"github.com/prefectctl/prefectctl/internal/template"
 )
 
 // pullSignatures are the keyword parameters of Prefect's pull steps (and
@@ -17,13 +18,6 @@ var pullSignatures = map[string]py.Signature{
 	PullFromRemoteStorage:  {Name: "pull_from_remote_storage", Required: []string{"url"}, VarKw: true},
 	PullWithBlock:          {Name: "pull_with_block", Required: []string{"block_document_name", "block_type_slug"}},
 	PipInstallRequirements: {Name: "pip_install_requirements", Optional: []string{"directory", "requirements_file", "stream_output"}},
-}
-
-// templated reports whether v still holds a {{ }} placeholder, which is
-// only resolved on the worker.
-func templated(v any) bool {
-	s, ok := v.(string)
-	return ok && strings.Contains(s, "{{")
 }
 
 var commitSHA = regexp.MustCompile(`^[0-9a-fA-F]{4,64}$`)
@@ -56,7 +50,7 @@ func ValidatePullStep(s *Step) error {
 	}
 	get := func(k string) (any, bool) {
 		v, ok := s.Inputs.Get(k)
-		if !ok || v == nil || templated(v) {
+		if !ok || v == nil || template.IsTemplated(v) {
 			return nil, false
 		}
 		return v, py.Truthy(v)

@@ -93,6 +93,36 @@ func kindOf(name string) Kind {
 	}
 }
 
+// IsTemplated reports whether v is a string that still holds a {{ }}
+// placeholder: a value to judge once it is resolved (by a later step, or
+// on the worker), not as written.
+func IsTemplated(v any) bool {
+	s, ok := v.(string)
+	return ok && strings.Contains(s, "{{")
+}
+
+// HoldsTemplate reports whether v, or any string inside its lists and
+// mappings, IsTemplated.
+func HoldsTemplate(v any) bool {
+	switch t := v.(type) {
+	case []any:
+		for _, x := range t {
+			if HoldsTemplate(x) {
+				return true
+			}
+		}
+		return false
+	case *py.Map:
+		for _, k := range t.Keys() {
+			if x, _ := t.Get(k); HoldsTemplate(x) {
+				return true
+			}
+		}
+		return false
+	}
+	return IsTemplated(v)
+}
+
 // notSetT is the type of NotSet.
 type notSetT struct{}
 
