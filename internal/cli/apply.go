@@ -13,11 +13,11 @@ import (
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/deploy"
-	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/steps"
 	"github.com/prefectctl/prefectctl/internal/steps/docker"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/template"
 )
 
 // applyFlags are the deploy flags that only matter when applying.
@@ -77,7 +77,7 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 	if err != nil {
 		return err
 	}
-	resolver := deploy.NewCachedResolver(cloudapi.Resolver{C: client})
+	resolver := template.NewCachedResolver(cloudapi.Resolver{C: client})
 	prog := startProgress(a) // before stepOut: step output must go through it
 	defer prog.stop()
 	stepOut := a.io.ErrOut
@@ -87,20 +87,18 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 	runner := steps.NewRunner(&steps.Env{Dir: dir, Resolver: resolver, Stdout: stepOut, Stderr: stepOut, AllowPipInstall: af.allowPipInstall,
 		Docker: docker.Options{ProjectPrefectVersion: p.PrefectVersion, DefaultNamespace: settings.DefaultDockerBuildNamespace()}})
 	defer runner.Close()
-	aopt := &deploy.ApplyOptions{
-		Options:     deploy.Options{Dir: dir, Flows: loader, Resolver: resolver, Warn: a.ui.warn},
-		Client:      client,
-		Runner:      runner,
+	opt := deploy.Options{
+		Dir:         dir,
 		SkipBuild:   af.skipBuild || af.image != "",
 		SkipPush:    af.skipPush,
 		Image:       af.image,
 		Concurrency: concurrency,
-		Progress:    prog.event,
 		Force:       af.force,
 	}
+	deps := deploy.Deps{API: client, Flows: loader, Resolver: resolver, Steps: runner, Docker: runner, Warn: a.ui.warn, Progress: prog.event}
 	if af.plan {
 		prog.stop()
-		items, err := deploy.Plan(ctx, p, sel, aopt)
+		items, err := deploy.Plan(ctx, p, sel, opt, deps)
 		if err != nil {
 			return err
 		}
@@ -116,7 +114,7 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 		}
 		return err
 	}
-	report, applyErr := deploy.Apply(ctx, p, sel, aopt)
+	report, applyErr := deploy.Apply(ctx, p, sel, opt, deps)
 	prog.stop()
 	if report == nil {
 		return applyErr
@@ -125,7 +123,7 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 	if f.output == "json" {
 		items := []any{}
 		for _, r := range report.Results {
-			m := value.MapOf("name", r.Name, "action", r.Action, "id", nilIfEmpty(r.ID), "work_pool", r.WorkPool, "image", nilIfEmpty(r.Image))
+			m := py.MapOf("name", r.Name, "action", r.Action, "id", nilIfEmpty(r.ID), "work_pool", r.WorkPool, "image", nilIfEmpty(r.Image))
 			if r.ID != "" && ui != "" {
 				m.Set("url", strings.TrimRight(ui, "/")+"/deployments/deployment/"+r.ID)
 			}
@@ -135,7 +133,7 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 			m.Set("changes", changedFields(r.Changes))
 			items = append(items, m)
 		}
-		if err := writeJSON(a.io.Out, value.MapOf("ok", applyErr == nil && !report.Failed(), "deployments", items, "seconds", time.Since(start).Seconds())); err != nil {
+		if err := writeJSON(a.io.Out, py.MapOf("ok", applyErr == nil && !report.Failed(), "deployments", items, "seconds", time.Since(start).Seconds())); err != nil {
 			return err
 		}
 	} else {
@@ -187,8 +185,6 @@ func renderApply(a *app, report *deploy.Report, ui string) {
 	}
 }
 
-var _ = diag.Runtime
-
 // registerConcurrency is how many deployments deploy registers at once: the
 // --concurrency flag when given, else 4 on Prefect Cloud and 1 elsewhere. A
 // self-hosted server keeps its database in SQLite unless set up otherwise, and
@@ -221,7 +217,7 @@ func changedFields(cs []deploy.Change) []any {
 func anyStrings(l []any) []string {
 	out := make([]string, len(l))
 	for i, x := range l {
-		out[i] = value.Str(x)
+		out[i] = py.Str(x)
 	}
 	return out
 }
@@ -234,12 +230,12 @@ func renderPlan(a *app, output string, items []*deploy.PlanItem) error {
 		for _, it := range items {
 			changes := []any{}
 			for _, c := range it.Changes {
-				changes = append(changes, value.MapOf("field", c.Field, "old", value.FromGo(c.Old), "new", value.FromGo(c.New)))
+				changes = append(changes, py.MapOf("field", c.Field, "old", py.FromGo(c.Old), "new", py.FromGo(c.New)))
 			}
-			list = append(list, value.MapOf("name", it.Name, "action", it.Action, "id", nilIfEmpty(it.ID),
-				"changes", changes, "pending", value.FromGo(it.Pending), "body", it.Spec.Body))
+			list = append(list, py.MapOf("name", it.Name, "action", it.Action, "id", nilIfEmpty(it.ID),
+				"changes", changes, "pending", py.FromGo(it.Pending), "body", it.Spec.Body))
 		}
-		return writeJSON(a.io.Out, value.MapOf("plan", list))
+		return writeJSON(a.io.Out, py.MapOf("plan", list))
 	}
 	p := a.ui.p
 	counts := map[string]int{}
@@ -253,7 +249,7 @@ func renderPlan(a *app, output string, items []*deploy.PlanItem) error {
 		default:
 			fmt.Fprintf(a.io.Out, "%s %s\n", p.warn.Render("~"), it.Name)
 			for _, c := range it.Changes {
-				fmt.Fprintf(a.io.Out, "    %s: %s %s %s\n", c.Field, p.removed.Render(compactJSON(value.FromGo(c.Old))), "→", p.added.Render(compactJSON(value.FromGo(c.New))))
+				fmt.Fprintf(a.io.Out, "    %s: %s %s %s\n", c.Field, p.removed.Render(compactJSON(py.FromGo(c.Old))), "→", p.added.Render(compactJSON(py.FromGo(c.New))))
 			}
 		}
 		if len(it.Pending) > 0 {

@@ -14,9 +14,9 @@ import (
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/config"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
 	"github.com/prefectctl/prefectctl/internal/testenv/cloudproxy"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // isolate gives the test its own home, PREFECT_HOME and working
@@ -124,7 +124,7 @@ func TestCloudLoginThroughProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dep, _, err := direct.CreateDeployment(ctx, value.MapOf("name", "d", "flow_id", flow.ID))
+	dep, _, err := direct.CreateDeployment(ctx, py.MapOf("name", "d", "flow_id", flow.ID))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,49 +5,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
-	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/config"
 )
-
-// loadedSettings remembers each run's settings so that commands asking
-// twice read the files once and print Prefect's warnings once.
-var loadedSettings sync.Map // *app -> *config.Settings
-
-// prefectSettings loads Prefect's settings for this run (honouring
-// --profile) and prints the misconfiguration warnings Prefect would give.
-func (a *app) prefectSettings() (*config.Settings, error) {
-	if s, ok := loadedSettings.Load(a); ok {
-		return s.(*config.Settings), nil
-	}
-	s, err := config.Load(config.LoadOptions{Profile: a.opts.Profile})
-	if err != nil {
-		return nil, err
-	}
-	a.ensureUI()
-	for _, w := range s.Warnings() {
-		a.ui.warn(w)
-	}
-	loadedSettings.Store(a, s)
-	return s, nil
-}
-
-// apiClient is a Prefect API client for the configured URL; without one
-// it fails with a hint and never starts anything.
-func (a *app) apiClient() (*cloudapi.Client, *config.Settings, error) {
-	s, err := a.prefectSettings()
-	if err != nil {
-		return nil, nil, err
-	}
-	c, err := cloudapi.FromSettings(s, a.ui.debugf)
-	if err != nil {
-		return nil, nil, err
-	}
-	return c, s, nil
-}
 
 const redacted = "********"
 

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // socketProxy forwards a unix socket to the Docker daemon's until cut() is
@@ -88,7 +88,7 @@ func TestDaemonGoneMidBuild(t *testing.T) {
 	}
 	id := strconv.FormatInt(time.Now().UnixNano(), 36)
 	pool, flow := "pctl-gone-"+id, "pctl-gone-flow-"+id
-	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "docker")); err != nil {
+	if _, err := c.CreateWorkPool(ctx, py.MapOf("name", pool, "type", "docker")); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.DeleteWorkPool(context.Background(), pool) })

@@ -2,18 +2,16 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/prefectctl/prefectctl/internal/deploy"
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // deployFlags are the flags of `deploy` and `validate`.
@@ -111,14 +109,14 @@ func (f *deployFlags) selectOptions(cmd *cobra.Command, entrypoint string, defau
 		}
 	}
 	ov.Pool, ov.WorkQueue = f.pool, f.workQueue
-	jv, err := project.ParseJobVariables(f.jobVariables)
+	jv, err := parseDeployJobVariables(f.jobVariables)
 	if err != nil {
 		return o, err
 	}
 	ov.JobVariables = jv
 	ov.Crons, ov.RRules, ov.Intervals = f.crons, f.rrules, f.intervals
 	ov.AnchorDate, ov.Timezone = f.anchorDate, f.timezone
-	params, err := project.ParseParams(f.params, f.paramsJSON)
+	params, err := parseDeployParams(f.params, f.paramsJSON)
 	if err != nil {
 		return o, err
 	}
@@ -155,7 +153,7 @@ are shown as their placeholders and listed as pending.`,
 			if !f.dryRun {
 				return runDeploy(cmd.Context(), a, cmd, f, af, entrypoint)
 			}
-			res, err := planAll(cmd.Context(), a, cmd, f, entrypoint)
+			res, err := dryRun(cmd.Context(), a, cmd, f, entrypoint)
 			if err != nil {
 				return err
 			}
@@ -184,9 +182,9 @@ and exits 2. Without --all or -n it checks every deployment.`,
 			if !f.all && len(f.names) == 0 {
 				f.all = true
 			}
-			res, err := planAll(cmd.Context(), a, cmd, f, "")
+			res, err := dryRun(cmd.Context(), a, cmd, f, "")
 			if f.output == "json" {
-				out := map[string]any{"valid": err == nil, "warnings": problemsJSON(res.warnings), "errors": problemsJSON(flattenErr(err))}
+				out := map[string]any{"valid": err == nil, "warnings": problemsJSON(res.warnings), "errors": problemsJSON(diag.AsList(err))}
 				if werr := writeJSON(a.io.Out, out); werr != nil {
 					return werr
 				}
@@ -202,18 +200,17 @@ and exits 2. Without --all or -n it checks every deployment.`,
 	return cmd
 }
 
-// planResult is the outcome of planning every selected deployment.
-type planResult struct {
-	project  *project.Project
-	items    []*deploy.Deployment
-	specs    []*deploy.Spec
+// dryRunResult is a dry run of every selected deployment.
+type dryRunResult struct {
+	planned  []deploy.Planned
 	warnings []*diag.Error
 }
 
-// planAll loads, selects, prepares and finalises every deployment in dry-run
-// mode, collecting every problem instead of stopping at the first.
-func planAll(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, entrypoint string) (*planResult, error) {
-	res := &planResult{}
+// dryRun loads and selects, then prepares, checks and finalises every
+// selected deployment offline (deploy.DryRun), collecting every problem
+// instead of stopping at the first.
+func dryRun(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, entrypoint string) (*dryRunResult, error) {
+	res := &dryRunResult{}
 	warn := func(e *diag.Error) {
 		res.warnings = append(res.warnings, e)
 		if f.output != "json" {
@@ -224,7 +221,6 @@ func planAll(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, en
 	if err != nil {
 		return res, err
 	}
-	res.project = p
 	for _, w := range p.Warnings {
 		warn(w)
 	}
@@ -248,46 +244,8 @@ func planAll(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, en
 	if err != nil {
 		return res, err
 	}
-	dopt := &deploy.Options{Dir: dir, Flows: loader, Warn: warn}
-	var problems diag.List
-	now := time.Now()
-	for _, s := range sel.Items {
-		d, err := deploy.Prepare(ctx, p, s, dopt)
-		if err == nil {
-			if _, _, stepProblems := deploy.CheckSteps(p, d); len(stepProblems) > 0 {
-				problems = append(problems, stepProblems...)
-				continue
-			}
-			var spec *deploy.Spec
-			spec, err = deploy.Finalize(d, nil, true, now, dopt)
-			if err == nil {
-				res.items = append(res.items, d)
-				res.specs = append(res.specs, spec)
-				continue
-			}
-		}
-		problems = append(problems, flattenErr(err)...)
-	}
-	if len(problems) > 0 {
-		return res, problems
-	}
-	return res, nil
-}
-
-// flattenErr turns any error into a list of problems.
-func flattenErr(err error) diag.List {
-	if err == nil {
-		return nil
-	}
-	var l diag.List
-	if errors.As(err, &l) {
-		return l
-	}
-	var d *diag.Error
-	if errors.As(err, &d) {
-		return diag.List{d}
-	}
-	return diag.List{{Kind: diag.Runtime, Msg: err.Error()}}
+	res.planned, err = deploy.DryRun(ctx, p, sel, deploy.Options{Dir: dir}, deploy.Deps{Flows: loader, Warn: warn})
+	return res, err
 }
 
 func problemsJSON(list []*diag.Error) []map[string]any {
@@ -316,22 +274,25 @@ func problemsJSON(list []*diag.Error) []map[string]any {
 }
 
 // dryRunJSON is one deployment in `deploy --dry-run -o json`.
-func dryRunJSON(d *deploy.Deployment, s *deploy.Spec) *value.Map {
-	wp := value.MapOf(
+func dryRunJSON(d *deploy.Deployment, s *deploy.Spec) *py.Map {
+	wp := py.MapOf(
 		"name", get(s.Body, "work_pool_name"),
 		"work_queue_name", get(s.Body, "work_queue_name"),
 		"job_variables", get(s.Body, "job_variables"),
 	)
-	steps := value.MapOf("build", orEmpty(d.BuildSteps), "push", orEmpty(d.PushSteps))
+	steps := py.MapOf("build", orEmpty(d.BuildSteps), "push", orEmpty(d.PushSteps))
 	pending := make([]any, len(s.Pending))
 	for i, p := range s.Pending {
 		pending[i] = p
 	}
-	notes := make([]any, len(d.Notes))
-	for i, n := range d.Notes {
-		notes[i] = n
+	notes := []any{}
+	for _, n := range d.Notes {
+		notes = append(notes, n)
 	}
-	return value.MapOf(
+	if d.PullFromHere != "" {
+		notes = append(notes, "Prefect workers will load the flow from "+d.PullFromHere+" (a path on this machine); run 'prefectctl init' to store the code elsewhere")
+	}
+	return py.MapOf(
 		"name", s.Name,
 		"flow_name", s.FlowName,
 		"full_name", s.FlowName+"/"+s.Name,
@@ -351,7 +312,7 @@ func dryRunJSON(d *deploy.Deployment, s *deploy.Spec) *value.Map {
 	)
 }
 
-func get(m *value.Map, k string) any { v, _ := m.Get(k); return v }
+func get(m *py.Map, k string) any { v, _ := m.Get(k); return v }
 
 func orEmpty(l []any) []any {
 	if l == nil {
@@ -360,39 +321,39 @@ func orEmpty(l []any) []any {
 	return l
 }
 
-func renderDryRun(a *app, output string, res *planResult) error {
+func renderDryRun(a *app, output string, res *dryRunResult) error {
 	if output == "json" {
-		items := make([]any, len(res.specs))
-		for i := range res.specs {
-			items[i] = dryRunJSON(res.items[i], res.specs[i])
+		items := make([]any, len(res.planned))
+		for i, pl := range res.planned {
+			items[i] = dryRunJSON(pl.Deployment, pl.Spec)
 		}
-		out := value.MapOf("dry_run", true, "deployments", items, "warnings", value.FromGo(anySlice(problemsJSON(res.warnings))))
+		out := py.MapOf("dry_run", true, "deployments", items, "warnings", py.FromGo(anySlice(problemsJSON(res.warnings))))
 		if err := writeJSON(a.io.Out, out); err != nil {
 			return err
 		}
-		a.ui.infof("%d deployment(s) planned; nothing was built, pushed or registered (dry run).", len(res.specs))
+		a.ui.infof("%d deployment(s) planned; nothing was built, pushed or registered (dry run).", len(res.planned))
 		return nil
 	}
 	w := a.io.Out
 	p := a.ui.p
-	for i, s := range res.specs {
-		d := res.items[i]
+	for i, pl := range res.planned {
+		d, s := pl.Deployment, pl.Spec
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
 		fmt.Fprintf(w, "%s %s\n", p.bold.Render("Deployment"), p.key.Render(s.FlowName+"/"+s.Name))
 		rows := []kv{
-			{"entrypoint", value.Str(get(s.Body, "entrypoint"))},
-			{"work pool", value.Str(get(s.Body, "work_pool_name"))},
+			{"entrypoint", py.Str(get(s.Body, "entrypoint"))},
+			{"work pool", py.Str(get(s.Body, "work_pool_name"))},
 		}
 		if q := get(s.Body, "work_queue_name"); q != nil {
-			rows = append(rows, kv{"work queue", value.Str(q)})
+			rows = append(rows, kv{"work queue", py.Str(q)})
 		}
 		rows = append(rows,
 			kv{"parameters", compactJSON(get(s.Body, "parameters"))},
 			kv{"job variables", compactJSON(get(s.Body, "job_variables"))},
 			kv{"tags", compactJSON(get(s.Body, "tags"))},
-			kv{"version", value.Str(get(s.Body, "version"))},
+			kv{"version", py.Str(get(s.Body, "version"))},
 			kv{"schedules", fmt.Sprint(len(get(s.Body, "schedules").([]any)))},
 			kv{"pull steps", compactJSON(get(s.Body, "pull_steps"))},
 		)
@@ -404,7 +365,7 @@ func renderDryRun(a *app, output string, res *planResult) error {
 		}
 		a.ui.printKV(w, indentKV(rows))
 	}
-	a.ui.infof("\n%d deployment(s) planned; nothing was built, pushed or registered (dry run).", len(res.specs))
+	a.ui.infof("\n%d deployment(s) planned; nothing was built, pushed or registered (dry run).", len(res.planned))
 	return nil
 }
 
@@ -416,9 +377,9 @@ func indentKV(rows []kv) []kv {
 }
 
 func compactJSON(v any) string {
-	b, err := value.EncodeJSON(v)
+	b, err := py.EncodeJSON(v)
 	if err != nil {
-		return value.Repr(v)
+		return py.Repr(v)
 	}
 	return string(b)
 }

@@ -4,13 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,22 +15,11 @@ import (
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/cloudapi/apimock"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
 	"github.com/prefectctl/prefectctl/internal/testenv/cloudproxy"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
-
-// depFakeAPI is a fake Prefect API with one deployment, hello/arthur, whose
-// run goes through states, one per poll, with a log line per state.
-type depFakeAPI struct {
-	mu       sync.Mutex
-	t        *testing.T
-	final    string // the run's last state type
-	reads    int
-	create   func() (int, string)
-	posted   string // last create_flow_run body
-	requests []string
-}
 
 const (
 	tDepID  = "2c52f75a-6180-43db-9e60-48720da64b9b"
@@ -52,21 +37,26 @@ var tDeployment = `{"id": "` + tDepID + `", "created": "2026-08-01T10:00:00Z", "
  "pull_steps": [{"prefect.deployments.steps.set_working_directory": {"directory": "/srv/app"}}],
  "entrypoint": "flows/hello.py:hello", "enforce_parameter_schema": true}`
 
-func (f *depFakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	p := r.URL.Path
-	p = p[strings.Index(p, "/api/")+len("/api/"):]
-	if m := regexp.MustCompile(`^accounts/[^/]+/workspaces/[^/]+/`).FindString(p); m != "" {
-		p = strings.TrimPrefix(p, m)
-	}
-	f.requests = append(f.requests, r.Method+" "+p)
-	reply := func(code int, body string) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(code)
-		fmt.Fprint(w, body)
-	}
-	states := []string{"SCHEDULED", "PENDING", "RUNNING", f.final}
+const tCreatePath = "deployments/" + tDepID + "/create_flow_run"
+
+// depAPI is a fake Prefect API with one deployment, hello/arthur, whose
+// run goes through states, one per read of the run, with a log line per
+// state; with final "" it never ends. create answers create_flow_run (nil:
+// the run is created).
+func depAPI(t *testing.T, final string, create apimock.Responder) *apimock.Registry {
+	reg := apimock.New(t)
+	reg.CSRFOff()
+	reg.Always(apimock.REST("GET", "deployments/name/hello/arthur"), apimock.Reply(200, tDeployment))
+	reg.Always(apimock.REST("GET", "deployments/"+tDepID), apimock.Reply(200, tDeployment))
+	reg.Always(apimock.PathPrefix("GET", "deployments/"), apimock.Reply(404, `{"detail": "Deployment not found"}`))
+	reg.Always(apimock.REST("GET", "flows/"+tFlowID), apimock.Reply(200, `{"id": "`+tFlowID+`", "name": "hello"}`))
+	reg.Always(apimock.REST("POST", "flows/filter"), apimock.Reply(200, `[{"id": "`+tFlowID+`", "name": "hello"}]`))
+	reg.Always(apimock.REST("POST", "deployments/filter"), apimock.Reply(200, "["+tDeployment+"]"))
+	reg.Always(apimock.REST("GET", "automations/related-to/prefect.deployment."+tDepID), apimock.Reply(200, `[{"id": "a1", "name": "notify", "enabled": true}]`))
+
+	var mu sync.Mutex
+	reads := 0
+	states := []string{"SCHEDULED", "PENDING", "RUNNING", final}
 	state := func(i int) string {
 		typ := states[i]
 		name := strings.ToUpper(typ[:1]) + strings.ToLower(typ[1:])
@@ -80,80 +70,66 @@ func (f *depFakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return `{"id": "` + tRunID + `", "name": "bouncy-galago", "flow_id": "` + tFlowID + `", "parameters": {"name": "Arthur"},
 			"job_variables": {}, "tags": ["demo"], "state": ` + state(i) + `}`
 	}
-	switch {
-	case p == "csrf-token": // as a server with CSRF protection off answers
-		reply(422, `{"detail": "CSRF protection is disabled."}`)
-	case r.Method == "GET" && (p == "deployments/name/hello/arthur" || p == "deployments/"+tDepID):
-		reply(200, tDeployment)
-	case r.Method == "GET" && strings.HasPrefix(p, "deployments/"):
-		reply(404, `{"detail": "Deployment not found"}`)
-	case r.Method == "GET" && p == "flows/"+tFlowID:
-		reply(200, `{"id": "`+tFlowID+`", "name": "hello"}`)
-	case r.Method == "POST" && p == "flows/filter":
-		reply(200, `[{"id": "`+tFlowID+`", "name": "hello"}]`)
-	case r.Method == "POST" && p == "deployments/filter":
-		reply(200, "["+tDeployment+"]")
-	case r.Method == "GET" && p == "automations/related-to/prefect.deployment."+tDepID:
-		reply(200, `[{"id": "a1", "name": "notify", "enabled": true}]`)
-	case r.Method == "POST" && p == "deployments/"+tDepID+"/create_flow_run":
-		b, _ := io.ReadAll(r.Body)
-		f.posted = string(b)
-		if f.create != nil {
-			reply(f.create())
-			return
+	if create == nil {
+		create = apimock.Reply(201, runJSON(0))
+	}
+	reg.Always(apimock.REST("POST", tCreatePath), create)
+	reg.Always(apimock.REST("GET", "flow_runs/"+tRunID), func(*apimock.Request) (int, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		i := min(reads, len(states)-1)
+		if final == "" { // never ends
+			i = min(reads, 2)
 		}
-		reply(201, runJSON(0))
-	case r.Method == "GET" && p == "flow_runs/"+tRunID:
-		i := min(f.reads, len(states)-1)
-		if f.final == "" { // never ends
-			i = min(f.reads, 2)
-		}
-		f.reads++
-		reply(200, runJSON(i))
-	case r.Method == "GET" && p == "flow_run_states/":
+		reads++
+		return 200, runJSON(i)
+	})
+	reg.Always(apimock.REST("GET", "flow_run_states/"), func(*apimock.Request) (int, string) {
+		mu.Lock()
+		defer mu.Unlock()
 		var out []string
-		for i := 0; i < min(f.reads, len(states)); i++ {
+		for i := 0; i < min(reads, len(states)); i++ {
 			if states[i] != "" {
 				out = append(out, state(i))
 			}
 		}
-		reply(200, "["+strings.Join(out, ",")+"]")
-	case r.Method == "POST" && p == "logs/filter":
+		return 200, "[" + strings.Join(out, ",") + "]"
+	})
+	reg.Always(apimock.REST("POST", "logs/filter"), func(*apimock.Request) (int, string) {
+		mu.Lock()
+		defer mu.Unlock()
 		var out []string
 		msgs := []string{"Worker submitting flow run", "Running 1 deployment pull step(s)", "Hello, Arthur!\nand a second line", "Finished"}
-		for i := 0; i < min(f.reads, len(msgs)); i++ {
+		for i := 0; i < min(reads, len(msgs)); i++ {
 			out = append(out, fmt.Sprintf(`{"id": "log-%d", "message": %q, "level": 20, "flow_run_id": %q, "timestamp": "2026-08-01T12:00:%02d.500000Z"}`, i, msgs[i], tRunID, i*2))
 		}
-		reply(200, "["+strings.Join(out, ",")+"]")
-	default:
-		f.t.Errorf("unexpected call %s %s", r.Method, r.URL.Path)
-		reply(404, `{"detail": "Not Found"}`)
-	}
+		return 200, "[" + strings.Join(out, ",") + "]"
+	})
+	return reg
 }
 
-// fakeRunServer starts f and points the isolated environment at it.
-func depFakeServer(t *testing.T, f *depFakeAPI) string {
+// depServe points the isolated environment at reg and returns its base
+// URL (without /api).
+func depServe(t *testing.T, reg *apimock.Registry) string {
 	t.Helper()
 	isolate(t)
-	f.t = t
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	t.Setenv("PREFECT_API_URL", srv.URL+"/api")
+	t.Setenv("PREFECT_API_URL", reg.URL())
 	t.Setenv("PREFECT_CLIENT_MAX_RETRIES", "0")
-	return srv.URL
+	return strings.TrimSuffix(reg.URL(), "/api")
 }
 
 func TestDeploymentRunExitCodes(t *testing.T) {
 	cases := []struct {
 		name     string
-		api      *depFakeAPI
+		final    string            // the run's last state
+		create   apimock.Responder // answers create_flow_run
 		args     []string
 		code     int
 		stdout   []string // substrings, in order
 		stderr   []string
 		noCreate bool
 	}{
-		{name: "completed", api: &depFakeAPI{final: "COMPLETED"}, args: []string{"hello/arthur", "--watch", "--watch-interval", "100ms"},
+		{name: "completed", final: "COMPLETED", args: []string{"hello/arthur", "--watch", "--watch-interval", "100ms"},
 			code: 0, stdout: []string{
 				"Created flow run 'bouncy-galago'.\n└── UUID: " + tRunID + "\n└── Parameters: {'name': 'Arthur'}\n└── Job Variables: {}\n└── Scheduled start time: ",
 				"(now)\n└── URL: ",
@@ -166,43 +142,39 @@ func TestDeploymentRunExitCodes(t *testing.T) {
 				"▪         .500 439f61b18095 Finished\n",
 				"Flow run finished successfully in 'Completed'.\n"},
 			stderr: []string{"Creating flow run for deployment 'hello/arthur'..."}},
-		{name: "failed", api: &depFakeAPI{final: "FAILED"}, args: []string{"hello/arthur", "--watch", "--watch-interval", "0.1"},
+		{name: "failed", final: "FAILED", args: []string{"hello/arthur", "--watch", "--watch-interval", "0.1"},
 			code: ExitRunFailed, stdout: []string{"prefect.flow-run.Failed * bouncy-galago"},
 			stderr: []string{"Error: Flow run finished in state 'Failed'.", "hint: the state message says: Flow run encountered an exception: ValueError: kaboom"}},
-		{name: "crashed", api: &depFakeAPI{final: "CRASHED"}, args: []string{"--id", tDepID, "--watch", "--watch-interval", "100ms"},
+		{name: "crashed", final: "CRASHED", args: []string{"--id", tDepID, "--watch", "--watch-interval", "100ms"},
 			code: ExitRunFailed, stderr: []string{"Error: Flow run finished in state 'Crashed'."}},
-		{name: "timeout", api: &depFakeAPI{}, args: []string{"hello/arthur", "--watch", "--watch-interval", "100ms", "--timeout", "0.5"},
+		{name: "timeout", args: []string{"hello/arthur", "--watch", "--watch-interval", "100ms", "--timeout", "0.5"},
 			code: ExitTimeout, stderr: []string{"Error: Flow run with ID " + tRunID + " exceeded watch timeout of 500ms"}},
-		{name: "unknown parameter", api: &depFakeAPI{}, args: []string{"hello/arthur", "-p", "nmae=Ford"}, code: ExitUsage, noCreate: true,
+		{name: "unknown parameter", args: []string{"hello/arthur", "-p", "nmae=Ford"}, code: ExitUsage, noCreate: true,
 			stderr: []string{"Error: The following parameters were specified but not found on the deployment: 'nmae'\nThe following parameters are available on the deployment: 'name'\n"}},
-		{name: "missing deployment", api: &depFakeAPI{}, args: []string{"hello/nobody"}, code: ExitFailure, noCreate: true,
+		{name: "missing deployment", args: []string{"hello/nobody"}, code: ExitFailure, noCreate: true,
 			stderr: []string{"Error: Deployment 'hello/nobody' not found!", "hint: list deployments with 'prefectctl deployment ls'"}},
-		{name: "422", api: &depFakeAPI{create: func() (int, string) {
-			return 422, `{"detail": "Error creating flow run: Validation failed for field 'cpu'. Failure reason: 'fast' is not of type 'number'"}`
-		}}, args: []string{"hello/arthur", "--job-variable", "cpu=fast"}, code: ExitFailure,
+		{name: "422", create: apimock.Reply(422, `{"detail": "Error creating flow run: Validation failed for field 'cpu'. Failure reason: 'fast' is not of type 'number'"}`), args: []string{"hello/arthur", "--job-variable", "cpu=fast"}, code: ExitFailure,
 			stderr: []string{"Error: Error creating flow run: Validation failed for field 'cpu'. Failure reason: 'fast' is not of type 'number'\n"}},
-		{name: "idempotent", api: &depFakeAPI{create: func() (int, string) {
-			return 200, `{"id": "` + tRunID + `", "name": "bouncy-galago", "flow_id": "` + tFlowID + `", "parameters": {}, "state": {"type": "RUNNING", "name": "Running"}}`
-		}}, args: []string{"hello/arthur", "--idempotency-key", "nightly-1"}, code: 0,
+		{name: "idempotent", create: apimock.Reply(200, `{"id": "`+tRunID+`", "name": "bouncy-galago", "flow_id": "`+tFlowID+`", "parameters": {}, "state": {"type": "RUNNING", "name": "Running"}}`), args: []string{"hello/arthur", "--idempotency-key", "nightly-1"}, code: 0,
 			stdout: []string{"Found flow run 'bouncy-galago' created earlier with idempotency key 'nightly-1'; no new run was created.\n└── UUID: " + tRunID}},
-		{name: "bad param JSON", api: &depFakeAPI{}, args: []string{"hello/arthur", "-p", `x={"a"`}, code: ExitUsage, noCreate: true,
+		{name: "bad param JSON", args: []string{"hello/arthur", "-p", `x={"a"`}, code: ExitUsage, noCreate: true,
 			stderr: []string{"Failed to parse JSON for parameter 'x' with value\n\n\t{\"a\"\n\nJSON Error: Expecting ':' delimiter: line 1 column 5 (char 4)"}},
-		{name: "both times", api: &depFakeAPI{}, args: []string{"hello/arthur", "--start-in", "1m", "--start-at", "17:00"}, code: ExitUsage, noCreate: true,
+		{name: "both times", args: []string{"hello/arthur", "--start-in", "1m", "--start-at", "17:00"}, code: ExitUsage, noCreate: true,
 			stderr: []string{"Only one of `--start-in` or `--start-at` can be set, not both."}},
-		{name: "no target", api: &depFakeAPI{}, args: nil, code: ExitUsage, noCreate: true,
+		{name: "no target", args: nil, code: ExitUsage, noCreate: true,
 			stderr: []string{"Must provide a deployed flow's name or id"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			depFakeServer(t, c.api)
+			reg := depAPI(t, c.final, c.create)
+			depServe(t, reg)
 			code, out, errOut := run(append([]string{"deployment", "run"}, c.args...)...)
 			if code != c.code {
 				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, c.code, out, errOut)
 			}
 			depInOrder(t, "stdout", out, c.stdout)
 			depInOrder(t, "stderr", errOut, c.stderr)
-			created := strings.Contains(strings.Join(c.api.requests, "\n"), "create_flow_run")
-			if c.noCreate && created {
+			if c.noCreate && reg.Calls("POST", tCreatePath) > 0 {
 				t.Errorf("a flow run was created")
 			}
 		})
@@ -223,8 +195,8 @@ func depInOrder(t *testing.T, what, s string, parts []string) {
 }
 
 func TestDeploymentRunJSONAndCloudURL(t *testing.T) {
-	api := &depFakeAPI{final: "COMPLETED"}
-	base := depFakeServer(t, api)
+	reg := depAPI(t, "COMPLETED", nil)
+	base := depServe(t, reg)
 	// A Cloud-shaped workspace URL gives a Cloud-shaped UI link.
 	t.Setenv("PREFECT_CLOUD_API_URL", base+"/api")
 	t.Setenv("PREFECT_API_URL", base+"/api/accounts/acc-1/workspaces/ws-2")
@@ -250,20 +222,16 @@ func TestDeploymentRunJSONAndCloudURL(t *testing.T) {
 	// Watch lines go to stderr so stdout stays JSON.
 	depInOrder(t, "stderr", errOut, []string{"The following parameters were specified by `--param` and `--params`, the `--param` value will be used: {'name'}",
 		"Hello, Arthur!"})
-	body, err := value.DecodeJSON([]byte(api.posted))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := body.(*value.Map)
+	m := reg.Last("POST", tCreatePath).JSON()
 	for k, want := range map[string]string{"name": "'hi-Zaphod'", "parameters": "{'name': 'Zaphod'}", "tags": "['adhoc']", "idempotency_key": "'k-1'"} {
-		if v, _ := m.Get(k); value.Repr(v) != want {
-			t.Errorf("body %s = %s, want %s", k, value.Repr(v), want)
+		if v, _ := m.Get(k); py.Repr(v) != want {
+			t.Errorf("body %s = %s, want %s", k, py.Repr(v), want)
 		}
 	}
 	st, _ := m.Get("state")
-	sched, _ := st.(*value.Map).Get("state_details")
-	ts, _ := sched.(*value.Map).Get("scheduled_time")
-	when, err := time.Parse(time.RFC3339Nano, value.Str(ts))
+	sched, _ := st.(*py.Map).Get("state_details")
+	ts, _ := sched.(*py.Map).Get("scheduled_time")
+	when, err := time.Parse(time.RFC3339Nano, py.Str(ts))
 	if d := time.Until(when); err != nil || d < 4*time.Minute || d > 5*time.Minute {
 		t.Errorf("scheduled_time %v (%v)", ts, err)
 	}
@@ -279,7 +247,7 @@ func depRunWithStdin(stdin string, args ...string) (int, string, string) {
 }
 
 func TestDeploymentLsAndInspect(t *testing.T) {
-	depFakeServer(t, &depFakeAPI{})
+	depServe(t, depAPI(t, "", nil))
 	for _, c := range []struct {
 		golden string
 		args   []string
@@ -485,8 +453,8 @@ deployments:
 // change while a worker polls blanked, keeping the key order.
 func depNormalizeDoc(t *testing.T, doc string) string {
 	t.Helper()
-	v, err := value.DecodeJSON([]byte(doc))
-	m, ok := v.(*value.Map)
+	v, err := py.DecodeJSON([]byte(doc))
+	m, ok := v.(*py.Map)
 	if err != nil || !ok {
 		t.Fatalf("not a JSON object: %v\n%s", err, doc)
 	}
@@ -495,7 +463,7 @@ func depNormalizeDoc(t *testing.T, doc string) string {
 			m.Set(k, "<volatile>")
 		}
 	}
-	b, _ := value.EncodeJSON(m)
+	b, _ := py.EncodeJSON(m)
 	return string(b)
 }
 
@@ -578,7 +546,7 @@ func TestDeploymentRunOutputMatchesPrefect(t *testing.T) {
 		t.Skip("needs the Prefect venv")
 	}
 	prefectCLI := testenv.PrefectCLI(t)
-	base := depFakeServer(t, &depFakeAPI{})
+	base := depServe(t, depAPI(t, "", nil))
 	t.Setenv("TZ", "UTC")
 	args := []string{"deployment", "run", "hello/arthur", "-p", "name=Ford", "--start-at", "2030-01-02 03:04:05"}
 	cmd := exec.Command(prefectCLI, args...)

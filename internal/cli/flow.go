@@ -11,7 +11,7 @@ import (
 
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/flowmeta"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 func newFlowCmd(a *app) *cobra.Command {
@@ -81,8 +81,8 @@ values by loading the flow module through Prefect itself.`,
 	return cmd
 }
 
-func flowJSON(f *flowmeta.Flow) *value.Map {
-	m := value.NewMap()
+func flowJSON(f *flowmeta.Flow) *py.Map {
+	m := py.NewMap()
 	m.Set("name", f.Name)
 	if f.HasDescription {
 		m.Set("description", f.Description)
@@ -95,7 +95,7 @@ func flowJSON(f *flowmeta.Flow) *value.Map {
 	m.Set("parameter_openapi_schema", f.ParameterSchema)
 	warnings := make([]any, 0, len(f.Warnings))
 	for _, w := range f.Warnings {
-		wm := value.MapOf("file", w.File, "line", int64(w.Line), "message", w.Msg)
+		wm := py.MapOf("file", w.File, "line", int64(w.Line), "message", w.Msg)
 		warnings = append(warnings, wm)
 	}
 	m.Set("warnings", warnings)
@@ -118,7 +118,7 @@ func printFlow(a *app, f *flowmeta.Flow) error {
 		fmt.Fprintf(a.io.Out, "  %s\n", l)
 	}
 	fmt.Fprintf(a.io.Out, "%s\n", a.ui.p.key.Render("Parameter schema"))
-	raw, err := value.EncodeJSON(f.ParameterSchema)
+	raw, err := py.EncodeJSON(f.ParameterSchema)
 	if err != nil {
 		return err
 	}

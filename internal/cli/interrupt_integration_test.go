@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 func TestInterruptDuringBuild(t *testing.T) {
@@ -56,7 +56,7 @@ func TestInterruptDuringBuild(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			prefix := uniquePrefix("intr")
 			pool := prefix + "-pool"
-			if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "docker")); err != nil {
+			if _, err := c.CreateWorkPool(ctx, py.MapOf("name", pool, "type", "docker")); err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/txtar"
+
+	"github.com/prefectctl/prefectctl/internal/cloudapi/apimock"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -40,16 +40,10 @@ func runIn(t *testing.T, dir string, env map[string]string, args ...string) (int
 	return code, out.String(), errOut.String()
 }
 
-// noAPI is a Prefect API that fails the test on any request: invalid
-// projects must be rejected before anything is sent.
-func noAPI(t *testing.T) string {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t.Errorf("unexpected API call: %s %s", r.Method, r.URL.Path)
-		http.Error(w, "no", http.StatusTeapot)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL + "/api"
-}
+// noAPI is a Prefect API that fails the test on any request (a registry
+// with no stub): invalid projects must be rejected before anything is
+// sent.
+func noAPI(t *testing.T) string { return apimock.New(t).URL() }
 
 // TestInvalidCorpus runs every project under testdata/invalid: each must
 // fail with exit code 2, the golden error text, no panic and no API call.

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
 	"github.com/prefectctl/prefectctl/internal/testenv/faultproxy"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 func TestLoadFiveHundredDeployments(t *testing.T) {
@@ -66,7 +66,7 @@ func TestLoadFiveHundredDeployments(t *testing.T) {
 	t.Logf("500 deployments, --concurrency 16: %.1fs", took.Seconds())
 }
 
-func itoa(i int) string { return value.Str(int64(i)) }
+func itoa(i int) string { return py.Str(int64(i)) }
 
 func lastLines(s string, n int) string {
 	l := strings.Split(strings.TrimSpace(s), "\n")

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // serverProject is a temporary project on the real Prefect server: an
@@ -39,7 +39,7 @@ func newServerProject(t *testing.T, prefix, poolType string) *serverProject {
 	sp.c = c
 	id := strconv.FormatInt(time.Now().UnixNano(), 36)
 	sp.pool, sp.flow = prefix+"-"+id, prefix+"-flow-"+id
-	if _, err := c.CreateWorkPool(sp.ctx, value.MapOf("name", sp.pool, "type", poolType)); err != nil {
+	if _, err := c.CreateWorkPool(sp.ctx, py.MapOf("name", sp.pool, "type", poolType)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.DeleteWorkPool(context.Background(), sp.pool) })
@@ -208,7 +208,7 @@ func TestImageOverrideSkipsBuild(t *testing.T) {
 		t.Fatalf("job_variables.image = %v", img)
 	}
 	// The default pull step of an auto Dockerfile is stored as Prefect would.
-	if len(d.PullSteps) != 1 || !strings.Contains(value.Repr(d.PullSteps[0]), "/opt/prefect/") {
+	if len(d.PullSteps) != 1 || !strings.Contains(py.Repr(d.PullSteps[0]), "/opt/prefect/") {
 		t.Fatalf("pull steps = %v", d.PullSteps)
 	}
 	// Without --skip-push the push step needs the engine: the preflight

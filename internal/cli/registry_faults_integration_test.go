@@ -6,18 +6,16 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
 	"github.com/prefectctl/prefectctl/internal/testenv/faultproxy"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 func TestRegistryFailsMidPush(t *testing.T) {
@@ -50,7 +48,7 @@ func TestRegistryFailsMidPush(t *testing.T) {
 			work, _ := os.Getwd()
 			prefix := uniquePrefix("regfault")
 			pool := prefix + "-pool"
-			if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "docker")); err != nil {
+			if _, err := c.CreateWorkPool(ctx, py.MapOf("name", pool, "type", "docker")); err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })
@@ -62,26 +60,7 @@ func TestRegistryFailsMidPush(t *testing.T) {
 			}
 			defer p.Close()
 			host := strings.TrimPrefix(p.URL, "http://")
-			must(t, os.MkdirAll(filepath.Join(work, "flows"), 0o755))
-			must(t, os.WriteFile(filepath.Join(work, "flows", "f.py"), []byte(fmt.Sprintf("from prefect import flow\n\n\n@flow(name=%q)\ndef f():\n    pass\n", prefix+"-flow")), 0o644))
-			// A one-layer image keeps the push small.
-			must(t, os.WriteFile(filepath.Join(work, "Dockerfile"), []byte("FROM scratch\nCOPY flows /flows\n"), 0o644))
-			must(t, os.WriteFile(filepath.Join(work, "prefect.yaml"), []byte(fmt.Sprintf(`pull: []
-deployments:
-- name: a
-  entrypoint: flows/f.py:f
-  build:
-  - prefect_docker.deployments.steps.build_docker_image:
-      id: img
-      image_name: %s/%s/img
-      tag: t1
-      dockerfile: Dockerfile
-  push:
-  - prefect_docker.deployments.steps.push_docker_image:
-      image_name: "{{ img.image_name }}"
-      tag: "{{ img.tag }}"
-  work_pool: {name: %s, job_variables: {image: "{{ img.image }}"}}
-`, host, prefix, pool)), 0o644))
+			writePushProject(t, work, prefix, host+"/"+prefix+"/img", pool, "")
 			t.Setenv("PREFECT_API_URL", api)
 			t.Setenv("DOCKER_HOST", dockerHost)
 			code, out, errOut := run("deploy", "--all", "-o", "json")

@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // uniquePrefix names everything a test creates on the shared server.
@@ -48,7 +48,7 @@ func newGeneratedProject(t *testing.T, api, kind string, flows, perFlow int) *ge
 	}
 	g := &generatedProject{c: c, prefix: uniquePrefix(kind)}
 	g.pool = g.prefix + "-pool"
-	if _, err := c.CreateWorkPool(context.Background(), value.MapOf("name", g.pool, "type", "process")); err != nil {
+	if _, err := c.CreateWorkPool(context.Background(), py.MapOf("name", g.pool, "type", "process")); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cleanupPrefix(c, g.prefix, g.pool) })
@@ -101,7 +101,7 @@ var volatile = []string{"id", "created", "updated", "flow_id", "last_polled", "s
 // sorted), and the number of flows with that prefix.
 func snapshot(ctx context.Context, t *testing.T, c *cloudapi.Client, prefix string) (map[string]string, int) {
 	t.Helper()
-	flowFilter := value.MapOf("flows", value.MapOf("name", value.MapOf("like_", prefix)))
+	flowFilter := py.MapOf("flows", py.MapOf("name", py.MapOf("like_", prefix)))
 	flows, err := c.FilterFlows(ctx, flowFilter)
 	if err != nil {
 		t.Fatal(err)
@@ -113,33 +113,33 @@ func snapshot(ctx context.Context, t *testing.T, c *cloudapi.Client, prefix stri
 	out := map[string]string{}
 	for offset := 0; ; offset += 200 {
 		var raw []json.RawMessage
-		body := value.MapOf("flows", value.MapOf("name", value.MapOf("like_", prefix)), "limit", int64(200), "offset", int64(offset))
+		body := py.MapOf("flows", py.MapOf("name", py.MapOf("like_", prefix)), "limit", int64(200), "offset", int64(offset))
 		if _, err := c.Do(ctx, "POST", "/deployments/filter", nil, body, &raw); err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range raw {
-			v, err := value.DecodeJSON(r)
+			v, err := py.DecodeJSON(r)
 			if err != nil {
 				t.Fatal(err)
 			}
-			m := v.(*value.Map)
+			m := v.(*py.Map)
 			flowID, _ := m.Get("flow_id")
 			dname, _ := m.Get("name")
-			name := flowName[value.Str(flowID)] + "/" + value.Str(dname)
+			name := flowName[py.Str(flowID)] + "/" + py.Str(dname)
 			strip(m)
 			// The flow's id is in the labels; an interval's anchor is the
 			// time of the registration, as in Prefect.
 			if l, ok := m.Get("labels"); ok {
-				if lm, ok := l.(*value.Map); ok {
+				if lm, ok := l.(*py.Map); ok {
 					lm.Delete("prefect.flow.id")
 				}
 			}
 			sv, _ := m.Get("schedules")
 			if s, ok := sv.([]any); ok {
 				for _, x := range s {
-					strip(x.(*value.Map))
-					if in, ok := x.(*value.Map).Get("schedule"); ok {
-						if im, ok := in.(*value.Map); ok {
+					strip(x.(*py.Map))
+					if in, ok := x.(*py.Map).Get("schedule"); ok {
+						if im, ok := in.(*py.Map); ok {
 							im.Delete("anchor_date")
 						}
 					}
@@ -158,14 +158,14 @@ func snapshot(ctx context.Context, t *testing.T, c *cloudapi.Client, prefix stri
 	return out, len(flows)
 }
 
-func strip(m *value.Map) {
+func strip(m *py.Map) {
 	for _, k := range volatile {
 		m.Delete(k)
 	}
 }
 
 func enc(t *testing.T, v any) string {
-	b, err := value.EncodeJSON(v)
+	b, err := py.EncodeJSON(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,12 +176,12 @@ func enc(t *testing.T, v any) string {
 // work pool.
 func cleanupPrefix(c *cloudapi.Client, prefix, pool string) {
 	ctx := context.Background()
-	filter := value.MapOf("flows", value.MapOf("name", value.MapOf("like_", prefix)))
+	filter := py.MapOf("flows", py.MapOf("name", py.MapOf("like_", prefix)))
 	for {
 		var raw []struct {
 			ID string `json:"id"`
 		}
-		if _, err := c.Do(ctx, "POST", "/deployments/filter", nil, value.MapOf("flows", value.MapOf("name", value.MapOf("like_", prefix)), "limit", int64(200)), &raw); err != nil || len(raw) == 0 {
+		if _, err := c.Do(ctx, "POST", "/deployments/filter", nil, py.MapOf("flows", py.MapOf("name", py.MapOf("like_", prefix)), "limit", int64(200)), &raw); err != nil || len(raw) == 0 {
 			break
 		}
 		for _, d := range raw {
@@ -225,4 +225,35 @@ func parseApply(t *testing.T, out string) applyResult {
 func privatePrefect(t *testing.T) string {
 	t.Helper()
 	return testenv.PrivatePrefect(t)
+}
+
+// writePushProject writes into work a project of one flow whose build step
+// makes a one-layer image, image:t1, and whose push step pushes it, with
+// pushExtra (one line of YAML, such as a credentials mapping) among the
+// push step's inputs; the deployment runs on pool.
+func writePushProject(t *testing.T, work, prefix, image, pool, pushExtra string) {
+	t.Helper()
+	must(t, os.MkdirAll(filepath.Join(work, "flows"), 0o755))
+	must(t, os.WriteFile(filepath.Join(work, "flows", "f.py"), []byte(fmt.Sprintf("from prefect import flow\n\n\n@flow(name=%q)\ndef f():\n    pass\n", prefix+"-flow")), 0o644))
+	// A one-layer image keeps the push small.
+	must(t, os.WriteFile(filepath.Join(work, "Dockerfile"), []byte("FROM scratch\nCOPY flows /flows\n"), 0o644))
+	if pushExtra != "" {
+		pushExtra = "\n      " + pushExtra
+	}
+	must(t, os.WriteFile(filepath.Join(work, "prefect.yaml"), []byte(fmt.Sprintf(`pull: []
+deployments:
+- name: a
+  entrypoint: flows/f.py:f
+  build:
+  - prefect_docker.deployments.steps.build_docker_image:
+      id: img
+      image_name: %s
+      tag: t1
+      dockerfile: Dockerfile
+  push:
+  - prefect_docker.deployments.steps.push_docker_image:
+      image_name: "{{ img.image_name }}"
+      tag: "{{ img.tag }}"%s
+  work_pool: {name: %s, job_variables: {image: "{{ img.image }}"}}
+`, image, pushExtra, pool)), 0o644))
 }

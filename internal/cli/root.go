@@ -17,22 +17,6 @@ import (
 	"github.com/prefectctl/prefectctl/internal/diag"
 )
 
-// globalOptions are the flags every command accepts.
-type globalOptions struct {
-	NoColor bool
-	Quiet   bool
-	Verbose bool
-	Debug   bool
-	Profile string
-}
-
-// app is what every command gets: streams, global options and a logger.
-type app struct {
-	io   *IOStreams
-	opts globalOptions
-	ui   *ui
-}
-
 // Main runs prefectctl with args and returns the exit code.
 func Main(args []string, in io.Reader, out, errOut io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -91,15 +75,15 @@ the Prefect REST API directly.`,
 		newConfigCmd(a),
 		newCloudCmd(a),
 		newDeploymentCmd(a),
+		newSchemaCmd(a),
+		newInitCmd(a),
+		newCompletionCmd(a),
+		newEnvironmentTopic(),
+		newGenDocsCmd(a),
 	)
-	addUserCommands(root, a)
+	root.CompletionOptions.DisableDefaultCmd = true // newCompletionCmd replaces it with documented help
+	registerCompletions(root, a)
 	return root
-}
-
-func (a *app) ensureUI() {
-	if a.ui == nil {
-		a.ui = newUI(a.io, a.opts)
-	}
 }
 
 // usageErr makes a usage problem with a hint.

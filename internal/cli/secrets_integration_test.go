@@ -20,9 +20,9 @@ import (
 	"testing"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
 	"github.com/prefectctl/prefectctl/internal/testenv/cloudproxy"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // testSecrets reads testdata/secrets.txt: name → literal.
@@ -73,7 +73,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	prefix := uniquePrefix("secrets")
 	pool := prefix + "-pool"
-	if _, err := direct.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "process")); err != nil {
+	if _, err := direct.CreateWorkPool(ctx, py.MapOf("name", pool, "type", "process")); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cleanupPrefix(direct, prefix, pool) })
@@ -85,13 +85,13 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	var schemas []struct{ ID string }
 	if _, err := direct.Do(ctx, http.MethodPost, "block_schemas/filter", nil,
-		value.MapOf("block_schemas", value.MapOf("block_type_id", value.MapOf("any_", []any{bt.ID}))), &schemas); err != nil || len(schemas) == 0 {
+		py.MapOf("block_schemas", py.MapOf("block_type_id", py.MapOf("any_", []any{bt.ID}))), &schemas); err != nil || len(schemas) == 0 {
 		t.Fatalf("secret block schema: %v", err)
 	}
 	block := prefix + "-blk"
 	var doc struct{ ID string }
-	if _, err := direct.Do(ctx, http.MethodPost, "block_documents/", nil, value.MapOf("name", block, "block_type_id", bt.ID,
-		"block_schema_id", schemas[0].ID, "data", value.MapOf("value", secrets["secret-block"])), &doc); err != nil {
+	if _, err := direct.Do(ctx, http.MethodPost, "block_documents/", nil, py.MapOf("name", block, "block_type_id", bt.ID,
+		"block_schema_id", schemas[0].ID, "data", py.MapOf("value", secrets["secret-block"])), &doc); err != nil {
 		t.Fatal("create the secret block failed") // its error would echo the value
 	}
 	t.Cleanup(func() { direct.Do(context.Background(), http.MethodDelete, "block_documents/"+doc.ID, nil, nil, nil) })
@@ -152,7 +152,7 @@ deployments:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if jv, _ := value.EncodeJSON(value.FromGo(d.JobVariables)); !strings.Contains(string(jv), secrets["secret-block"]) {
+	if jv, _ := py.EncodeJSON(py.FromGo(d.JobVariables)); !strings.Contains(string(jv), secrets["secret-block"]) {
 		t.Error("the job variables on the server do not hold the resolved secret block")
 	}
 	runLogged("deploy", "--all", "--plan", "-o", "json")
@@ -219,32 +219,14 @@ func TestSecretsRegistryPassword(t *testing.T) {
 	}
 	prefix := uniquePrefix("regsecret")
 	pool := prefix + "-pool"
-	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "docker")); err != nil {
+	if _, err := c.CreateWorkPool(ctx, py.MapOf("name", pool, "type", "docker")); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })
-	must(t, os.MkdirAll(filepath.Join(work, "flows"), 0o755))
-	must(t, os.WriteFile(filepath.Join(work, "flows", "f.py"), []byte(fmt.Sprintf("from prefect import flow\n\n\n@flow(name=%q)\ndef f():\n    pass\n", prefix+"-flow")), 0o644))
-	must(t, os.WriteFile(filepath.Join(work, "Dockerfile"), []byte("FROM scratch\nCOPY flows /flows\n"), 0o644))
 	// The password comes in through the environment, so the project file
 	// holds none.
-	must(t, os.WriteFile(filepath.Join(work, "prefect.yaml"), []byte(fmt.Sprintf(`pull: []
-deployments:
-- name: a
-  entrypoint: flows/f.py:f
-  build:
-  - prefect_docker.deployments.steps.build_docker_image:
-      id: img
-      image_name: %s/%s/img
-      tag: t1
-      dockerfile: Dockerfile
-  push:
-  - prefect_docker.deployments.steps.push_docker_image:
-      image_name: "{{ img.image_name }}"
-      tag: "{{ img.tag }}"
-      credentials: {username: %s, password: "{{ $PCTL_TEST_REGISTRY_PASSWORD }}", registry_url: %s}
-  work_pool: {name: %s, job_variables: {image: "{{ img.image }}"}}
-`, addr, prefix, user, addr, pool)), 0o644))
+	writePushProject(t, work, prefix, addr+"/"+prefix+"/img", pool,
+		fmt.Sprintf(`credentials: {username: %s, password: "{{ $PCTL_TEST_REGISTRY_PASSWORD }}", registry_url: %s}`, user, addr))
 	t.Setenv("PREFECT_API_URL", api)
 	t.Setenv("DOCKER_HOST", dockerHost)
 	t.Setenv("PCTL_TEST_REGISTRY_PASSWORD", pass)

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // applyProject is a three-deployment project whose build steps print
@@ -71,12 +71,12 @@ func newApplyEnv(t *testing.T) *applyEnv {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", e.pool, "type", "process")); err != nil {
+	if _, err := c.CreateWorkPool(ctx, py.MapOf("name", e.pool, "type", "process")); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		ctx := context.Background()
-		ds, _ := c.FilterDeployments(ctx, value.MapOf("work_pools", value.MapOf("name", value.MapOf("any_", []any{e.pool}))))
+		ds, _ := c.FilterDeployments(ctx, py.MapOf("work_pools", py.MapOf("name", py.MapOf("any_", []any{e.pool}))))
 		for _, d := range ds {
 			_ = c.DeleteDeployment(ctx, d.ID)
 		}

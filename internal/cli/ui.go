@@ -127,7 +127,7 @@ func (u *ui) printKV(w io.Writer, rows []kv) {
 	}
 }
 
-// writeJSON writes v indented. Values holding value.Map keep their order
+// writeJSON writes v indented. Values holding py.Map keep their order
 // because Map implements json.Marshaler.
 func writeJSON(w io.Writer, v any) error {
 	raw, err := json.Marshal(v)

@@ -37,7 +37,7 @@ import (
 	"github.com/prefectctl/prefectctl/internal/buildinfo"
 	"github.com/prefectctl/prefectctl/internal/config"
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // APIVersion is the X-PREFECT-API-VERSION Prefect 3.9.1 sends.
@@ -202,7 +202,7 @@ type request struct {
 	method  string
 	path    string // relative to the base, may contain escaped segments
 	query   url.Values
-	body    any   // encoded with value.EncodeJSON; nil = no body
+	body    any   // encoded with py.EncodeJSON; nil = no body
 	secrets bool  // response body holds secrets: never log it
 	ok      []int // non-2xx statuses answered as a response, not an error
 }
@@ -215,7 +215,7 @@ type response struct {
 
 // Do sends one call and decodes a 2xx JSON answer into out (if non-nil).
 // It is exported for endpoints this package does not wrap yet; body is
-// encoded with value.EncodeJSON so ordered maps and Python float
+// encoded with py.EncodeJSON so ordered maps and Python float
 // formatting survive. It returns the status code.
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, body, out any) (int, error) {
 	resp, err := c.call(ctx, request{method: method, path: path, query: query, body: body})
@@ -254,7 +254,7 @@ func (c *Client) call(ctx context.Context, r request) (*response, error) {
 	var payload []byte
 	if r.body != nil {
 		var err error
-		if payload, err = value.EncodeJSON(r.body); err != nil {
+		if payload, err = py.EncodeJSON(r.body); err != nil {
 			return nil, &diag.Error{Kind: diag.Runtime, Msg: "cannot encode the request body", Err: err}
 		}
 	}

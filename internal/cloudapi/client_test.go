@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // recorder captures sleeps instead of sleeping.
@@ -457,7 +457,7 @@ func TestDebugRedaction(t *testing.T) {
 		o.BaseURL = strings.Replace(srv.URL, "http://", "http://user:pw@", 1) + "/api"
 	})
 	b, err := c.ReadBlockDocumentByName(context.Background(), "secret", "db")
-	if err != nil || value.Str(must(b.Data.Get("value"))) != "hunter2" {
+	if err != nil || py.Str(must(b.Data.Get("value"))) != "hunter2" {
 		t.Fatalf("err %v", err)
 	}
 	_, err = c.ReadFlow(context.Background(), "x")
@@ -487,7 +487,7 @@ func TestRequestBodyKeepsOrderAndFloats(t *testing.T) {
 	}))
 	defer srv.Close()
 	c, _, _ := newTestClient(t, srv, nil)
-	d, created, err := c.CreateDeployment(context.Background(), value.MapOf("name", "n", "parameters", value.MapOf("z", int64(1), "a", 2.0)))
+	d, created, err := c.CreateDeployment(context.Background(), py.MapOf("name", "n", "parameters", py.MapOf("z", int64(1), "a", 2.0)))
 	if err != nil || !created {
 		t.Fatal(err)
 	}
@@ -521,7 +521,7 @@ func TestBlockSecretsAreRedactedLater(t *testing.T) {
 	if _, err := c.ReadBlockDocument(context.Background(), "b"); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := c.CreateDeployment(context.Background(), value.MapOf("job_variables", value.MapOf("env", value.MapOf("PW", "pw-123456", "T", "tok-abcdef", "U", "alice", "P", "visible-text"))))
+	_, _, err := c.CreateDeployment(context.Background(), py.MapOf("job_variables", py.MapOf("env", py.MapOf("PW", "pw-123456", "T", "tok-abcdef", "U", "alice", "P", "visible-text"))))
 	out := log.String() + err.Error()
 	for _, leak := range []string{"pw-123456", "tok-abcdef"} {
 		if strings.Contains(out, leak) {

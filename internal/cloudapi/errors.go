@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // Sentinels for errors.Is on API errors, by status.
@@ -120,7 +120,7 @@ func newAPIError(method, redactedURL string, status int, body []byte, cloud bool
 
 // formatDetail turns a detail value into a message and/or validation issues.
 func formatDetail(raw json.RawMessage) (string, []string) {
-	v, err := value.DecodeJSON(raw)
+	v, err := py.DecodeJSON(raw)
 	if err != nil {
 		return strings.TrimSpace(string(raw)), nil
 	}
@@ -133,26 +133,26 @@ func formatDetail(raw json.RawMessage) (string, []string) {
 			switch it := item.(type) {
 			case string:
 				msgs = append(msgs, it)
-			case *value.Map:
+			case *py.Map:
 				issues = append(issues, formatIssue(it))
 			default:
-				msgs = append(msgs, value.Str(it))
+				msgs = append(msgs, py.Str(it))
 			}
 		}
 		return strings.Join(msgs, "; "), issues
-	case *value.Map:
+	case *py.Map:
 		if t.Has("msg") || t.Has("loc") {
 			return "", []string{formatIssue(t)}
 		}
-		b, _ := value.EncodeJSON(t)
+		b, _ := py.EncodeJSON(t)
 		return string(b), nil
 	}
-	return value.Str(v), nil
+	return py.Str(v), nil
 }
 
 // formatIssue renders a pydantic error {loc, msg, type, input} as
 // "schedules[0].schedule.cron: Value error, ... (value_error)".
-func formatIssue(m *value.Map) string {
+func formatIssue(m *py.Map) string {
 	var path strings.Builder
 	if loc, ok := m.Get("loc"); ok {
 		parts, _ := loc.([]any)
@@ -161,7 +161,7 @@ func formatIssue(m *value.Map) string {
 			case int64:
 				fmt.Fprintf(&path, "[%d]", x)
 			default:
-				s := value.Str(x)
+				s := py.Str(x)
 				if i == 0 && (s == "body" || s == "query" || s == "path") && len(parts) > 1 {
 					continue
 				}
@@ -173,9 +173,9 @@ func formatIssue(m *value.Map) string {
 		}
 	}
 	msg, _ := m.Get("msg")
-	out := value.Str(msg)
+	out := py.Str(msg)
 	if typ, ok := m.Get("type"); ok {
-		out += " (" + value.Str(typ) + ")"
+		out += " (" + py.Str(typ) + ")"
 	}
 	if path.Len() > 0 {
 		out = path.String() + ": " + out

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/template"
 	"github.com/prefectctl/prefectctl/internal/testenv"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // These tests run against the real Prefect 3.9.1 server of scripts/testenv.sh.
@@ -66,7 +66,7 @@ func TestRealFlowsAndDeployments(t *testing.T) {
 	if err != nil || byName.ID != f.ID {
 		t.Fatalf("by name: %v", err)
 	}
-	if fl, err := c.FilterFlows(ctx, value.MapOf("flows", value.MapOf("name", value.MapOf("any_", []any{flowName})))); err != nil || len(fl) != 1 || fl[0].ID != f.ID {
+	if fl, err := c.FilterFlows(ctx, py.MapOf("flows", py.MapOf("name", py.MapOf("any_", []any{flowName})))); err != nil || len(fl) != 1 || fl[0].ID != f.ID {
 		t.Fatalf("filter flows: %v %v", err, fl)
 	}
 	if _, err := c.ReadFlowByName(ctx, "nope-"+sfx); !errors.Is(err, ErrNotFound) {
@@ -74,20 +74,20 @@ func TestRealFlowsAndDeployments(t *testing.T) {
 	}
 
 	pool := "it-pool-" + sfx
-	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "process")); err != nil {
+	if _, err := c.CreateWorkPool(ctx, py.MapOf("name", pool, "type", "process")); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.DeleteWorkPool(context.Background(), pool) })
 
 	depName := "dep [" + sfx + "] x" // spaces and brackets must be escaped
-	body := value.MapOf(
+	body := py.MapOf(
 		"name", depName, "flow_id", f.ID, "work_pool_name", pool,
-		"parameters", value.MapOf("zeta", int64(1), "alpha", 2.0, "nested", value.MapOf("b", true, "a", nil)),
-		"parameter_openapi_schema", value.MapOf("type", "object", "properties", value.NewMap()),
+		"parameters", py.MapOf("zeta", int64(1), "alpha", 2.0, "nested", py.MapOf("b", true, "a", nil)),
+		"parameter_openapi_schema", py.MapOf("type", "object", "properties", py.NewMap()),
 		"enforce_parameter_schema", false,
 		"tags", []any{"t1"},
-		"pull_steps", []any{value.MapOf("prefect.deployments.steps.set_working_directory", value.MapOf("directory", "/opt/{{ x }}"))},
-		"schedules", []any{value.MapOf("schedule", value.MapOf("interval", 3600.0), "active", true, "slug", "hourly")},
+		"pull_steps", []any{py.MapOf("prefect.deployments.steps.set_working_directory", py.MapOf("directory", "/opt/{{ x }}"))},
+		"schedules", []any{py.MapOf("schedule", py.MapOf("interval", 3600.0), "active", true, "slug", "hourly")},
 	)
 	d, created, err := c.CreateDeployment(ctx, body)
 	if err != nil || !created {
@@ -118,7 +118,7 @@ func TestRealFlowsAndDeployments(t *testing.T) {
 	}
 
 	// PATCH changes only what it names.
-	if err := c.UpdateDeployment(ctx, d.ID, value.MapOf("description", "patched", "tags", []any{"t2", "t3"})); err != nil {
+	if err := c.UpdateDeployment(ctx, d.ID, py.MapOf("description", "patched", "tags", []any{"t2", "t3"})); err != nil {
 		t.Fatal(err)
 	}
 	got, err = c.ReadDeployment(ctx, d.ID)
@@ -128,10 +128,10 @@ func TestRealFlowsAndDeployments(t *testing.T) {
 
 	// Schedules sub-resource keeps ids when patched.
 	sid := got.Schedules[0].ID
-	if err := c.UpdateDeploymentSchedule(ctx, d.ID, sid, value.MapOf("active", false)); err != nil {
+	if err := c.UpdateDeploymentSchedule(ctx, d.ID, sid, py.MapOf("active", false)); err != nil {
 		t.Fatal(err)
 	}
-	added, err := c.CreateDeploymentSchedules(ctx, d.ID, []any{value.MapOf("schedule", value.MapOf("cron", "0 9 * * *", "timezone", "UTC"), "slug", "daily")})
+	added, err := c.CreateDeploymentSchedules(ctx, d.ID, []any{py.MapOf("schedule", py.MapOf("cron", "0 9 * * *", "timezone", "UTC"), "slug", "daily")})
 	if err != nil || len(added) != 1 {
 		t.Fatalf("add schedule: %v", err)
 	}
@@ -149,13 +149,13 @@ func TestRealFlowsAndDeployments(t *testing.T) {
 	}
 
 	// Filter by flow name.
-	list, err := c.FilterDeployments(ctx, value.MapOf("flows", value.MapOf("name", value.MapOf("any_", []any{flowName}))))
+	list, err := c.FilterDeployments(ctx, py.MapOf("flows", py.MapOf("name", py.MapOf("any_", []any{flowName}))))
 	if err != nil || len(list) != 1 || list[0].ID != d.ID {
 		t.Fatalf("filter: %v %d", err, len(list))
 	}
 
 	// A body the server rejects: 422 with the offending field.
-	bad := value.MapOf("name", "x", "flow_id", f.ID, "bogus_field", 1)
+	bad := py.MapOf("name", "x", "flow_id", f.ID, "bogus_field", 1)
 	_, _, err = c.CreateDeployment(ctx, bad)
 	var ae *APIError
 	if !errors.As(err, &ae) || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "bogus_field: Extra inputs are not permitted (extra_forbidden)") {
@@ -163,11 +163,11 @@ func TestRealFlowsAndDeployments(t *testing.T) {
 	}
 
 	// Flow runs from the deployment, and their logs.
-	run, created, err := c.CreateFlowRunFromDeployment(ctx, d.ID, value.MapOf("parameters", value.MapOf("zeta", int64(5)), "tags", []any{"run-tag"}, "idempotency_key", "k-"+sfx))
+	run, created, err := c.CreateFlowRunFromDeployment(ctx, d.ID, py.MapOf("parameters", py.MapOf("zeta", int64(5)), "tags", []any{"run-tag"}, "idempotency_key", "k-"+sfx))
 	if err != nil || !created {
 		t.Fatalf("create run: %v", err)
 	}
-	if _, created, err := c.CreateFlowRunFromDeployment(ctx, d.ID, value.MapOf("idempotency_key", "k-"+sfx)); err != nil || created {
+	if _, created, err := c.CreateFlowRunFromDeployment(ctx, d.ID, py.MapOf("idempotency_key", "k-"+sfx)); err != nil || created {
 		t.Fatalf("idempotent run: %v created=%v", err, created)
 	}
 	r, err := c.ReadFlowRun(ctx, run.ID)
@@ -180,27 +180,27 @@ func TestRealFlowsAndDeployments(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(r.Tags), "run-tag") || !strings.Contains(fmt.Sprint(r.Tags), "t2") {
 		t.Errorf("tags %v (run tags are unioned with the deployment's)", r.Tags)
 	}
-	runs, err := c.FilterFlowRuns(ctx, value.MapOf("deployments", value.MapOf("id", value.MapOf("any_", []any{d.ID}))))
+	runs, err := c.FilterFlowRuns(ctx, py.MapOf("deployments", py.MapOf("id", py.MapOf("any_", []any{d.ID}))))
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("filter runs: %v %d", err, len(runs))
 	}
-	if _, err := c.FlowRunLogsAfter(ctx, run.ID, time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), 10); err != nil {
+	if _, err := c.FlowRunLogs(ctx, run.ID, time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), 10, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.FilterWorkers(ctx, pool, true); err != nil {
 		t.Fatal(err)
 	}
 	// Triggers: an automation owned by the deployment, then removed by owner.
-	auto, err := c.CreateAutomation(ctx, value.MapOf(
+	auto, err := c.CreateAutomation(ctx, py.MapOf(
 		"name", "it-auto-"+sfx, "enabled", true,
-		"trigger", value.MapOf("type", "event", "posture", "Reactive", "expect", []any{"prefect.flow-run.Completed"}, "threshold", int64(1), "within", 0.0),
-		"actions", []any{value.MapOf("type", "do-nothing")},
+		"trigger", py.MapOf("type", "event", "posture", "Reactive", "expect", []any{"prefect.flow-run.Completed"}, "threshold", int64(1), "within", 0.0),
+		"actions", []any{py.MapOf("type", "do-nothing")},
 		"owner_resource", "prefect.deployment."+d.ID))
 	if err != nil || auto.ID == "" {
 		t.Fatalf("create automation: %v", err)
 	}
 	related, err := c.ReadRelatedAutomations(ctx, "prefect.deployment."+d.ID)
-	if err != nil || len(related) != 1 || value.Str(must(related[0].Get("id"))) != auto.ID {
+	if err != nil || len(related) != 1 || py.Str(must(related[0].Get("id"))) != auto.ID {
 		t.Fatalf("related automations: %v %d", err, len(related))
 	}
 	if err := c.DeleteAutomationsOwnedBy(ctx, "prefect.deployment."+d.ID); err != nil {
@@ -223,19 +223,19 @@ func TestRealFlowsAndDeployments(t *testing.T) {
 func TestRealKubernetesPoolJobVariables(t *testing.T) {
 	c, ctx, sfx := realClient(t)
 	pool := "it-k8s-" + sfx
-	tmpl := value.MapOf(
-		"job_configuration", value.MapOf(
+	tmpl := py.MapOf(
+		"job_configuration", py.MapOf(
 			"command", "{{ command }}",
-			"job_manifest", value.MapOf("spec", value.MapOf("template", value.MapOf("spec", value.MapOf(
-				"containers", []any{value.MapOf("name", "prefect-job", "image", "{{ image }}",
-					"resources", value.MapOf("requests", value.MapOf("cpu", "{{ cpu_request }}")))}))))),
-		"variables", value.MapOf("type", "object", "properties", value.MapOf(
-			"command", value.MapOf("type", "string", "title", "Command"),
-			"image", value.MapOf("type", "string", "title", "Image", "default", "prefecthq/prefect:3.9.1-python3.11"),
-			"cpu_request", value.MapOf("type", "string", "title", "CPU request", "default", "500m"),
+			"job_manifest", py.MapOf("spec", py.MapOf("template", py.MapOf("spec", py.MapOf(
+				"containers", []any{py.MapOf("name", "prefect-job", "image", "{{ image }}",
+					"resources", py.MapOf("requests", py.MapOf("cpu", "{{ cpu_request }}")))}))))),
+		"variables", py.MapOf("type", "object", "properties", py.MapOf(
+			"command", py.MapOf("type", "string", "title", "Command"),
+			"image", py.MapOf("type", "string", "title", "Image", "default", "prefecthq/prefect:3.9.1-python3.11"),
+			"cpu_request", py.MapOf("type", "string", "title", "CPU request", "default", "500m"),
 		)),
 	)
-	p, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "kubernetes", "base_job_template", tmpl))
+	p, err := c.CreateWorkPool(ctx, py.MapOf("name", pool, "type", "kubernetes", "base_job_template", tmpl))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,18 +248,18 @@ func TestRealKubernetesPoolJobVariables(t *testing.T) {
 		t.Fatal(err)
 	}
 	vars, _ := rp.BaseJobTemplate.Get("variables")
-	props, _ := vars.(*value.Map).Get("properties")
-	if fmt.Sprint(props.(*value.Map).Keys()) != "[command image cpu_request]" {
-		t.Errorf("template order lost: %v", props.(*value.Map).Keys())
+	props, _ := vars.(*py.Map).Get("properties")
+	if fmt.Sprint(props.(*py.Map).Keys()) != "[command image cpu_request]" {
+		t.Errorf("template order lost: %v", props.(*py.Map).Keys())
 	}
-	pools, err := c.FilterWorkPools(ctx, value.MapOf("work_pools", value.MapOf("name", value.MapOf("any_", []any{pool}))))
+	pools, err := c.FilterWorkPools(ctx, py.MapOf("work_pools", py.MapOf("name", py.MapOf("any_", []any{pool}))))
 	if err != nil || len(pools) != 1 {
 		t.Fatalf("filter pools: %v %d", err, len(pools))
 	}
 	if _, err := c.ReadWorkPool(ctx, "missing-"+sfx); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing pool: %v", err)
 	}
-	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool)); !errors.Is(err, ErrConflict) {
+	if _, err := c.CreateWorkPool(ctx, py.MapOf("name", pool)); !errors.Is(err, ErrConflict) {
 		t.Fatalf("duplicate pool: %v", err)
 	}
 
@@ -267,7 +267,7 @@ func TestRealKubernetesPoolJobVariables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ok := value.MapOf("name", "ok", "flow_id", f.ID, "work_pool_name", pool, "job_variables", value.MapOf("cpu_request", "2"))
+	ok := py.MapOf("name", "ok", "flow_id", f.ID, "work_pool_name", pool, "job_variables", py.MapOf("cpu_request", "2"))
 	d, _, err := c.CreateDeployment(ctx, ok)
 	if err != nil {
 		t.Fatal(err)
@@ -276,13 +276,13 @@ func TestRealKubernetesPoolJobVariables(t *testing.T) {
 	if v, _ := d.JobVariables.Get("cpu_request"); v != "2" {
 		t.Errorf("job_variables %v", d.JobVariables)
 	}
-	bad := value.MapOf("name", "bad", "flow_id", f.ID, "work_pool_name", pool, "job_variables", value.MapOf("cpu_request", int64(2)))
+	bad := py.MapOf("name", "bad", "flow_id", f.ID, "work_pool_name", pool, "job_variables", py.MapOf("cpu_request", int64(2)))
 	_, _, err = c.CreateDeployment(ctx, bad)
 	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "cpu_request") {
 		t.Fatalf("wrong type: %v", err)
 	}
 
-	q, err := c.CreateWorkQueue(ctx, pool, value.MapOf("name", "q-"+sfx))
+	q, err := c.CreateWorkQueue(ctx, pool, py.MapOf("name", "q-"+sfx))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,14 +296,14 @@ func TestRealVariablesAndBlocks(t *testing.T) {
 	c, ctx, sfx := realClient(t)
 	res := Resolver{C: c}
 	name := "it_var_" + sfx
-	val := value.MapOf("b", int64(1), "a", []any{1.5, "x", nil})
+	val := py.MapOf("b", int64(1), "a", []any{1.5, "x", nil})
 	if _, err := c.CreateVariable(ctx, name, val, []string{"t"}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.DeleteVariableByName(context.Background(), name) })
 	got, found, err := res.Variable(ctx, name)
-	if err != nil || !found || !value.Equal(got, val) || fmt.Sprint(got.(*value.Map).Keys()) != "[b a]" {
-		t.Fatalf("variable %v %v %v", value.Repr(got), found, err)
+	if err != nil || !found || !py.Equal(got, val) || fmt.Sprint(got.(*py.Map).Keys()) != "[b a]" {
+		t.Fatalf("variable %v %v %v", py.Repr(got), found, err)
 	}
 	if _, found, err := res.Variable(ctx, "missing_"+sfx); err != nil || found {
 		t.Fatalf("missing variable: %v %v", found, err)
@@ -319,13 +319,13 @@ func TestRealVariablesAndBlocks(t *testing.T) {
 	}
 	var schemas []struct{ ID string }
 	if _, err := c.Do(ctx, http.MethodPost, "block_schemas/filter", nil,
-		value.MapOf("block_schemas", value.MapOf("block_type_id", value.MapOf("any_", []any{bt.ID}))), &schemas); err != nil || len(schemas) == 0 {
+		py.MapOf("block_schemas", py.MapOf("block_type_id", py.MapOf("any_", []any{bt.ID}))), &schemas); err != nil || len(schemas) == 0 {
 		t.Fatalf("schemas: %v", err)
 	}
 	blockName := "it-secret-" + sfx
 	var doc struct{ ID string }
-	status, err := c.Do(ctx, http.MethodPost, "block_documents/", nil, value.MapOf(
-		"name", blockName, "block_type_id", bt.ID, "block_schema_id", schemas[0].ID, "data", value.MapOf("value", "s3cr3t-"+sfx)), &doc)
+	status, err := c.Do(ctx, http.MethodPost, "block_documents/", nil, py.MapOf(
+		"name", blockName, "block_type_id", bt.ID, "block_schema_id", schemas[0].ID, "data", py.MapOf("value", "s3cr3t-"+sfx)), &doc)
 	if err != nil || status != http.StatusCreated {
 		t.Fatalf("create block: %d %v", status, err)
 	}
@@ -336,10 +336,10 @@ func TestRealVariablesAndBlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	if v, _ := data.Get("value"); v != "s3cr3t-"+sfx {
-		t.Fatalf("secret not included: %v", value.Repr(data))
+		t.Fatalf("secret not included: %v", py.Repr(data))
 	}
 	byID, err := res.BlockDocumentByID(ctx, doc.ID)
-	if err != nil || !value.Equal(byID, data) {
+	if err != nil || !py.Equal(byID, data) {
 		t.Fatalf("by id: %v", err)
 	}
 	_, err = res.BlockDocumentByName(ctx, "secret", "missing-"+sfx)

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/template"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // Resolver reads `prefect.variables.*` and `prefect.blocks.*` values for
@@ -30,18 +30,18 @@ func (r Resolver) Variable(ctx context.Context, name string) (any, bool, error) 
 
 // BlockDocumentByName returns a block document's data, secrets included.
 // A 404 wraps template.ErrNotFound.
-func (r Resolver) BlockDocumentByName(ctx context.Context, typeSlug, name string) (*value.Map, error) {
+func (r Resolver) BlockDocumentByName(ctx context.Context, typeSlug, name string) (*py.Map, error) {
 	b, err := r.C.ReadBlockDocumentByName(ctx, typeSlug, name)
 	return blockData(b, err, fmt.Sprintf("block document %q of type %q", name, typeSlug))
 }
 
 // BlockDocumentByID returns a block document's data by id, secrets included.
-func (r Resolver) BlockDocumentByID(ctx context.Context, id string) (*value.Map, error) {
+func (r Resolver) BlockDocumentByID(ctx context.Context, id string) (*py.Map, error) {
 	b, err := r.C.ReadBlockDocument(ctx, id)
 	return blockData(b, err, fmt.Sprintf("block document %s", id))
 }
 
-func blockData(b *BlockDocument, err error, what string) (*value.Map, error) {
+func blockData(b *BlockDocument, err error, what string) (*py.Map, error) {
 	if errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("%s: %w", what, errors.Join(template.ErrNotFound, err))
 	}
@@ -49,7 +49,7 @@ func blockData(b *BlockDocument, err error, what string) (*value.Map, error) {
 		return nil, err
 	}
 	if b.Data == nil {
-		return value.NewMap(), nil
+		return py.NewMap(), nil
 	}
 	return b.Data, nil
 }

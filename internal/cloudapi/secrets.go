@@ -3,7 +3,7 @@ package cloudapi
 import (
 	"strings"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // registerBlockSecrets adds the values of a block document's secret fields
@@ -15,7 +15,7 @@ func (c *Client) registerBlockSecrets(b *BlockDocument) {
 		return
 	}
 	fields, _ := b.BlockSchema.Get("fields")
-	fm, _ := fields.(*value.Map)
+	fm, _ := fields.(*py.Map)
 	if fm == nil {
 		return
 	}
@@ -37,7 +37,7 @@ func collectAt(v any, path []string) []string {
 	if len(path) == 0 {
 		return stringLeaves(v)
 	}
-	m, ok := v.(*value.Map)
+	m, ok := v.(*py.Map)
 	if !ok {
 		return nil
 	}
@@ -60,7 +60,7 @@ func stringLeaves(v any) []string {
 	switch t := v.(type) {
 	case string:
 		return []string{t}
-	case *value.Map:
+	case *py.Map:
 		var out []string
 		for _, k := range t.Keys() {
 			x, _ := t.Get(k)

@@ -4,34 +4,34 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // Fields that carry user data (parameters, job variables, schemas, block
-// data, pull steps) are *value.Map or []any so their key order and number
+// data, pull steps) are *py.Map or []any so their key order and number
 // types survive a round trip; everything else is typed.
 
 // Flow is a flow record.
 type Flow struct {
-	ID      string     `json:"id"`
-	Created time.Time  `json:"created"`
-	Updated time.Time  `json:"updated"`
-	Name    string     `json:"name"`
-	Tags    []string   `json:"tags"`
-	Labels  *value.Map `json:"labels,omitempty"`
+	ID      string    `json:"id"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+	Name    string    `json:"name"`
+	Tags    []string  `json:"tags"`
+	Labels  *py.Map   `json:"labels,omitempty"`
 }
 
 // Schedule is one schedule of a deployment.
 type Schedule struct {
-	ID               string     `json:"id"`
-	Created          time.Time  `json:"created"`
-	Updated          time.Time  `json:"updated"`
-	DeploymentID     string     `json:"deployment_id"`
-	Schedule         *value.Map `json:"schedule"`
-	Active           bool       `json:"active"`
-	MaxScheduledRuns *int64     `json:"max_scheduled_runs"`
-	Parameters       *value.Map `json:"parameters"`
-	Slug             *string    `json:"slug"`
+	ID               string    `json:"id"`
+	Created          time.Time `json:"created"`
+	Updated          time.Time `json:"updated"`
+	DeploymentID     string    `json:"deployment_id"`
+	Schedule         *py.Map   `json:"schedule"`
+	Active           bool      `json:"active"`
+	MaxScheduledRuns *int64    `json:"max_scheduled_runs"`
+	Parameters       *py.Map   `json:"parameters"`
+	Slug             *string   `json:"slug"`
 }
 
 // Deployment is a DeploymentResponse.
@@ -41,30 +41,30 @@ type Deployment struct {
 	Updated                  time.Time       `json:"updated"`
 	Name                     string          `json:"name"`
 	Version                  *string         `json:"version"`
-	VersionInfo              *value.Map      `json:"version_info"`
+	VersionInfo              *py.Map         `json:"version_info"`
 	Description              *string         `json:"description"`
 	FlowID                   string          `json:"flow_id"`
 	Paused                   bool            `json:"paused"`
 	Schedules                []Schedule      `json:"schedules"`
 	ConcurrencyLimit         *int64          `json:"concurrency_limit"`
-	GlobalConcurrencyLimit   *value.Map      `json:"global_concurrency_limit"`
-	ConcurrencyOptions       *value.Map      `json:"concurrency_options"`
-	JobVariables             *value.Map      `json:"job_variables"`
-	Parameters               *value.Map      `json:"parameters"`
+	GlobalConcurrencyLimit   *py.Map         `json:"global_concurrency_limit"`
+	ConcurrencyOptions       *py.Map         `json:"concurrency_options"`
+	JobVariables             *py.Map         `json:"job_variables"`
+	Parameters               *py.Map         `json:"parameters"`
 	Tags                     []string        `json:"tags"`
-	Labels                   *value.Map      `json:"labels"`
+	Labels                   *py.Map         `json:"labels"`
 	WorkQueueName            *string         `json:"work_queue_name"`
 	WorkQueueID              *string         `json:"work_queue_id"`
 	WorkPoolName             *string         `json:"work_pool_name"`
 	LastPolled               *time.Time      `json:"last_polled"`
-	ParameterOpenAPISchema   *value.Map      `json:"parameter_openapi_schema"`
+	ParameterOpenAPISchema   *py.Map         `json:"parameter_openapi_schema"`
 	Path                     *string         `json:"path"`
-	PullSteps                []*value.Map    `json:"pull_steps"`
+	PullSteps                []*py.Map       `json:"pull_steps"`
 	Entrypoint               *string         `json:"entrypoint"`
 	StorageDocumentID        *string         `json:"storage_document_id"`
 	InfrastructureDocumentID *string         `json:"infrastructure_document_id"`
-	CreatedBy                *value.Map      `json:"created_by"`
-	UpdatedBy                *value.Map      `json:"updated_by"`
+	CreatedBy                *py.Map         `json:"created_by"`
+	UpdatedBy                *py.Map         `json:"updated_by"`
 	Status                   *string         `json:"status"`
 	EnforceParameterSchema   bool            `json:"enforce_parameter_schema"`
 	Raw                      json.RawMessage `json:"-"` // the whole response, for -o json and comparisons
@@ -82,18 +82,18 @@ func (d *Deployment) UnmarshalJSON(b []byte) error {
 
 // WorkPool is a WorkPoolResponse.
 type WorkPool struct {
-	ID                   string     `json:"id"`
-	Created              time.Time  `json:"created"`
-	Updated              time.Time  `json:"updated"`
-	Name                 string     `json:"name"`
-	Description          *string    `json:"description"`
-	Type                 string     `json:"type"`
-	BaseJobTemplate      *value.Map `json:"base_job_template"`
-	IsPaused             bool       `json:"is_paused"`
-	ConcurrencyLimit     *int64     `json:"concurrency_limit"`
-	Status               *string    `json:"status"`
-	DefaultQueueID       *string    `json:"default_queue_id"`
-	StorageConfiguration *value.Map `json:"storage_configuration"`
+	ID                   string    `json:"id"`
+	Created              time.Time `json:"created"`
+	Updated              time.Time `json:"updated"`
+	Name                 string    `json:"name"`
+	Description          *string   `json:"description"`
+	Type                 string    `json:"type"`
+	BaseJobTemplate      *py.Map   `json:"base_job_template"`
+	IsPaused             bool      `json:"is_paused"`
+	ConcurrencyLimit     *int64    `json:"concurrency_limit"`
+	Status               *string   `json:"status"`
+	DefaultQueueID       *string   `json:"default_queue_id"`
+	StorageConfiguration *py.Map   `json:"storage_configuration"`
 }
 
 // WorkQueue is a work queue of a pool.
@@ -143,7 +143,7 @@ func (v *Variable) UnmarshalJSON(b []byte) error {
 		v.Value = nil
 		return nil
 	}
-	val, err := value.DecodeJSON(aux.Value)
+	val, err := py.DecodeJSON(aux.Value)
 	v.Value = val
 	return err
 }
@@ -161,23 +161,23 @@ type BlockDocument struct {
 	ID                      string     `json:"id"`
 	Name                    *string    `json:"name"`
 	IsAnonymous             bool       `json:"is_anonymous"`
-	Data                    *value.Map `json:"data"`
+	Data                    *py.Map    `json:"data"`
 	BlockSchemaID           string     `json:"block_schema_id"`
-	BlockSchema             *value.Map `json:"block_schema"`
+	BlockSchema             *py.Map    `json:"block_schema"`
 	BlockTypeID             string     `json:"block_type_id"`
 	BlockTypeName           *string    `json:"block_type_name"`
 	BlockType               *BlockType `json:"block_type"`
-	BlockDocumentReferences *value.Map `json:"block_document_references"`
+	BlockDocumentReferences *py.Map    `json:"block_document_references"`
 }
 
 // State is a flow run state.
 type State struct {
-	ID           string     `json:"id"`
-	Type         string     `json:"type"`
-	Name         string     `json:"name"`
-	Timestamp    time.Time  `json:"timestamp"`
-	Message      *string    `json:"message"`
-	StateDetails *value.Map `json:"state_details"`
+	ID           string    `json:"id"`
+	Type         string    `json:"type"`
+	Name         string    `json:"name"`
+	Timestamp    time.Time `json:"timestamp"`
+	Message      *string   `json:"message"`
+	StateDetails *py.Map   `json:"state_details"`
 }
 
 // Terminal reports whether no further transition is expected.
@@ -203,8 +203,8 @@ type FlowRun struct {
 	DeploymentVersion *string    `json:"deployment_version"`
 	WorkQueueName     *string    `json:"work_queue_name"`
 	WorkPoolName      *string    `json:"work_pool_name"`
-	Parameters        *value.Map `json:"parameters"`
-	JobVariables      *value.Map `json:"job_variables"`
+	Parameters        *py.Map    `json:"parameters"`
+	JobVariables      *py.Map    `json:"job_variables"`
 	IdempotencyKey    *string    `json:"idempotency_key"`
 	Tags              []string   `json:"tags"`
 	StateType         *string    `json:"state_type"`

@@ -24,6 +24,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // Source kinds, in the order Prefect consults them.
@@ -197,7 +198,7 @@ func Load(opt LoadOptions) (*Settings, error) {
 		}
 		if !found {
 			for _, n := range envs {
-				if v, ok := prof.settings[n]; ok {
+				if v, ok := setting(prof.settings, n); ok {
 					detail := prof.name
 					if s.profilesPath != "" {
 						detail += " (" + s.short(s.profilesPath) + ")"
@@ -352,15 +353,8 @@ func tomlString(v any) string {
 	switch x := v.(type) {
 	case string:
 		return x
-	case bool:
-		if x {
-			return "True"
-		}
-		return "False"
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case float64:
-		return pyFloat(x)
+	case bool, int64, float64:
+		return py.Str(x)
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {
@@ -372,22 +366,6 @@ func tomlString(v any) string {
 	default:
 		return fmt.Sprint(x)
 	}
-}
-
-func pyFloat(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		return "nan"
-	}
-	s := strconv.FormatFloat(f, 'g', -1, 64)
-	if !strings.ContainsAny(s, ".eEn") {
-		s += ".0"
-	}
-	return s
 }
 
 // Value returns a setting's value ("" when unset).
@@ -606,13 +584,10 @@ func urlWarnings(api string) []*diag.Warning {
 		Hint: `use e.g. PREFECT_API_URL="https://api.prefect.cloud/api/accounts/[ACCOUNT-ID]/workspaces/[WORKSPACE-ID]"; PREFECT_SILENCE_API_URL_MISCONFIGURATION=true silences this`}}
 }
 
-// parseBool accepts pydantic's boolean spellings.
+// parseBool accepts pydantic's boolean spellings (py.LaxBool).
 func parseBool(v string) (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "1", "on", "t", "true", "y", "yes":
-		return true, nil
-	case "0", "off", "f", "false", "n", "no":
-		return false, nil
+	if b, ok := py.LaxBool(v); ok {
+		return b, nil
 	}
 	return false, fmt.Errorf("not a boolean (use true or false)")
 }

@@ -336,3 +336,34 @@ func TestBadDotenvLineIsSkippedWithWarning(t *testing.T) {
 		t.Fatalf("warnings %v", w)
 	}
 }
+
+// TestTOMLFloatsAsPythonStr checks that a float read from prefect.toml or
+// profiles.toml becomes the text Python's str() gives, as Prefect stores
+// it: 1e6 is 1000000.0, never Go's 1e+06.
+func TestTOMLFloatsAsPythonStr(t *testing.T) {
+	s, _, err := fixture{
+		files: map[string]string{
+			"proj/prefect.toml": "[api]\nrequest_timeout = 1e6\n[client]\nretry_jitter_factor = 0.1\n",
+			"home/.prefect/profiles.toml": "active = \"p\"\n[profiles.p]\nPREFECT_API_URL = \"http://127.0.0.1:4200/api\"\n" +
+				"PREFECT_CLIENT_MAX_RETRIES = 3\nPREFECT_UNKNOWN_FLOAT = 1.5e16\nPREFECT_API_ENABLE_HTTP2 = true\n",
+		},
+	}.load(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{
+		"PREFECT_API_REQUEST_TIMEOUT":        "1000000.0",
+		"PREFECT_CLIENT_RETRY_JITTER_FACTOR": "0.1",
+		"PREFECT_CLIENT_MAX_RETRIES":         "3",
+		"PREFECT_API_ENABLE_HTTP2":           "True",
+	} {
+		if got := s.Value(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	for v, want := range map[any]string{1e6: "1000000.0", 1.5e16: "1.5e+16", 1e-5: "1e-05", 2.0: "2.0", int64(7): "7", true: "True"} {
+		if got := tomlString(v); got != want {
+			t.Errorf("tomlString(%v) = %q, want %q", v, got, want)
+		}
+	}
+}

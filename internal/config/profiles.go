@@ -12,35 +12,24 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
-// profile is one [profiles.NAME] table with its keys in file order.
+// profile is one [profiles.NAME] table: its settings, strings in file
+// order.
 type profile struct {
 	name     string
-	keys     []string
-	settings map[string]string
+	settings *py.Map
 	packaged bool // comes from Prefect's packaged defaults, not the user's file
 }
 
-func (p *profile) set(k, v string) {
-	if _, ok := p.settings[k]; !ok {
-		p.keys = append(p.keys, k)
-	}
-	p.settings[k] = v
-}
+func newProfile(name string) *profile { return &profile{name: name, settings: py.NewMap()} }
 
-func (p *profile) del(k string) {
-	if _, ok := p.settings[k]; !ok {
-		return
-	}
-	delete(p.settings, k)
-	for i, x := range p.keys {
-		if x == k {
-			p.keys = append(p.keys[:i], p.keys[i+1:]...)
-			break
-		}
-	}
+// setting is one of a profile's settings.
+func setting(settings *py.Map, k string) (string, bool) {
+	v, ok := settings.Get(k)
+	s, _ := v.(string)
+	return s, ok
 }
 
 // profilesFile is a whole profiles.toml.
@@ -62,9 +51,10 @@ func (f *profilesFile) get(name string) *profile {
 // which Prefect uses when the user has no profiles file.
 func packagedProfiles() *profilesFile {
 	mk := func(name string, kv ...string) *profile {
-		p := &profile{name: name, settings: map[string]string{}, packaged: true}
+		p := newProfile(name)
+		p.packaged = true
 		for i := 0; i+1 < len(kv); i += 2 {
-			p.set(kv[i], kv[i+1])
+			p.settings.Set(kv[i], kv[i+1])
 		}
 		return p
 	}
@@ -99,13 +89,13 @@ func readProfiles(path string) (*profilesFile, error) {
 		name := k[1]
 		p := f.get(name)
 		if p == nil {
-			p = &profile{name: name, settings: map[string]string{}}
+			p = newProfile(name)
 			f.profiles = append(f.profiles, p)
 		}
 		if len(k) == 3 {
 			if t, ok := tables[name].(map[string]any); ok {
 				if v, ok := t[k[2]]; ok {
-					p.set(k[2], profileValue(v))
+					p.settings.Set(k[2], profileValue(v))
 				}
 			}
 		}
@@ -118,9 +108,9 @@ func readProfiles(path string) (*profilesFile, error) {
 func profileValue(v any) string {
 	switch x := v.(type) {
 	case map[string]any:
-		return value.Str(value.FromGo(x))
+		return py.Str(py.FromGo(x))
 	case []any:
-		return value.Str(value.FromGo(x))
+		return py.Str(py.FromGo(x))
 	}
 	return tomlString(v)
 }
@@ -129,7 +119,7 @@ func profileValue(v any) string {
 // from it.
 type activeProfile struct {
 	name     string
-	settings map[string]string
+	settings *py.Map
 }
 
 // selectProfile finds the profiles file and the active profile exactly as
@@ -343,13 +333,11 @@ func WriteProfile(path, name string, values map[string]string, activate bool) er
 	}
 	target := coll.get(name)
 	if target == nil {
-		target = &profile{name: name, settings: map[string]string{}}
+		target = newProfile(name)
 		coll.profiles = append(coll.profiles, target)
 	} else if target.packaged {
-		cp := &profile{name: name, settings: map[string]string{}}
-		for _, k := range target.keys {
-			cp.set(k, target.settings[k])
-		}
+		cp := newProfile(name)
+		cp.settings = py.Clone(target.settings).(*py.Map)
 		coll.profiles[indexOf(coll.profiles, name)] = cp
 		target = cp
 	}
@@ -360,9 +348,9 @@ func WriteProfile(path, name string, values map[string]string, activate bool) er
 	sort.Strings(keys)
 	for _, k := range keys {
 		if values[k] == "" {
-			target.del(k)
+			target.settings.Delete(k)
 		} else {
-			target.set(k, values[k])
+			target.settings.Set(k, values[k])
 		}
 	}
 	if activate {
@@ -378,8 +366,9 @@ func WriteProfile(path, name string, values map[string]string, activate bool) er
 			continue
 		}
 		fmt.Fprintf(&b, "\n[profiles.%s]\n", tomlKey(p.name))
-		for _, k := range p.keys {
-			fmt.Fprintf(&b, "%s = %s\n", tomlKey(k), tomlQuote(p.settings[k]))
+		for _, k := range p.settings.Keys() {
+			v, _ := setting(p.settings, k)
+			fmt.Fprintf(&b, "%s = %s\n", tomlKey(k), tomlQuote(v))
 		}
 	}
 	return writeFileAtomic(path, []byte(b.String()))

@@ -81,7 +81,7 @@ func TestWriteProfileCases(t *testing.T) {
 				t.Fatal(err)
 			}
 			for k, v := range tc.values {
-				if got := f.get(tc.profile).settings[k]; got != v {
+				if got, _ := setting(f.get(tc.profile).settings, k); got != v {
 					t.Errorf("%s = %q after reload, want %q", k, got, v)
 				}
 			}

@@ -7,20 +7,16 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/jsonschema"
+	"github.com/prefectctl/prefectctl/internal/memo"
 	"github.com/prefectctl/prefectctl/internal/project"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/steps"
 	"github.com/prefectctl/prefectctl/internal/template"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
-
-// StepRunner runs build and push steps; *steps.Runner is the real one.
-type StepRunner interface {
-	Run(ctx context.Context, s []*steps.Step, outputs *value.Map) (*value.Map, error)
-}
 
 // EventKind says what happened to a deployment during an apply.
 type EventKind string
@@ -40,30 +36,6 @@ type Event struct {
 	Kind    EventKind
 	Name    string // flow/deployment
 	Message string
-}
-
-// ApplyOptions configure Apply.
-type ApplyOptions struct {
-	Options
-	Client      *cloudapi.Client
-	Runner      StepRunner
-	SkipBuild   bool
-	SkipPush    bool
-	Concurrency int
-	// Image, when set, stands in for the image a build step would produce.
-	Image     string
-	workersMu sync.Mutex
-	workers   map[string]bool // pool → a worker is online
-	// Force re-sends deployments that have not changed.
-	Force    bool
-	Progress func(Event)
-	Now      func() time.Time
-}
-
-func (o *ApplyOptions) emit(k EventKind, name, format string, args ...any) {
-	if o.Progress != nil {
-		o.Progress(Event{Kind: k, Name: name, Message: fmt.Sprintf(format, args...)})
-	}
 }
 
 // Result is the outcome for one deployment.
@@ -98,20 +70,18 @@ func (r *Report) Failed() bool {
 // checks their work pools before any step runs (so a bad deployment stops
 // everything before anything is built or registered), then runs the build
 // and push steps, then registers the deployments with bounded concurrency.
-func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt *ApplyOptions) (*Report, error) {
-	if opt.Now == nil {
-		opt.Now = timeNow
+func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt Options, deps Deps) (*Report, error) {
+	if err := deps.online(); err != nil {
+		return nil, err
 	}
-	if opt.Resolver == nil && opt.Client != nil {
-		opt.Resolver = NewCachedResolver(cloudapi.Resolver{C: opt.Client})
-	}
+	a := &applier{opt: opt, deps: deps}
 	// Phase 1: prepare and preflight everything.
-	ds, problems := prepareAll(ctx, p, sel, opt, true)
+	ds, problems := prepareAll(ctx, p, sel, opt, deps, true)
 	if len(problems) > 0 {
 		return nil, problems
 	}
 	for _, d := range ds {
-		opt.emit(EventPrepared, d.FullName(), "ready")
+		deps.emit(EventPrepared, d.FullName(), "ready")
 	}
 
 	// Phase 2: steps, in order, one deployment after the other as prefect
@@ -119,10 +89,10 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 	report := &Report{}
 	specs := make([]*Spec, len(ds))
 	for i, d := range ds {
-		opt.emit(EventRunningSteps, d.FullName(), "running build and push steps")
-		outputs, err := runSteps(ctx, d, opt)
+		deps.emit(EventRunningSteps, d.FullName(), "running build and push steps")
+		outputs, err := runSteps(ctx, d, opt, deps)
 		if err == nil {
-			specs[i], err = Finalize(d, outputs, false, opt.Now(), &opt.Options)
+			specs[i], err = Finalize(d, outputs, false, deps.now(), opt, deps)
 		}
 		if err != nil {
 			// Nothing is registered when a step fails: the images of the
@@ -135,10 +105,10 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 				}
 				report.Results = append(report.Results, r)
 			}
-			opt.emit(EventFailed, d.FullName(), "%v", err)
+			deps.emit(EventFailed, d.FullName(), "%v", err)
 			return report, err
 		}
-		opt.emit(EventSteps, d.FullName(), "steps done")
+		deps.emit(EventSteps, d.FullName(), "steps done")
 	}
 
 	// Phase 3: register.
@@ -165,8 +135,8 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 		go func(i int, d *Deployment) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			opt.emit(EventRegistering, d.FullName(), "registering")
-			r := register(ctx, opt, d, specs[i])
+			deps.emit(EventRegistering, d.FullName(), "registering")
+			r := a.register(ctx, d, specs[i])
 			results[i] = r
 			if r.Error != nil {
 				mu.Lock()
@@ -175,10 +145,10 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 				}
 				stop = true
 				mu.Unlock()
-				opt.emit(EventFailed, d.FullName(), "%v", r.Error)
+				deps.emit(EventFailed, d.FullName(), "%v", r.Error)
 				return
 			}
-			opt.emit(EventApplied, d.FullName(), "%s %s", r.Action, r.ID)
+			deps.emit(EventApplied, d.FullName(), "%s %s", r.Action, r.ID)
 		}(i, d)
 	}
 	wg.Wait()
@@ -186,21 +156,9 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 	return report, firstErr
 }
 
-func asList(err error) diag.List {
-	var l diag.List
-	if errors.As(err, &l) {
-		return l
-	}
-	var d *diag.Error
-	if errors.As(err, &d) {
-		return diag.List{d}
-	}
-	return diag.List{{Kind: diag.Runtime, Msg: err.Error()}}
-}
-
 // preflightPools reads each work pool once and checks what prefect deploy
 // checks, plus the job variables against the pool's schema.
-func preflightPools(ctx context.Context, c *cloudapi.Client, ds []*Deployment) diag.List {
+func preflightPools(ctx context.Context, c ServerReader, ds []*Deployment) diag.List {
 	var problems diag.List
 	pools := map[string]*cloudapi.WorkPool{}
 	for _, d := range ds {
@@ -215,7 +173,7 @@ func preflightPools(ctx context.Context, c *cloudapi.Client, ds []*Deployment) d
 					pools[d.WorkPool] = nil
 					continue
 				}
-				return append(problems, asList(err)...)
+				return append(problems, diag.AsList(err)...)
 			}
 			pools[d.WorkPool], pool = wp, wp
 		}
@@ -228,18 +186,28 @@ func preflightPools(ctx context.Context, c *cloudapi.Client, ds []*Deployment) d
 				Hint: "choose a work pool of another type (process, docker, kubernetes, ...)"})
 			continue
 		}
-		jv, _ := template.GetFromDict(d.Config, "work_pool.job_variables")
-		if m, ok := jv.(*value.Map); ok {
-			for _, e := range ValidateJobVariables(m, pool.BaseJobTemplate) {
-				e.Path = d.FullName() + ".work_pool.job_variables" + e.Path
-				problems = append(problems, e)
-			}
-		}
+		problems = append(problems, checkJobVariables(d, pool)...)
 	}
 	return problems
 }
 
-func poolHint(ctx context.Context, c *cloudapi.Client, name string) string {
+// checkJobVariables checks a deployment's job variables against its work
+// pool's schema, as the server will when the deployment is registered.
+func checkJobVariables(d *Deployment, pool *cloudapi.WorkPool) diag.List {
+	jv, _ := template.GetFromDict(d.Config, "work_pool.job_variables")
+	m, ok := jv.(*py.Map)
+	if !ok || m.Len() == 0 {
+		return nil
+	}
+	schema, _ := get(pool.BaseJobTemplate, "variables").(*py.Map)
+	var problems diag.List
+	for _, v := range jsonschema.Validate(schema, m, jsonschema.JobVariables) {
+		problems = append(problems, &diag.Error{Kind: diag.Invalid, Path: d.FullName() + ".work_pool.job_variables" + v.Path, Msg: v.Message, Hint: v.Hint})
+	}
+	return problems
+}
+
+func poolHint(ctx context.Context, c ServerReader, name string) string {
 	pools, err := c.FilterWorkPools(ctx, nil)
 	var names []string
 	if err == nil {
@@ -269,16 +237,16 @@ func parseAllSteps(ds []*Deployment, p *project.Project) diag.List {
 	return problems
 }
 
-func runSteps(ctx context.Context, d *Deployment, opt *ApplyOptions) (*value.Map, error) {
-	outputs := value.NewMap()
+func runSteps(ctx context.Context, d *Deployment, opt Options, deps Deps) (*py.Map, error) {
+	outputs := py.NewMap()
 	run := func(list []*steps.Step) error {
 		if len(list) == 0 {
 			return nil
 		}
-		if opt.Runner == nil {
+		if deps.Steps == nil {
 			return errors.New("deploy: no step runner configured")
 		}
-		out, err := opt.Runner.Run(ctx, list, outputs)
+		out, err := deps.Steps.Run(ctx, list, outputs)
 		if err != nil {
 			return err
 		}
@@ -302,7 +270,7 @@ func runSteps(ctx context.Context, d *Deployment, opt *ApplyOptions) (*value.Map
 
 // fillImage gives --image to the outputs a skipped build step would have
 // produced, so {{ build-image.image }}-style references resolve.
-func fillImage(outputs *value.Map, build []*steps.Step, image string) {
+func fillImage(outputs *py.Map, build []*steps.Step, image string) {
 	name, tag := image, "latest"
 	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
 		name, tag = image[:i], image[i+1:]
@@ -310,21 +278,29 @@ func fillImage(outputs *value.Map, build []*steps.Step, image string) {
 	if i := strings.Index(image, "@"); i >= 0 {
 		name, tag = image[:i], ""
 	}
-	out := value.MapOf("image_name", name, "tag", tag, "image", image, "image_id", nil, "additional_tags", []any{})
+	out := py.MapOf("image_name", name, "tag", tag, "image", image, "image_id", nil, "additional_tags", []any{})
 	for _, s := range build {
 		if strings.HasSuffix(s.FQN, ".build_docker_image") && s.ID != "" {
-			outputs.Set(s.ID, value.Clone(out))
+			outputs.Set(s.ID, py.Clone(out))
 		}
 	}
 	outputs.Update(out)
 }
 
+// applier is one Apply: its inputs and dependencies, and what it learns
+// along the way.
+type applier struct {
+	opt     Options
+	deps    Deps
+	workers memo.Cache[string, bool] // work pool → a worker polls it
+}
+
 // register creates or updates one deployment the way RunnerDeployment.apply
-// does (spec §6.1 step 7).
-func register(ctx context.Context, opt *ApplyOptions, d *Deployment, s *Spec) *Result {
-	c := opt.Client
+// does.
+func (a *applier) register(ctx context.Context, d *Deployment, s *Spec) *Result {
+	c := a.deps.API
 	r := &Result{Name: s.FlowName + "/" + s.Name, WorkPool: d.WorkPool, Spec: s}
-	if img, ok := get(get(s.Body, "job_variables").(*value.Map), "image").(string); ok {
+	if img, ok := get(get(s.Body, "job_variables").(*py.Map), "image").(string); ok {
 		r.Image = img
 	}
 	fail := func(err error) *Result {
@@ -338,7 +314,7 @@ func register(ctx context.Context, opt *ApplyOptions, d *Deployment, s *Spec) *R
 		if err != nil {
 			return fail(err)
 		}
-		body := value.MapOf("name", get(s.Body, "name"), "flow_id", flow.ID)
+		body := py.MapOf("name", get(s.Body, "name"), "flow_id", flow.ID)
 		for _, k := range s.Body.Keys() {
 			if k != "name" {
 				body.Set(k, get(s.Body, k))
@@ -353,16 +329,16 @@ func register(ctx context.Context, opt *ApplyOptions, d *Deployment, s *Spec) *R
 		return fail(err)
 	default:
 		r.ID = existing.ID
-		if server, err := value.DecodeJSON(existing.Raw); err == nil {
-			if m, ok := server.(*value.Map); ok {
+		if server, err := py.DecodeJSON(existing.Raw); err == nil {
+			if m, ok := server.(*py.Map); ok {
 				r.Changes = Diff(m, s)
 			}
 		}
-		if len(r.Changes) == 0 && !opt.Force && len(s.Triggers) == 0 && !hasOwnedAutomations(ctx, c, r.ID) {
+		if len(r.Changes) == 0 && !a.opt.Force && len(s.Triggers) == 0 && !hasOwnedAutomations(ctx, c, r.ID) {
 			// Re-sending would change nothing prefect.yaml controls; skipping
 			// keeps schedules (and their future runs) as they are.
 			r.Action = "unchanged"
-			r.WorkerOnline = opt.workerOnline(ctx, d.WorkPool)
+			r.WorkerOnline = a.workerOnline(ctx, d.WorkPool)
 			return r
 		}
 		if err := c.UpdateDeployment(ctx, existing.ID, UpdateBody(s)); err != nil {
@@ -376,7 +352,7 @@ func register(ctx context.Context, opt *ApplyOptions, d *Deployment, s *Spec) *R
 	}
 	if len(s.Triggers) > 0 {
 		for i, t := range s.Triggers {
-			body, err := automationBody(t.(*value.Map), s.Name, i+1, r.ID)
+			body, err := automationBody(t.(*py.Map), s.Name, i+1, r.ID)
 			if err != nil {
 				return fail(err)
 			}
@@ -385,33 +361,25 @@ func register(ctx context.Context, opt *ApplyOptions, d *Deployment, s *Spec) *R
 			}
 		}
 	}
-	r.WorkerOnline = opt.workerOnline(ctx, d.WorkPool)
+	r.WorkerOnline = a.workerOnline(ctx, d.WorkPool)
 	return r
 }
 
-// workerOnline asks once per pool per invocation whether a worker polls
-// it; it only decides whether to print the "start a worker" hint.
-func (o *ApplyOptions) workerOnline(ctx context.Context, pool string) bool {
-	o.workersMu.Lock()
-	defer o.workersMu.Unlock()
-	if online, ok := o.workers[pool]; ok {
-		return online
-	}
-	online := false
-	if workers, err := o.Client.FilterWorkers(ctx, pool, true); err == nil {
-		online = len(workers) > 0
-	}
-	if o.workers == nil {
-		o.workers = map[string]bool{}
-	}
-	o.workers[pool] = online
+// workerOnline asks once per pool per Apply whether a worker polls it; it
+// only decides whether to print the "start a worker" hint, so a failed
+// answer counts as no.
+func (a *applier) workerOnline(ctx context.Context, pool string) bool {
+	online, _ := a.workers.Get(pool, func() (bool, error) {
+		workers, err := a.deps.API.FilterWorkers(ctx, pool, true)
+		return err == nil && len(workers) > 0, nil
+	})
 	return online
 }
 
 // hasOwnedAutomations reports whether automations created from the
 // deployment's triggers exist; a deploy deletes them, so their presence
 // means the deployment is not unchanged. When it cannot tell, it says yes.
-func hasOwnedAutomations(ctx context.Context, c *cloudapi.Client, id string) bool {
+func hasOwnedAutomations(ctx context.Context, c ServerReader, id string) bool {
 	owner := "prefect.deployment." + id
 	autos, err := c.ReadRelatedAutomations(ctx, owner)
 	if err != nil {
@@ -425,11 +393,12 @@ func hasOwnedAutomations(ctx context.Context, c *cloudapi.Client, id string) boo
 	return false
 }
 
-// UpdateBody is the PATCH body for an existing deployment (spec §6.3): the
+// UpdateBody is the PATCH body for an existing deployment (Prefect's
+// DeploymentUpdate, dumped with exclude_unset): the
 // create fields minus the identity ones; enforce_parameter_schema only when
 // configured, schedules only when there are some.
-func UpdateBody(s *Spec) *value.Map {
-	body := value.NewMap()
+func UpdateBody(s *Spec) *py.Map {
+	body := py.NewMap()
 	skip := map[string]bool{"name": true, "labels": true, "storage_document_id": true, "infrastructure_document_id": true, "path": true}
 	for _, k := range s.Body.Keys() {
 		if skip[k] {
@@ -452,7 +421,7 @@ func UpdateBody(s *Spec) *value.Map {
 			}
 			upd := make([]any, len(l))
 			for i, x := range l {
-				m := value.Clone(x).(*value.Map)
+				m := py.Clone(x).(*py.Map)
 				m.Delete("max_scheduled_runs")
 				if i < len(s.ActiveSet) && !s.ActiveSet[i] {
 					m.Delete("active")

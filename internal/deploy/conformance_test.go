@@ -38,8 +38,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // conformanceCase is a project's case.yaml: what the test sets up on the
@@ -244,7 +244,7 @@ func (s *server) setupCase(ctx context.Context, t *testing.T, cc *conformanceCas
 		if err := s.c.DeleteVariableByName(ctx, name); err != nil && !errors.Is(err, cloudapi.ErrNotFound) {
 			t.Fatal(err)
 		}
-		if _, err := s.c.CreateVariable(ctx, name, value.FromGo(cc.Variables[name]), nil); err != nil {
+		if _, err := s.c.CreateVariable(ctx, name, py.FromGo(cc.Variables[name]), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -285,20 +285,20 @@ func flowNames(expect []string) []any {
 	return out
 }
 
-func (s *server) filterDeployments(ctx context.Context, t *testing.T, flows []any) []*value.Map {
+func (s *server) filterDeployments(ctx context.Context, t *testing.T, flows []any) []*py.Map {
 	t.Helper()
 	var raw json.RawMessage
-	body := value.MapOf("flows", value.MapOf("name", value.MapOf("any_", flows)))
+	body := py.MapOf("flows", py.MapOf("name", py.MapOf("any_", flows)))
 	if _, err := s.c.Do(ctx, "POST", "/deployments/filter", nil, body, &raw); err != nil {
 		t.Fatal(err)
 	}
-	v, err := value.DecodeJSON(raw)
+	v, err := py.DecodeJSON(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []*value.Map
+	var out []*py.Map
 	for _, d := range v.([]any) {
-		out = append(out, d.(*value.Map))
+		out = append(out, d.(*py.Map))
 	}
 	return out
 }
@@ -306,24 +306,24 @@ func (s *server) filterDeployments(ctx context.Context, t *testing.T, flows []an
 func (s *server) automationsOf(ctx context.Context, t *testing.T, id string) []any {
 	t.Helper()
 	var raw json.RawMessage
-	if _, err := s.c.Do(ctx, "POST", "/automations/filter", nil, value.NewMap(), &raw); err != nil {
+	if _, err := s.c.Do(ctx, "POST", "/automations/filter", nil, py.NewMap(), &raw); err != nil {
 		t.Fatal(err)
 	}
-	v, err := value.DecodeJSON(raw)
+	v, err := py.DecodeJSON(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []any
 	for _, a := range v.([]any) {
-		m := a.(*value.Map)
+		m := a.(*py.Map)
 		if owner, _ := m.Get("owner_resource"); owner == "prefect.deployment."+id {
 			out = append(out, m)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
-		a, _ := out[i].(*value.Map).Get("name")
-		b, _ := out[j].(*value.Map).Get("name")
-		return value.Str(a) < value.Str(b)
+		a, _ := out[i].(*py.Map).Get("name")
+		b, _ := out[j].(*py.Map).Get("name")
+		return py.Str(a) < py.Str(b)
 	})
 	return out
 }
@@ -340,14 +340,14 @@ func (s *server) read(ctx context.Context, t *testing.T, cc *conformanceCase, si
 		if err != nil {
 			t.Fatalf("reading %s: %v", full, err)
 		}
-		v, err := value.DecodeJSON(raw)
+		v, err := py.DecodeJSON(raw)
 		if err != nil {
 			t.Fatal(err)
 		}
-		d := v.(*value.Map)
+		d := v.(*py.Map)
 		id, _ := d.Get("id")
-		snap.ids[full] = value.Str(id)
-		d.Set("automations", s.automationsOf(ctx, t, value.Str(id)))
+		snap.ids[full] = py.Str(id)
+		d.Set("automations", s.automationsOf(ctx, t, py.Str(id)))
 		snap.deployments[full] = normaliseDeployment(d, since)
 	}
 	return snap
@@ -397,7 +397,7 @@ func newRecorder(t *testing.T, api string) *recorder {
 		if sw.status >= 300 {
 			return
 		}
-		if v, err := value.DecodeJSON(b); err == nil {
+		if v, err := py.DecodeJSON(b); err == nil {
 			r.mu.Lock()
 			r.reqs = append(r.reqs, recorded{method: req.Method, id: m[1], body: v})
 			r.mu.Unlock()
@@ -436,13 +436,13 @@ func (r *recorder) take(t *testing.T, snap *snapshot, since time.Time) *snapshot
 	}
 	out := &snapshot{deployments: map[string]any{}, ids: map[string]string{}}
 	for _, q := range reqs {
-		body, ok := q.body.(*value.Map)
+		body, ok := q.body.(*py.Map)
 		if !ok {
 			t.Fatalf("%s /deployments body is not an object: %s", q.method, mustJSON(q.body))
 		}
 		full := byID[q.id]
 		if q.method == http.MethodPost {
-			full = byName[value.Str(get(body, "name"))]
+			full = byName[py.Str(get(body, "name"))]
 		}
 		if full == "" {
 			t.Fatalf("a %s /deployments/%s request for a deployment not in case.yaml: %s", q.method, q.id, mustJSON(body))
@@ -460,8 +460,8 @@ func (r *recorder) take(t *testing.T, snap *snapshot, since time.Time) *snapshot
 func (s *server) pauseAll(ctx context.Context, t *testing.T, cc *conformanceCase) {
 	t.Helper()
 	for _, d := range s.filterDeployments(ctx, t, flowNames(cc.Expect)) {
-		id := value.Str(get(d, "id"))
-		if _, err := s.c.Do(ctx, "PATCH", "/deployments/"+id, nil, value.MapOf("paused", true), nil); err != nil {
+		id := py.Str(get(d, "id"))
+		if _, err := s.c.Do(ctx, "PATCH", "/deployments/"+id, nil, py.MapOf("paused", true), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -472,8 +472,8 @@ func (s *server) wipe(ctx context.Context, t *testing.T, cc *conformanceCase) {
 	t.Helper()
 	flows := map[string]bool{}
 	for _, d := range s.filterDeployments(ctx, t, flowNames(cc.Expect)) {
-		id := value.Str(get(d, "id"))
-		flows[value.Str(get(d, "flow_id"))] = true
+		id := py.Str(get(d, "id"))
+		flows[py.Str(get(d, "flow_id"))] = true
 		if err := s.c.DeleteAutomationsOwnedBy(ctx, "prefect.deployment."+id); err != nil && !errors.Is(err, cloudapi.ErrNotFound) {
 			t.Fatal(err)
 		}
@@ -488,7 +488,7 @@ func (s *server) wipe(ctx context.Context, t *testing.T, cc *conformanceCase) {
 	}
 }
 
-func get(m *value.Map, k string) any {
+func get(m *py.Map, k string) any {
 	if m == nil {
 		return nil
 	}
@@ -503,11 +503,11 @@ var volatileKeys = []string{"id", "created", "updated", "flow_id", "created_by",
 // normaliseDeployment blanks what differs between two registrations of
 // the same configuration: ids, timestamps, creators, the generated name of
 // the concurrency limit, and interval anchors taken from the clock.
-func normaliseDeployment(d *value.Map, since time.Time) any {
+func normaliseDeployment(d *py.Map, since time.Time) any {
 	var walk func(x any) any
 	walk = func(x any) any {
 		switch t := x.(type) {
-		case *value.Map:
+		case *py.Map:
 			for _, k := range volatileKeys {
 				if t.Has(k) && get(t, k) != nil {
 					t.Set(k, "<"+k+">")
@@ -530,22 +530,22 @@ func normaliseDeployment(d *value.Map, since time.Time) any {
 		}
 		return x
 	}
-	if labels, ok := get(d, "labels").(*value.Map); ok && labels.Has("prefect.flow.id") {
+	if labels, ok := get(d, "labels").(*py.Map); ok && labels.Has("prefect.flow.id") {
 		labels.Set("prefect.flow.id", "<flow_id>")
 	}
-	if gcl, ok := get(d, "global_concurrency_limit").(*value.Map); ok {
+	if gcl, ok := get(d, "global_concurrency_limit").(*py.Map); ok {
 		gcl.Set("name", "<deployment limit>")
 	}
 	autos, _ := get(d, "automations").([]any)
 	for _, a := range autos {
-		for _, act := range get(a.(*value.Map), "actions").([]any) {
-			am := act.(*value.Map)
+		for _, act := range get(a.(*py.Map), "actions").([]any) {
+			am := act.(*py.Map)
 			if am.Has("deployment_id") {
 				am.Set("deployment_id", "<deployment_id>")
 			}
 		}
 	}
-	out := walk(d).(*value.Map)
+	out := walk(d).(*py.Map)
 	// The server lists schedules newest first; two registrations made in
 	// the same instant can come back in either order.
 	if sl, ok := get(out, "schedules").([]any); ok {
@@ -557,7 +557,7 @@ func normaliseDeployment(d *value.Map, since time.Time) any {
 }
 
 func mustJSON(v any) []byte {
-	b, err := value.EncodeJSON(v)
+	b, err := py.EncodeJSON(v)
 	if err != nil {
 		panic(err)
 	}
@@ -566,8 +566,8 @@ func mustJSON(v any) []byte {
 
 // diffValues lists where want and got differ, by JSON path.
 func diffValues(path string, want, got any) []string {
-	wm, wok := want.(*value.Map)
-	gm, gok := got.(*value.Map)
+	wm, wok := want.(*py.Map)
+	gm, gok := got.(*py.Map)
 	if wok && gok {
 		var out []string
 		keys := append([]string{}, wm.Keys()...)
@@ -649,8 +649,8 @@ func (k knownDifference) matches(project, dir, stage, field string, want, got an
 func compareSnapshots(t *testing.T, stage, project, dir string, cc *conformanceCase, want, got *snapshot) {
 	t.Helper()
 	for _, full := range cc.Expect {
-		w, _ := want.deployments[full].(*value.Map)
-		g, _ := got.deployments[full].(*value.Map)
+		w, _ := want.deployments[full].(*py.Map)
+		g, _ := got.deployments[full].(*py.Map)
 		for _, k := range knownDifferences {
 			if w != nil && g != nil && k.matches(project, dir, stage, k.field, get(w, k.field), get(g, k.field)) {
 				t.Logf("%s: %s.%s: known difference (docs/differences.md): prefect %s, prefectctl %s", stage, full, k.field, k.prefect, k.prefectctl)

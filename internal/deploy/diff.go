@@ -3,7 +3,7 @@ package deploy
 import (
 	"sort"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // Change is one field that differs between the server and prefect.yaml.
@@ -28,7 +28,7 @@ var diffFields = []string{
 // work_queue_name (the server picks the pool's default queue),
 // enforce_parameter_schema when not configured (an update keeps it), and the
 // anchor of an interval schedule whose anchor_date was not configured.
-func Diff(server *value.Map, s *Spec) []Change {
+func Diff(server *py.Map, s *Spec) []Change {
 	var out []Change
 	for _, f := range diffFields {
 		want, ok := s.Body.Get(f)
@@ -57,7 +57,7 @@ func Diff(server *value.Map, s *Spec) []Change {
 				continue
 			}
 		}
-		if !value.Equal(normalise(have), normalise(want)) {
+		if !py.Equal(normalise(have), normalise(want)) {
 			out = append(out, Change{Field: f, Old: have, New: want})
 		}
 	}
@@ -86,7 +86,7 @@ func normalise(x any) any {
 		if len(t) == 0 {
 			return nil
 		}
-	case *value.Map:
+	case *py.Map:
 		if t.Len() == 0 {
 			return nil
 		}
@@ -95,15 +95,15 @@ func normalise(x any) any {
 }
 
 func versionInfoEqual(have, want any) bool {
-	h, _ := have.(*value.Map)
-	w, _ := want.(*value.Map)
+	h, _ := have.(*py.Map)
+	w, _ := want.(*py.Map)
 	if h == nil || w == nil {
 		return h == nil && w == nil
 	}
 	for _, k := range w.Keys() {
 		wv, _ := w.Get(k)
 		hv, _ := h.Get(k)
-		if !value.Equal(hv, wv) {
+		if !py.Equal(hv, wv) {
 			return false
 		}
 	}
@@ -111,12 +111,12 @@ func versionInfoEqual(have, want any) bool {
 }
 
 // scheduleKey is what identifies a schedule's behaviour.
-func scheduleKey(m *value.Map, ignoreAnchor, ignoreActive bool) *value.Map {
+func scheduleKey(m *py.Map, ignoreAnchor, ignoreActive bool) *py.Map {
 	inner, _ := m.Get("schedule")
-	im, _ := inner.(*value.Map)
-	key := value.NewMap()
+	im, _ := inner.(*py.Map)
+	key := py.NewMap()
 	if im != nil {
-		c := value.Clone(im).(*value.Map)
+		c := py.Clone(im).(*py.Map)
 		if ignoreAnchor {
 			c.Delete("anchor_date")
 		}
@@ -144,7 +144,7 @@ func schedulesEqual(have any, want []any, anchorSet, activeSet []bool) bool {
 	}
 	used := make([]bool, len(hl))
 	for i, w := range want {
-		wm, ok := w.(*value.Map)
+		wm, ok := w.(*py.Map)
 		if !ok {
 			return false
 		}
@@ -153,7 +153,7 @@ func schedulesEqual(have any, want []any, anchorSet, activeSet []bool) bool {
 		wk := scheduleKey(wm, ignore, ignoreActive)
 		found := false
 		for j, h := range hl {
-			hm, ok := h.(*value.Map)
+			hm, ok := h.(*py.Map)
 			if used[j] || !ok {
 				continue
 			}
@@ -161,13 +161,13 @@ func schedulesEqual(have any, want []any, anchorSet, activeSet []bool) bool {
 			// A cron schedule sent without a timezone is stored with the
 			// server's default; only compare timezones the spec sets.
 			if ws, _ := wk.Get("schedule"); ws != nil {
-				if tz, ok := ws.(*value.Map).Get("timezone"); !ok || tz == nil {
+				if tz, ok := ws.(*py.Map).Get("timezone"); !ok || tz == nil {
 					if hs, _ := hk.Get("schedule"); hs != nil {
-						hs.(*value.Map).Delete("timezone")
+						hs.(*py.Map).Delete("timezone")
 					}
 				}
 			}
-			if value.Equal(hk, wk) {
+			if py.Equal(hk, wk) {
 				used[j], found = true, true
 				break
 			}
@@ -183,12 +183,12 @@ func scheduleSummary(x any) []string {
 	l, _ := x.([]any)
 	out := []string{}
 	for _, s := range l {
-		m, ok := s.(*value.Map)
+		m, ok := s.(*py.Map)
 		if !ok {
 			continue
 		}
 		inner, _ := m.Get("schedule")
-		out = append(out, value.Repr(inner))
+		out = append(out, py.Repr(inner))
 	}
 	sort.Strings(out)
 	return out

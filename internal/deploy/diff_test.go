@@ -3,28 +3,28 @@ package deploy
 import (
 	"testing"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 func TestDiff(t *testing.T) {
-	body := value.MapOf(
+	body := py.MapOf(
 		"name", "arthur", "paused", false, "description", nil, "version", "abc",
-		"parameters", value.MapOf("name", "Arthur"), "tags", []any{"eks"},
-		"job_variables", value.MapOf("image", "img:1"), "work_pool_name", "pool", "work_queue_name", nil,
+		"parameters", py.MapOf("name", "Arthur"), "tags", []any{"eks"},
+		"job_variables", py.MapOf("image", "img:1"), "work_pool_name", "pool", "work_queue_name", nil,
 		"concurrency_limit", nil, "concurrency_options", nil, "enforce_parameter_schema", true,
-		"parameter_openapi_schema", value.MapOf("title", "Parameters"), "pull_steps", []any{}, "entrypoint", "f.py:hello",
-		"schedules", []any{value.MapOf("schedule", value.MapOf("interval", 60.0, "anchor_date", "2026-01-01T00:00:00Z", "timezone", "UTC"), "active", true, "max_scheduled_runs", nil, "parameters", value.NewMap(), "slug", nil, "replaces", nil)},
-		"version_info", value.MapOf("type", "prefect:simple", "version", "abc"),
+		"parameter_openapi_schema", py.MapOf("title", "Parameters"), "pull_steps", []any{}, "entrypoint", "f.py:hello",
+		"schedules", []any{py.MapOf("schedule", py.MapOf("interval", 60.0, "anchor_date", "2026-01-01T00:00:00Z", "timezone", "UTC"), "active", true, "max_scheduled_runs", nil, "parameters", py.NewMap(), "slug", nil, "replaces", nil)},
+		"version_info", py.MapOf("type", "prefect:simple", "version", "abc"),
 	)
 	spec := &Spec{Body: body, ActiveSet: []bool{false}, AnchorSet: []bool{false}}
-	server := value.MapOf(
+	server := py.MapOf(
 		"id", "x", "name", "arthur", "paused", false, "description", nil, "version", "abc",
-		"parameters", value.MapOf("name", "Arthur"), "tags", []any{"eks"},
-		"job_variables", value.MapOf("image", "img:1"), "work_pool_name", "pool", "work_queue_name", "default",
+		"parameters", py.MapOf("name", "Arthur"), "tags", []any{"eks"},
+		"job_variables", py.MapOf("image", "img:1"), "work_pool_name", "pool", "work_queue_name", "default",
 		"concurrency_limit", nil, "enforce_parameter_schema", false,
-		"parameter_openapi_schema", value.MapOf("title", "Parameters"), "pull_steps", nil, "entrypoint", "f.py:hello",
-		"schedules", []any{value.MapOf("id", "s1", "schedule", value.MapOf("interval", int64(60), "anchor_date", "2025-05-05T10:00:00Z", "timezone", "UTC"), "active", true, "max_scheduled_runs", nil, "parameters", value.NewMap(), "slug", nil)},
-		"version_info", value.MapOf("type", "prefect:simple", "version", "abc"),
+		"parameter_openapi_schema", py.MapOf("title", "Parameters"), "pull_steps", nil, "entrypoint", "f.py:hello",
+		"schedules", []any{py.MapOf("id", "s1", "schedule", py.MapOf("interval", int64(60), "anchor_date", "2025-05-05T10:00:00Z", "timezone", "UTC"), "active", true, "max_scheduled_runs", nil, "parameters", py.NewMap(), "slug", nil)},
+		"version_info", py.MapOf("type", "prefect:simple", "version", "abc"),
 	)
 	if ch := Diff(server, spec); len(ch) != 0 {
 		t.Fatalf("expected no changes, got %+v", ch)

@@ -20,8 +20,8 @@ import (
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // privateServer starts a Prefect 3.9.1 server (API only, no services) on a
@@ -47,32 +47,32 @@ func privateServer(t *testing.T) *server {
 // customised base job template: the default Kubernetes template of
 // Prefect's worker registry (served by the server itself), with a
 // cpu_request variable wired into the container's resource requests.
-func createGuidePool(ctx context.Context, t *testing.T, s *server) *value.Map {
+func createGuidePool(ctx context.Context, t *testing.T, s *server) *py.Map {
 	t.Helper()
 	var raw json.RawMessage
 	if _, err := s.c.Do(ctx, "GET", "/collections/views/aggregate-worker-metadata", nil, nil, &raw); err != nil {
 		t.Fatal(err)
 	}
-	v, err := value.DecodeJSON(raw)
+	v, err := py.DecodeJSON(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl, ok := value.Clone(dig(v, "prefect-kubernetes", "kubernetes", "default_base_job_configuration")).(*value.Map)
+	tmpl, ok := py.Clone(dig(v, "prefect-kubernetes", "kubernetes", "default_base_job_configuration")).(*py.Map)
 	if !ok {
 		t.Fatalf("the server's worker registry has no Kubernetes template")
 	}
-	props := dig(tmpl, "variables", "properties").(*value.Map)
-	props.Set("cpu_request", value.MapOf("title", "CPU Request", "description", "The CPU allocation to request for this pod.",
+	props := dig(tmpl, "variables", "properties").(*py.Map)
+	props.Set("cpu_request", py.MapOf("title", "CPU Request", "description", "The CPU allocation to request for this pod.",
 		"default", "default", "type", "string"))
 	containers := dig(tmpl, "job_configuration", "job_manifest", "spec", "template", "spec", "containers").([]any)
-	container := containers[0].(*value.Map)
-	resources, _ := get(container, "resources").(*value.Map)
+	container := containers[0].(*py.Map)
+	resources, _ := get(container, "resources").(*py.Map)
 	if resources == nil {
-		resources = value.NewMap()
+		resources = py.NewMap()
 		container.Set("resources", resources)
 	}
-	resources.Set("requests", value.MapOf("cpu", "{{ cpu_request }}"))
-	if _, err := s.c.CreateWorkPool(ctx, value.MapOf("name", "kubernetes", "type", "kubernetes", "base_job_template", tmpl)); err != nil {
+	resources.Set("requests", py.MapOf("cpu", "{{ cpu_request }}"))
+	if _, err := s.c.CreateWorkPool(ctx, py.MapOf("name", "kubernetes", "type", "kubernetes", "base_job_template", tmpl)); err != nil {
 		t.Fatal(err)
 	}
 	return tmpl
@@ -80,7 +80,7 @@ func createGuidePool(ctx context.Context, t *testing.T, s *server) *value.Map {
 
 func dig(v any, keys ...string) any {
 	for _, k := range keys {
-		m, ok := v.(*value.Map)
+		m, ok := v.(*py.Map)
 		if !ok {
 			return nil
 		}
@@ -99,7 +99,7 @@ func guideDir(t *testing.T) string {
 }
 
 // inspect reads a deployment back with the real Prefect CLI.
-func inspect(ctx context.Context, t *testing.T, s *server, dir string, env []string, name string) *value.Map {
+func inspect(ctx context.Context, t *testing.T, s *server, dir string, env []string, name string) *py.Map {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, s.cli, "--no-prompt", "deployment", "inspect", name, "-o", "json")
 	cmd.Dir, cmd.Env = dir, env
@@ -108,11 +108,11 @@ func inspect(ctx context.Context, t *testing.T, s *server, dir string, env []str
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("prefect deployment inspect %s: %v\n%s%s", name, err, stdout.String(), stderr.String())
 	}
-	v, err := value.DecodeJSON(stdout.Bytes())
+	v, err := py.DecodeJSON(stdout.Bytes())
 	if err != nil {
 		t.Fatalf("prefect deployment inspect %s -o json: %v\n%s", name, err, stdout.String())
 	}
-	m, ok := v.(*value.Map)
+	m, ok := v.(*py.Map)
 	if !ok {
 		t.Fatalf("prefect deployment inspect %s: not an object: %s", name, stdout.String())
 	}
@@ -173,11 +173,11 @@ func TestGuideAcceptance(t *testing.T) {
 				"work_queue_name": `"default"`,
 			}
 			for field, w := range want {
-				wv, err := value.DecodeJSON([]byte(w))
+				wv, err := py.DecodeJSON([]byte(w))
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got, _ := d.Get(field); !value.Equal(got, wv) {
+				if got, _ := d.Get(field); !py.Equal(got, wv) {
 					t.Errorf("%s: %s = %s, want %s", c.name, field, mustJSON(got), w)
 				}
 			}
@@ -195,7 +195,7 @@ func TestGuideAcceptance(t *testing.T) {
 			t.Errorf("the build step did not run: %v", err)
 		}
 		d := inspect(ctx, t, s, work, env, "hello/cpu")
-		if jv, _ := d.Get("job_variables"); !value.Equal(jv, value.MapOf("cpu_request", "500m")) {
+		if jv, _ := d.Get("job_variables"); !py.Equal(jv, py.MapOf("cpu_request", "500m")) {
 			t.Errorf("job_variables = %s", mustJSON(jv))
 		}
 	})

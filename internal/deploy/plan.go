@@ -1,335 +1,136 @@
-// Package deploy is prefectctl's action layer: it turns selected prefect.yaml
-// deployments into the exact requests prefect deploy would send, runs their
-// build and push steps, and registers them. It knows nothing of cobra or of
-// terminals; internal/cli drives it and renders its results.
 package deploy
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
+	"errors"
 
+	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
-	"github.com/prefectctl/prefectctl/internal/steps"
-	"github.com/prefectctl/prefectctl/internal/template"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
-// Flow is what deploy needs to know about a flow function.
-type Flow struct {
-	Name            string
-	Description     string
-	Version         string
-	ParameterSchema *value.Map
-	Warnings        []*diag.Error
-}
-
-// FlowLoader reads a flow's metadata from its entrypoint.
-type FlowLoader interface {
-	LoadFlow(ctx context.Context, entrypoint string) (*Flow, error)
-}
-
-// Options configure planning.
-type Options struct {
-	// Dir is the working directory: entrypoints and the default pull step
-	// are relative to it, as for prefect deploy.
-	Dir string
-	// Env is the process environment; nil means os.LookupEnv.
-	Env   func(string) (string, bool)
-	Flows FlowLoader
-	// Resolver looks up prefect.variables and prefect.blocks; nil leaves
-	// them as placeholders (dry-run: no API calls).
-	Resolver template.Resolver
-	// Warn receives problems that do not stop the deploy.
-	Warn func(*diag.Error)
-}
-
-func (o *Options) env() func(string) (string, bool) {
-	if o.Env != nil {
-		return o.Env
+// online reports what Apply and Plan need that deps lacks.
+func (d Deps) online() error {
+	switch {
+	case d.API == nil:
+		return errors.New("deploy: no Prefect API configured")
+	case d.Resolver == nil:
+		return errors.New("deploy: no resolver for prefect.variables and prefect.blocks configured")
 	}
-	return os.LookupEnv
+	return nil
 }
 
-func (o *Options) warn(e *diag.Error) {
-	if o.Warn != nil {
-		o.Warn(e)
-	}
-}
-
-// Deployment is one selected deployment on its way to the server.
-type Deployment struct {
-	Selected *project.Selected
-	Label    string
-
-	// Config is the configuration after block, variable and environment
-	// resolution (spec §3.7 steps 4-6).
-	Config *value.Map
-
-	// The steps as captured before any resolution (§3.7 step 3).
-	BuildSteps, PushSteps []any
-	// PullSteps are the steps that will be stored, before the final
-	// templating with step outputs; nil with PullUnset means Prefect could
-	// not work them out (a custom Dockerfile in non-interactive mode).
-	PullSteps []any
-	PullUnset bool
-
-	// build and push are the parsed steps, set by the checks before any
-	// step runs.
-	build, push []*steps.Step
-
-	Flow     *Flow
-	FlowName string
-	Name     string
-	WorkPool string
-	Notes    []string // what Prefect prints along the way, e.g. where workers load the flow from
-}
-
-// FullName is flow/deployment, how deployments are named on the server.
-func (d *Deployment) FullName() string { return d.FlowName + "/" + d.Name }
-
-// Prepare runs the part of prefect deploy's pipeline that comes before the
-// build steps (spec §3.7 steps 1-9 without the API checks): it captures the
-// steps, resolves blocks, variables and the environment, loads the flow and
-// works out the pull steps.
-func Prepare(ctx context.Context, p *project.Project, sel *project.Selected, opt *Options) (*Deployment, error) {
-	cfg := value.Clone(sel.Config).(*value.Map)
-	d := &Deployment{Selected: sel, Label: sel.Label()}
-	where := func(field string) (string, string) {
-		if sel.Deployment == nil {
-			return "", field
+// prepareAll is the first phase of a deploy: every selected deployment is
+// prepared, its work pool read and its job variables and steps checked.
+// Nothing is built, pushed or written; every problem is reported at once.
+func prepareAll(ctx context.Context, p *project.Project, sel *project.Selection, opt Options, deps Deps, checkDocker bool) ([]*Deployment, diag.List) {
+	var problems diag.List
+	var ds []*Deployment
+	for _, s := range sel.Items {
+		d, err := Prepare(ctx, p, s, opt, deps)
+		if err != nil {
+			problems = append(problems, diag.AsList(err)...)
+			continue
 		}
-		path := sel.Deployment.Path()
-		if field != "" {
-			path += "." + field
-		}
-		return p.File.Path, path
+		ds = append(ds, d)
 	}
-	invalid := func(field, hint, format string, args ...any) error {
-		file, path := where(field)
-		e := &diag.Error{Kind: diag.Invalid, File: file, Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint}
-		if sel.Deployment != nil {
-			pos := p.File.Pos(path)
-			e.Line, e.Col = pos.Line, pos.Col
-		}
-		return e
+	if len(problems) == 0 {
+		problems = append(problems, preflightPools(ctx, deps.API, ds)...)
 	}
+	if len(problems) == 0 {
+		problems = append(problems, parseAllSteps(ds, p)...)
+	}
+	if len(problems) == 0 && checkDocker {
+		problems = append(problems, preflightDocker(ctx, ds, opt, deps)...)
+	}
+	return ds, problems
+}
 
-	d.BuildSteps = stepsOr(cfg, "build", p.Build)
-	d.PushSteps = stepsOr(cfg, "push", p.Push)
-	// 3.9.1 falls back to the top-level push steps even when the deployment
-	// says push: null (see docs/differences.md).
-	if len(d.PushSteps) == 0 {
-		d.PushSteps = p.Push.Steps
-	}
-	capturedPull := stepsOr(cfg, "pull", p.Pull)
-	explicitNoPull := false
-	if x, ok := cfg.Get("pull"); ok {
-		l, isList := x.([]any)
-		explicitNoPull = isList && len(l) == 0
-	} else {
-		explicitNoPull = p.Pull.Explicit()
-	}
+// PlanItem says what a deploy would do to one deployment.
+type PlanItem struct {
+	Name    string // flow/deployment
+	Action  string // create, update or unchanged
+	ID      string // the existing deployment's id
+	Changes []Change
+	// Pending lists values the build and push steps would produce; the
+	// fields holding them show as changes until the steps have run.
+	Pending []string
+	Spec    *Spec
+}
 
-	var err error
-	var resolved any = cfg
-	if opt.Resolver != nil {
-		if resolved, err = template.ResolveBlockReferences(ctx, resolved, opt.Resolver); err != nil {
-			return nil, err
-		}
-		if resolved, err = template.ResolveVariables(ctx, resolved, opt.Resolver); err != nil {
-			return nil, err
-		}
-	}
-	resolved, err = template.ApplyValues(resolved, template.EnvValues(opt.env()), template.Options{RemoveNotSet: false, Env: opt.env()})
-	if err != nil {
-		return nil, invalid("", "check the placeholders in this deployment", "%v", err)
-	}
-	cfg = resolved.(*value.Map)
-	d.Config = cfg
-
-	entrypoint, _ := cfg.Get("entrypoint")
-	ep, _ := entrypoint.(string)
-	if ep == "" {
-		return nil, invalid("entrypoint", "add entrypoint: path/to/file.py:flow_function to the deployment, or pass it as the argument of deploy",
-			"an entrypoint must be provided")
-	}
-	if opt.Flows == nil {
-		return nil, fmt.Errorf("deploy: no flow loader configured")
-	}
-	flow, err := opt.Flows.LoadFlow(ctx, ep)
-	if err != nil {
+// Plan compares every selected deployment with the server without changing
+// anything: it reads work pools, variables, blocks and existing
+// deployments, runs no step and sends no write.
+func Plan(ctx context.Context, p *project.Project, sel *project.Selection, opt Options, deps Deps) ([]*PlanItem, error) {
+	if err := deps.online(); err != nil {
 		return nil, err
 	}
-	for _, w := range flow.Warnings {
-		opt.warn(w)
+	ds, problems := prepareAll(ctx, p, sel, opt, deps, false)
+	if len(problems) > 0 {
+		return nil, problems
 	}
-	d.Flow = flow
-	d.FlowName = flow.Name
-	cfg.Set("flow_name", flow.Name)
-	name, _ := cfg.Get("name")
-	d.Name, _ = name.(string)
-	if d.Name == "" {
-		return nil, invalid("name", "add name: to the deployment, or pass -n NAME", "a deployment name must be provided")
-	}
-	pool, _ := template.GetFromDict(cfg, "work_pool.name")
-	d.WorkPool, _ = pool.(string)
-	if d.WorkPool == "" {
-		return nil, invalid("work_pool", "set work_pool: {name: POOL} in prefect.yaml, pass --pool POOL, or set PREFECT_DEFAULT_WORK_POOL_NAME",
-			"a work pool is required to deploy this flow")
-	}
-
-	switch {
-	case explicitNoPull:
-		d.PullSteps = []any{}
-	case len(capturedPull) > 0:
-		d.PullSteps = capturedPull
-	default:
-		if l, _ := cfg.Get("pull"); nonEmptyList(l) {
-			d.PullSteps = l.([]any)
-		} else if len(p.Pull.Steps) > 0 {
-			d.PullSteps = p.Pull.Steps
-		} else {
-			d.PullSteps, d.PullUnset = defaultPullSteps(d, cfg, p, opt)
+	var items []*PlanItem
+	for _, d := range ds {
+		spec, err := Finalize(d, nil, true, deps.now(), opt, deps)
+		if err != nil {
+			return nil, err
 		}
-	}
-	return d, nil
-}
-
-func nonEmptyList(x any) bool {
-	l, ok := x.([]any)
-	return ok && len(l) > 0
-}
-
-// stepsOr is Python's cfg.get(key, top) or []: a key present with null
-// means no steps, a missing key means the top-level steps.
-func stepsOr(cfg *value.Map, key string, top project.Action) []any {
-	if x, ok := cfg.Get(key); ok {
-		l, _ := x.([]any)
-		return l
-	}
-	return top.Steps
-}
-
-const (
-	stepBuildImage = "prefect_docker.deployments.steps.build_docker_image"
-	stepPushImage  = "prefect_docker.deployments.steps.push_docker_image"
-	stepSetWorkDir = "prefect.deployments.steps.set_working_directory"
-)
-
-// defaultPullSteps is Prefect's _generate_default_pull_action in
-// non-interactive mode.
-func defaultPullSteps(d *Deployment, cfg *value.Map, p *project.Project, opt *Options) ([]any, bool) {
-	// Prefect looks at deploy_config.get("build") or the top-level build.
-	build := p.Build.Steps
-	if l, _ := cfg.Get("build"); nonEmptyList(l) {
-		build = l.([]any)
-	}
-	for _, s := range build {
-		m, ok := s.(*value.Map)
-		if !ok {
-			continue
-		}
-		in, ok := m.Get(stepBuildImage)
-		if !ok {
-			continue
-		}
-		inputs, _ := in.(*value.Map)
-		if df, _ := inputs.Get("dockerfile"); df == "auto" {
-			return []any{value.MapOf(stepSetWorkDir, value.MapOf("directory", "/opt/prefect/"+filepath.Base(absDir(opt.Dir))))}, false
-		}
-		d.Notes = append(d.Notes, "the build step uses a custom Dockerfile, so no default pull step is stored; add a set_working_directory pull step naming where your Dockerfile copies the flow code")
-		return nil, true
-	}
-	if img, _ := template.GetFromDict(cfg, "work_pool.job_variables.image"); truthy(img) {
-		opt.warn(&diag.Error{Kind: diag.Invalid, Msg: fmt.Sprintf("%s: using the default working directory '/opt/prefect' for your Docker image", d.Label),
-			Hint: "if your flow code is elsewhere in the image, add an explicit set_working_directory pull step to prefect.yaml"})
-		return []any{value.MapOf(stepSetWorkDir, value.MapOf("directory", "/opt/prefect"))}, false
-	}
-	dir := absDir(opt.Dir)
-	d.Notes = append(d.Notes, "Prefect workers will load the flow from "+dir+" (a path on this machine); run 'prefectctl init' to store the code elsewhere")
-	return []any{value.MapOf(stepSetWorkDir, value.MapOf("directory", dir))}, false
-}
-
-func absDir(dir string) string {
-	if dir == "" {
-		dir, _ = os.Getwd()
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return dir
-	}
-	if r, err := filepath.EvalSymlinks(abs); err == nil {
-		return r
-	}
-	return abs
-}
-
-// truthy is Python's bool(); see value.Truthy.
-func truthy(v any) bool { return value.Truthy(v) }
-
-// stepInfo is what planning needs to know about a step without running it.
-type stepInfo struct {
-	FQN     string
-	ID      string
-	Outputs []string // the flat output keys the step is known to return
-}
-
-// knownOutputs are the output keys of the steps prefectctl runs natively.
-var knownOutputs = map[string][]string{
-	"run_shell_script":         {"stdout", "stderr"},
-	"build_docker_image":       {"image_name", "tag", "image", "image_id", "additional_tags"},
-	"push_docker_image":        {"image_name", "tag", "image", "additional_tags"},
-	"set_working_directory":    {"directory"},
-	"git_clone":                {"directory"},
-	"pull_from_remote_storage": {"directory"},
-	"pull_with_block":          {"directory"},
-	"pip_install_requirements": {"stdout", "stderr"},
-}
-
-func describeStep(raw any) stepInfo {
-	m, ok := raw.(*value.Map)
-	if !ok || m.Len() != 1 {
-		return stepInfo{}
-	}
-	fqn := m.Keys()[0]
-	info := stepInfo{FQN: fqn}
-	if in, _ := m.Get(fqn); in != nil {
-		if inputs, ok := in.(*value.Map); ok {
-			if id, ok := inputs.Get("id"); ok {
-				info.ID, _ = id.(string)
+		it := &PlanItem{Name: spec.FlowName + "/" + spec.Name, Pending: spec.Pending, Spec: spec}
+		existing, err := deps.API.ReadDeploymentByName(ctx, spec.FlowName, spec.Name)
+		switch {
+		case errors.Is(err, cloudapi.ErrNotFound):
+			it.Action = "create"
+		case err != nil:
+			return nil, err
+		default:
+			it.ID = existing.ID
+			server, err := py.DecodeJSON(existing.Raw)
+			if m, ok := server.(*py.Map); err == nil && ok {
+				it.Changes = Diff(m, spec)
+			}
+			it.Action = "update"
+			if len(it.Changes) == 0 && len(spec.Triggers) == 0 && !hasOwnedAutomations(ctx, deps.API, it.ID) {
+				it.Action = "unchanged"
 			}
 		}
+		items = append(items, it)
 	}
-	info.Outputs = knownOutputs[fqn[strings.LastIndex(fqn, ".")+1:]]
-	return info
+	return items, nil
 }
 
-// pendingPrefixes are the placeholder names that the build and push steps
-// would fill in: each step id, and each flat output key.
-func (d *Deployment) pendingPrefixes() []string {
-	seen := map[string]bool{}
-	var out []string
-	add := func(s string) {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
+// Planned is one deployment of a dry run: as prepared, and the request it
+// would send.
+type Planned struct {
+	Deployment *Deployment
+	Spec       *Spec
+}
+
+// DryRun prepares, checks and finalises every selected deployment offline,
+// as `deploy --dry-run` and `validate` do: no step runs and no API is
+// called, and every problem of every deployment is collected instead of
+// stopping at the first.
+func DryRun(ctx context.Context, p *project.Project, sel *project.Selection, opt Options, deps Deps) ([]Planned, error) {
+	var problems diag.List
+	var out []Planned
+	now := deps.now()
+	for _, s := range sel.Items {
+		d, err := Prepare(ctx, p, s, opt, deps)
+		if err == nil {
+			if _, _, stepProblems := CheckSteps(p, d); len(stepProblems) > 0 {
+				problems = append(problems, stepProblems...)
+				continue
+			}
+			var spec *Spec
+			if spec, err = Finalize(d, nil, true, now, opt, deps); err == nil {
+				out = append(out, Planned{Deployment: d, Spec: spec})
+				continue
+			}
 		}
+		problems = append(problems, diag.AsList(err)...)
 	}
-	for _, s := range append(append([]any{}, d.BuildSteps...), d.PushSteps...) {
-		info := describeStep(s)
-		if info.ID != "" {
-			add(info.ID + ".")
-			add(info.ID + "[")
-		}
-		for _, o := range info.Outputs {
-			add(o)
-		}
+	if len(problems) > 0 {
+		return out, problems
 	}
-	sort.Strings(out)
-	return out
+	return out, nil
 }

@@ -10,16 +10,10 @@ import (
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/steps"
 	"github.com/prefectctl/prefectctl/internal/template"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
-
-// DockerChecker is implemented by step runners that can check the Docker
-// daemon before any step runs (*steps.Runner does).
-type DockerChecker interface {
-	CheckDocker(ctx context.Context) error
-}
 
 // dialTimeout bounds the registry reachability check.
 var dialTimeout = 5 * time.Second
@@ -27,7 +21,7 @@ var dialTimeout = 5 * time.Second
 // preflightDocker checks, when the selected deployments will build or push
 // images, that the Docker daemon answers and that each registry named by a
 // build step's image_name accepts connections — before anything is built.
-func preflightDocker(ctx context.Context, ds []*Deployment, opt *ApplyOptions) diag.List {
+func preflightDocker(ctx context.Context, ds []*Deployment, opt Options, deps Deps) diag.List {
 	needDaemon := false
 	registries := map[string]bool{}
 	for _, d := range ds {
@@ -55,16 +49,14 @@ func preflightDocker(ctx context.Context, ds []*Deployment, opt *ApplyOptions) d
 		}
 	}
 	var problems diag.List
-	if needDaemon {
-		if dc, ok := opt.Runner.(DockerChecker); ok {
-			if err := dc.CheckDocker(ctx); err != nil {
-				hint := "start Docker, or point DOCKER_HOST (or `docker context use`) at a running daemon"
-				var h interface{ Hint() string }
-				if errors.As(err, &h) {
-					hint = h.Hint()
-				}
-				problems = append(problems, &diag.Error{Kind: diag.Runtime, Msg: "the build and push steps need Docker: " + err.Error(), Hint: hint})
+	if needDaemon && deps.Docker != nil {
+		if err := deps.Docker.CheckDocker(ctx); err != nil {
+			hint := "start Docker, or point DOCKER_HOST (or `docker context use`) at a running daemon"
+			var h interface{ Hint() string }
+			if errors.As(err, &h) {
+				hint = h.Hint()
 			}
+			problems = append(problems, &diag.Error{Kind: diag.Runtime, Msg: "the build and push steps need Docker: " + err.Error(), Hint: hint})
 		}
 	}
 	hosts := make([]string, 0, len(registries))
@@ -93,7 +85,7 @@ func preflightDocker(ctx context.Context, ds []*Deployment, opt *ApplyOptions) d
 // registryHost is the registry part of a build step's image_name, resolved
 // from the environment as the step itself would; "" when it is still a
 // placeholder or names Docker Hub.
-func registryHost(inputs *value.Map, opt *ApplyOptions) string {
+func registryHost(inputs *py.Map, opt Options) string {
 	raw, _ := inputs.Get("image_name")
 	v, err := template.ApplyValues(raw, template.EnvValues(opt.env()), template.Options{RemoveNotSet: true, Env: opt.env()})
 	name, ok := v.(string)

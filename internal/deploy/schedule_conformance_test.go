@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // The expected strings are what Prefect 3.9.1's normalize_rrule_string
@@ -48,16 +48,16 @@ func TestScheduleUpdateLikePrefect(t *testing.T) {
 			`{"schedule":{"cron":"0 7 * * *"},"parameters":{"n":1},"slug":"early","replaces":"morning"}`},
 	}
 	for _, c := range cases {
-		v, err := value.DecodeJSON([]byte(c.cfg))
+		v, err := py.DecodeJSON([]byte(c.cfg))
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg := v.(*value.Map)
+		cfg := v.(*py.Map)
 		full, err := convertSchedule(cfg, now, false)
 		if err != nil {
 			t.Fatalf("%s: %v", c.cfg, err)
 		}
-		b, err := value.EncodeJSON(scheduleUpdate(cfg, full))
+		b, err := py.EncodeJSON(scheduleUpdate(cfg, full))
 		if err != nil {
 			t.Fatal(err)
 		}

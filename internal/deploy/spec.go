@@ -9,8 +9,8 @@ import (
 
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/template"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // Spec is a deployment as it will be registered: the body of
@@ -18,8 +18,9 @@ import (
 type Spec struct {
 	FlowName string
 	Name     string
-	// Body holds the fields of spec §6.2 in Prefect's order, without flow_id.
-	Body *value.Map
+	// Body holds the fields of Prefect's DeploymentCreate in its order,
+	// without flow_id.
+	Body *py.Map
 	// EnforceSet reports whether enforce_parameter_schema was configured;
 	// an update sends it only then.
 	EnforceSet bool
@@ -44,24 +45,25 @@ type Spec struct {
 }
 
 // Finalize is the part of the pipeline after the build and push steps
-// (spec §3.7 steps 10-17): it applies the step outputs and builds the body.
+// (from applying the step outputs to registering): it applies the step
+// outputs and builds the body.
 // With dryRun, placeholders the steps would fill in are kept and listed as
 // pending instead of being removed.
-func Finalize(d *Deployment, outputs *value.Map, dryRun bool, now time.Time, opt *Options) (*Spec, error) {
+func Finalize(d *Deployment, outputs *py.Map, dryRun bool, now time.Time, opt Options, deps Deps) (*Spec, error) {
 	if outputs == nil {
-		outputs = value.NewMap()
+		outputs = py.NewMap()
 	}
-	cfg := value.Clone(d.Config).(*value.Map)
+	cfg := py.Clone(d.Config).(*py.Map)
 	spec := &Spec{FlowName: d.FlowName, Name: d.Name}
 	var skip []string
 	if dryRun {
 		skip = d.pendingPrefixes()
 	}
 	notSet := func(name string) {
-		opt.warn(&diag.Error{Kind: diag.Invalid, Msg: fmt.Sprintf("%s: %s", d.Label, template.NotSetWarning(name)),
+		deps.warn(&diag.Error{Kind: diag.Invalid, Msg: fmt.Sprintf("%s: %s", d.Label, template.NotSetWarning(name)),
 			Hint: "check the placeholder's spelling and that an earlier step with that id produces the value"})
 	}
-	if !truthy(get(cfg, "description")) {
+	if !py.Truthy(get(cfg, "description")) {
 		cfg.Set("description", d.Flow.Description)
 		if d.Flow.Description == "" {
 			cfg.Set("description", nil)
@@ -77,7 +79,7 @@ func Finalize(d *Deployment, outputs *value.Map, dryRun bool, now time.Time, opt
 		}
 		list, _ := applied.([]any)
 		for i, s := range list {
-			sm, ok := s.(*value.Map)
+			sm, ok := s.(*py.Map)
 			if !ok {
 				continue
 			}
@@ -100,15 +102,15 @@ func Finalize(d *Deployment, outputs *value.Map, dryRun bool, now time.Time, opt
 	if err != nil {
 		return nil, err
 	}
-	cfg = applied.(*value.Map)
+	cfg = applied.(*py.Map)
 
 	if tl, ok := triggers.([]any); ok {
 		for _, t := range tl {
-			tm, ok := t.(*value.Map)
+			tm, ok := t.(*py.Map)
 			if !ok {
 				continue
 			}
-			tm = value.Clone(tm).(*value.Map)
+			tm = py.Clone(tm).(*py.Map)
 			params, hasParams := tm.Get("parameters")
 			tm.Delete("parameters")
 			out, err := template.ApplyValues(tm, outputs, template.Options{RemoveNotSet: true, SkipPrefixes: skip, Env: opt.env()})
@@ -116,7 +118,7 @@ func Finalize(d *Deployment, outputs *value.Map, dryRun bool, now time.Time, opt
 				return nil, err
 			}
 			if hasParams && params != nil {
-				out.(*value.Map).Set("parameters", params)
+				out.(*py.Map).Set("parameters", params)
 			}
 			spec.Triggers = append(spec.Triggers, out)
 		}
@@ -124,8 +126,8 @@ func Finalize(d *Deployment, outputs *value.Map, dryRun bool, now time.Time, opt
 
 	var concurrencyLimit, concurrencyOptions any
 	switch cl := get(cfg, "concurrency_limit").(type) {
-	case *value.Map:
-		opts := value.MapOf("collision_strategy", get(cl, "collision_strategy"))
+	case *py.Map:
+		opts := py.MapOf("collision_strategy", get(cl, "collision_strategy"))
 		if g := get(cl, "grace_period_seconds"); g != nil {
 			opts.Set("grace_period_seconds", g)
 		}
@@ -154,14 +156,14 @@ func Finalize(d *Deployment, outputs *value.Map, dryRun bool, now time.Time, opt
 	name = strings.TrimSuffix(name, ".py") // RunnerDeployment keeps the stem of a *.py name
 	spec.Name = name
 
-	wp, _ := get(cfg, "work_pool").(*value.Map)
-	jobVars, _ := get(wp, "job_variables").(*value.Map)
+	wp, _ := get(cfg, "work_pool").(*py.Map)
+	jobVars, _ := get(wp, "job_variables").(*py.Map)
 	if jobVars == nil {
-		jobVars = value.NewMap()
+		jobVars = py.NewMap()
 	}
-	params, _ := get(cfg, "parameters").(*value.Map)
+	params, _ := get(cfg, "parameters").(*py.Map)
 	if params == nil {
-		params = value.NewMap()
+		params = py.NewMap()
 	}
 	enforce := true
 	if b, ok := get(cfg, "enforce_parameter_schema").(bool); ok {
@@ -186,7 +188,7 @@ func Finalize(d *Deployment, outputs *value.Map, dryRun bool, now time.Time, opt
 		schedules = []any{}
 	}
 
-	body := value.NewMap()
+	body := py.NewMap()
 	body.Set("name", name)
 	body.Set("paused", paused)
 	body.Set("schedules", schedules)
@@ -196,7 +198,7 @@ func Finalize(d *Deployment, outputs *value.Map, dryRun bool, now time.Time, opt
 	body.Set("parameter_openapi_schema", d.Flow.ParameterSchema)
 	body.Set("parameters", params)
 	body.Set("tags", normaliseTags(get(cfg, "tags")))
-	body.Set("labels", value.NewMap())
+	body.Set("labels", py.NewMap())
 	body.Set("pull_steps", pull)
 	body.Set("work_queue_name", get(wp, "work_queue_name"))
 	if n := get(wp, "name"); n != nil {
@@ -227,10 +229,10 @@ func descriptionString(x any) any {
 	case nil, string:
 		return x
 	}
-	return value.Str(x)
+	return py.Str(x)
 }
 
-func get(m *value.Map, k string) any {
+func get(m *py.Map, k string) any {
 	v, _ := m.Get(k)
 	return v
 }
@@ -250,7 +252,7 @@ func normaliseTags(x any) []any {
 	}
 	out := []any{}
 	for _, it := range items {
-		s := value.Str(it)
+		s := py.Str(it)
 		if strings.TrimSpace(s) != "" {
 			out = append(out, s)
 		}
@@ -259,7 +261,7 @@ func normaliseTags(x any) []any {
 }
 
 // pendingIn lists the placeholders left in v whose name a step would fill.
-func pendingIn(body *value.Map, triggers []any, prefixes []string) []string {
+func pendingIn(body *py.Map, triggers []any, prefixes []string) []string {
 	found := map[string]bool{}
 	for _, v := range []any{body, triggers} {
 		ps, err := template.FindPlaceholders(v)
@@ -283,17 +285,17 @@ func pendingIn(body *value.Map, triggers []any, prefixes []string) []string {
 }
 
 // convertSchedule is Prefect's _schedule_config_to_deployment_schedule
-// followed by the DeploymentScheduleCreate defaults (spec §1.4, §6.2).
-func convertSchedule(s *value.Map, now time.Time, dryRun bool) (*value.Map, error) {
+// followed by the DeploymentScheduleCreate defaults.
+func convertSchedule(s *py.Map, now time.Time, dryRun bool) (*py.Map, error) {
 	tz := get(s, "timezone")
-	var sched *value.Map
+	var sched *py.Map
 	switch {
-	case truthy(get(s, "cron")):
-		sched = value.MapOf("cron", get(s, "cron"), "timezone", tz, "day_or", true)
+	case py.Truthy(get(s, "cron")):
+		sched = py.MapOf("cron", get(s, "cron"), "timezone", tz, "day_or", true)
 		if d := get(s, "day_or"); d != nil {
-			b, ok := project.LaxBool(d)
-			if !ok && !(dryRun && isPlaceholder(d)) {
-				return nil, fmt.Errorf("day_or must be a boolean, got %s", value.Repr(d))
+			b, ok := py.LaxBool(d)
+			if !ok && !(dryRun && template.IsTemplated(d)) {
+				return nil, fmt.Errorf("day_or must be a boolean, got %s", py.Repr(d))
 			}
 			if ok {
 				sched.Set("day_or", b)
@@ -301,7 +303,7 @@ func convertSchedule(s *value.Map, now time.Time, dryRun bool) (*value.Map, erro
 				sched.Set("day_or", d)
 			}
 		}
-	case truthy(get(s, "interval")):
+	case py.Truthy(get(s, "interval")):
 		secs, err := project.IntervalSeconds(get(s, "interval"))
 		if err != nil {
 			return nil, err
@@ -320,46 +322,41 @@ func convertSchedule(s *value.Map, now time.Time, dryRun bool) (*value.Map, erro
 		if tz == nil {
 			tz = "UTC"
 		}
-		sched = value.MapOf("interval", secs, "anchor_date", anchorStr, "timezone", tz)
-	case truthy(get(s, "rrule")):
+		sched = py.MapOf("interval", secs, "anchor_date", anchorStr, "timezone", tz)
+	case py.Truthy(get(s, "rrule")):
 		if tz == nil {
 			tz = "UTC"
 		}
 		rule := get(s, "rrule")
 		if r, ok := rule.(string); ok {
-			rule = withDTSTART(r, value.Str(tz), now)
+			rule = withDTSTART(r, py.Str(tz), now)
 		}
-		sched = value.MapOf("rrule", rule, "timezone", tz)
+		sched = py.MapOf("rrule", rule, "timezone", tz)
 	default:
 		return nil, fmt.Errorf("unknown schedule type; please provide a valid schedule (cron, interval or rrule)")
 	}
-	out := value.MapOf("schedule", sched, "active", true, "max_scheduled_runs", nil, "parameters", value.NewMap(), "slug", nil, "replaces", nil)
+	out := py.MapOf("schedule", sched, "active", true, "max_scheduled_runs", nil, "parameters", py.NewMap(), "slug", nil, "replaces", nil)
 	if a := get(s, "active"); a != nil {
-		b, ok := project.LaxBool(a)
+		b, ok := py.LaxBool(a)
 		switch {
 		case ok:
 			out.Set("active", b)
-		case dryRun && isPlaceholder(a):
+		case dryRun && template.IsTemplated(a):
 			out.Set("active", a)
 		default:
-			return nil, fmt.Errorf("active must be a boolean, got %s", value.Repr(a))
+			return nil, fmt.Errorf("active must be a boolean, got %s", py.Repr(a))
 		}
 	}
-	if p, ok := get(s, "parameters").(*value.Map); ok && p.Len() > 0 {
+	if p, ok := get(s, "parameters").(*py.Map); ok && p.Len() > 0 {
 		out.Set("parameters", p)
 	}
-	if v := get(s, "slug"); truthy(v) {
+	if v := get(s, "slug"); py.Truthy(v) {
 		out.Set("slug", v)
 	}
-	if v := get(s, "replaces"); truthy(v) {
+	if v := get(s, "replaces"); py.Truthy(v) {
 		out.Set("replaces", v)
 	}
 	return out, nil
-}
-
-func isPlaceholder(x any) bool {
-	s, ok := x.(string)
-	return ok && strings.Contains(s, "{{")
 }
 
 // parseAnchor reads an anchor_date the way Prefect's parse_datetime does for
@@ -378,9 +375,9 @@ func parseAnchor(s string) (string, error) {
 // converted schedule: a cron schedule keeps only the keys configured, an
 // interval always has its timezone and an anchor only when configured, an
 // rrule always has its timezone.
-func scheduleUpdate(cfg, full *value.Map) *value.Map {
-	sched, _ := get(full, "schedule").(*value.Map)
-	us := value.NewMap()
+func scheduleUpdate(cfg, full *py.Map) *py.Map {
+	sched, _ := get(full, "schedule").(*py.Map)
+	us := py.NewMap()
 	switch {
 	case sched.Has("cron"):
 		us.Set("cron", get(sched, "cron"))
@@ -392,7 +389,7 @@ func scheduleUpdate(cfg, full *value.Map) *value.Map {
 		}
 	case sched.Has("interval"):
 		us.Set("interval", get(sched, "interval"))
-		if truthy(get(cfg, "anchor_date")) {
+		if py.Truthy(get(cfg, "anchor_date")) {
 			us.Set("anchor_date", get(sched, "anchor_date"))
 		}
 		us.Set("timezone", get(sched, "timezone"))
@@ -400,11 +397,11 @@ func scheduleUpdate(cfg, full *value.Map) *value.Map {
 		us.Set("rrule", get(sched, "rrule"))
 		us.Set("timezone", get(sched, "timezone"))
 	}
-	out := value.MapOf("schedule", us)
+	out := py.MapOf("schedule", us)
 	if get(cfg, "active") != nil {
 		out.Set("active", get(full, "active"))
 	}
-	if p, ok := get(full, "parameters").(*value.Map); ok && p.Len() > 0 {
+	if p, ok := get(full, "parameters").(*py.Map); ok && p.Len() > 0 {
 		out.Set("parameters", p)
 	}
 	for _, k := range []string{"slug", "replaces"} {

@@ -16,7 +16,7 @@ import (
 // top-level section otherwise.
 func CheckSteps(p *project.Project, d *Deployment) (build, push []*steps.Step, problems diag.List) {
 	locate := func(section string, err error) {
-		for _, e := range asList(err) {
+		for _, e := range diag.AsList(err) {
 			prefix := ""
 			if sd := d.Selected.Deployment; sd != nil && sd.Config.Has(section) {
 				prefix = sd.Path() + "."

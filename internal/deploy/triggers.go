@@ -2,35 +2,35 @@ package deploy
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/project"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // deploymentTriggerExtras are the keys of a deployment trigger that
 // configure the automation and its run-deployment action rather than the
-// trigger itself (spec §6.9).
+// trigger itself, as Prefect's DeploymentTrigger models split them.
 var deploymentTriggerExtras = []string{"name", "description", "enabled", "parameters", "job_variables", "schedule_after"}
 
 // triggerDefaults are the defaults of Prefect's trigger models.
-func triggerDefaults(kind string) *value.Map {
+func triggerDefaults(kind string) *py.Map {
 	switch kind {
 	case "event":
-		return value.MapOf("type", "event", "match", value.NewMap(), "match_related", value.NewMap(), "after", []any{},
+		return py.MapOf("type", "event", "match", py.NewMap(), "match_related", py.NewMap(), "after", []any{},
 			"expect", []any{}, "for_each", []any{}, "posture", "Reactive", "threshold", int64(1), "within", 0.0)
 	case "metric":
-		return value.MapOf("type", "metric", "match", value.NewMap(), "match_related", value.NewMap())
+		return py.MapOf("type", "metric", "match", py.NewMap(), "match_related", py.NewMap())
 	case "compound":
-		return value.MapOf("type", "compound", "within", nil)
+		return py.MapOf("type", "compound", "within", nil)
 	case "sequence":
-		return value.MapOf("type", "sequence", "within", nil)
+		return py.MapOf("type", "sequence", "within", nil)
 	}
-	return value.MapOf("type", kind)
+	return py.MapOf("type", kind)
 }
 
 // inferTriggerType is Prefect's rule for a trigger without a type.
-func inferTriggerType(t *value.Map) string {
+func inferTriggerType(t *py.Map) string {
 	if s, ok := get(t, "type").(string); ok && s != "" {
 		return s
 	}
@@ -47,16 +47,16 @@ func inferTriggerType(t *value.Map) string {
 
 // automationBody turns one deployment trigger into the automation Prefect
 // creates for it.
-func automationBody(t *value.Map, deploymentName string, index int, deploymentID string) (*value.Map, error) {
+func automationBody(t *py.Map, deploymentName string, index int, deploymentID string) (*py.Map, error) {
 	kind := inferTriggerType(t)
 	switch kind {
 	case "event", "metric", "compound", "sequence":
 	default:
 		return nil, &diag.Error{Kind: diag.Invalid, Msg: fmt.Sprintf("trigger %d has unknown type %q", index, kind), Hint: "use type: event, metric, compound or sequence"}
 	}
-	inner := value.NewMap()
+	inner := py.NewMap()
 	for _, k := range t.Keys() {
-		if !contains(deploymentTriggerExtras, k) {
+		if !slices.Contains(deploymentTriggerExtras, k) {
 			inner.Set(k, get(t, k))
 		}
 	}
@@ -70,16 +70,16 @@ func automationBody(t *value.Map, deploymentName string, index int, deploymentID
 		desc = ""
 	}
 	enabled := true
-	if b, ok := project.LaxBool(get(t, "enabled")); ok {
+	if b, ok := py.LaxBool(get(t, "enabled")); ok {
 		enabled = b
 	}
 	after := asSeconds(get(t, "schedule_after"))
 	if after == nil {
 		after = 0.0
 	}
-	action := value.MapOf("type", "run-deployment", "source", "selected", "deployment_id", deploymentID,
+	action := py.MapOf("type", "run-deployment", "source", "selected", "deployment_id", deploymentID,
 		"parameters", get(t, "parameters"), "job_variables", get(t, "job_variables"), "schedule_after", after)
-	return value.MapOf("name", name, "description", desc, "enabled", enabled, "tags", []any{},
+	return py.MapOf("name", name, "description", desc, "enabled", enabled, "tags", []any{},
 		"trigger", trigger, "actions", []any{action}, "actions_on_trigger", []any{}, "actions_on_resolve", []any{},
 		"owner_resource", "prefect.deployment."+deploymentID), nil
 }
@@ -88,7 +88,7 @@ func automationBody(t *value.Map, deploymentName string, index int, deploymentID
 // recursively for the triggers of a compound or sequence trigger (the
 // server requires them on nested triggers too), and sends durations as
 // float seconds, as pydantic's timedelta does.
-func withTriggerDefaults(t *value.Map, kind string) *value.Map {
+func withTriggerDefaults(t *py.Map, kind string) *py.Map {
 	out := triggerDefaults(kind)
 	for _, k := range t.Keys() {
 		out.Set(k, get(t, k))
@@ -101,7 +101,7 @@ func withTriggerDefaults(t *value.Map, kind string) *value.Map {
 		if nested, ok := get(out, "triggers").([]any); ok {
 			list := make([]any, len(nested))
 			for i, n := range nested {
-				if m, ok := n.(*value.Map); ok {
+				if m, ok := n.(*py.Map); ok {
 					list[i] = withTriggerDefaults(m, inferTriggerType(m))
 				} else {
 					list[i] = n
@@ -120,13 +120,4 @@ func asSeconds(x any) any {
 		return float64(i)
 	}
 	return x
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/go-git/go-git/v5"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // gitFacts are what Prefect's version getters read from git.
@@ -45,13 +45,12 @@ func readGit(dir string) (*gitFacts, error) {
 	return f, nil
 }
 
-// firstLine is Python's s.strip().splitlines()[0].
+// firstLine is Python's s.strip().splitlines()[0] ("" for a blank s).
 func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		return s[:i]
+	if lines := py.SplitLines(py.Strip(s)); len(lines) > 0 {
+		return lines[0]
 	}
-	return s
+	return ""
 }
 
 var reScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
@@ -78,7 +77,8 @@ func urlPath(raw string) string {
 	return rest
 }
 
-// ciGetter describes one CI system's version getter (spec §6.8).
+// ciGetter describes one CI system's version getter, as Prefect's
+// get_inferred_version_info tries them.
 type ciGetter struct {
 	typ                        string
 	shaVar, branchVar, repoVar string
@@ -112,10 +112,10 @@ func pyStrEnv(s string) string {
 // Prefect's get_inferred_version_info and RunnerDeployment do: the first
 // getter that succeeds (CI variables, then local git with an origin remote)
 // wins, and its short SHA replaces a version that came from the flow.
-func VersionInfo(dir string, env func(string) (string, bool), versionType, version string, fromFlow bool) (string, *value.Map, error) {
+func VersionInfo(dir string, env func(string) (string, bool), versionType, version string, fromFlow bool) (string, *py.Map, error) {
 	get := func(k string) string { v, _ := env(k); return v }
 	if versionType == "prefect:simple" {
-		return version, value.MapOf("type", "prefect:simple", "version", version), nil
+		return version, py.MapOf("type", "prefect:simple", "version", version), nil
 	}
 	facts, gitErr := readGit(dir)
 	type result struct{ typ, sha, branch, repo, url, message string }
@@ -165,8 +165,8 @@ func VersionInfo(dir string, env func(string) (string, bool), versionType, versi
 		if version == "" || fromFlow {
 			version = r.sha[:min(8, len(r.sha))]
 		}
-		return version, value.MapOf("type", r.typ, "version", version, "commit_sha", r.sha, "message", r.message,
+		return version, py.MapOf("type", r.typ, "version", version, "commit_sha", r.sha, "message", r.message,
 			"branch", r.branch, "repository", r.repo, "url", r.url), nil
 	}
-	return version, value.MapOf("type", "prefect:simple", "version", version), nil
+	return version, py.MapOf("type", "prefect:simple", "version", version), nil
 }

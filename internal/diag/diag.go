@@ -113,6 +113,24 @@ func (l List) Err() error {
 	return l
 }
 
+// AsList gives any error as problems: a List as it is, an *Error (anywhere
+// in err's chain) as a List of one, anything else as one Runtime problem,
+// nil as nil.
+func AsList(err error) List {
+	if err == nil {
+		return nil
+	}
+	var l List
+	if errors.As(err, &l) {
+		return l
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return List{e}
+	}
+	return List{{Kind: Runtime, Msg: err.Error()}}
+}
+
 // Sort orders problems by file, line, column and path so reports are stable.
 func (l List) Sort() {
 	sort.SliceStable(l, func(i, j int) bool {

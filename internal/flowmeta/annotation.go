@@ -5,7 +5,7 @@ import (
 	"math/big"
 	"strings"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // annotation reads a parameter or field annotation in module m.
@@ -337,7 +337,7 @@ func (ty *typer) constrainWith(m *module, t *typ, c *eCall) *typ {
 		return t
 	}
 	out := *t
-	out.cons = value.NewMap()
+	out.cons = py.NewMap()
 	if t.cons != nil {
 		out.cons.Update(t.cons)
 	}

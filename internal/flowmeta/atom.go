@@ -206,14 +206,7 @@ func (p *parser) strings(first token) (expr, error) {
 // Format specs, `=` self-documenting fields and \N{...} escapes are left
 // to Python (ok is false).
 func parseFString(tok string, line int) ([]fPart, bool) {
-	i := strings.IndexAny(tok, `'"`)
-	prefix := strings.ToLower(tok[:i])
-	body := tok[i:]
-	q := body[:1]
-	if strings.HasPrefix(body, strings.Repeat(q, 3)) && len(body) >= 6 {
-		q = strings.Repeat(q, 3)
-	}
-	body = body[len(q) : len(body)-len(q)]
+	prefix, body := splitStringLiteral(tok)
 	raw := strings.Contains(prefix, "r")
 	if !raw && strings.Contains(body, `\N{`) {
 		return nil, false

@@ -3,6 +3,7 @@ package flowmeta
 import (
 	"math"
 	"math/big"
+	"slices"
 )
 
 func newTimedelta(args []any, kws map[string]any, line int) (any, error) {
@@ -68,7 +69,7 @@ func newDate(isDT bool, args []any, kws map[string]any, line int) (any, error) {
 	}
 	for k, v := range kws {
 		n, ok := v.(int64)
-		if !ok || !contains(names, k) {
+		if !ok || !slices.Contains(names, k) {
 			return nil, opaque(line, "date keyword %s", k)
 		}
 		vals[k] = int(n)

@@ -1,6 +1,7 @@
 package flowmeta
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -390,7 +391,7 @@ func (p *parser) binary(level int) (expr, error) {
 	}
 	for {
 		t := p.peek()
-		if t.kind != tOp || !contains(binLevels[level], t.val) {
+		if t.kind != tOp || !slices.Contains(binLevels[level], t.val) {
 			return e, nil
 		}
 		p.next()
@@ -400,15 +401,6 @@ func (p *parser) binary(level int) (expr, error) {
 		}
 		e = &eBin{op: t.val, l: e, r: r, line: t.line}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *parser) factor() (expr, error) {

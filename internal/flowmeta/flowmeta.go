@@ -15,7 +15,7 @@ import (
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // Options says where entrypoints are resolved.
@@ -30,7 +30,7 @@ type Flow struct {
 	Version           string // @flow(version=...) or MD5 hex of the file bytes
 	FunctionName      string
 	File              string        // file as resolved
-	ParameterSchema   *value.Map    // parameter_openapi_schema as prefect deploy sends it
+	ParameterSchema   *py.Map       // parameter_openapi_schema as prefect deploy sends it
 	Warnings          []*diag.Error // constructs that could not be read exactly
 }
 
@@ -252,7 +252,7 @@ func flowKeywords(ev *evaluator, m *module, call *eCall, meta *flowMeta, st *sta
 		case string:
 			*dst = t
 		case int64, float64, bool:
-			*dst = value.Str(t)
+			*dst = py.Str(t)
 		default:
 			st.add(m.path, kw.v.pos(), "@flow(%s=...) is not a string; using the default %s", kw.name, kw.name)
 		}
@@ -336,8 +336,8 @@ func readDecorators(ev *evaluator, m *module, fn *funcDef, st *state) (flowMeta,
 
 // parameterSchema builds parameter_openapi_schema as prefect deploy sends
 // it: ParameterSchema.model_dump(exclude_unset=True).
-func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *state) *value.Map {
-	ty := &typer{ev: ev, defs: value.NewMap(), busy: map[*classDef]bool{},
+func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *state) *py.Map {
+	ty := &typer{ev: ev, defs: py.NewMap(), busy: map[*classDef]bool{},
 		warn: func(mm *module, line int, format string, args ...any) { st.add(mm.path, line, format, args...) }}
 	descs := paramDocs(doc)
 	// Prefect asks inspect.signature(fn, eval_str=True) for the types. When
@@ -357,7 +357,7 @@ func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *stat
 			break
 		}
 	}
-	props := value.NewMap()
+	props := py.NewMap()
 	var required []any
 	for pos, p := range fn.params {
 		if p.name == "self" || p.name == "cls" {
@@ -401,7 +401,7 @@ func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *stat
 		case p.kind == pVarArgs:
 			prop.Set("default", []any{})
 		case p.kind == pVarKw:
-			prop.Set("default", value.NewMap())
+			prop.Set("default", py.NewMap())
 		case p.hasDef && isFieldCall(ev, m, p.def):
 			hasDefault = paramField(ev, m, p, prop, st)
 		case p.hasDef:
@@ -429,7 +429,7 @@ func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *stat
 			required = append(required, p.name)
 		}
 	}
-	out := value.NewMap()
+	out := py.NewMap()
 	out.Set("title", "Parameters")
 	out.Set("type", "object")
 	out.Set("properties", props)
@@ -437,7 +437,7 @@ func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *stat
 		out.Set("required", required)
 	}
 	if ty.defs.Len() > 0 {
-		defs := value.NewMap()
+		defs := py.NewMap()
 		for _, k := range ty.defs.SortedKeys() {
 			v, _ := ty.defs.Get(k)
 			defs.Set(k, v)
@@ -475,7 +475,7 @@ func isFieldCall(ev *evaluator, m *module, e expr) bool {
 // which Prefect unpacks: its default, description and json_schema_extra
 // are kept, its title is replaced by the parameter name. It reports
 // whether the parameter has a default.
-func paramField(ev *evaluator, m *module, p param, prop *value.Map, st *state) bool {
+func paramField(ev *evaluator, m *module, p param, prop *py.Map, st *state) bool {
 	c := p.def.(*eCall)
 	if c.star || len(c.args) > 1 {
 		st.add(m.path, c.line, "Field(...) default of parameter %s with unpacked arguments cannot be read", p.name)
@@ -522,7 +522,7 @@ func paramField(ev *evaluator, m *module, p param, prop *value.Map, st *state) b
 		case "json_schema_extra":
 			v, err := ev.eval(m, kw.v, 0)
 			j, ok, jerr := toJSON(v)
-			jm, isMap := j.(*value.Map)
+			jm, isMap := j.(*py.Map)
 			if err != nil || jerr != nil || !ok || !isMap {
 				st.add(m.path, kw.v.pos(), "Field(json_schema_extra=...) of parameter %s cannot be read", p.name)
 				continue
@@ -541,12 +541,12 @@ func paramField(ev *evaluator, m *module, p param, prop *value.Map, st *state) b
 // sortedMap orders keys alphabetically, as pydantic emits them (JSON
 // readers do not care; people reading -o json do). It returns m itself
 // when it is already in order.
-func sortedMap(m *value.Map) *value.Map {
+func sortedMap(m *py.Map) *py.Map {
 	keys := m.Keys()
 	if sort.StringsAreSorted(keys) {
 		return m
 	}
-	out := value.NewMap()
+	out := py.NewMap()
 	for _, k := range m.SortedKeys() {
 		v, _ := m.Get(k)
 		out.Set(k, v)

@@ -13,7 +13,7 @@ import (
 	"unicode"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 const flowsDir = "../../testdata/flows"
@@ -147,7 +147,7 @@ func TestGolden(t *testing.T) {
 			for _, d := range e.Differs {
 				skip[d] = true
 			}
-			enc, err := value.EncodeJSON(f.ParameterSchema)
+			enc, err := py.EncodeJSON(f.ParameterSchema)
 			if err != nil {
 				t.Fatal(err)
 			}

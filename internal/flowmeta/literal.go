@@ -61,18 +61,24 @@ func parseNumber(s string) (any, error) {
 	return b, nil
 }
 
-// decodeStringLiteral decodes one literal token with its prefix, returning
-// the text (for bytes, the raw bytes in a Go string), whether it is bytes
-// and whether it is an f-string.
-func decodeStringLiteral(tok string) (s string, isBytes, isF bool, err error) {
+// splitStringLiteral splits a string literal token into its prefix (lower
+// case: r, b, f, t and their combinations) and the text between its quotes
+// (single or triple).
+func splitStringLiteral(tok string) (prefix, body string) {
 	i := strings.IndexAny(tok, `'"`)
-	prefix := strings.ToLower(tok[:i])
-	body := tok[i:]
+	prefix, body = strings.ToLower(tok[:i]), tok[i:]
 	q := body[:1]
 	if strings.HasPrefix(body, strings.Repeat(q, 3)) && len(body) >= 6 {
 		q = strings.Repeat(q, 3)
 	}
-	body = body[len(q) : len(body)-len(q)]
+	return prefix, body[len(q) : len(body)-len(q)]
+}
+
+// decodeStringLiteral decodes one literal token with its prefix, returning
+// the text (for bytes, the raw bytes in a Go string), whether it is bytes
+// and whether it is an f-string.
+func decodeStringLiteral(tok string) (s string, isBytes, isF bool, err error) {
+	prefix, body := splitStringLiteral(tok)
 	raw := strings.Contains(prefix, "r")
 	isBytes = strings.Contains(prefix, "b")
 	isF = strings.ContainsAny(prefix, "ft")

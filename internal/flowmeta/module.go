@@ -303,15 +303,24 @@ func (r *reader) body(sc *scope, cls *classDef, weak, skip bool) error {
 		}
 		return r.simpleStatements(sc, cls, weak)
 	}
+	if err := r.enterBlock(); err != nil {
+		return err
+	}
+	if skip {
+		return r.skipBlock()
+	}
+	return r.block(sc, cls, weak, false)
+}
+
+// enterBlock reads the newline and the indent that open a statement's
+// indented block.
+func (r *reader) enterBlock() error {
 	r.next()
 	if r.peek().kind != tIndent {
 		return r.fail("expected an indented block")
 	}
 	r.next()
-	if skip {
-		return r.skipBlock()
-	}
-	return r.block(sc, cls, weak, false)
+	return nil
 }
 
 // skipHeader advances past the colon that ends a compound statement's
@@ -399,11 +408,9 @@ func (r *reader) definition(sc *scope, decos []expr, weak bool) error {
 				return err
 			}
 		} else {
-			r.next()
-			if r.peek().kind != tIndent {
-				return r.fail("expected an indented block")
+			if err := r.enterBlock(); err != nil {
+				return err
 			}
-			r.next()
 			for r.peek().kind == tNewline {
 				r.next()
 			}
@@ -437,11 +444,9 @@ func (r *reader) definition(sc *scope, decos []expr, weak bool) error {
 				return err
 			}
 		} else {
-			r.next()
-			if r.peek().kind != tIndent {
-				return r.fail("expected an indented block")
+			if err := r.enterBlock(); err != nil {
+				return err
 			}
-			r.next()
 			if err := r.block(cls.body, cls, false, false); err != nil {
 				return err
 			}

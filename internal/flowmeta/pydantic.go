@@ -4,7 +4,7 @@ import (
 	"math/big"
 	"strings"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // modelFields lists a model's fields, inherited ones first.
@@ -124,11 +124,11 @@ func (ty *typer) modelDef(cls *classDef) {
 	}
 	ty.busy[cls] = true
 	defer delete(ty.busy, cls)
-	d := value.NewMap()
+	d := py.NewMap()
 	if cls.doc != nil && strings.TrimSpace(*cls.doc) != "" {
 		d.Set("description", cleandoc(*cls.doc))
 	}
-	props := value.NewMap()
+	props := py.NewMap()
 	var required []any
 	for _, f := range ty.modelFields(cls, 0) {
 		owner := f.owner
@@ -265,7 +265,7 @@ func (ty *typer) modelConfig(cls *classDef) (title, extra string) {
 
 // newModel builds a model instance for a default such as Point(x=1).
 func (ev *evaluator) newModel(cls *classDef, kws map[string]any, line, depth int) (any, error) {
-	ty := &typer{ev: ev, defs: value.NewMap(), busy: map[*classDef]bool{}, warn: func(*module, int, string, ...any) {}}
+	ty := &typer{ev: ev, defs: py.NewMap(), busy: map[*classDef]bool{}, warn: func(*module, int, string, ...any) {}}
 	d := &pyDict{}
 	for _, f := range ty.modelFields(cls, 0) {
 		owner := f.owner

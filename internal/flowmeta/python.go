@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 //go:embed pyhelper.py
@@ -67,11 +67,11 @@ func LoadWithPython(ctx context.Context, python string, entrypoint string, opt O
 		return nil, &diag.Error{Kind: diag.Invalid, Msg: "Prefect cannot load " + entrypoint + ": " + out.Message,
 			Hint: "check the entrypoint and that the flow's dependencies are installed"}
 	}
-	schema, err := value.DecodeJSON(out.Schema)
+	schema, err := py.DecodeJSON(out.Schema)
 	if err != nil {
 		return nil, &diag.Error{Kind: diag.Runtime, Msg: "python flow metadata helper returned a bad schema", Err: err}
 	}
-	sm, ok := schema.(*value.Map)
+	sm, ok := schema.(*py.Map)
 	if !ok {
 		return nil, &diag.Error{Kind: diag.Runtime, Msg: "python flow metadata helper returned a schema that is not an object"}
 	}

@@ -1,21 +1,12 @@
 package flowmeta
 
 import (
-	"fmt"
 	"math"
 	"math/big"
 	"strings"
-	"unicode/utf8"
-)
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
+	"github.com/prefectctl/prefectctl/internal/py"
+)
 
 func iterable(v any) ([]any, bool) {
 	switch t := v.(type) {
@@ -321,22 +312,14 @@ func binop(op string, l, r any, line int) (any, error) {
 	return nil, opaque(line, "operation %s on %s and %s", op, pyTypeName(l), pyTypeName(r))
 }
 
+// pyTypeName is type(v).__name__ for the evaluator's values: its own
+// Python types here, the rest as py.TypeName names them.
 func pyTypeName(v any) string {
 	switch v.(type) {
-	case nil:
-		return "None"
-	case bool:
-		return "bool"
-	case int64, *big.Int:
+	case *big.Int:
 		return "int"
-	case float64:
-		return "float"
-	case string:
-		return "str"
 	case pyBytes:
 		return "bytes"
-	case []any:
-		return "list"
 	case pyTuple:
 		return "tuple"
 	case pySet:
@@ -344,5 +327,5 @@ func pyTypeName(v any) string {
 	case *pyDict:
 		return "dict"
 	}
-	return fmt.Sprintf("%T", v)
+	return py.TypeName(v)
 }

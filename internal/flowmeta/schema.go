@@ -5,11 +5,11 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // schema is pydantic's JSON schema for t; definitions go to ty.defs.
-func (ty *typer) schema(t *typ) *value.Map {
+func (ty *typer) schema(t *typ) *py.Map {
 	s := ty.schemaNoCons(t)
 	if t.cons != nil && t.cons.Len() > 0 {
 		for _, k := range t.cons.Keys() {
@@ -21,8 +21,8 @@ func (ty *typer) schema(t *typ) *value.Map {
 	return s
 }
 
-func (ty *typer) schemaNoCons(t *typ) *value.Map {
-	s := value.NewMap()
+func (ty *typer) schemaNoCons(t *typ) *py.Map {
+	s := py.NewMap()
 	switch t.k {
 	case kAny, kEmpty:
 	case kStr:
@@ -39,7 +39,7 @@ func (ty *typer) schemaNoCons(t *typ) *value.Map {
 	case kNone:
 		s.Set("type", "null")
 	case kList, kSet:
-		items := value.NewMap()
+		items := py.NewMap()
 		if len(t.args) == 1 {
 			items = ty.schema(t.args[0])
 		}
@@ -51,7 +51,7 @@ func (ty *typer) schemaNoCons(t *typ) *value.Map {
 	case kTuple:
 		switch {
 		case t.bare:
-			s.Set("items", value.NewMap())
+			s.Set("items", py.NewMap())
 		case t.variadic:
 			s.Set("items", ty.schema(t.args[0]))
 		default:
@@ -84,7 +84,7 @@ func (ty *typer) schemaNoCons(t *typ) *value.Map {
 			any_ = append(any_, ty.schema(a))
 		}
 		if hasNone {
-			any_ = append(any_, value.MapOf("type", "null"))
+			any_ = append(any_, py.MapOf("type", "null"))
 		}
 		s.Set("anyOf", any_)
 	case kLiteral:
@@ -111,24 +111,24 @@ func (ty *typer) schemaNoCons(t *typ) *value.Map {
 		s.Set("format", map[tkind]string{kDateTime: "date-time", kDate: "date", kTime: "time", kTimedelta: "duration", kUUID: "uuid", kPath: "path"}[t.k])
 		s.Set("type", "string")
 	case kFixed:
-		v, _ := value.DecodeJSON([]byte(fixedSchemas[t.fixed]))
-		s = v.(*value.Map)
+		v, _ := py.DecodeJSON([]byte(fixedSchemas[t.fixed]))
+		s = v.(*py.Map)
 	case kDeque, kGenerator:
-		items := value.NewMap()
+		items := py.NewMap()
 		if len(t.args) >= 1 {
 			items = ty.schema(t.args[0])
 		}
 		s.Set("items", items)
 		s.Set("type", "array")
 	case kCounter:
-		s.Set("additionalProperties", value.MapOf("type", "integer"))
+		s.Set("additionalProperties", py.MapOf("type", "integer"))
 		s.Set("type", "object")
 	case kSecretStr:
 		s.Set("format", "password")
 		s.Set("type", "string")
 		s.Set("writeOnly", true)
 	case kDecimal:
-		s.Set("anyOf", []any{value.MapOf("type", "number"), value.MapOf("type", "string")})
+		s.Set("anyOf", []any{py.MapOf("type", "number"), py.MapOf("type", "string")})
 	case kEnum:
 		ty.enumDef(t.cls)
 		s.Set("$ref", "#/definitions/"+t.cls.name)
@@ -139,20 +139,12 @@ func (ty *typer) schemaNoCons(t *typ) *value.Map {
 	return s
 }
 
+// jsonType is the JSON type of a literal value, *big.Int included.
 func jsonType(v any) string {
-	switch v.(type) {
-	case string:
-		return "string"
-	case bool:
-		return "boolean"
-	case int64, *big.Int:
+	if _, ok := v.(*big.Int); ok {
 		return "integer"
-	case float64:
-		return "number"
-	case nil:
-		return "null"
 	}
-	return ""
+	return py.JSONType(v)
 }
 
 // fieldTitleShown follows pydantic: fields whose schema is a reference to
@@ -201,7 +193,7 @@ func exprText(e expr) string {
 	case *eCall:
 		return exprText(x.fn) + "(...)"
 	case *eConst:
-		return value.Repr(constRepr(x.v))
+		return py.Repr(constRepr(x.v))
 	case *eFString:
 		return "f-string"
 	case *eOpaque:
@@ -223,7 +215,7 @@ func constRepr(v any) any {
 	case *big.Int:
 		return t.String()
 	case pyBytes:
-		return "b" + value.Repr(string(t))
+		return "b" + py.Repr(string(t))
 	case pyEllipsis:
 		return "..."
 	case pyComplex:

@@ -7,9 +7,10 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // toJSON turns a default into what pydantic writes into the schema
@@ -44,7 +45,7 @@ func toJSON(v any) (out any, ok bool, err error) {
 		}
 		return listJSON(t)
 	case *pyDict:
-		m := value.NewMap()
+		m := py.NewMap()
 		for i, k := range t.keys {
 			ks, err := keyString(k)
 			if err != nil {
@@ -64,13 +65,10 @@ func toJSON(v any) (out any, ok bool, err error) {
 	case timedelta:
 		return isoDuration(t.micros), true, nil
 	case pyDate:
-		return fmt.Sprintf("%04d-%02d-%02d", t.y, t.mo, t.d), true, nil
+		return py.Date{Year: t.y, Month: time.Month(t.mo), Day: t.d}.ISO(), true, nil
 	case pyDT:
-		s := fmt.Sprintf("%04d-%02d-%02dT%02d:%02d:%02d", t.date.y, t.date.mo, t.date.d, t.h, t.mi, t.s)
-		if t.us != 0 {
-			s += fmt.Sprintf(".%06d", t.us)
-		}
-		return s, true, nil
+		at := time.Date(t.date.y, time.Month(t.date.mo), t.date.d, t.h, t.mi, t.s, t.us*1000, time.UTC)
+		return py.DateTime{Time: at, Naive: true}.ISO(), true, nil
 	case strLike:
 		return t.s, true, nil
 	case unserializable:
@@ -109,7 +107,7 @@ func keyString(k any) (string, error) {
 	case *big.Int:
 		return t.String(), nil
 	case float64:
-		return value.FloatRepr(t), nil
+		return py.FloatRepr(t), nil
 	case enumMember:
 		return keyString(t.value)
 	}
@@ -117,12 +115,12 @@ func keyString(k any) (string, error) {
 }
 
 func complexRepr(c pyComplex) string {
-	im := value.FloatRepr(c.imag)
+	im := py.FloatRepr(c.imag)
 	im = strings.TrimSuffix(im, ".0")
 	if c.real == 0 && !math.Signbit(c.real) {
 		return im + "j"
 	}
-	re := strings.TrimSuffix(value.FloatRepr(c.real), ".0")
+	re := strings.TrimSuffix(py.FloatRepr(c.real), ".0")
 	sign := "+"
 	if c.imag < 0 || math.Signbit(c.imag) {
 		sign = ""

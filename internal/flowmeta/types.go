@@ -1,13 +1,13 @@
 package flowmeta
 
 import (
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // typ is an annotation as the reader understands it.
 type typ struct {
-	cons     *value.Map // JSON schema constraints from Annotated[..., Field(...)]
-	fixed    string     // kFixed: the qualified name in fixedSchemas
+	cons     *py.Map // JSON schema constraints from Annotated[..., Field(...)]
+	fixed    string  // kFixed: the qualified name in fixedSchemas
 	k        tkind
 	args     []*typ
 	lits     []any
@@ -91,7 +91,7 @@ var anyT = &typ{k: kAny}
 // not read exactly.
 type typer struct {
 	ev   *evaluator
-	defs *value.Map
+	defs *py.Map
 	busy map[*classDef]bool
 	warn func(m *module, line int, format string, args ...any)
 }

@@ -14,7 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // DefaultFile is the file name prefect deploy reads by default.
@@ -47,7 +47,7 @@ type Project struct {
 type Action struct {
 	Set   bool  // the key is present
 	Null  bool  // present with null (or an empty mapping, which Prefect keeps as {})
-	Steps []any // the steps, each a *value.Map; a single mapping is wrapped into a list
+	Steps []any // the steps, each a *py.Map; a single mapping is wrapped into a list
 }
 
 // Explicit reports whether the section is present and is exactly [] (no
@@ -61,7 +61,7 @@ type Deployment struct {
 	// same normalisation Prefect's model_dump(mode="json", exclude_unset=True)
 	// applies (dates become ISO strings, single-step actions become lists,
 	// `schedule` stays as written).
-	Config *value.Map
+	Config *py.Map
 }
 
 // Name returns the deployment name as written, or "".

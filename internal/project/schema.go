@@ -1,6 +1,6 @@
 package project
 
-import "github.com/prefectctl/prefectctl/internal/value"
+import "github.com/prefectctl/prefectctl/internal/py"
 
 // SchemaID is the $id of the prefect.yaml JSON Schema.
 const SchemaID = "https://github.com/prefectctl/prefectctl/prefect.yaml.schema.json"
@@ -14,35 +14,35 @@ const SchemaID = "https://github.com/prefectctl/prefectctl/prefect.yaml.schema.j
 // Any value may also be a "{{ ... }}" template string, because templates
 // are resolved before Prefect reads the fields; the schema therefore allows
 // a string wherever a template could stand in for a typed value.
-func Schema() *value.Map {
-	steps := value.MapOf(
+func Schema() *py.Map {
+	steps := py.MapOf(
 		"description", "Steps run in order; each is a one-key mapping from the step's import path to its arguments.",
 		"type", []any{"array", "null"},
-		"items", value.MapOf("$ref", "#/definitions/step"),
+		"items", py.MapOf("$ref", "#/definitions/step"),
 	)
-	props := func(keys []string, known map[string]any) *value.Map {
-		m := value.NewMap()
+	props := func(keys []string, known map[string]any) *py.Map {
+		m := py.NewMap()
 		for _, k := range keys {
 			if s, ok := known[k]; ok {
 				m.Set(k, s)
 			} else {
-				m.Set(k, value.NewMap()) // any value
+				m.Set(k, py.NewMap()) // any value
 			}
 		}
 		return m
 	}
-	str := func(desc string) *value.Map {
-		return value.MapOf("description", desc, "type", []any{"string", "null"})
+	str := func(desc string) *py.Map {
+		return py.MapOf("description", desc, "type", []any{"string", "null"})
 	}
-	templated := func(desc string, types ...any) *value.Map {
-		return value.MapOf("description", desc, "type", append(types, "string", "null"))
+	templated := func(desc string, types ...any) *py.Map {
+		return py.MapOf("description", desc, "type", append(types, "string", "null"))
 	}
 
-	concurrency := value.MapOf(
+	concurrency := py.MapOf(
 		"type", "object",
 		"properties", props(concurrencyKey, map[string]any{
 			"limit":                templated("Maximum concurrent runs.", "integer"),
-			"collision_strategy":   value.MapOf("description", "What happens to a run over the limit.", "enum", []any{"ENQUEUE", "CANCEL_NEW"}),
+			"collision_strategy":   py.MapOf("description", "What happens to a run over the limit.", "enum", []any{"ENQUEUE", "CANCEL_NEW"}),
 			"grace_period_seconds": templated("Seconds a slot stays held after a run ends.", "integer"),
 		}),
 		"additionalProperties", false,
@@ -64,15 +64,15 @@ func Schema() *value.Map {
 		if !scheduleProps.Has(k) {
 			switch k {
 			case "schedule":
-				scheduleProps.Set(k, value.MapOf("description", "The schedule itself, in the wrapped form.", "type", "object"))
+				scheduleProps.Set(k, py.MapOf("description", "The schedule itself, in the wrapped form.", "type", "object"))
 			case "max_scheduled_runs":
 				scheduleProps.Set(k, templated("Upper bound of scheduled runs kept ahead.", "integer"))
 			default:
-				scheduleProps.Set(k, value.NewMap())
+				scheduleProps.Set(k, py.NewMap())
 			}
 		}
 	}
-	workPool := value.MapOf(
+	workPool := py.MapOf(
 		"type", []any{"object", "null"},
 		"properties", props(workPoolKeys, map[string]any{
 			"name":            str("The work pool whose workers run this deployment."),
@@ -81,18 +81,18 @@ func Schema() *value.Map {
 		}),
 		"additionalProperties", false,
 	)
-	deployment := value.MapOf(
+	deployment := py.MapOf(
 		"type", "object",
 		"properties", props(deploymentKeys, map[string]any{
-			"name":                     value.MapOf("description", "The deployment's name, unique per flow.", "type", "string"),
+			"name":                     py.MapOf("description", "The deployment's name, unique per flow.", "type", "string"),
 			"version":                  str("A version label; defaults to a hash of the flow source."),
 			"version_type":             str("How the version was derived."),
 			"tags":                     templated("Tags for the deployment and its runs.", "array"),
 			"description":              str("Shown in the UI; defaults to the flow's docstring."),
 			"schedule":                 templated("Deprecated single schedule; use schedules.", "object"),
-			"schedules":                value.MapOf("description", "Schedules that create runs.", "type", []any{"array", "string", "null"}, "items", value.MapOf("$ref", "#/definitions/schedule")),
+			"schedules":                py.MapOf("description", "Schedules that create runs.", "type", []any{"array", "string", "null"}, "items", py.MapOf("$ref", "#/definitions/schedule")),
 			"paused":                   templated("Create the deployment paused.", "boolean"),
-			"concurrency_limit":        value.MapOf("description", "A limit, or {limit, collision_strategy, grace_period_seconds}.", "anyOf", []any{value.MapOf("type", []any{"integer", "string", "null"}), concurrency}),
+			"concurrency_limit":        py.MapOf("description", "A limit, or {limit, collision_strategy, grace_period_seconds}.", "anyOf", []any{py.MapOf("type", []any{"integer", "string", "null"}), concurrency}),
 			"flow_name":                str("The flow's name, when no entrypoint is given."),
 			"entrypoint":               str("path/to/file.py:flow_function"),
 			"parameters":               templated("Default parameters for runs.", "object"),
@@ -100,25 +100,25 @@ func Schema() *value.Map {
 			"build":                    steps,
 			"push":                     steps,
 			"pull":                     steps,
-			"work_pool":                value.MapOf("$ref", "#/definitions/work_pool"),
+			"work_pool":                py.MapOf("$ref", "#/definitions/work_pool"),
 			"triggers":                 templated("Automations that run this deployment.", "array"),
 			"sla":                      templated("Service-level agreements (Prefect Cloud).", "array"),
 		}),
 		"additionalProperties", false,
 	)
-	step := value.MapOf(
+	step := py.MapOf(
 		"type", "object",
 		"minProperties", int64(1),
 		"maxProperties", int64(1),
-		"additionalProperties", value.MapOf(
+		"additionalProperties", py.MapOf(
 			"type", []any{"object", "null"},
-			"properties", value.MapOf(
-				"id", value.MapOf("description", "Names this step's outputs for {{ id.key }} references.", "type", "string"),
-				"requires", value.MapOf("description", "The package providing the step (pip requirement).", "type", "string"),
+			"properties", py.MapOf(
+				"id", py.MapOf("description", "Names this step's outputs for {{ id.key }} references.", "type", "string"),
+				"requires", py.MapOf("description", "The package providing the step (pip requirement).", "type", "string"),
 			),
 		),
 	)
-	return value.MapOf(
+	return py.MapOf(
 		"$schema", "http://json-schema.org/draft-07/schema#",
 		"$id", SchemaID,
 		"title", "prefect.yaml",
@@ -131,17 +131,17 @@ func Schema() *value.Map {
 			"build":           steps,
 			"push":            steps,
 			"pull":            steps,
-			"deployments":     value.MapOf("type", []any{"array", "null"}, "items", value.MapOf("$ref", "#/definitions/deployment")),
-			"definitions":     value.MapOf("description", "Free-form YAML anchors reused elsewhere with *aliases."),
-			"prefectctl": value.MapOf("description", "prefectctl's own settings; Prefect ignores this key.", "type", "object",
+			"deployments":     py.MapOf("type", []any{"array", "null"}, "items", py.MapOf("$ref", "#/definitions/deployment")),
+			"definitions":     py.MapOf("description", "Free-form YAML anchors reused elsewhere with *aliases."),
+			"prefectctl": py.MapOf("description", "prefectctl's own settings; Prefect ignores this key.", "type", "object",
 				"additionalProperties", false,
-				"properties", value.MapOf("flow_metadata", value.MapOf("description", "How flow metadata is read: static (parse the source) or python (ask python3 with prefect installed).", "enum", []any{"static", "python"}))),
+				"properties", py.MapOf("flow_metadata", py.MapOf("description", "How flow metadata is read: static (parse the source) or python (ask python3 with prefect installed).", "enum", []any{"static", "python"}))),
 		}),
 		"additionalProperties", false,
-		"definitions", value.MapOf(
+		"definitions", py.MapOf(
 			"deployment", deployment,
 			"work_pool", workPool,
-			"schedule", value.MapOf("type", "object", "properties", scheduleProps, "additionalProperties", false),
+			"schedule", py.MapOf("type", "object", "properties", scheduleProps, "additionalProperties", false),
 			"step", step,
 		),
 	)

@@ -10,28 +10,28 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
-func schemaProps(t *testing.T, m *value.Map, path ...string) []string {
+func schemaProps(t *testing.T, m *py.Map, path ...string) []string {
 	t.Helper()
 	var cur any = m
 	for _, p := range path {
-		next, ok := cur.(*value.Map).Get(p)
+		next, ok := cur.(*py.Map).Get(p)
 		if !ok {
 			t.Fatalf("schema has no %s", strings.Join(path, "."))
 		}
 		cur = next
 	}
-	props, ok := cur.(*value.Map).Get("properties")
+	props, ok := cur.(*py.Map).Get("properties")
 	if !ok {
 		t.Fatalf("schema %s has no properties", strings.Join(path, "."))
 	}
-	keys := props.(*value.Map).Keys()
+	keys := props.(*py.Map).Keys()
 	for _, k := range keys {
-		s, _ := props.(*value.Map).Get(k)
-		if s.(*value.Map).Len() == 0 {
+		s, _ := props.(*py.Map).Get(k)
+		if s.(*py.Map).Len() == 0 {
 			t.Errorf("schema %s.%s accepts anything: give the new key a type and description", strings.Join(path, "."), k)
 		}
 	}
@@ -69,12 +69,12 @@ func TestSchemaMatchesLoader(t *testing.T) {
 			var got []string
 			if slices.Contains(c.path, "anyOf") {
 				dep, _ := s.Get("definitions")
-				d, _ := dep.(*value.Map).Get("deployment")
-				p, _ := d.(*value.Map).Get("properties")
-				cl, _ := p.(*value.Map).Get("concurrency_limit")
-				alts, _ := cl.(*value.Map).Get("anyOf")
-				obj := alts.([]any)[1].(*value.Map)
-				got = schemaProps(t, value.MapOf("x", obj), "x")
+				d, _ := dep.(*py.Map).Get("deployment")
+				p, _ := d.(*py.Map).Get("properties")
+				cl, _ := p.(*py.Map).Get("concurrency_limit")
+				alts, _ := cl.(*py.Map).Get("anyOf")
+				obj := alts.([]any)[1].(*py.Map)
+				got = schemaProps(t, py.MapOf("x", obj), "x")
 			} else {
 				got = schemaProps(t, s, c.path...)
 			}
@@ -94,9 +94,9 @@ func TestSchemaMatchesLoader(t *testing.T) {
 // examples and conformance cases, and reject the mistakes the loader warns
 // about.
 func TestSchemaValidates(t *testing.T) {
-	py := testenv.Python(t)
+	python := testenv.Python(t)
 	dir := t.TempDir()
-	raw, err := value.EncodeJSON(Schema())
+	raw, err := py.EncodeJSON(Schema())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ print(json.dumps(out))
 `
 	args := append([]string{"-c", script, schemaPath}, good...)
 	args = append(args, badPaths...)
-	cmd := exec.Command(py, args...)
+	cmd := exec.Command(python, args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {

@@ -3,14 +3,15 @@ package project
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
-// Overrides are the single-deployment options of `deploy` (spec §2.2). A
+// Overrides are the single-deployment options of `deploy`. A
 // nil pointer or slice means the option was not given.
 type Overrides struct {
 	Entrypoint             string
@@ -22,13 +23,13 @@ type Overrides struct {
 	CollisionStrategy      string
 	Pool                   string
 	WorkQueue              string
-	JobVariables           *value.Map // parsed --job-variable values; replaces job_variables as Prefect does
+	JobVariables           *py.Map // parsed --job-variable values; replaces job_variables as Prefect does
 	Crons                  []string
 	Intervals              []int64
 	AnchorDate             string
 	RRules                 []string
 	Timezone               string
-	Params                 *value.Map // --param/--params, merged into parameters
+	Params                 *py.Map // --param/--params, merged into parameters
 	NoEnforceParameterSchm bool
 	Triggers               []any
 }
@@ -57,7 +58,7 @@ type SelectOptions struct {
 // defaults and, in a single deploy, the command-line options.
 type Selected struct {
 	Deployment *Deployment // nil for a configuration made from options alone
-	Config     *value.Map
+	Config     *py.Map
 }
 
 // Label names the selection for messages.
@@ -81,7 +82,7 @@ type Selection struct {
 }
 
 // Select picks deployments exactly as prefect deploy's _pick_deploy_configs
-// does in non-interactive mode (spec §2.3), except that it never prompts:
+// does in non-interactive mode, except that it never prompts:
 // what Prefect would ask for is an error that says what is missing.
 func (p *Project) Select(opt SelectOptions) (*Selection, error) {
 	sel := &Selection{}
@@ -118,7 +119,7 @@ func (p *Project) Select(opt SelectOptions) (*Selection, error) {
 			for _, d := range p.Deployments {
 				if matches(d, n) {
 					found = true
-					if !containsDep(picked, d) {
+					if !slices.Contains(picked, d) {
 						picked = append(picked, d)
 					}
 				}
@@ -136,7 +137,7 @@ func (p *Project) Select(opt SelectOptions) (*Selection, error) {
 			}
 			sel.Single = true
 		} else if len(missing) > 0 {
-			warn("check the names with 'prefectctl validate'", "the following deployment(s) could not be found and will not be deployed: %s", strings.Join(missing, ", "))
+			warn("deployments in "+p.File.Path+": "+strings.Join(p.names(), ", "), "the following deployment(s) could not be found and will not be deployed: %s", strings.Join(missing, ", "))
 		}
 	}
 	if len(picked) == 1 {
@@ -144,10 +145,10 @@ func (p *Project) Select(opt SelectOptions) (*Selection, error) {
 	}
 	if sel.Single {
 		var d *Deployment
-		cfg := value.NewMap()
+		cfg := py.NewMap()
 		if len(picked) == 1 {
 			d = picked[0]
-			cfg = value.Clone(d.Config).(*value.Map)
+			cfg = py.Clone(d.Config).(*py.Map)
 		}
 		merged := mergeDefaults(cfg)
 		if err := applyOverrides(merged, names, opt, p.File); err != nil {
@@ -165,10 +166,10 @@ func (p *Project) Select(opt SelectOptions) (*Selection, error) {
 			warn("give the deployment a name: key", "%s has no name and is skipped", d.Path())
 			continue
 		}
-		cfg := mergeDefaults(value.Clone(d.Config).(*value.Map))
+		cfg := mergeDefaults(py.Clone(d.Config).(*py.Map))
 		if opt.DefaultWorkPool != "" {
 			wp, _ := cfg.Get("work_pool")
-			if wpm, ok := wp.(*value.Map); ok {
+			if wpm, ok := wp.(*py.Map); ok {
 				if n, _ := wpm.Get("name"); n == nil {
 					wpm.Set("name", opt.DefaultWorkPool)
 				}
@@ -177,15 +178,6 @@ func (p *Project) Select(opt SelectOptions) (*Selection, error) {
 		sel.Items = append(sel.Items, &Selected{Deployment: d, Config: cfg})
 	}
 	return sel, nil
-}
-
-func containsDep(list []*Deployment, d *Deployment) bool {
-	for _, x := range list {
-		if x == d {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *Project) names() []string {
@@ -257,7 +249,7 @@ func (p *Project) expandPatterns(names []string) ([]string, error) {
 
 // mergeDefaults fills in the keys Prefect's _merge_with_default_deploy_config
 // adds; a key present with null stays null.
-func mergeDefaults(cfg *value.Map) *value.Map {
+func mergeDefaults(cfg *py.Map) *py.Map {
 	defaults := []struct {
 		k string
 		v func() any
@@ -269,9 +261,9 @@ func mergeDefaults(cfg *value.Map) *value.Map {
 		{"description", func() any { return nil }},
 		{"flow_name", func() any { return nil }},
 		{"entrypoint", func() any { return nil }},
-		{"parameters", func() any { return value.NewMap() }},
+		{"parameters", func() any { return py.NewMap() }},
 		{"work_pool", func() any {
-			return value.MapOf("name", nil, "work_queue_name", nil, "job_variables", value.NewMap())
+			return py.MapOf("name", nil, "work_queue_name", nil, "job_variables", py.NewMap())
 		}},
 	}
 	for _, d := range defaults {
@@ -280,20 +272,20 @@ func mergeDefaults(cfg *value.Map) *value.Map {
 		}
 	}
 	if wp, ok := cfg.Get("work_pool"); ok {
-		if wpm, isMap := wp.(*value.Map); isMap {
+		if wpm, isMap := wp.(*py.Map); isMap {
 			for _, k := range []string{"name", "work_queue_name"} {
 				if !wpm.Has(k) {
 					wpm.Set(k, nil)
 				}
 			}
 			if !wpm.Has("job_variables") {
-				wpm.Set("job_variables", value.NewMap())
+				wpm.Set("job_variables", py.NewMap())
 			}
 		}
 	}
 	// The deprecated singular schedule becomes a one-item schedules list.
 	if s, ok := cfg.Get("schedule"); ok {
-		if sm, isMap := s.(*value.Map); isMap && sm.Len() > 0 {
+		if sm, isMap := s.(*py.Map); isMap && sm.Len() > 0 {
 			cfg.Set("schedules", []any{sm})
 		}
 		cfg.Delete("schedule")
@@ -302,8 +294,8 @@ func mergeDefaults(cfg *value.Map) *value.Map {
 }
 
 // applyOverrides lays the command-line options over one configuration,
-// as Prefect's _apply_cli_options_to_deploy_config does (spec §2.4).
-func applyOverrides(cfg *value.Map, names []string, opt SelectOptions, f *File) error {
+// as Prefect's _apply_cli_options_to_deploy_config does.
+func applyOverrides(cfg *py.Map, names []string, opt SelectOptions, f *File) error {
 	o := opt.Overrides
 	if len(names) == 1 {
 		cfg.Set("name", nameOnly(names[0]))
@@ -328,7 +320,7 @@ func applyOverrides(cfg *value.Map, names []string, opt SelectOptions, f *File) 
 	}
 	if o.ConcurrencyLimit != nil {
 		if o.CollisionStrategy != "" {
-			cfg.Set("concurrency_limit", value.MapOf("limit", *o.ConcurrencyLimit, "collision_strategy", o.CollisionStrategy))
+			cfg.Set("concurrency_limit", py.MapOf("limit", *o.ConcurrencyLimit, "collision_strategy", o.CollisionStrategy))
 		} else {
 			cfg.Set("concurrency_limit", *o.ConcurrencyLimit)
 		}
@@ -341,9 +333,9 @@ func applyOverrides(cfg *value.Map, names []string, opt SelectOptions, f *File) 
 		pool = opt.DefaultWorkPool
 	}
 	wp, _ := cfg.Get("work_pool")
-	wpm, _ := wp.(*value.Map)
+	wpm, _ := wp.(*py.Map)
 	if wpm == nil && (pool != "" || o.WorkQueue != "" || o.JobVariables != nil) {
-		wpm = value.MapOf("name", nil, "work_queue_name", nil, "job_variables", value.NewMap())
+		wpm = py.MapOf("name", nil, "work_queue_name", nil, "job_variables", py.NewMap())
 		cfg.Set("work_pool", wpm)
 	}
 	if pool != "" {
@@ -353,7 +345,7 @@ func applyOverrides(cfg *value.Map, names []string, opt SelectOptions, f *File) 
 		wpm.Set("work_queue_name", o.WorkQueue)
 	}
 	if o.JobVariables != nil {
-		wpm.Set("job_variables", value.Clone(o.JobVariables))
+		wpm.Set("job_variables", py.Clone(o.JobVariables))
 	}
 	if o.Triggers != nil {
 		cfg.Set("triggers", o.Triggers)
@@ -366,34 +358,34 @@ func applyOverrides(cfg *value.Map, names []string, opt SelectOptions, f *File) 
 		if err := ValidateCron(c); err != nil {
 			return &diag.Error{Kind: diag.Usage, Msg: fmt.Sprintf("--cron %q: %v", c, err), Hint: "use five fields: minute hour day-of-month month day-of-week"}
 		}
-		schedules = append(schedules, value.MapOf("cron", c))
+		schedules = append(schedules, py.MapOf("cron", c))
 	}
 	for _, n := range o.Intervals {
 		if n <= 0 {
 			return &diag.Error{Kind: diag.Usage, Msg: fmt.Sprintf("--interval %d: the interval must be greater than 0", n), Hint: "pass a number of seconds"}
 		}
-		schedules = append(schedules, value.MapOf("interval", float64(n)))
+		schedules = append(schedules, py.MapOf("interval", float64(n)))
 	}
 	for _, r := range o.RRules {
 		if err := ValidateRRule(r); err != nil {
 			return &diag.Error{Kind: diag.Usage, Msg: fmt.Sprintf("--rrule %q: %v", r, err), Hint: "write an RFC 5545 rule such as FREQ=WEEKLY;BYDAY=MO"}
 		}
-		schedules = append(schedules, value.MapOf("rrule", r))
+		schedules = append(schedules, py.MapOf("rrule", r))
 	}
 	if len(o.Crons)+len(o.Intervals)+len(o.RRules) > 0 {
 		cfg.Set("schedules", schedules)
 	}
 	if o.Params != nil {
 		params, _ := cfg.Get("parameters")
-		pm, ok := params.(*value.Map)
+		pm, ok := params.(*py.Map)
 		if !ok {
-			pm = value.NewMap()
+			pm = py.NewMap()
 			cfg.Set("parameters", pm)
 		}
 		pm.Update(o.Params)
 	}
 	for _, s := range schedules {
-		sm, ok := s.(*value.Map)
+		sm, ok := s.(*py.Map)
 		if !ok {
 			continue
 		}

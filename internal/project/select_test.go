@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 const threeConfigs = `
@@ -91,7 +91,7 @@ func TestSelectErrorsAndWarnings(t *testing.T) {
 	}
 	for _, it := range sel.Items {
 		if s, _ := it.Config.Get("schedules"); s != nil {
-			t.Errorf("options must be ignored in a multi deploy, got schedules %v", value.Repr(s))
+			t.Errorf("options must be ignored in a multi deploy, got schedules %v", py.Repr(s))
 		}
 	}
 }
@@ -105,14 +105,8 @@ deployments:
   work_pool: {name: pool, job_variables: {keep: me}}
   schedules: [{cron: "0 9 * * *", timezone: America/Chicago}]
 `)
-	jv, err := ParseJobVariables([]string{"env=prod", `{"resources":{"limits":{"cpu": 1}}}`})
-	if err != nil {
-		t.Fatal(err)
-	}
-	params, err := ParseParams([]string{"number=2"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	jv := py.MapOf("env", "prod", "resources", py.MapOf("limits", py.MapOf("cpu", int64(1))))
+	params := py.MapOf("number", int64(2))
 	sel, err := p.Select(SelectOptions{Names: []string{"renamed"}, Overrides: Overrides{
 		JobVariables: jv, Params: params, Timezone: "Europe/Berlin", Crons: []string{"0 4 * * *"},
 	}})
@@ -128,27 +122,12 @@ deployments:
 	}
 	for k, want := range checks {
 		v, _ := cfg.Get(k)
-		if got := value.Repr(v); got != want {
+		if got := py.Repr(v); got != want {
 			t.Errorf("%s:\n got %s\nwant %s", k, got, want)
 		}
 	}
 	if len(sel.Warnings) != 1 {
 		t.Errorf("renaming the only deployment should warn, got %v", sel.Warnings)
-	}
-}
-
-func TestParseArgsErrors(t *testing.T) {
-	for _, bad := range [][]string{{"my-variable"}, {"['my-variable']"}, {"{broken"}} {
-		if _, err := ParseJobVariables(bad); err == nil || !strings.Contains(err.Error(), "could not parse variable") {
-			t.Errorf("%v: %v", bad, err)
-		}
-	}
-	if _, err := ParseParams([]string{"a=1"}, `{"b": 2}`); err == nil {
-		t.Error("--param with --params must fail")
-	}
-	m, err := ParseParams([]string{"a=1", "b=hello", "c=[1,2]", `d="q"`}, "")
-	if err != nil || value.Repr(m) != "{'a': 1, 'b': 'hello', 'c': [1, 2], 'd': 'q'}" {
-		t.Errorf("params: %v %s", err, value.Repr(m))
 	}
 }
 

@@ -2,14 +2,15 @@ package project
 
 import (
 	"fmt"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // timezone names must validate the same on every machine
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
+	"github.com/prefectctl/prefectctl/internal/template"
 )
 
 // The keys Prefect's models know. Prefect ignores any other key silently;
@@ -48,9 +49,9 @@ func (v *validator) errorf(path, hint, format string, args ...any) {
 	v.errs = append(v.errs, v.f.Errorf(path, hint, format, args...))
 }
 
-func (v *validator) unknownKeys(m *value.Map, path string, known []string, context string) {
+func (v *validator) unknownKeys(m *py.Map, path string, known []string, context string) {
 	for _, k := range m.Keys() {
-		if contains(known, k) {
+		if slices.Contains(known, k) {
 			continue
 		}
 		p := joinPath(path, k)
@@ -74,10 +75,10 @@ func validate(f *File) (*Project, error) {
 	if f.Raw == nil {
 		return p, nil // an empty file has no deployments
 	}
-	top, ok := f.Raw.(*value.Map)
+	top, ok := f.Raw.(*py.Map)
 	if !ok {
 		return nil, diag.List{f.Errorf("", "prefect.yaml must be a mapping with keys such as deployments:, build:, push:, pull:",
-			"the file's top level is a %s, expected a mapping", value.TypeName(f.Raw))}
+			"the file's top level is a %s, expected a mapping", py.TypeName(f.Raw))}
 	}
 	v.unknownKeys(top, "", topKeys, "the top level")
 	// populate_by_name: both spellings are accepted; the alias wins when both are given.
@@ -96,7 +97,7 @@ func validate(f *File) (*Project, error) {
 	if x, ok := top.Get("deployments"); ok {
 		list, isList := x.([]any)
 		if !isList {
-			v.errorf("deployments", "deployments: is a list of mappings, each starting with '- name: ...'", "expected a list of deployments, got %s", value.TypeName(x))
+			v.errorf("deployments", "deployments: is a list of mappings, each starting with '- name: ...'", "expected a list of deployments, got %s", py.TypeName(x))
 		}
 		for i, item := range list {
 			if d := v.deployment(item, i); d != nil {
@@ -141,13 +142,13 @@ func (v *validator) optStr(x any, path string) string {
 	}
 	hint := "quote the value"
 	if _, num := x.(float64); num {
-		hint = fmt.Sprintf("quote it: %s: \"%s\" (unquoted, YAML reads %s as a number)", lastKey(path), value.Str(x), value.Str(x))
+		hint = fmt.Sprintf("quote it: %s: \"%s\" (unquoted, YAML reads %s as a number)", lastKey(path), py.Str(x), py.Str(x))
 	} else if _, num := x.(int64); num {
-		hint = fmt.Sprintf("quote it: %s: \"%s\"", lastKey(path), value.Str(x))
+		hint = fmt.Sprintf("quote it: %s: \"%s\"", lastKey(path), py.Str(x))
 	} else if _, b := x.(bool); b {
 		hint = "YAML 1.1 reads yes/no/on/off/true/false as booleans; quote the value to keep it a string"
 	}
-	v.errorf(path, hint, "expected a string, got %s %s", value.TypeName(x), value.Repr(x))
+	v.errorf(path, hint, "expected a string, got %s %s", py.TypeName(x), py.Repr(x))
 	return ""
 }
 
@@ -158,55 +159,9 @@ func lastKey(path string) string {
 	return path
 }
 
-// LaxBool follows pydantic's lax bool: bools, 0/1, and the usual words.
-func LaxBool(x any) (bool, bool) {
-	switch t := x.(type) {
-	case bool:
-		return t, true
-	case int64:
-		if t == 0 || t == 1 {
-			return t == 1, true
-		}
-	case float64:
-		if t == 0 || t == 1 {
-			return t == 1, true
-		}
-	case string:
-		switch strings.ToLower(strings.TrimSpace(t)) {
-		case "0", "off", "f", "false", "n", "no":
-			return false, true
-		case "1", "on", "t", "true", "y", "yes":
-			return true, true
-		}
-	}
-	return false, false
-}
-
-// laxInt follows pydantic's lax int: ints, integral floats, numeric strings.
-func laxInt(x any) (int64, bool) {
-	switch t := x.(type) {
-	case int64:
-		return t, true
-	case float64:
-		if t == float64(int64(t)) {
-			return int64(t), true
-		}
-	case string:
-		if i, err := strconv.ParseInt(strings.TrimSpace(t), 10, 64); err == nil {
-			return i, true
-		}
-	case bool:
-		if t {
-			return 1, true
-		}
-		return 0, true
-	}
-	return 0, false
-}
-
 // action validates a build/push/pull section and normalises it the way
 // Prefect's model does: a non-empty mapping becomes a one-step list.
-func (v *validator) action(m *value.Map, base, key string) Action {
+func (v *validator) action(m *py.Map, base, key string) Action {
 	x, ok := m.Get(key)
 	if !ok {
 		return Action{}
@@ -215,7 +170,7 @@ func (v *validator) action(m *value.Map, base, key string) Action {
 	switch t := x.(type) {
 	case nil:
 		return Action{Set: true, Null: true}
-	case *value.Map:
+	case *py.Map:
 		if t.Len() == 0 {
 			return Action{Set: true, Null: true}
 		}
@@ -223,24 +178,24 @@ func (v *validator) action(m *value.Map, base, key string) Action {
 		return Action{Set: true, Steps: []any{t}}
 	case []any:
 		for i, s := range t {
-			if _, ok := s.(*value.Map); !ok && s != nil {
-				v.errorf(fmt.Sprintf("%s[%d]", path, i), "each step is a mapping: - prefect.deployments.steps.run_shell_script: {script: ...}", "expected a step mapping, got %s", value.TypeName(s))
+			if _, ok := s.(*py.Map); !ok && s != nil {
+				v.errorf(fmt.Sprintf("%s[%d]", path, i), "each step is a mapping: - prefect.deployments.steps.run_shell_script: {script: ...}", "expected a step mapping, got %s", py.TypeName(s))
 			}
 		}
 		return Action{Set: true, Steps: t}
 	}
-	v.errorf(path, "write a list of steps, a single step mapping, [] or null", "expected a list of steps, got %s", value.TypeName(x))
+	v.errorf(path, "write a list of steps, a single step mapping, [] or null", "expected a list of steps, got %s", py.TypeName(x))
 	return Action{Set: true}
 }
 
 func (v *validator) deployment(x any, i int) *Deployment {
 	path := fmt.Sprintf("deployments[%d]", i)
-	m, ok := x.(*value.Map)
+	m, ok := x.(*py.Map)
 	if !ok {
-		v.errorf(path, "each deployment is a mapping starting with '- name: ...'", "expected a deployment mapping, got %s", value.TypeName(x))
+		v.errorf(path, "each deployment is a mapping starting with '- name: ...'", "expected a deployment mapping, got %s", py.TypeName(x))
 		return nil
 	}
-	m = value.Clone(m).(*value.Map)
+	m = py.Clone(m).(*py.Map)
 	v.unknownKeys(m, path, deploymentKeys, "deployment")
 	for _, k := range []string{"name", "version", "version_type", "description", "flow_name", "entrypoint"} {
 		if x, ok := m.Get(k); ok {
@@ -248,7 +203,7 @@ func (v *validator) deployment(x any, i int) *Deployment {
 		}
 	}
 	if x, ok := m.Get("version_type"); ok && x != nil {
-		if s, _ := x.(string); s != "" && !contains(versionTypes, s) {
+		if s, _ := x.(string); s != "" && !slices.Contains(versionTypes, s) {
 			v.errorf(joinPath(path, "version_type"), "use one of: "+strings.Join(versionTypes, ", "), "unknown version type %q", s)
 		}
 	}
@@ -259,14 +214,14 @@ func (v *validator) deployment(x any, i int) *Deployment {
 			// Prefect crashes later on tags: null; say so now.
 			v.errorf(joinPath(path, "tags"), "write tags: [] or leave the key out", "tags must be a list of strings, got null")
 		default:
-			v.errorf(joinPath(path, "tags"), "write tags: [a, b]", "tags must be a list or a string, got %s", value.TypeName(x))
+			v.errorf(joinPath(path, "tags"), "write tags: [a, b]", "tags must be a list or a string, got %s", py.TypeName(x))
 		}
 	}
 	for _, k := range []string{"paused", "enforce_parameter_schema"} {
 		if x, ok := m.Get(k); ok && x != nil {
-			b, ok := LaxBool(x)
+			b, ok := py.LaxBool(x)
 			if !ok {
-				v.errorf(joinPath(path, k), "use true or false", "expected a boolean, got %s %s", value.TypeName(x), value.Repr(x))
+				v.errorf(joinPath(path, k), "use true or false", "expected a boolean, got %s %s", py.TypeName(x), py.Repr(x))
 				continue
 			}
 			m.Set(k, b)
@@ -274,8 +229,8 @@ func (v *validator) deployment(x any, i int) *Deployment {
 	}
 	for _, k := range []string{"parameters"} {
 		if x, ok := m.Get(k); ok {
-			if _, isMap := x.(*value.Map); !isMap {
-				v.errorf(joinPath(path, k), "parameters is a mapping of parameter names to values, e.g. parameters: {name: Arthur}", "expected a mapping, got %s", value.TypeName(x))
+			if _, isMap := x.(*py.Map); !isMap {
+				v.errorf(joinPath(path, k), "parameters is a mapping of parameter names to values, e.g. parameters: {name: Arthur}", "expected a mapping, got %s", py.TypeName(x))
 			}
 		}
 	}
@@ -289,33 +244,33 @@ func (v *validator) deployment(x any, i int) *Deployment {
 		if x, ok := m.Get(k); ok && x != nil {
 			list, isList := x.([]any)
 			if !isList {
-				v.errorf(joinPath(path, k), "write a list of mappings", "expected a list, got %s", value.TypeName(x))
+				v.errorf(joinPath(path, k), "write a list of mappings", "expected a list, got %s", py.TypeName(x))
 				continue
 			}
 			for j, t := range list {
-				if _, isMap := t.(*value.Map); !isMap {
-					v.errorf(fmt.Sprintf("%s.%s[%d]", path, k, j), "each entry is a mapping", "expected a mapping, got %s", value.TypeName(t))
+				if _, isMap := t.(*py.Map); !isMap {
+					v.errorf(fmt.Sprintf("%s.%s[%d]", path, k, j), "each entry is a mapping", "expected a mapping, got %s", py.TypeName(t))
 				}
 			}
 		}
 	}
-	return &Deployment{Index: i, Config: jsonMode(m).(*value.Map)}
+	return &Deployment{Index: i, Config: jsonMode(m).(*py.Map)}
 }
 
 var versionTypes = []string{"prefect:simple", "vcs:github", "vcs:gitlab", "vcs:bitbucket", "vcs:azuredevops", "vcs:git"}
 
-func (v *validator) concurrency(m *value.Map, path string) {
+func (v *validator) concurrency(m *py.Map, path string) {
 	x, ok := m.Get("concurrency_limit")
 	if !ok || x == nil {
 		return
 	}
 	p := joinPath(path, "concurrency_limit")
-	if spec, isMap := x.(*value.Map); isMap {
+	if spec, isMap := x.(*py.Map); isMap {
 		v.unknownKeys(spec, p, concurrencyKey, "concurrency_limit")
 		if l, ok := spec.Get("limit"); ok && l != nil {
-			n, ok := laxInt(l)
+			n, ok := py.LaxInt(l)
 			if !ok {
-				v.errorf(p+".limit", "use a whole number", "expected an integer, got %s", value.Repr(l))
+				v.errorf(p+".limit", "use a whole number", "expected an integer, got %s", py.Repr(l))
 			} else {
 				spec.Set("limit", n)
 			}
@@ -325,13 +280,13 @@ func (v *validator) concurrency(m *value.Map, path string) {
 		case !ok || cs == nil:
 			v.errorf(p, "add collision_strategy: ENQUEUE or collision_strategy: CANCEL_NEW", "a concurrency_limit mapping needs a collision_strategy")
 		case s != "ENQUEUE" && s != "CANCEL_NEW":
-			v.errorf(p+".collision_strategy", "use ENQUEUE or CANCEL_NEW", "unknown collision strategy %s", value.Repr(cs))
+			v.errorf(p+".collision_strategy", "use ENQUEUE or CANCEL_NEW", "unknown collision strategy %s", py.Repr(cs))
 		}
 		if g, ok := spec.Get("grace_period_seconds"); ok && g != nil {
-			n, ok := laxInt(g)
+			n, ok := py.LaxInt(g)
 			switch {
 			case !ok:
-				v.errorf(p+".grace_period_seconds", "use a whole number of seconds", "expected an integer, got %s", value.Repr(g))
+				v.errorf(p+".grace_period_seconds", "use a whole number of seconds", "expected an integer, got %s", py.Repr(g))
 			case n < 60 || n > 86400:
 				v.errorf(p+".grace_period_seconds", "use a value from 60 to 86400", "grace_period_seconds must be between 60 and 86400, got %d", n)
 			default:
@@ -340,27 +295,27 @@ func (v *validator) concurrency(m *value.Map, path string) {
 		}
 		return
 	}
-	n, ok := laxInt(x)
+	n, ok := py.LaxInt(x)
 	if !ok {
-		v.errorf(p, "use a whole number, or {limit: N, collision_strategy: ENQUEUE|CANCEL_NEW}", "expected an integer or a mapping, got %s %s", value.TypeName(x), value.Repr(x))
+		v.errorf(p, "use a whole number, or {limit: N, collision_strategy: ENQUEUE|CANCEL_NEW}", "expected an integer or a mapping, got %s %s", py.TypeName(x), py.Repr(x))
 		return
 	}
 	m.Set("concurrency_limit", n)
 }
 
-func (v *validator) workPool(m *value.Map, path string) {
+func (v *validator) workPool(m *py.Map, path string) {
 	x, ok := m.Get("work_pool")
 	if !ok || x == nil {
 		return
 	}
 	p := joinPath(path, "work_pool")
-	wp, isMap := x.(*value.Map)
+	wp, isMap := x.(*py.Map)
 	if !isMap {
 		hint := "write work_pool: {name: my-pool}"
 		if s, isStr := x.(string); isStr {
 			hint = fmt.Sprintf("write work_pool: {name: %s}", s)
 		}
-		v.errorf(p, hint, "expected a mapping, got %s", value.TypeName(x))
+		v.errorf(p, hint, "expected a mapping, got %s", py.TypeName(x))
 		return
 	}
 	v.unknownKeys(wp, p, workPoolKeys, "work_pool")
@@ -370,22 +325,22 @@ func (v *validator) workPool(m *value.Map, path string) {
 		}
 	}
 	if jv, ok := wp.Get("job_variables"); ok {
-		if _, isMap := jv.(*value.Map); !isMap {
-			v.errorf(p+".job_variables", "job_variables is a mapping, e.g. job_variables: {image: my-image:tag}", "expected a mapping, got %s", value.TypeName(jv))
+		if _, isMap := jv.(*py.Map); !isMap {
+			v.errorf(p+".job_variables", "job_variables is a mapping, e.g. job_variables: {image: my-image:tag}", "expected a mapping, got %s", py.TypeName(jv))
 		}
 	}
 }
 
-func (v *validator) schedules(m *value.Map, path string) {
+func (v *validator) schedules(m *py.Map, path string) {
 	if x, ok := m.Get("schedule"); ok && x != nil {
-		if sm, isMap := x.(*value.Map); isMap && sm.Len() > 0 {
+		if sm, isMap := x.(*py.Map); isMap && sm.Len() > 0 {
 			if m.Has("schedules") {
 				v.errorf(joinPath(path, "schedule"), "move the entry into schedules: and delete schedule:",
 					"Both 'schedule' and 'schedules' keys are present in the deployment configuration; use only 'schedules'")
 			}
 			v.schedule(sm, joinPath(path, "schedule"))
 		} else if !isMap {
-			v.errorf(joinPath(path, "schedule"), "schedule is a mapping; better, use schedules: [{cron: ...}]", "expected a mapping, got %s", value.TypeName(x))
+			v.errorf(joinPath(path, "schedule"), "schedule is a mapping; better, use schedules: [{cron: ...}]", "expected a mapping, got %s", py.TypeName(x))
 		}
 	}
 	x, ok := m.Get("schedules")
@@ -394,14 +349,14 @@ func (v *validator) schedules(m *value.Map, path string) {
 	}
 	list, isList := x.([]any)
 	if !isList {
-		v.errorf(joinPath(path, "schedules"), "schedules is a list: schedules: [{cron: \"0 9 * * *\"}]", "expected a list of schedules, got %s", value.TypeName(x))
+		v.errorf(joinPath(path, "schedules"), "schedules is a list: schedules: [{cron: \"0 9 * * *\"}]", "expected a list of schedules, got %s", py.TypeName(x))
 		return
 	}
 	for i, s := range list {
 		p := fmt.Sprintf("%s.schedules[%d]", path, i)
-		sm, isMap := s.(*value.Map)
+		sm, isMap := s.(*py.Map)
 		if !isMap {
-			v.errorf(p, "each schedule is a mapping with one of cron:, interval: or rrule:", "expected a schedule mapping, got %s", value.TypeName(s))
+			v.errorf(p, "each schedule is a mapping with one of cron:, interval: or rrule:", "expected a schedule mapping, got %s", py.TypeName(s))
 			continue
 		}
 		v.schedule(sm, p)
@@ -410,18 +365,18 @@ func (v *validator) schedules(m *value.Map, path string) {
 
 // schedule validates one entry as Prefect's RawScheduleConfig (or the
 // wrapped {schedule: ...} form the API uses).
-func (v *validator) schedule(s *value.Map, p string) {
+func (v *validator) schedule(s *py.Map, p string) {
 	if s.Len() == 0 {
 		return
 	}
 	if s.Has("schedule") {
 		for _, k := range s.Keys() {
-			if !contains(wrappedSchKeys, k) {
+			if !slices.Contains(wrappedSchKeys, k) {
 				v.errorf(joinPath(p, k), "allowed keys: "+strings.Join(wrappedSchKeys, ", "), "unknown key %q in a schedule", k)
 			}
 		}
 		inner, ok := s.Get("schedule")
-		if im, isMap := inner.(*value.Map); ok && isMap {
+		if im, isMap := inner.(*py.Map); ok && isMap {
 			v.scheduleFields(im, joinPath(p, "schedule"))
 		} else {
 			v.errorf(joinPath(p, "schedule"), "write schedule: {cron: ...}", "expected a mapping")
@@ -429,7 +384,7 @@ func (v *validator) schedule(s *value.Map, p string) {
 		return
 	}
 	for _, k := range s.Keys() {
-		if !contains(scheduleKeys, k) {
+		if !slices.Contains(scheduleKeys, k) {
 			hint := "allowed keys: " + strings.Join(scheduleKeys, ", ")
 			if c := closest(k, scheduleKeys); c != "" {
 				hint = fmt.Sprintf("did you mean %q?", c)
@@ -440,7 +395,7 @@ func (v *validator) schedule(s *value.Map, p string) {
 	v.scheduleFields(s, p)
 }
 
-func (v *validator) scheduleFields(s *value.Map, p string) {
+func (v *validator) scheduleFields(s *py.Map, p string) {
 	n := 0
 	for _, k := range []string{"cron", "interval", "rrule"} {
 		if x, ok := s.Get(k); ok && x != nil {
@@ -457,19 +412,19 @@ func (v *validator) scheduleFields(s *value.Map, p string) {
 				if k == "anchor_date" {
 					hint = `quote the date: anchor_date: "2024-01-01T00:00:00"`
 				}
-				v.errorf(joinPath(p, k), hint, "expected a string, got %s %s", value.TypeName(x), value.Repr(x))
+				v.errorf(joinPath(p, k), hint, "expected a string, got %s %s", py.TypeName(x), py.Repr(x))
 			}
 		}
 	}
 	if x, ok := s.Get("cron"); ok {
-		if c, isStr := x.(string); isStr && !isTemplate(c) {
+		if c, isStr := x.(string); isStr && !template.IsTemplated(c) {
 			if err := ValidateCron(c); err != nil {
 				v.errorf(joinPath(p, "cron"), "use five fields: minute hour day-of-month month day-of-week, e.g. \"0 9 * * 1-5\"", "invalid cron expression %q: %v", c, err)
 			}
 		}
 	}
 	if x, ok := s.Get("timezone"); ok {
-		if tz, isStr := x.(string); isStr && !isTemplate(tz) {
+		if tz, isStr := x.(string); isStr && !template.IsTemplated(tz) {
 			if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
 				v.errorf(joinPath(p, "timezone"), "use an IANA name such as UTC, Europe/Berlin or America/New_York", "Invalid timezone: %q", tz)
 			}
@@ -478,13 +433,13 @@ func (v *validator) scheduleFields(s *value.Map, p string) {
 	if x, ok := s.Get("interval"); ok && x != nil {
 		secs, err := IntervalSeconds(x)
 		if err != nil {
-			v.errorf(joinPath(p, "interval"), "use seconds (3600), an ISO 8601 duration (\"PT1H\") or \"HH:MM:SS\"", "invalid interval %s: %v", value.Repr(x), err)
+			v.errorf(joinPath(p, "interval"), "use seconds (3600), an ISO 8601 duration (\"PT1H\") or \"HH:MM:SS\"", "invalid interval %s: %v", py.Repr(x), err)
 		} else {
 			s.Set("interval", secs)
 		}
 	}
 	if x, ok := s.Get("rrule"); ok {
-		if r, isStr := x.(string); isStr && !isTemplate(r) {
+		if r, isStr := x.(string); isStr && !template.IsTemplated(r) {
 			if err := ValidateRRule(r); err != nil {
 				v.errorf(joinPath(p, "rrule"), "write an RFC 5545 rule such as \"FREQ=WEEKLY;BYDAY=MO\"", "invalid rrule %q: %v", r, err)
 			}
@@ -495,28 +450,26 @@ func (v *validator) scheduleFields(s *value.Map, p string) {
 			switch x.(type) {
 			case bool, string:
 			default:
-				if b, ok := LaxBool(x); ok {
+				if b, ok := py.LaxBool(x); ok {
 					s.Set(k, b)
 				} else {
-					v.errorf(joinPath(p, k), "use true or false", "expected a boolean, got %s", value.Repr(x))
+					v.errorf(joinPath(p, k), "use true or false", "expected a boolean, got %s", py.Repr(x))
 				}
 			}
 		}
 	}
 	if x, ok := s.Get("parameters"); ok {
-		if _, isMap := x.(*value.Map); !isMap {
-			v.errorf(joinPath(p, "parameters"), "write parameters: {name: value}", "expected a mapping, got %s", value.TypeName(x))
+		if _, isMap := x.(*py.Map); !isMap {
+			v.errorf(joinPath(p, "parameters"), "write parameters: {name: value}", "expected a mapping, got %s", py.TypeName(x))
 		}
 	}
 }
-
-func isTemplate(s string) bool { return strings.Contains(s, "{{") }
 
 // jsonMode converts what pydantic's JSON mode would: dates and datetimes
 // become ISO strings.
 func jsonMode(x any) any {
 	switch t := x.(type) {
-	case *value.Map:
+	case *py.Map:
 		for _, k := range t.Keys() {
 			y, _ := t.Get(k)
 			t.Set(k, jsonMode(y))
@@ -527,21 +480,12 @@ func jsonMode(x any) any {
 			t[i] = jsonMode(t[i])
 		}
 		return t
-	case value.Date:
+	case py.Date:
 		return t.ISO()
-	case value.DateTime:
+	case py.DateTime:
 		return t.ISO()
 	}
 	return x
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // closest returns the known key nearest to k, if it is near enough to be a
@@ -598,21 +542,21 @@ var _ = sort.Strings
 
 // prefectctlSettings reads the top-level `prefectctl:` mapping, which
 // Prefect ignores like any unknown key.
-func (v *validator) prefectctlSettings(top *value.Map, p *Project) {
+func (v *validator) prefectctlSettings(top *py.Map, p *Project) {
 	x, ok := top.Get("prefectctl")
 	if !ok || x == nil {
 		return
 	}
-	m, isMap := x.(*value.Map)
+	m, isMap := x.(*py.Map)
 	if !isMap {
-		v.errorf("prefectctl", "write prefectctl: {flow_metadata: static}", "expected a mapping, got %s", value.TypeName(x))
+		v.errorf("prefectctl", "write prefectctl: {flow_metadata: static}", "expected a mapping, got %s", py.TypeName(x))
 		return
 	}
 	v.unknownKeys(m, "prefectctl", prefectctlKeys, "prefectctl settings")
 	if fm, ok := m.Get("flow_metadata"); ok {
 		s, _ := fm.(string)
 		if s != "static" && s != "python" {
-			v.errorf("prefectctl.flow_metadata", "use static or python", "unknown flow_metadata %s", value.Repr(fm))
+			v.errorf("prefectctl.flow_metadata", "use static or python", "unknown flow_metadata %s", py.Repr(fm))
 			return
 		}
 		p.FlowMetadata = s

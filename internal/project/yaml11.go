@@ -11,7 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // Prefect reads prefect.yaml with PyYAML's safe_load, which implements YAML
@@ -30,6 +30,17 @@ var (
 	// PyYAML's timestamp constructor pattern, with groups.
 	reTimeParts = regexp.MustCompile(`^([0-9][0-9][0-9][0-9])-([0-9][0-9]?)-([0-9][0-9]?)(?:(?:[Tt]|[ \t]+)([0-9][0-9]?):([0-9][0-9]):([0-9][0-9])(?:\.([0-9]*))?(?:[ \t]*(Z|([-+])([0-9][0-9]?)(?::([0-9][0-9]))?))?)?$`)
 )
+
+// resolvesToString reports whether PyYAML reads s, written plain, as a
+// string: whether no implicit resolver claims it.
+func resolvesToString(s string) bool {
+	for _, re := range []*regexp.Regexp{reBool, reInt, reFloat, reNull, reTime} {
+		if re.MatchString(s) {
+			return false
+		}
+	}
+	return true
+}
 
 // Pos is a place in the file, 1-based.
 type Pos struct{ Line, Col int }
@@ -208,7 +219,7 @@ func (c *converter) mapping(n *yaml.Node, path string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := value.NewMap()
+	m := py.NewMap()
 	for _, p := range pairs {
 		kv, err := c.convert(p.k, path+".<key>")
 		if err != nil {
@@ -246,13 +257,13 @@ func (c *converter) keyString(n *yaml.Node, k any) (string, error) {
 	case int64:
 		return strconv.FormatInt(t, 10), nil
 	case float64:
-		return value.FloatRepr(t), nil
-	case value.Date:
+		return py.FloatRepr(t), nil
+	case py.Date:
 		return t.ISO(), nil
-	case value.DateTime:
+	case py.DateTime:
 		return t.ISO(), nil
 	default:
-		return "", c.fail(n, "a mapping key must be a scalar, found %s", value.TypeName(k))
+		return "", c.fail(n, "a mapping key must be a scalar, found %s", py.TypeName(k))
 	}
 }
 
@@ -430,7 +441,7 @@ func parseTimestamp(s string) (any, bool) {
 		if d.Day() != day || int(d.Month()) != month {
 			return nil, false
 		}
-		return value.Date{Year: year, Month: time.Month(month), Day: day}, true
+		return py.Date{Year: year, Month: time.Month(month), Day: day}, true
 	}
 	hour, _ := strconv.Atoi(m[4])
 	minute, _ := strconv.Atoi(m[5])
@@ -461,5 +472,5 @@ func parseTimestamp(s string) (any, bool) {
 	if t.Day() != day {
 		return nil, false
 	}
-	return value.DateTime{Time: t, Naive: naive}, true
+	return py.DateTime{Time: t, Naive: naive}, true
 }

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // Each expectation below was checked against PyYAML 6.0.4's safe_load, the
@@ -45,10 +45,10 @@ func TestYAML11Scalars(t *testing.T) {
 		{"3.0", 3.0},
 		{"'3.0'", "3.0"},
 		{`"yes"`, "yes"},
-		{"2024-01-01", value.Date{Year: 2024, Month: 1, Day: 1}},
-		{"2024-01-01 10:00:00", value.DateTime{Time: time.Date(2024, 1, 1, 10, 0, 0, 0, utc), Naive: true}},
-		{"2024-01-01T10:00:00Z", value.DateTime{Time: time.Date(2024, 1, 1, 10, 0, 0, 0, utc)}},
-		{"2024-1-1 1:00:00", value.DateTime{Time: time.Date(2024, 1, 1, 1, 0, 0, 0, utc), Naive: true}},
+		{"2024-01-01", py.Date{Year: 2024, Month: 1, Day: 1}},
+		{"2024-01-01 10:00:00", py.DateTime{Time: time.Date(2024, 1, 1, 10, 0, 0, 0, utc), Naive: true}},
+		{"2024-01-01T10:00:00Z", py.DateTime{Time: time.Date(2024, 1, 1, 10, 0, 0, 0, utc)}},
+		{"2024-1-1 1:00:00", py.DateTime{Time: time.Date(2024, 1, 1, 1, 0, 0, 0, utc), Naive: true}},
 		{"!!str 12", "12"},
 		{"!!float 12", 12.0},
 		{"hello world", "hello world"},
@@ -63,16 +63,16 @@ func TestYAML11Scalars(t *testing.T) {
 			t.Errorf("%q: %v", c.in, err)
 			continue
 		}
-		got, _ := f.Raw.(*value.Map).Get("k")
+		got, _ := f.Raw.(*py.Map).Get("k")
 		switch w := c.want.(type) {
-		case value.DateTime:
-			g, ok := got.(value.DateTime)
+		case py.DateTime:
+			g, ok := got.(py.DateTime)
 			if !ok || !g.Time.Equal(w.Time) || g.Naive != w.Naive {
 				t.Errorf("%q: got %#v, want %#v", c.in, got, w)
 			}
 		default:
-			if !value.Equal(got, c.want) || value.TypeName(got) != value.TypeName(c.want) {
-				t.Errorf("%q: got %s %s, want %s %s", c.in, value.TypeName(got), value.Repr(got), value.TypeName(c.want), value.Repr(c.want))
+			if !py.Equal(got, c.want) || py.TypeName(got) != py.TypeName(c.want) {
+				t.Errorf("%q: got %s %s, want %s %s", c.in, py.TypeName(got), py.Repr(got), py.TypeName(c.want), py.Repr(c.want))
 			}
 		}
 	}
@@ -83,8 +83,8 @@ func TestYAMLTimezoneOffset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ := f.Raw.(*value.Map).Get("k")
-	dt := got.(value.DateTime)
+	got, _ := f.Raw.(*py.Map).Get("k")
+	dt := got.(py.DateTime)
 	if dt.ISO() != "2001-12-14T21:59:43.100000-05:00" {
 		t.Fatalf("ISO = %s", dt.ISO())
 	}
@@ -106,13 +106,13 @@ func TestMergeKeysLikePyYAML(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", c.doc, err)
 		}
-		z, _ := f.Raw.(*value.Map).Get("z")
-		if got := value.Repr(z); got != c.want {
+		z, _ := f.Raw.(*py.Map).Get("z")
+		if got := py.Repr(z); got != c.want {
 			t.Errorf("%q:\n got %s\nwant %s", c.doc, got, c.want)
 		}
 	}
 	f, _ := Parse("t.yaml", []byte("a: 1\na: 2\n"))
-	if a, _ := f.Raw.(*value.Map).Get("a"); a != int64(2) {
+	if a, _ := f.Raw.(*py.Map).Get("a"); a != int64(2) {
 		t.Errorf("duplicate keys: last should win, got %v", a)
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 //go:embed bridge.py
@@ -35,11 +35,11 @@ func (e *PythonError) Error() string {
 }
 
 func python(env *Env) (string, error) {
-	py := env.Python
-	if py == "" {
-		py = "python3"
+	name := env.Python
+	if name == "" {
+		name = "python3"
 	}
-	exe, err := lookPath(py, env.environ(), env.Dir)
+	exe, err := lookPath(name, env.environ(), env.Dir)
 	if err != nil {
 		return "", err
 	}
@@ -49,8 +49,8 @@ func python(env *Env) (string, error) {
 // bridge runs a step prefectctl does not implement in the user's Python:
 // the embedded script imports the function, calls it with the templated
 // inputs (JSON on stdin) and writes the result to fd 3.
-func (r *Runner) bridge(ctx context.Context, env *Env, s *Step, inputs *value.Map) (*value.Map, error) {
-	py, err := python(env)
+func (r *Runner) bridge(ctx context.Context, env *Env, s *Step, inputs *py.Map) (*py.Map, error) {
+	interp, err := python(env)
 	if err != nil {
 		pyName := env.Python
 		if pyName == "" {
@@ -60,7 +60,7 @@ func (r *Runner) bridge(ctx context.Context, env *Env, s *Step, inputs *value.Ma
 			Msg:  fmt.Sprintf("%s is not built into prefectctl and runs in Python, but %s was not found", s.Written, pyName),
 			Hint: fmt.Sprintf("install Python 3 with the package that provides %s (%s), or point --python at an interpreter that has it", s.Written, requiresText(s))}
 	}
-	inJSON, err := value.EncodeJSON(inputs)
+	inJSON, err := py.EncodeJSON(inputs)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the inputs for Python: %w", err)
 	}
@@ -72,7 +72,7 @@ func (r *Runner) bridge(ctx context.Context, env *Env, s *Step, inputs *value.Ma
 		return nil, err
 	}
 	defer rd.Close()
-	cmd := exec.CommandContext(ctx, py, "-c", bridgeScript)
+	cmd := exec.CommandContext(ctx, interp, "-c", bridgeScript)
 	cmd.Dir = env.Dir
 	cmd.Env = env.environ()
 	cmd.Stdin = strings.NewReader(req)
@@ -82,7 +82,7 @@ func (r *Runner) bridge(ctx context.Context, env *Env, s *Step, inputs *value.Ma
 	cmd.ExtraFiles = []*os.File{wr}
 	if err := cmd.Start(); err != nil {
 		wr.Close()
-		return nil, fmt.Errorf("starting %s: %w", py, err)
+		return nil, fmt.Errorf("starting %s: %w", interp, err)
 	}
 	wr.Close()
 	result, readErr := io.ReadAll(rd)
@@ -112,14 +112,14 @@ func (r *Runner) bridge(ctx context.Context, env *Env, s *Step, inputs *value.Ma
 	}
 	switch rep.Status {
 	case "import_error":
-		hint := fmt.Sprintf("install the package that provides %s into %s", s.Written, py)
+		hint := fmt.Sprintf("install the package that provides %s into %s", s.Written, interp)
 		if len(s.Requires) > 0 {
-			hint = fmt.Sprintf("run `%s -m pip install %s`", py, strings.Join(quoteAll(s.Requires), " "))
+			hint = fmt.Sprintf("run `%s -m pip install %s`", interp, strings.Join(quoteAll(s.Requires), " "))
 			if !env.AllowPipInstall {
 				hint += ", or let prefectctl install requires with --allow-pip-install"
 			}
 		}
-		return nil, &diag.Error{Kind: diag.Runtime, Msg: fmt.Sprintf("cannot import %s in %s: %s", s.Written, py, rep.Message), Hint: hint}
+		return nil, &diag.Error{Kind: diag.Runtime, Msg: fmt.Sprintf("cannot import %s in %s: %s", s.Written, interp, rep.Message), Hint: hint}
 	case "error":
 		return nil, &PythonError{Type: rep.Type, Message: rep.Message, Traceback: rep.Traceback}
 	case "ok":
@@ -135,11 +135,11 @@ func (r *Runner) bridge(ctx context.Context, env *Env, s *Step, inputs *value.Ma
 	if len(body.Outputs) == 0 || string(body.Outputs) == "null" {
 		return nil, nil
 	}
-	out, err := value.DecodeJSON(body.Outputs)
+	out, err := py.DecodeJSON(body.Outputs)
 	if err != nil {
 		return nil, fmt.Errorf("reading the step's outputs: %w", err)
 	}
-	m, _ := out.(*value.Map)
+	m, _ := out.(*py.Map)
 	return m, nil
 }
 

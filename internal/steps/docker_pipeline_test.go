@@ -11,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/template"
 	"github.com/prefectctl/prefectctl/internal/testenv"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // copyProject copies the Docker steps' test project into dir/flows.
@@ -89,7 +89,7 @@ func TestDockerPipeline(t *testing.T) {
 	if got, _ := out.Get("image"); got != want {
 		t.Fatalf("flat image = %v", got)
 	}
-	if id, _ := out.Get("image_id"); !strings.HasPrefix(value.Str(id), "sha256:") {
+	if id, _ := out.Get("image_id"); !strings.HasPrefix(py.Str(id), "sha256:") {
 		t.Fatalf("image_id = %v (push outputs must not clobber it)", id)
 	}
 	p := r.Pushed()

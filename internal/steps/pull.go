@@ -6,61 +6,18 @@ import (
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
+	"github.com/prefectctl/prefectctl/internal/template"
 )
 
-// signature lists a built-in step's keyword arguments: required ones,
-// optional ones, and whether it takes **kwargs.
-type signature struct {
-	required []string
-	optional []string
-	varKw    bool
-}
-
-var pullSignatures = map[string]signature{
-	SetWorkingDirectory:    {required: []string{"directory"}},
-	GitClone:               {required: []string{"repository"}, optional: []string{"branch", "commit_sha", "include_submodules", "access_token", "credentials", "directories", "clone_directory_name"}},
-	PullFromRemoteStorage:  {required: []string{"url"}, varKw: true},
-	PullWithBlock:          {required: []string{"block_document_name", "block_type_slug"}},
-	PipInstallRequirements: {optional: []string{"directory", "requirements_file", "stream_output"}},
-}
-
-// checkSignature reports missing and unexpected keyword arguments with
-// Python's TypeError wording.
-func checkSignature(fn string, sig signature, in *value.Map) error {
-	var missing []string
-	for _, r := range sig.required {
-		if !in.Has(r) {
-			missing = append(missing, "'"+r+"'")
-		}
-	}
-	if len(missing) > 0 {
-		noun := "argument"
-		if len(missing) > 1 {
-			noun = "arguments"
-		}
-		return fmt.Errorf("%s() missing %d required positional %s: %s", fn, len(missing), noun, strings.Join(missing, " and "))
-	}
-	if sig.varKw {
-		return nil
-	}
-	known := map[string]bool{}
-	for _, k := range append(append([]string{}, sig.required...), sig.optional...) {
-		known[k] = true
-	}
-	for _, k := range in.Keys() {
-		if !known[k] {
-			return fmt.Errorf("%s() got an unexpected keyword argument '%s'", fn, k)
-		}
-	}
-	return nil
-}
-
-// templated reports whether v still holds a {{ }} placeholder, which is
-// only resolved on the worker.
-func templated(v any) bool {
-	s, ok := v.(string)
-	return ok && strings.Contains(s, "{{")
+// pullSignatures are the keyword parameters of Prefect's pull steps (and
+// pip_install_requirements, which runs on either side).
+var pullSignatures = map[string]py.Signature{
+	SetWorkingDirectory:    {Name: "set_working_directory", Required: []string{"directory"}},
+	GitClone:               {Name: "git_clone", Required: []string{"repository"}, Optional: []string{"branch", "commit_sha", "include_submodules", "access_token", "credentials", "directories", "clone_directory_name"}},
+	PullFromRemoteStorage:  {Name: "pull_from_remote_storage", Required: []string{"url"}, VarKw: true},
+	PullWithBlock:          {Name: "pull_with_block", Required: []string{"block_document_name", "block_type_slug"}},
+	PipInstallRequirements: {Name: "pip_install_requirements", Optional: []string{"directory", "requirements_file", "stream_output"}},
 }
 
 var commitSHA = regexp.MustCompile(`^[0-9a-fA-F]{4,64}$`)
@@ -85,8 +42,7 @@ func ValidatePullStep(s *Step) error {
 		// pull_from_s3, …); the worker imports it, not prefectctl.
 		return nil
 	}
-	fn := s.FQN[strings.LastIndex(s.FQN, ".")+1:]
-	if err := checkSignature(fn, sig, s.Inputs); err != nil {
+	if err := sig.Bind(s.Inputs); err != nil {
 		return bad("see the step's arguments in Prefect's documentation", err)
 	}
 	if s.FQN != GitClone {
@@ -94,21 +50,21 @@ func ValidatePullStep(s *Step) error {
 	}
 	get := func(k string) (any, bool) {
 		v, ok := s.Inputs.Get(k)
-		if !ok || v == nil || templated(v) {
+		if !ok || v == nil || template.IsTemplated(v) {
 			return nil, false
 		}
-		return v, truthy(v)
+		return v, py.Truthy(v)
 	}
 	_, hasToken := get("access_token")
 	creds, hasCreds := get("credentials")
 	if hasToken && hasCreds {
 		return bad("keep only one of access_token and credentials", fmt.Errorf("Please provide either an access token or credentials but not both."))
 	}
-	if m, ok := creds.(*value.Map); ok {
+	if m, ok := creds.(*py.Map); ok {
 		u, _ := m.Get("username")
 		t, _ := m.Get("access_token")
 		p, _ := m.Get("password")
-		if truthy(u) && !truthy(t) && !truthy(p) {
+		if py.Truthy(u) && !py.Truthy(t) && !py.Truthy(p) {
 			return bad("add an access_token or password to the credentials", fmt.Errorf("If a username is provided, an access token or password must also be provided."))
 		}
 	}
@@ -123,16 +79,13 @@ func ValidatePullStep(s *Step) error {
 	if hasSHA {
 		str, isStr := sha.(string)
 		if !isStr || !commitSHA.MatchString(str) {
-			return bad("use the branch parameter for branch or tag names", fmt.Errorf("Invalid commit SHA: %s. Expected a hexadecimal Git commit SHA (4–64 characters).", value.Repr(sha)))
+			return bad("use the branch parameter for branch or tag names", fmt.Errorf("Invalid commit SHA: %s. Expected a hexadecimal Git commit SHA (4–64 characters).", py.Repr(sha)))
 		}
 	}
 	if r, ok := get("repository"); ok {
 		if _, isStr := r.(string); !isStr {
-			return bad("give the repository URL as a string", fmt.Errorf("repository must be a string, got %s", value.TypeName(r)))
+			return bad("give the repository URL as a string", fmt.Errorf("repository must be a string, got %s", py.TypeName(r)))
 		}
 	}
 	return nil
 }
-
-// truthy is Python's bool(); see value.Truthy.
-func truthy(v any) bool { return value.Truthy(v) }

@@ -12,9 +12,9 @@ import (
 	"sync"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/steps/docker"
 	"github.com/prefectctl/prefectctl/internal/template"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // Env is what steps see of the outside world.
@@ -27,6 +27,10 @@ type Env struct {
 	// environment. Child processes get os.Environ() filtered through it.
 	Environ func(string) (string, bool)
 	// Resolver reads blocks and variables; nil fails steps that use them.
+	// A step reads each placeholder's value more than once (to mask it in
+	// failures, then to fill it in): give the invocation's
+	// template.NewCachedResolver, which also shares the reads with
+	// planning.
 	Resolver template.Resolver
 	// Stdout and Stderr receive streamed step output; progress lines go
 	// to Stderr.
@@ -79,7 +83,8 @@ func (e *Env) stderr() io.Writer {
 }
 
 // Runner runs steps for one prefectctl invocation. It holds the Docker
-// steps' memo (§4.5), so one Runner must serve every deployment of a
+// steps' memo (identical Docker steps run once), so one Runner must
+// serve every deployment of a
 // `deploy --all`.
 //
 // A Runner may be shared by goroutines; steps run in the order of each
@@ -104,7 +109,7 @@ func NewRunner(env *Env) *Runner {
 	if d.Python == "" {
 		d.Python = env.Python
 	}
-	return &Runner{env: env, dir: env.Dir, docker: docker.New(d), warned: map[string]bool{}}
+	return &Runner{env: env, dir: env.Dir, docker: docker.New(d, docker.Deps{}), warned: map[string]bool{}}
 }
 
 // Close releases the Docker connection.
@@ -141,11 +146,11 @@ func (r *Runner) warnOnce(msg string) {
 // it, and returns a copy of outputs with theirs merged in: under the
 // step's id and flat, the latest step winning. The first failure stops the
 // run; the error is a *diag.Error naming the step.
-func (r *Runner) Run(ctx context.Context, steps []*Step, outputs *value.Map) (*value.Map, error) {
+func (r *Runner) Run(ctx context.Context, steps []*Step, outputs *py.Map) (*py.Map, error) {
 	if outputs == nil {
-		outputs = value.NewMap()
+		outputs = py.NewMap()
 	} else {
-		outputs = value.Clone(outputs).(*value.Map)
+		outputs = py.Clone(outputs).(*py.Map)
 	}
 	if len(steps) > 0 {
 		fmt.Fprintf(r.env.stderr(), "Running deployment %s steps...\n", steps[0].Section)
@@ -166,14 +171,14 @@ func (r *Runner) Run(ctx context.Context, steps []*Step, outputs *value.Map) (*v
 			continue // Prefect ignores a non-mapping result
 		}
 		if s.ID != "" {
-			outputs.Set(s.ID, value.Clone(out))
+			outputs.Set(s.ID, py.Clone(out))
 		}
 		outputs.Update(out)
 	}
 	return outputs, nil
 }
 
-func (r *Runner) runStep(ctx context.Context, s *Step, upstream *value.Map) (*value.Map, error) {
+func (r *Runner) runStep(ctx context.Context, s *Step, upstream *py.Map) (*py.Map, error) {
 	if s.Legacy {
 		r.warnOnce(fmt.Sprintf("Warning: %s is a Prefect 2 step name that Prefect 3 cannot import; prefectctl runs %s instead. Rename it in prefect.yaml.", s.Written, s.FQN))
 	}
@@ -182,7 +187,7 @@ func (r *Runner) runStep(ctx context.Context, s *Step, upstream *value.Map) (*va
 		return nil, r.fail(s, r.stepEnv(), err, nil)
 	}
 	env := r.stepEnv()
-	var out *value.Map
+	var out *py.Map
 	switch s.FQN {
 	case RunShellScript:
 		var o *ShellOptions
@@ -210,7 +215,7 @@ func (r *Runner) runStep(ctx context.Context, s *Step, upstream *value.Map) (*va
 // step outputs (remove_notset), then blocks, then variables, then the
 // environment. It also returns the strings blocks and variables brought
 // in, so failures can keep them out of messages.
-func (r *Runner) template(ctx context.Context, s *Step, upstream *value.Map) (*value.Map, []string, error) {
+func (r *Runner) template(ctx context.Context, s *Step, upstream *py.Map) (*py.Map, []string, error) {
 	opt := template.Options{RemoveNotSet: true, Env: r.env.lookup}
 	v, err := template.ApplyValues(s.Inputs, upstream, opt)
 	if err != nil {
@@ -229,7 +234,7 @@ func (r *Runner) template(ctx context.Context, s *Step, upstream *value.Map) (*v
 			}
 		}
 	} else {
-		res := &cachingResolver{r: r.env.Resolver}
+		res := r.env.Resolver
 		if secrets, err = resolvedValues(ctx, v, res); err != nil {
 			return nil, nil, err
 		}
@@ -243,9 +248,9 @@ func (r *Runner) template(ctx context.Context, s *Step, upstream *value.Map) (*v
 	if v, err = template.ApplyValues(v, template.EnvValues(r.env.Environ), opt); err != nil {
 		return nil, secrets, err
 	}
-	m, ok := v.(*value.Map)
+	m, ok := v.(*py.Map)
 	if !ok {
-		return nil, secrets, fmt.Errorf("templated inputs are %s, not a mapping", value.TypeName(v))
+		return nil, secrets, fmt.Errorf("templated inputs are %s, not a mapping", py.TypeName(v))
 	}
 	return m, secrets, nil
 }
@@ -285,62 +290,6 @@ func resolvedValues(ctx context.Context, v any, res template.Resolver) ([]string
 	return out, nil
 }
 
-// cachingResolver reads each block and variable once per step.
-type cachingResolver struct {
-	r    template.Resolver
-	mu   sync.Mutex
-	vars map[string][2]any
-	docs map[string]*value.Map
-}
-
-func (c *cachingResolver) Variable(ctx context.Context, name string) (any, bool, error) {
-	c.mu.Lock()
-	if v, ok := c.vars[name]; ok {
-		c.mu.Unlock()
-		return value.Clone(v[0]), v[1].(bool), nil
-	}
-	c.mu.Unlock()
-	val, found, err := c.r.Variable(ctx, name)
-	if err != nil {
-		return nil, false, err
-	}
-	c.mu.Lock()
-	if c.vars == nil {
-		c.vars = map[string][2]any{}
-	}
-	c.vars[name] = [2]any{value.Clone(val), found}
-	c.mu.Unlock()
-	return val, found, nil
-}
-
-func (c *cachingResolver) doc(key string, read func() (*value.Map, error)) (*value.Map, error) {
-	c.mu.Lock()
-	if d, ok := c.docs[key]; ok {
-		c.mu.Unlock()
-		return value.Clone(d).(*value.Map), nil
-	}
-	c.mu.Unlock()
-	d, err := read()
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.docs == nil {
-		c.docs = map[string]*value.Map{}
-	}
-	c.docs[key] = value.Clone(d).(*value.Map)
-	c.mu.Unlock()
-	return d, nil
-}
-
-func (c *cachingResolver) BlockDocumentByName(ctx context.Context, slug, name string) (*value.Map, error) {
-	return c.doc("name\x00"+slug+"\x00"+name, func() (*value.Map, error) { return c.r.BlockDocumentByName(ctx, slug, name) })
-}
-
-func (c *cachingResolver) BlockDocumentByID(ctx context.Context, id string) (*value.Map, error) {
-	return c.doc("id\x00"+id, func() (*value.Map, error) { return c.r.BlockDocumentByID(ctx, id) })
-}
-
 func walkStrings(v any, fn func(string)) {
 	switch t := v.(type) {
 	case string:
@@ -349,7 +298,7 @@ func walkStrings(v any, fn func(string)) {
 		for _, x := range t {
 			walkStrings(x, fn)
 		}
-	case *value.Map:
+	case *py.Map:
 		for _, k := range t.Keys() {
 			x, _ := t.Get(k)
 			walkStrings(x, fn)
@@ -405,24 +354,24 @@ type redactedErr struct {
 func (e redactedErr) Error() string { return e.msg }
 func (e redactedErr) Unwrap() error { return e.err }
 
-func (r *Runner) setWorkingDirectory(env *Env, in *value.Map) (*value.Map, error) {
-	if err := checkSignature("set_working_directory", pullSignatures[SetWorkingDirectory], in); err != nil {
+func (r *Runner) setWorkingDirectory(env *Env, in *py.Map) (*py.Map, error) {
+	if err := pullSignatures[SetWorkingDirectory].Bind(in); err != nil {
 		return nil, err
 	}
 	v, _ := in.Get("directory")
 	d, ok := v.(string)
 	if !ok {
-		return nil, fmt.Errorf("set_working_directory: directory must be a string, got %s", value.TypeName(v))
+		return nil, fmt.Errorf("set_working_directory: directory must be a string, got %s", py.TypeName(v))
 	}
 	if !filepath.IsAbs(d) {
 		d = filepath.Join(env.Dir, d)
 	}
 	st, err := os.Stat(d)
 	if err != nil {
-		return nil, fmt.Errorf("[Errno 2] No such file or directory: %s", value.Repr(d))
+		return nil, fmt.Errorf("[Errno 2] No such file or directory: %s", py.Repr(d))
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("[Errno 20] Not a directory: %s", value.Repr(d))
+		return nil, fmt.Errorf("[Errno 20] Not a directory: %s", py.Repr(d))
 	}
 	abs, err := filepath.EvalSymlinks(d)
 	if err != nil {
@@ -431,29 +380,29 @@ func (r *Runner) setWorkingDirectory(env *Env, in *value.Map) (*value.Map, error
 	r.mu.Lock()
 	r.dir = abs
 	r.mu.Unlock()
-	return value.MapOf("directory", abs), nil
+	return py.MapOf("directory", abs), nil
 }
 
-func (r *Runner) pipInstall(ctx context.Context, env *Env, in *value.Map) (*value.Map, error) {
-	if err := checkSignature("pip_install_requirements", pullSignatures[PipInstallRequirements], in); err != nil {
+func (r *Runner) pipInstall(ctx context.Context, env *Env, in *py.Map) (*py.Map, error) {
+	if err := pullSignatures[PipInstallRequirements].Bind(in); err != nil {
 		return nil, err
 	}
 	o := &ShellOptions{StreamOutput: true}
 	req := "requirements.txt"
 	if v, ok := in.Get("requirements_file"); ok {
-		req = value.Str(v)
+		req = py.Str(v)
 	}
 	if v, ok := in.Get("directory"); ok && v != nil {
-		o.Directory = value.Str(v)
+		o.Directory = py.Str(v)
 	}
 	if v, ok := in.Get("stream_output"); ok {
-		o.StreamOutput = truthy(v)
+		o.StreamOutput = py.Truthy(v)
 	}
 	py, err := python(env)
 	if err != nil {
 		return nil, err
 	}
-	// Quoted for ShlexSplit; the interpreter runs directly, no shell.
+	// Quoted for py.ShlexSplit; the interpreter runs directly, no shell.
 	o.Script = shellQuote(py) + " -m pip install -r " + shellQuote(req)
 	out, err := RunShell(ctx, o, env)
 	var se *ShellError

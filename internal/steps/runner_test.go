@@ -11,14 +11,14 @@ import (
 	"testing"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/template"
 	"github.com/prefectctl/prefectctl/internal/testenv"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 func mustParse(t *testing.T, section, yamlJSON string) []*Step {
 	t.Helper()
-	raw, err := value.DecodeJSON([]byte(yamlJSON))
+	raw, err := py.DecodeJSON([]byte(yamlJSON))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,9 +84,9 @@ func TestRunMatchesPrefect(t *testing.T) {
 			if err != nil {
 				t.Fatalf("prefectctl failed: %v; Prefect gave %s", err, ans[i].OK)
 			}
-			want, _ := value.DecodeJSON(ans[i].OK)
-			if !value.Equal(got, want) {
-				g, _ := value.EncodeJSON(got)
+			want, _ := py.DecodeJSON(ans[i].OK)
+			if !py.Equal(got, want) {
+				g, _ := py.EncodeJSON(got)
 				t.Fatalf("outputs differ\nprefectctl: %s\nPrefect:    %s", g, ans[i].OK)
 			}
 		})
@@ -102,7 +102,7 @@ func TestRunFailureStopsAndNamesStep(t *testing.T) {
 	  {"prefect.deployments.steps.run_shell_script": {"script": "touch `+marker+`"}}]`)
 	var stderr bytes.Buffer
 	r := NewRunner(&Env{Dir: dir, Stderr: &stderr})
-	_, err := r.Run(context.Background(), steps, value.MapOf("previous", "x"))
+	_, err := r.Run(context.Background(), steps, py.MapOf("previous", "x"))
 	var de *diag.Error
 	if !errors.As(err, &de) {
 		t.Fatalf("err = %v, want *diag.Error", err)
@@ -136,14 +136,14 @@ func (fakeResolver) Variable(_ context.Context, name string) (any, bool, error) 
 	return nil, false, nil
 }
 
-func (fakeResolver) BlockDocumentByName(_ context.Context, slug, name string) (*value.Map, error) {
+func (fakeResolver) BlockDocumentByName(_ context.Context, slug, name string) (*py.Map, error) {
 	if slug == "secret" && name == "token" {
-		return value.MapOf("value", "s3cr3t-t0ken-value"), nil
+		return py.MapOf("value", "s3cr3t-t0ken-value"), nil
 	}
 	return nil, template.ErrNotFound
 }
 
-func (fakeResolver) BlockDocumentByID(context.Context, string) (*value.Map, error) {
+func (fakeResolver) BlockDocumentByID(context.Context, string) (*py.Map, error) {
 	return nil, template.ErrNotFound
 }
 

@@ -9,13 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
-	"unicode/utf8"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // ShellOptions are run_shell_script's arguments.
@@ -29,30 +27,30 @@ type ShellOptions struct {
 	Shell         bool
 }
 
-var shellSig = signature{required: []string{"script"}, optional: []string{"directory", "env", "stream_output", "expand_env_vars", "shell"}}
+var shellSig = py.Signature{Name: "run_shell_script", Required: []string{"script"}, Optional: []string{"directory", "env", "stream_output", "expand_env_vars", "shell"}}
 
-func parseShell(in *value.Map) (*ShellOptions, error) {
-	if err := checkSignature("run_shell_script", shellSig, in); err != nil {
+func parseShell(in *py.Map) (*ShellOptions, error) {
+	if err := shellSig.Bind(in); err != nil {
 		return nil, err
 	}
 	o := &ShellOptions{StreamOutput: true}
 	v, _ := in.Get("script")
 	s, ok := v.(string)
 	if !ok {
-		return nil, fmt.Errorf("run_shell_script: script must be a string, got %s", value.TypeName(v))
+		return nil, fmt.Errorf("run_shell_script: script must be a string, got %s", py.TypeName(v))
 	}
 	o.Script = s
 	if v, ok := in.Get("directory"); ok && v != nil {
 		d, isStr := v.(string)
 		if !isStr {
-			return nil, fmt.Errorf("run_shell_script: directory must be a string, got %s", value.TypeName(v))
+			return nil, fmt.Errorf("run_shell_script: directory must be a string, got %s", py.TypeName(v))
 		}
 		o.Directory = d
 	}
 	if v, ok := in.Get("env"); ok && v != nil {
-		m, isMap := v.(*value.Map)
+		m, isMap := v.(*py.Map)
 		if !isMap {
-			return nil, fmt.Errorf("run_shell_script: env must be a mapping, got %s", value.TypeName(v))
+			return nil, fmt.Errorf("run_shell_script: env must be a mapping, got %s", py.TypeName(v))
 		}
 		o.Env = map[string]string{}
 		for _, k := range m.Keys() {
@@ -60,20 +58,20 @@ func parseShell(in *value.Map) (*ShellOptions, error) {
 			str, isStr := x.(string)
 			if !isStr {
 				// Python's os.environ refuses non-strings too.
-				return nil, fmt.Errorf("run_shell_script: env value for %s must be a string, got %s (quote it in prefect.yaml)", k, value.TypeName(x))
+				return nil, fmt.Errorf("run_shell_script: env value for %s must be a string, got %s (quote it in prefect.yaml)", k, py.TypeName(x))
 			}
 			o.Env[k] = str
 			o.EnvOrder = append(o.EnvOrder, k)
 		}
 	}
 	if v, ok := in.Get("stream_output"); ok {
-		o.StreamOutput = truthy(v)
+		o.StreamOutput = py.Truthy(v)
 	}
 	if v, ok := in.Get("expand_env_vars"); ok {
-		o.ExpandEnvVars = truthy(v)
+		o.ExpandEnvVars = py.Truthy(v)
 	}
 	if v, ok := in.Get("shell"); ok {
-		o.Shell = truthy(v)
+		o.Shell = py.Truthy(v)
 	}
 	return o, nil
 }
@@ -93,7 +91,7 @@ func (e *ShellError) Error() string {
 // is its own process, split with POSIX shlex rules and executed directly
 // (through /bin/sh -c only with Shell), with the environment plus Env, and
 // returns the stripped stdout and stderr of all lines.
-func RunShell(ctx context.Context, o *ShellOptions, env *Env) (*value.Map, error) {
+func RunShell(ctx context.Context, o *ShellOptions, env *Env) (*py.Map, error) {
 	childEnv := env.environ()
 	for _, k := range o.EnvOrder {
 		childEnv = setEnv(childEnv, k, o.Env[k])
@@ -118,20 +116,20 @@ func RunShell(ctx context.Context, o *ShellOptions, env *Env) (*value.Map, error
 		outW = io.MultiWriter(&stdout, env.stdout())
 		errW = io.MultiWriter(&stderr, env.stderr())
 	}
-	for _, line := range SplitLines(o.Script) {
+	for _, line := range py.SplitLines(o.Script) {
 		if o.ExpandEnvVars {
-			line = SafeSubstitute(line, lookup)
+			line = py.SafeSubstitute(line, lookup)
 		}
 		var argv []string
 		if o.Shell {
-			line = pyStrip(line)
+			line = py.Strip(line)
 			if line == "" {
 				continue
 			}
 			argv = []string{"/bin/sh", "-c", line}
 		} else {
 			var err error
-			if argv, err = ShlexSplit(line); err != nil {
+			if argv, err = py.ShlexSplit(line); err != nil {
 				return nil, err
 			}
 			if len(argv) == 0 {
@@ -158,14 +156,14 @@ func RunShell(ctx context.Context, o *ShellOptions, env *Env) (*value.Map, error
 				if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 					code = -int(ws.Signal()) // Python's returncode for a signal
 				}
-				return nil, &ShellError{Code: code, Stderr: decodeUTF8(stderr.Bytes()), Line: line}
+				return nil, &ShellError{Code: code, Stderr: py.DecodeUTF8(stderr.Bytes()), Line: line}
 			}
 			return nil, fmt.Errorf("running %q: %w", argv[0], err)
 		}
 	}
-	return value.MapOf(
-		"stdout", pyStrip(decodeUTF8(stdout.Bytes())),
-		"stderr", pyStrip(decodeUTF8(stderr.Bytes())),
+	return py.MapOf(
+		"stdout", py.Strip(py.DecodeUTF8(stdout.Bytes())),
+		"stderr", py.Strip(py.DecodeUTF8(stderr.Bytes())),
 	), nil
 }
 
@@ -179,7 +177,7 @@ func lookPath(name string, env []string, dir string) (string, error) {
 			p = filepath.Join(dir, p)
 		}
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("[Errno 2] No such file or directory: %s", value.Repr(name))
+			return "", fmt.Errorf("[Errno 2] No such file or directory: %s", py.Repr(name))
 		}
 		return p, nil
 	}
@@ -204,7 +202,7 @@ func lookPath(name string, env []string, dir string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("[Errno 2] No such file or directory: %s", value.Repr(name))
+	return "", fmt.Errorf("[Errno 2] No such file or directory: %s", py.Repr(name))
 }
 
 func setEnv(env []string, k, v string) []string {
@@ -233,155 +231,4 @@ func (s *syncBuffer) Bytes() []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]byte(nil), s.b.Bytes()...)
-}
-
-// decodeUTF8 is bytes.decode("utf-8", errors="replace").
-func decodeUTF8(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	var sb strings.Builder
-	for len(b) > 0 {
-		r, n := utf8.DecodeRune(b)
-		sb.WriteRune(r) // RuneError is U+FFFD, one per bad byte
-		b = b[n:]
-	}
-	return sb.String()
-}
-
-// isPySpace is Python's str.isspace() for one rune.
-func isPySpace(r rune) bool {
-	switch r {
-	case ' ', '\t', '\n', '\v', '\f', '\r', 0x1c, 0x1d, 0x1e, 0x1f, 0x85, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000:
-		return true
-	}
-	return r >= 0x2000 && r <= 0x200a
-}
-
-// pyStrip is str.strip().
-func pyStrip(s string) string { return strings.TrimFunc(s, isPySpace) }
-
-// SplitLines is Python's str.splitlines(): \n, \r, \r\n, \v, \f, \x1c-\x1e,
-// \x85, U+2028 and U+2029 all end a line, and no trailing empty line is
-// produced.
-func SplitLines(s string) []string {
-	var out []string
-	rs := []rune(s)
-	var cur strings.Builder
-	for i := 0; i < len(rs); i++ {
-		switch r := rs[i]; r {
-		case '\r':
-			if i+1 < len(rs) && rs[i+1] == '\n' {
-				i++
-			}
-			out = append(out, cur.String())
-			cur.Reset()
-		case '\n', '\v', '\f', 0x1c, 0x1d, 0x1e, 0x85, 0x2028, 0x2029:
-			out = append(out, cur.String())
-			cur.Reset()
-		default:
-			cur.WriteRune(r)
-		}
-	}
-	if cur.Len() > 0 {
-		out = append(out, cur.String())
-	}
-	return out
-}
-
-// ShlexError is shlex.split's ValueError.
-type ShlexError struct{ Msg string }
-
-func (e *ShlexError) Error() string { return e.Msg }
-
-// ShlexSplit is Python's shlex.split(s) (POSIX mode, no comments): words
-// split on space, tab, CR and LF; single quotes keep everything; double
-// quotes keep everything but let a backslash escape `"` and `\`; outside
-// quotes a backslash escapes any character; quoted empty strings are
-// words.
-func ShlexSplit(s string) ([]string, error) {
-	var out []string
-	var cur strings.Builder
-	inWord := false
-	rs := []rune(s)
-	for i := 0; i < len(rs); i++ {
-		c := rs[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-			if inWord {
-				out = append(out, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		case c == '\\':
-			inWord = true
-			if i+1 >= len(rs) {
-				return nil, &ShlexError{"No escaped character"}
-			}
-			i++
-			cur.WriteRune(rs[i])
-		case c == '\'':
-			inWord = true
-			j := i + 1
-			for j < len(rs) && rs[j] != '\'' {
-				j++
-			}
-			if j >= len(rs) {
-				return nil, &ShlexError{"No closing quotation"}
-			}
-			cur.WriteString(string(rs[i+1 : j]))
-			i = j
-		case c == '"':
-			inWord = true
-			j := i + 1
-			for ; j < len(rs) && rs[j] != '"'; j++ {
-				if rs[j] == '\\' {
-					if j+1 >= len(rs) {
-						return nil, &ShlexError{"No escaped character"}
-					}
-					if n := rs[j+1]; n == '"' || n == '\\' {
-						cur.WriteRune(n)
-						j++
-						continue
-					}
-				}
-				cur.WriteRune(rs[j])
-			}
-			if j >= len(rs) {
-				return nil, &ShlexError{"No closing quotation"}
-			}
-			i = j
-		default:
-			inWord = true
-			cur.WriteRune(c)
-		}
-	}
-	if inWord {
-		out = append(out, cur.String())
-	}
-	return out, nil
-}
-
-var templateRE = regexp.MustCompile(`(?i)\$(?:(\$)|([_a-z][_a-z0-9]*)|\{([_a-z][_a-z0-9]*)\}|())`)
-
-// SafeSubstitute is string.Template(s).safe_substitute(env): $NAME and
-// ${NAME} are replaced when known and left alone otherwise, "$$" becomes
-// "$", and any other "$" stays.
-func SafeSubstitute(s string, lookup func(string) (string, bool)) string {
-	return templateRE.ReplaceAllStringFunc(s, func(m string) string {
-		sub := templateRE.FindStringSubmatch(m)
-		switch {
-		case sub[1] != "":
-			return "$"
-		case sub[2] != "":
-			if v, ok := lookup(sub[2]); ok {
-				return v
-			}
-		case sub[3] != "":
-			if v, ok := lookup(sub[3]); ok {
-				return v
-			}
-		}
-		return m
-	})
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // Canonical names of the steps prefectctl knows.
@@ -39,7 +39,7 @@ type Step struct {
 	Requires []string
 	// Inputs are the keyword arguments, without id and requires, not yet
 	// templated.
-	Inputs  *value.Map
+	Inputs  *py.Map
 	Index   int    // position in its section, 0-based
 	Section string // build, push or pull
 }
@@ -130,9 +130,9 @@ func Parse(raw any, section string, index int) (*Step, error) {
 	if raw == nil {
 		return nil, nil
 	}
-	m, ok := raw.(*value.Map)
+	m, ok := raw.(*py.Map)
 	if !ok {
-		return nil, bad("write each step as `- module.function: {inputs}`", "a step must be a mapping from a function name to its inputs, got %s", value.TypeName(raw))
+		return nil, bad("write each step as `- module.function: {inputs}`", "a step must be a mapping from a function name to its inputs, got %s", py.TypeName(raw))
 	}
 	if m.Len() == 0 {
 		return nil, nil
@@ -144,14 +144,14 @@ func Parse(raw any, section string, index int) (*Step, error) {
 	}
 	written := keys[0]
 	rawIn, _ := m.Get(written)
-	var in *value.Map
+	var in *py.Map
 	switch t := rawIn.(type) {
-	case *value.Map:
-		in = value.Clone(t).(*value.Map)
+	case *py.Map:
+		in = py.Clone(t).(*py.Map)
 	case nil:
 		return nil, bad("write `{}` after the name for a step without inputs", "step %s has no inputs mapping (null)", written)
 	default:
-		return nil, bad("indent the step's inputs under its name", "the inputs of step %s must be a mapping, got %s", written, value.TypeName(rawIn))
+		return nil, bad("indent the step's inputs under its name", "the inputs of step %s must be a mapping, got %s", written, py.TypeName(rawIn))
 	}
 	if !validFQN(written) {
 		return nil, bad("name the step by its importable path, e.g. prefect.deployments.steps.run_shell_script or my_pkg.steps:do_thing",
@@ -165,7 +165,7 @@ func Parse(raw any, section string, index int) (*Step, error) {
 			s.ID = t
 		case nil:
 		default:
-			return nil, bad("use a string id such as `id: build-image`", "step %s: id must be a string, got %s", written, value.TypeName(v))
+			return nil, bad("use a string id such as `id: build-image`", "step %s: id must be a string, got %s", written, py.TypeName(v))
 		}
 		in.Delete("id")
 	}
@@ -180,14 +180,14 @@ func Parse(raw any, section string, index int) (*Step, error) {
 			for _, x := range t {
 				str, isStr := x.(string)
 				if !isStr {
-					return nil, bad("list package requirements as strings, e.g. `requires: [prefect-docker>=0.7]`", "step %s: requires must hold strings, got %s", written, value.TypeName(x))
+					return nil, bad("list package requirements as strings, e.g. `requires: [prefect-docker>=0.7]`", "step %s: requires must hold strings, got %s", written, py.TypeName(x))
 				}
 				if str != "" {
 					s.Requires = append(s.Requires, str)
 				}
 			}
 		default:
-			return nil, bad("write requires as a string or a list of strings", "step %s: requires must be a string or a list, got %s", written, value.TypeName(v))
+			return nil, bad("write requires as a string or a list of strings", "step %s: requires must be a string or a list, got %s", written, py.TypeName(v))
 		}
 		in.Delete("requires")
 	}
@@ -209,7 +209,7 @@ func ParseSection(raw any, section string) ([]*Step, error) {
 	}
 	l, ok := raw.([]any)
 	if !ok {
-		return nil, &diag.Error{Kind: diag.Invalid, Path: section, Msg: fmt.Sprintf("%s must be a list of steps, got %s", section, value.TypeName(raw)),
+		return nil, &diag.Error{Kind: diag.Invalid, Path: section, Msg: fmt.Sprintf("%s must be a list of steps, got %s", section, py.TypeName(raw)),
 			Hint: "start each step with `- `"}
 	}
 	var out []*Step

@@ -6,12 +6,12 @@ import (
 	"testing"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 func decode(t *testing.T, s string) any {
 	t.Helper()
-	v, err := value.DecodeJSON([]byte(s))
+	v, err := py.DecodeJSON([]byte(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestParse(t *testing.T) {
 			}
 			continue
 		}
-		in, _ := value.EncodeJSON(s.Inputs)
+		in, _ := py.EncodeJSON(s.Inputs)
 		if s.FQN != c.fqn || s.ID != c.id || strings.Join(s.Requires, ",") != strings.Join(c.requires, ",") || string(in) != c.inputs || s.Legacy != c.legacy || s.Index != 2 || s.Section != "build" {
 			t.Errorf("Parse(%s) = %+v inputs %s", c.raw, s, in)
 		}
@@ -104,7 +104,8 @@ func TestValidatePullStep(t *testing.T) {
 		{`{"prefect_aws.deployments.steps.pull_from_s3": {"bucket": "b"}}`, ""},
 		{`{"prefect.projects.steps.git_clone": {"repository": "r"}}`, "Prefect 2 name"},
 		{`{"prefect.deployments.steps.run_shell_script": {"script": "pip install -r requirements.txt"}}`, ""},
-		{`{"prefect.deployments.steps.run_shell_script": {"command": "ls"}}`, "run_shell_script() missing 1 required positional argument: 'script'"},
+		{`{"prefect.deployments.steps.run_shell_script": {"command": "ls"}}`, "run_shell_script() got an unexpected keyword argument 'command'"}, // Python names the unexpected keyword first
+		{`{"prefect.deployments.steps.run_shell_script": {"stream_output": false}}`, "run_shell_script() missing 1 required positional argument: 'script'"},
 	}
 	for _, c := range cases {
 		s, err := Parse(decode(t, c.raw), "pull", 0)

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // Options are apply_values' keyword arguments plus the environment.
@@ -23,7 +23,7 @@ type Options struct {
 	// an inline one ("{{ build.image }}"). Prefect's message is
 	//   fmt.Sprintf("Value for placeholder %s not found in provided values. "+
 	//     "Please ensure that the placeholder is spelled correctly and that "+
-	//     "the corresponding value is provided.", value.StrRepr(name))
+	//     "the corresponding value is provided.", py.StrRepr(name))
 	// which NotSetWarning builds.
 	OnNotSet func(name string)
 	// SkipPrefixes leaves placeholders whose name starts with any of these
@@ -37,7 +37,7 @@ type Options struct {
 // NotSetWarning is Prefect's warning text for an OnNotSet argument.
 func NotSetWarning(name string) string {
 	return fmt.Sprintf("Value for placeholder %s not found in provided values. Please ensure that "+
-		"the placeholder is spelled correctly and that the corresponding value is provided.", value.StrRepr(name))
+		"the placeholder is spelled correctly and that the corresponding value is provided.", py.StrRepr(name))
 }
 
 // ApplyValues is Prefect's apply_values(template, values, remove_notset,
@@ -54,7 +54,7 @@ func NotSetWarning(name string) string {
 //   - Mappings and lists are processed item by item; NotSet results are
 //     dropped with RemoveNotSet, otherwise the original item is kept.
 //   - Any other type (a YAML date) is an Invalid error.
-func ApplyValues(tmpl any, values *value.Map, opt Options) (any, error) {
+func ApplyValues(tmpl any, values *py.Map, opt Options) (any, error) {
 	if opt.Env == nil {
 		opt.Env = os.LookupEnv
 	}
@@ -63,7 +63,7 @@ func ApplyValues(tmpl any, values *value.Map, opt Options) (any, error) {
 }
 
 type applier struct {
-	values *value.Map
+	values *py.Map
 	opt    Options
 }
 
@@ -73,8 +73,8 @@ func (a *applier) apply(t any, path string) (any, error) {
 		return t, nil
 	case string:
 		return a.applyString(x), nil
-	case *value.Map:
-		out := value.NewMap()
+	case *py.Map:
+		out := py.NewMap()
 		for _, k := range x.Keys() {
 			v, _ := x.Get(k)
 			nv, err := a.apply(v, joinKey(path, k))
@@ -108,7 +108,7 @@ func (a *applier) apply(t any, path string) (any, error) {
 		return nil, &diag.Error{
 			Kind: diag.Invalid,
 			Path: path,
-			Msg:  fmt.Sprintf("Unexpected template type %s", value.StrRepr(value.TypeName(t))),
+			Msg:  fmt.Sprintf("Unexpected template type %s", py.StrRepr(py.TypeName(t))),
 			Hint: typeHint(t),
 		}
 	}
@@ -148,7 +148,7 @@ func (a *applier) applyString(s string) any {
 			}
 			return NotSet
 		}
-		return value.Clone(v)
+		return py.Clone(v)
 	}
 	repl := make(map[string]string, len(phs))
 	for _, p := range phs {
@@ -171,7 +171,7 @@ func (a *applier) applyString(s string) any {
 			}
 			continue
 		}
-		repl[p.Full] = value.Str(v)
+		repl[p.Full] = py.Str(v)
 	}
 	return replaceFull(s, repl)
 }
@@ -184,9 +184,9 @@ func (a *applier) applyString(s string) any {
 // A lookup function cannot list names, so with env set each process variable
 // is looked up through it (and dropped when env does not know it): a fake
 // environment with names the process lacks must be built directly, e.g.
-// value.FromGo(map[string]string{...}).(*value.Map).
-func EnvValues(env func(string) (string, bool)) *value.Map {
-	m := value.NewMap()
+// py.FromGo(map[string]string{...}).(*py.Map).
+func EnvValues(env func(string) (string, bool)) *py.Map {
+	m := py.NewMap()
 	for _, kv := range os.Environ() {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {

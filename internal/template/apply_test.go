@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
-var M = value.MapOf
+var M = py.MapOf
 
 func envOf(kv ...string) func(string) (string, bool) {
 	m := map[string]string{}
@@ -20,7 +20,7 @@ func envOf(kv ...string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }
 
-// TestApplyValues covers spec §12 cases 1–4 and the behaviours that
+// TestApplyValues covers apply_values' documented examples and the behaviours that
 // Prefect's TestApplyValues pins, with this package's own inputs.
 func TestApplyValues(t *testing.T) {
 	outputs := M(
@@ -38,7 +38,7 @@ func TestApplyValues(t *testing.T) {
 		opt  Options
 		want any
 	}{
-		// §12 case 1
+		// mappings, lists and remove_notset
 		{"inline names and typed int", M("full", "{{given}} {{family}}", "year", "{{born}}"),
 			Options{RemoveNotSet: true}, M("full", "Grace Hopper", "year", int64(1906))},
 		{"unset whole-string key dropped", M("family", "{{missing}}", "year", "{{born}}"),
@@ -53,7 +53,7 @@ func TestApplyValues(t *testing.T) {
 			[]any{M("top", M("n", NotSet, "y", int64(1906)))}},
 		{"lists", []any{"Hi {{given}} {{family}}!", M("n", "{{given}} {{family}}")}, Options{RemoveNotSet: true},
 			[]any{"Hi Grace Hopper!", M("n", "Grace Hopper")}},
-		// §12 case 2
+		// key paths, types and Python str() inline
 		{"list index in key path", "Admiral {{ crew[0].name }}!", Options{RemoveNotSet: true}, "Admiral Grace!"},
 		{"whole-string dict keeps its type", M("lead", "{{ team.lead }}"), Options{RemoveNotSet: true},
 			M("lead", M("name", "Grace", "born", int64(1906)))},
@@ -64,7 +64,7 @@ func TestApplyValues(t *testing.T) {
 		{"inline uses python str()", "{{score}}/{{active}}/{{nothing}}/{{cfg}}/{{labels}}", Options{RemoveNotSet: true},
 			"9.5/False/None/{'k': 'v'}/['x', 2]"},
 		{"text around makes it inline", M("l", " {{ labels }}"), Options{RemoveNotSet: true}, M("l", " ['x', 2]")},
-		// §12 case 3
+		// environment variables
 		{"missing env var whole string is empty", "{{ $NOT_DEFINED }}", Options{RemoveNotSet: true, Env: env}, ""},
 		{"env var is always a string", M("e", "{{ $DEPLOY_ENV }}"), Options{RemoveNotSet: true, Env: env}, M("e", "prod")},
 		{"$$ is empty", `{"msg": "Hello {{given}}!", "body": {"text": "{{$$}}"}}`, Options{RemoveNotSet: true, Env: env},
@@ -72,7 +72,7 @@ func TestApplyValues(t *testing.T) {
 		{"every leading $ is stripped", "{{ $$$REGION }}", Options{RemoveNotSet: true, Env: env}, "eu-west-1"},
 		{"unset env var kept literal without remove", M("e", "{{ $NOT_DEFINED }}"), Options{Env: env}, M("e", "{{ $NOT_DEFINED }}")},
 		{"whitespace variants", "{{     given }}/{{given    }}/{{\tgiven\n}}", Options{RemoveNotSet: true}, "Grace/Grace/Grace"},
-		// §12 case 4
+		// skipped prefixes
 		{"skip prefixes in nested structures",
 			M("work_pool", M("job_variables", M("name", "{{ ctx.flow.name }}", "image", "{{ build-image.image }}")),
 				"tags", []any{"{{ ctx.flow_run.name }}", "{{ given }}"}),
@@ -112,8 +112,8 @@ func TestApplyValues(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if value.Repr(got) != value.Repr(tt.want) || !value.Equal(got, tt.want) {
-				t.Errorf("\n got %s\nwant %s", value.Repr(got), value.Repr(tt.want))
+			if py.Repr(got) != py.Repr(tt.want) || !py.Equal(got, tt.want) {
+				t.Errorf("\n got %s\nwant %s", py.Repr(got), py.Repr(tt.want))
 			}
 		})
 	}
@@ -142,31 +142,31 @@ func TestApplyValuesDoesNotMutate(t *testing.T) {
 	inner := M("k", []any{"v"})
 	values := M("obj", inner)
 	tmpl := M("whole", "{{ obj }}", "list", []any{"{{ missing }}", "{{ obj.k[0] }}"}, "d", M("x", "{{ missing }}"))
-	before, beforeVals := value.Repr(tmpl), value.Repr(values)
+	before, beforeVals := py.Repr(tmpl), py.Repr(values)
 	got, err := ApplyValues(tmpl, values, Options{RemoveNotSet: true, Env: envOf()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if value.Repr(tmpl) != before || value.Repr(values) != beforeVals {
-		t.Fatalf("input modified: %s %s", value.Repr(tmpl), value.Repr(values))
+	if py.Repr(tmpl) != before || py.Repr(values) != beforeVals {
+		t.Fatalf("input modified: %s %s", py.Repr(tmpl), py.Repr(values))
 	}
 	// The result shares nothing with values: changing it leaves values alone.
-	whole, _ := got.(*value.Map).Get("whole")
-	whole.(*value.Map).Set("k", "changed")
-	if value.Repr(values) != beforeVals {
+	whole, _ := got.(*py.Map).Get("whole")
+	whole.(*py.Map).Set("k", "changed")
+	if py.Repr(values) != beforeVals {
 		t.Error("result aliases values")
 	}
 }
 
 func TestApplyValuesErrors(t *testing.T) {
-	day := value.Date{Year: 2030, Month: time.March, Day: 4}
+	day := py.Date{Year: 2030, Month: time.March, Day: 4}
 	for _, tt := range []struct {
 		tmpl any
 		msg  string
 		path string
 	}{
 		{M("when", day), "Unexpected template type 'date'", "when"},
-		{M("l", []any{"x", value.DateTime{Time: time.Unix(0, 0).UTC()}}), "Unexpected template type 'datetime'", "l[1]"},
+		{M("l", []any{"x", py.DateTime{Time: time.Unix(0, 0).UTC()}}), "Unexpected template type 'datetime'", "l[1]"},
 	} {
 		_, err := ApplyValues(tt.tmpl, M(), Options{})
 		var de *diag.Error
@@ -176,8 +176,8 @@ func TestApplyValuesErrors(t *testing.T) {
 	}
 	// Dates as values are fine: whole keeps the type, inline uses str().
 	got, err := ApplyValues([]any{"{{ d }}", "on {{ d }}"}, M("d", day), Options{})
-	if err != nil || !value.Equal(got, []any{day, "on 2030-03-04"}) {
-		t.Errorf("got %s, %v", value.Repr(got), err)
+	if err != nil || !py.Equal(got, []any{day, "on 2030-03-04"}) {
+		t.Errorf("got %s, %v", py.Repr(got), err)
 	}
 }
 
@@ -196,12 +196,12 @@ func TestEnvValues(t *testing.T) {
 	if v, _ := m.Get("PREFECTCTL_TPL_A"); v != "a-value" {
 		t.Errorf("EnvValues(nil) A = %v", v)
 	}
-	// The env pass (§3.7 step 6): STANDARD names come from the environment,
+	// The environment pass of prefect deploy: STANDARD names come from the environment,
 	// unresolved ones survive with remove_notset false.
 	got, err := ApplyValues(M("a", "{{ PREFECTCTL_TPL_A }}", "s", "{{ step.out }}", "c", "{{ PREFECTCTL_TPL_B.0 }}"),
 		m, Options{})
-	if err != nil || value.Repr(got) != value.Repr(M("a", "a-value", "s", "{{ step.out }}", "c", "b")) {
-		t.Errorf("env pass = %s, %v", value.Repr(got), err)
+	if err != nil || py.Repr(got) != py.Repr(M("a", "a-value", "s", "{{ step.out }}", "c", "b")) {
+		t.Errorf("env pass = %s, %v", py.Repr(got), err)
 	}
 	// With a lookup function, process names are looked up through it.
 	m = EnvValues(func(k string) (string, bool) {
@@ -211,6 +211,6 @@ func TestEnvValues(t *testing.T) {
 		return "", false
 	})
 	if v, _ := m.Get("PREFECTCTL_TPL_A"); v != "overridden" || m.Has("PREFECTCTL_TPL_B") {
-		t.Errorf("EnvValues(fn) = %s", value.Repr(m))
+		t.Errorf("EnvValues(fn) = %s", py.Repr(m))
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // TestConformance replays testdata/conformance.json, written by
@@ -21,11 +21,11 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := value.DecodeJSON(raw)
+	v, err := py.DecodeJSON(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := v.(*value.Map)
+	doc := v.(*py.Map)
 	t.Logf("corpus from Prefect %s", get(doc, "prefect_version"))
 
 	t.Run("find", func(t *testing.T) {
@@ -53,7 +53,7 @@ func TestConformance(t *testing.T) {
 			t.Run(fmt.Sprintf("%q", key), func(t *testing.T) {
 				got, found := GetFromDict(untag(get(c, "values")), key)
 				if want := get(c, "found").(bool); found != want {
-					t.Fatalf("found = %v, want %v (got %s)", found, want, value.Repr(got))
+					t.Fatalf("found = %v, want %v (got %s)", found, want, py.Repr(got))
 				}
 				if found {
 					sameJSON(t, tagGo(got), get(c, "result"))
@@ -65,7 +65,7 @@ func TestConformance(t *testing.T) {
 	t.Run("apply", func(t *testing.T) {
 		for _, c := range cases(doc, "apply") {
 			t.Run(get(c, "name").(string), func(t *testing.T) {
-				envMap := get(c, "env").(*value.Map)
+				envMap := get(c, "env").(*py.Map)
 				env := func(k string) (string, bool) {
 					v, ok := envMap.Get(k)
 					if !ok {
@@ -73,11 +73,11 @@ func TestConformance(t *testing.T) {
 					}
 					return v.(string), true
 				}
-				var values *value.Map
+				var values *py.Map
 				if s, ok := get(c, "values").(string); ok && s == "$environ" {
 					values = envMap
 				} else {
-					values = untag(get(c, "values")).(*value.Map)
+					values = untag(get(c, "values")).(*py.Map)
 				}
 				var warnings []any
 				opt := Options{RemoveNotSet: get(c, "remove_notset").(bool), Env: env}
@@ -91,9 +91,9 @@ func TestConformance(t *testing.T) {
 					}
 				}
 				tmpl := untag(get(c, "template"))
-				before := value.Repr(tmpl)
+				before := py.Repr(tmpl)
 				got, err := ApplyValues(tmpl, values, opt)
-				if after := value.Repr(tmpl); after != before {
+				if after := py.Repr(tmpl); after != before {
 					t.Errorf("template modified:\n%s\n%s", before, after)
 				}
 				sort.Slice(warnings, func(i, j int) bool { return warnings[i].(string) < warnings[j].(string) })
@@ -113,7 +113,7 @@ func TestConformance(t *testing.T) {
 		for _, c := range cases(doc, "variables") {
 			t.Run(get(c, "name").(string), func(t *testing.T) {
 				r := newFake()
-				vars := untag(get(c, "variables")).(*value.Map)
+				vars := untag(get(c, "variables")).(*py.Map)
 				for _, k := range vars.Keys() {
 					r.vars[k], _ = vars.Get(k)
 				}
@@ -128,17 +128,17 @@ func TestConformance(t *testing.T) {
 	})
 
 	t.Run("blocks", func(t *testing.T) {
-		blocks := get(doc, "blocks").(*value.Map)
+		blocks := get(doc, "blocks").(*py.Map)
 		for _, c := range cases(blocks, "cases") {
 			t.Run(get(c, "name").(string), func(t *testing.T) {
 				r := newFake()
 				for _, d := range get(blocks, "documents").([]any) {
-					dm := d.(*value.Map)
-					r.blocks[get(dm, "slug").(string)+"/"+get(dm, "name").(string)] = untag(get(dm, "data")).(*value.Map)
+					dm := d.(*py.Map)
+					r.blocks[get(dm, "slug").(string)+"/"+get(dm, "name").(string)] = untag(get(dm, "data")).(*py.Map)
 				}
-				ids := get(blocks, "ids").(*value.Map)
+				ids := get(blocks, "ids").(*py.Map)
 				for _, id := range ids.Keys() {
-					r.ids[id] = untag(get(ids, id)).(*value.Map)
+					r.ids[id] = untag(get(ids, id)).(*py.Map)
 				}
 				got, err := ResolveBlockReferences(context.Background(), untag(get(c, "template")), r)
 				sameJSON(t, r.callMap(), get(c, "calls"))
@@ -151,15 +151,15 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func get(m *value.Map, k string) any {
+func get(m *py.Map, k string) any {
 	v, _ := m.Get(k)
 	return v
 }
 
-func cases(m *value.Map, k string) []*value.Map {
-	var out []*value.Map
+func cases(m *py.Map, k string) []*py.Map {
+	var out []*py.Map
 	for _, c := range get(m, k).([]any) {
-		out = append(out, c.(*value.Map))
+		out = append(out, c.(*py.Map))
 	}
 	return out
 }
@@ -168,7 +168,7 @@ func cases(m *value.Map, k string) []*value.Map {
 // reports whether the case expected one. Prefect's ValueError and
 // ObjectNotFound texts must match the diag message exactly; for Python
 // crashes (AttributeError) the message must quote Python's.
-func checkErr(t *testing.T, c *value.Map, err error) bool {
+func checkErr(t *testing.T, c *py.Map, err error) bool {
 	t.Helper()
 	want, wantErr := get(c, "error").(string)
 	if !wantErr {
@@ -214,11 +214,11 @@ func checkErr(t *testing.T, c *value.Map, err error) bool {
 // int/float distinctions count.
 func sameJSON(t *testing.T, got, want any) {
 	t.Helper()
-	g, err := value.EncodeJSON(got)
+	g, err := py.EncodeJSON(got)
 	if err != nil {
 		t.Fatalf("encode got: %v", err)
 	}
-	w, err := value.EncodeJSON(want)
+	w, err := py.EncodeJSON(want)
 	if err != nil {
 		t.Fatalf("encode want: %v", err)
 	}
@@ -230,7 +230,7 @@ func sameJSON(t *testing.T, got, want any) {
 // untag turns the corpus' tagged values into Go ones.
 func untag(v any) any {
 	switch t := v.(type) {
-	case *value.Map:
+	case *py.Map:
 		if t.Len() == 1 {
 			if _, ok := t.Get("__notset__"); ok {
 				return NotSet
@@ -240,20 +240,20 @@ func untag(v any) any {
 				if err != nil {
 					panic(err)
 				}
-				return value.Date{Year: tm.Year(), Month: tm.Month(), Day: tm.Day()}
+				return py.Date{Year: tm.Year(), Month: tm.Month(), Day: tm.Day()}
 			}
 			if s, ok := t.Get("__datetime__"); ok {
 				if tm, err := time.Parse("2006-01-02T15:04:05.999999Z07:00", s.(string)); err == nil {
-					return value.DateTime{Time: tm}
+					return py.DateTime{Time: tm}
 				}
 				tm, err := time.Parse("2006-01-02T15:04:05.999999", s.(string))
 				if err != nil {
 					panic(err)
 				}
-				return value.DateTime{Time: tm, Naive: true}
+				return py.DateTime{Time: tm, Naive: true}
 			}
 		}
-		m := value.NewMap()
+		m := py.NewMap()
 		for _, k := range t.Keys() {
 			x, _ := t.Get(k)
 			m.Set(k, untag(x))
@@ -274,10 +274,10 @@ func untag(v any) any {
 func tagGo(v any) any {
 	switch t := v.(type) {
 	case notSetT:
-		return value.MapOf("__notset__", true)
-	case value.Date:
-		return value.MapOf("__date__", t.ISO())
-	case value.DateTime:
+		return py.MapOf("__notset__", true)
+	case py.Date:
+		return py.MapOf("__date__", t.ISO())
+	case py.DateTime:
 		s := t.Time.Format("2006-01-02T15:04:05")
 		if us := t.Time.Nanosecond() / 1000; us != 0 {
 			s += fmt.Sprintf(".%06d", us)
@@ -285,9 +285,9 @@ func tagGo(v any) any {
 		if !t.Naive {
 			s += t.Time.Format("-07:00")
 		}
-		return value.MapOf("__datetime__", s)
-	case *value.Map:
-		m := value.NewMap()
+		return py.MapOf("__datetime__", s)
+	case *py.Map:
+		m := py.NewMap()
 		for _, k := range t.Keys() {
 			x, _ := t.Get(k)
 			m.Set(k, tagGo(x))

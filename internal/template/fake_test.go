@@ -5,21 +5,21 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // fakeResolver is an in-memory Prefect API. It counts calls with the same
 // keys gen_conformance.py's FakeClient uses.
 type fakeResolver struct {
 	vars   map[string]any
-	blocks map[string]*value.Map // "slug/name"
-	ids    map[string]*value.Map
+	blocks map[string]*py.Map // "slug/name"
+	ids    map[string]*py.Map
 	fail   error // returned by every call when set
 	calls  map[string]int
 }
 
 func newFake() *fakeResolver {
-	return &fakeResolver{vars: map[string]any{}, blocks: map[string]*value.Map{}, ids: map[string]*value.Map{}, calls: map[string]int{}}
+	return &fakeResolver{vars: map[string]any{}, blocks: map[string]*py.Map{}, ids: map[string]*py.Map{}, calls: map[string]int{}}
 }
 
 func (f *fakeResolver) Variable(_ context.Context, name string) (any, bool, error) {
@@ -28,10 +28,10 @@ func (f *fakeResolver) Variable(_ context.Context, name string) (any, bool, erro
 		return nil, false, f.fail
 	}
 	v, ok := f.vars[name]
-	return value.Clone(v), ok, nil
+	return py.Clone(v), ok, nil
 }
 
-func (f *fakeResolver) BlockDocumentByName(_ context.Context, slug, name string) (*value.Map, error) {
+func (f *fakeResolver) BlockDocumentByName(_ context.Context, slug, name string) (*py.Map, error) {
 	f.calls["block:"+slug+"/"+name]++
 	if f.fail != nil {
 		return nil, f.fail
@@ -40,10 +40,10 @@ func (f *fakeResolver) BlockDocumentByName(_ context.Context, slug, name string)
 	if !ok {
 		return nil, fmt.Errorf("GET /block_types/slug/%s/block_documents/name/%s: 404: %w", slug, name, ErrNotFound)
 	}
-	return value.Clone(d).(*value.Map), nil
+	return py.Clone(d).(*py.Map), nil
 }
 
-func (f *fakeResolver) BlockDocumentByID(_ context.Context, id string) (*value.Map, error) {
+func (f *fakeResolver) BlockDocumentByID(_ context.Context, id string) (*py.Map, error) {
 	f.calls["id:"+id]++
 	if f.fail != nil {
 		return nil, f.fail
@@ -52,17 +52,17 @@ func (f *fakeResolver) BlockDocumentByID(_ context.Context, id string) (*value.M
 	if !ok {
 		return nil, fmt.Errorf("GET /block_documents/%s: 404: %w", id, ErrNotFound)
 	}
-	return value.Clone(d).(*value.Map), nil
+	return py.Clone(d).(*py.Map), nil
 }
 
 // callMap returns the counts as a mapping sorted by key.
-func (f *fakeResolver) callMap() *value.Map {
+func (f *fakeResolver) callMap() *py.Map {
 	keys := make([]string, 0, len(f.calls))
 	for k := range f.calls {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	m := value.NewMap()
+	m := py.NewMap()
 	for _, k := range keys {
 		m.Set(k, int64(f.calls[k]))
 	}

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // FuzzApplyValues checks invariants that hold for Prefect's apply_values.
@@ -33,23 +33,23 @@ func FuzzApplyValues(f *testing.F) {
 		tree := M("s", tmplStr, "l", []any{tmplStr, int64(1), nil, M("x", tmplStr)})
 		env := func(k string) (string, bool) { return val, k == "E" }
 		skip := []string{"ctx."}
-		beforeT, beforeV := value.Repr(tree), value.Repr(values)
+		beforeT, beforeV := py.Repr(tree), py.Repr(values)
 
 		_, err := ApplyValues(tree, values, Options{RemoveNotSet: remove, Env: env, SkipPrefixes: skip})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if value.Repr(tree) != beforeT || value.Repr(values) != beforeV {
+		if py.Repr(tree) != beforeT || py.Repr(values) != beforeV {
 			t.Fatal("input modified")
 		}
 
 		// 2: identity with nothing to resolve against.
-		id, err := ApplyValues(tree, value.NewMap(), Options{Env: func(string) (string, bool) { return "", false }})
+		id, err := ApplyValues(tree, py.NewMap(), Options{Env: func(string) (string, bool) { return "", false }})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if value.Repr(id) != beforeT {
-			t.Fatalf("not the identity:\n%s\n%s", value.Repr(id), beforeT)
+		if py.Repr(id) != beforeT {
+			t.Fatalf("not the identity:\n%s\n%s", py.Repr(id), beforeT)
 		}
 
 		// 3–5 on the top-level string.
@@ -66,7 +66,7 @@ func FuzzApplyValues(f *testing.F) {
 		}
 		s, isStr := out.(string)
 		if !strings.Contains(tmplStr, "{{") && (!isStr || s != tmplStr) {
-			t.Fatalf("placeholder-free %q became %s", tmplStr, value.Repr(out))
+			t.Fatalf("placeholder-free %q became %s", tmplStr, py.Repr(out))
 		}
 		whole := len(live) == 1 && live[0].Full == tmplStr && live[0].Kind == Standard
 		if !isStr && !whole && !isNotSet(out) {

@@ -7,7 +7,8 @@ import (
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/memo"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // Resolver reads variables and block documents from the Prefect API.
@@ -17,11 +18,11 @@ type Resolver interface {
 	// BlockDocumentByName reads the data of
 	// GET /block_types/slug/{slug}/block_documents/name/{name}?include_secrets=true;
 	// a 404 is an error wrapping ErrNotFound.
-	BlockDocumentByName(ctx context.Context, typeSlug, name string) (data *value.Map, err error)
+	BlockDocumentByName(ctx context.Context, typeSlug, name string) (data *py.Map, err error)
 	// BlockDocumentByID reads the data of
 	// GET /block_documents/{id}?include_secrets=true; a 404 is an error
 	// wrapping ErrNotFound.
-	BlockDocumentByID(ctx context.Context, id string) (data *value.Map, err error)
+	BlockDocumentByID(ctx context.Context, id string) (data *py.Map, err error)
 }
 
 // ErrNotFound is what a Resolver wraps for a block document that does not
@@ -51,22 +52,16 @@ func lookupErr(err error, path, format string, args ...any) error {
 // name is read once per call. Other placeholders and non-string scalars are
 // left as they are; v is not modified.
 func ResolveVariables(ctx context.Context, v any, r Resolver) (any, error) {
-	type entry struct {
-		val   any
-		found bool
-	}
-	cache := map[string]entry{}
-	read := func(name, path string) (entry, error) {
+	var cache memo.Cache[string, variable]
+	read := func(name, path string) (variable, error) {
 		name = strings.ReplaceAll(name, variablePrefix, "")
-		if e, ok := cache[name]; ok {
-			return e, nil
-		}
-		val, found, err := r.Variable(ctx, name)
-		if err != nil {
-			return entry{}, lookupErr(err, path, "Could not read variable %s", value.StrRepr(name))
-		}
-		cache[name] = entry{val, found}
-		return cache[name], nil
+		return cache.Get(name, func() (variable, error) {
+			val, found, err := r.Variable(ctx, name)
+			if err != nil {
+				return variable{}, lookupErr(err, path, "Could not read variable %s", py.StrRepr(name))
+			}
+			return variable{val, found}, nil
+		})
 	}
 	var resolve func(t any, path string) (any, error)
 	resolve = func(t any, path string) (any, error) {
@@ -84,7 +79,7 @@ func ResolveVariables(ctx context.Context, v any, r Resolver) (any, error) {
 				if !e.found {
 					return "", nil
 				}
-				return value.Clone(e.val), nil
+				return py.Clone(e.val), nil
 			}
 			repl := map[string]string{}
 			for _, p := range phs {
@@ -96,35 +91,14 @@ func ResolveVariables(ctx context.Context, v any, r Resolver) (any, error) {
 					return nil, err
 				}
 				if e.found {
-					repl[p.Full] = value.Str(e.val)
+					repl[p.Full] = py.Str(e.val)
 				} else {
 					repl[p.Full] = ""
 				}
 			}
 			return replaceFull(x, repl), nil
-		case *value.Map:
-			out := value.NewMap()
-			for _, k := range x.Keys() {
-				xv, _ := x.Get(k)
-				nv, err := resolve(xv, joinKey(path, k))
-				if err != nil {
-					return nil, err
-				}
-				out.Set(k, nv)
-			}
-			return out, nil
-		case []any:
-			out := make([]any, len(x))
-			for i, xv := range x {
-				nv, err := resolve(xv, joinIndex(path, i))
-				if err != nil {
-					return nil, err
-				}
-				out[i] = nv
-			}
-			return out, nil
 		default:
-			return t, nil
+			return eachChild(t, path, resolve)
 		}
 	}
 	return resolve(v, "")
@@ -158,110 +132,83 @@ func hasKind(phs []Placeholder, k Kind) bool {
 // Resolver error's own kind) for a failed read, with a missing document
 // wrapping ErrNotFound. No message contains a resolved value.
 func ResolveBlockReferences(ctx context.Context, v any, r Resolver) (any, error) {
-	b := blockResolver{ctx: ctx, r: r, byID: map[string]*value.Map{}, byName: map[[2]string]*value.Map{}}
+	b := blockResolver{ctx: ctx, r: r}
 	return b.resolve(v, "")
 }
 
 type blockResolver struct {
-	ctx    context.Context
-	r      Resolver
-	byID   map[string]*value.Map
-	byName map[[2]string]*value.Map
+	ctx  context.Context
+	r    Resolver
+	docs memo.Cache[string, *py.Map]
 }
 
-func (b *blockResolver) readByID(id, path string) (*value.Map, error) {
-	if d, ok := b.byID[id]; ok {
+// read loads a block document once per call; gone makes the message for
+// one that does not exist, what names it for other failures.
+func (b *blockResolver) read(key, path string, load func() (*py.Map, error), gone func() *diag.Error, what string) (*py.Map, error) {
+	return b.docs.Get(key, func() (*py.Map, error) {
+		d, err := load()
+		switch {
+		case errors.Is(err, ErrNotFound):
+			e := gone()
+			e.Kind, e.Path, e.Err = diag.Runtime, path, err
+			return nil, e
+		case err != nil:
+			return nil, lookupErr(err, path, "Could not read %s", what)
+		case d == nil:
+			return py.NewMap(), nil
+		}
 		return d, nil
-	}
-	d, err := b.r.BlockDocumentByID(b.ctx, id)
-	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return nil, &diag.Error{
-				Kind: diag.Runtime, Path: path, Err: err, Hint: blockGoneHint,
+	})
+}
+
+func (b *blockResolver) readByID(id, path string) (*py.Map, error) {
+	return b.read("id\x00"+id, path, func() (*py.Map, error) { return b.r.BlockDocumentByID(b.ctx, id) },
+		func() *diag.Error {
+			return &diag.Error{Hint: blockGoneHint,
 				Msg: fmt.Sprintf("Block not found: ID '%s'. This block was referenced in your deployment or work pool "+
 					"configuration but no longer exists. It may have been deleted. Please check your configuration "+
-					"or create a new block.", id),
-			}
-		}
-		return nil, lookupErr(err, path, "Could not read block document with ID '%s'", id)
-	}
-	if d == nil {
-		d = value.NewMap()
-	}
-	b.byID[id] = d
-	return d, nil
+					"or create a new block.", id)}
+		}, fmt.Sprintf("block document with ID '%s'", id))
 }
 
-func (b *blockResolver) readByName(slug, name, path string) (*value.Map, error) {
-	key := [2]string{slug, name}
-	if d, ok := b.byName[key]; ok {
-		return d, nil
-	}
-	d, err := b.r.BlockDocumentByName(b.ctx, slug, name)
-	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return nil, &diag.Error{
-				Kind: diag.Runtime, Path: path, Err: err,
-				Hint: strings.Replace(blockGoneHint, "<type>", slug, 1),
+func (b *blockResolver) readByName(slug, name, path string) (*py.Map, error) {
+	return b.read("name\x00"+slug+"\x00"+name, path, func() (*py.Map, error) { return b.r.BlockDocumentByName(b.ctx, slug, name) },
+		func() *diag.Error {
+			return &diag.Error{Hint: strings.Replace(blockGoneHint, "<type>", slug, 1),
 				Msg: fmt.Sprintf("Block not found: '%s' of type '%s'. This block was referenced in your deployment or "+
 					"work pool configuration but no longer exists. It may have been deleted. Please check your "+
-					"configuration or create a new block.", name, slug),
-			}
-		}
-		return nil, lookupErr(err, path, "Could not read block document '%s' of type '%s'", name, slug)
-	}
-	if d == nil {
-		d = value.NewMap()
-	}
-	b.byName[key] = d
-	return d, nil
+					"configuration or create a new block.", name, slug)}
+		}, fmt.Sprintf("block document '%s' of type '%s'", name, slug))
 }
 
 func (b *blockResolver) resolve(t any, path string) (any, error) {
 	switch x := t.(type) {
-	case *value.Map:
+	case *py.Map:
 		if ref, ok := x.Get("$ref"); ok {
-			refMap, isMap := ref.(*value.Map)
+			refMap, isMap := ref.(*py.Map)
 			if !isMap {
 				return nil, &diag.Error{
 					Kind: diag.Invalid, Path: joinKey(path, "$ref"),
 					Msg: fmt.Sprintf("Invalid block document reference: \"$ref\" holds a %s, not a mapping "+
-						"('%s' object has no attribute 'get')", value.TypeName(ref), value.TypeName(ref)),
+						"('%s' object has no attribute 'get')", py.TypeName(ref), py.TypeName(ref)),
 					Hint: `a "$ref" key is read as a block reference {"$ref": {"block_document_id": "<id>"}}; rename the key if it is meant as something else`,
 				}
 			}
-			if id, _ := refMap.Get("block_document_id"); truthy(id) {
+			if id, _ := refMap.Get("block_document_id"); py.Truthy(id) {
 				ids, ok := id.(string)
 				if !ok {
-					ids = value.Str(id)
+					ids = py.Str(id)
 				}
 				d, err := b.readByID(ids, path)
 				if err != nil {
 					return nil, err
 				}
-				return value.Clone(d), nil
+				return py.Clone(d), nil
 			}
 		}
-		out := value.NewMap()
-		for _, k := range x.Keys() {
-			xv, _ := x.Get(k)
-			nv, err := b.resolve(xv, joinKey(path, k))
-			if err != nil {
-				return nil, err
-			}
-			out.Set(k, nv)
-		}
-		return out, nil
+		return eachChild(x, path, b.resolve)
 	case []any:
-		out := make([]any, len(x))
-		for i, xv := range x {
-			nv, err := b.resolve(xv, joinIndex(path, i))
-			if err != nil {
-				return nil, err
-			}
-			out[i] = nv
-		}
-		return out, nil
+		return eachChild(x, path, b.resolve)
 	case string:
 		phs := stringPlaceholders(x)
 		if !hasKind(phs, BlockDocument) {
@@ -280,20 +227,20 @@ func (b *blockResolver) resolve(t any, path string) (any, error) {
 				return nil, err
 			}
 			switch vv := v.(type) {
-			case *value.Map, []any:
+			case *py.Map, []any:
 				attr := "value"
-				if m, ok := vv.(*value.Map); ok && m.Len() > 0 {
+				if m, ok := vv.(*py.Map); ok && m.Len() > 0 {
 					attr = m.Keys()[0]
 				}
 				return nil, &diag.Error{
 					Kind: diag.Invalid, Path: path,
 					Msg: fmt.Sprintf("Invalid template: %s. Block placeholder %s resolved to a %s, which cannot be "+
 						"used for inline string substitution. Resolve a scalar attribute instead (e.g., '.value' or '.url').",
-						value.StrRepr(x), value.StrRepr(p.Full), value.TypeName(v)),
+						py.StrRepr(x), py.StrRepr(p.Full), py.TypeName(v)),
 					Hint: "name a scalar attribute, e.g. {{ " + p.Name + "." + attr + " }}, or make the placeholder the whole value",
 				}
 			}
-			repl[p.Full] = value.Str(v)
+			repl[p.Full] = py.Str(v)
 		}
 		return replaceFull(x, repl), nil
 	default:
@@ -332,40 +279,45 @@ func (b *blockResolver) single(p Placeholder, tmpl, path string) (any, error) {
 		v, ok := GetFromDict(cur, keyPath)
 		if !ok {
 			hint := "check the attribute path after the block document name"
-			if m, isMap := cur.(*value.Map); isMap && m.Len() > 0 {
+			if m, isMap := cur.(*py.Map); isMap && m.Len() > 0 {
 				hint += "; the document has: " + strings.Join(m.Keys(), ", ")
 			}
 			return nil, &diag.Error{
 				Kind: diag.Invalid, Path: path, Hint: hint,
 				Msg: fmt.Sprintf("Invalid template: %s. Could not resolve the keypath in the block document data.",
-					value.StrRepr(tmpl)),
+					py.StrRepr(tmpl)),
 			}
 		}
 		cur = v
 	}
-	return value.Clone(cur), nil
+	return py.Clone(cur), nil
 }
 
-// truthy is Python's bool(v).
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case int:
-		return x != 0
-	case int64:
-		return x != 0
-	case float64:
-		return x != 0
-	case string:
-		return x != ""
+// eachChild copies a mapping or a list with each of its values replaced
+// by fn(value, its path); anything else comes back as it is.
+func eachChild(t any, path string, fn func(v any, path string) (any, error)) (any, error) {
+	switch x := t.(type) {
+	case *py.Map:
+		out := py.NewMap()
+		for _, k := range x.Keys() {
+			v, _ := x.Get(k)
+			nv, err := fn(v, joinKey(path, k))
+			if err != nil {
+				return nil, err
+			}
+			out.Set(k, nv)
+		}
+		return out, nil
 	case []any:
-		return len(x) > 0
-	case *value.Map:
-		return x.Len() > 0
-	default:
-		return true
+		out := make([]any, len(x))
+		for i, v := range x {
+			nv, err := fn(v, joinIndex(path, i))
+			if err != nil {
+				return nil, err
+			}
+			out[i] = nv
+		}
+		return out, nil
 	}
+	return t, nil
 }

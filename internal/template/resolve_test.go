@@ -7,10 +7,10 @@ import (
 	"testing"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
-// TestResolveVariables covers spec §12 case 5 with this package's inputs.
+// TestResolveVariables covers resolve_variables with this package's inputs.
 func TestResolveVariables(t *testing.T) {
 	r := newFake()
 	r.vars["settings"] = M("tier", "gold")
@@ -27,7 +27,7 @@ func TestResolveVariables(t *testing.T) {
 		"others", "{{ step.x }} {{ $HOME }} {{ prefect.blocks.a.b }}",
 		"no_keypath", "{{ prefect.variables.settings.tier }}",
 	)
-	before := value.Repr(tmpl)
+	before := py.Repr(tmpl)
 	got, err := ResolveVariables(context.Background(), tmpl, r)
 	if err != nil {
 		t.Fatal(err)
@@ -43,10 +43,10 @@ func TestResolveVariables(t *testing.T) {
 		"others", "{{ step.x }} {{ $HOME }} {{ prefect.blocks.a.b }}",
 		"no_keypath", "",
 	)
-	if value.Repr(got) != value.Repr(want) {
-		t.Errorf("\n got %s\nwant %s", value.Repr(got), value.Repr(want))
+	if py.Repr(got) != py.Repr(want) {
+		t.Errorf("\n got %s\nwant %s", py.Repr(got), py.Repr(want))
 	}
-	if value.Repr(tmpl) != before {
+	if py.Repr(tmpl) != before {
 		t.Error("template modified")
 	}
 	for name, n := range map[string]int{"settings": 1, "absent": 1, "absent2": 1, "settings.tier": 1, "replicas": 1, "debug": 1} {
@@ -58,10 +58,10 @@ func TestResolveVariables(t *testing.T) {
 		t.Errorf("calls: %v", r.calls)
 	}
 	// Each whole-string result is its own copy.
-	w, _ := got.(*value.Map).Get("whole")
-	w.(*value.Map).Set("tier", "changed")
-	again, _ := got.(*value.Map).Get("again")
-	if d, _ := again.(*value.Map).Get("deep"); value.Repr(d) != "{'tier': 'gold'}" {
+	w, _ := got.(*py.Map).Get("whole")
+	w.(*py.Map).Set("tier", "changed")
+	again, _ := got.(*py.Map).Get("again")
+	if d, _ := again.(*py.Map).Get("deep"); py.Repr(d) != "{'tier': 'gold'}" {
 		t.Error("whole-string results share storage")
 	}
 }
@@ -83,7 +83,7 @@ func TestResolveVariablesAPIError(t *testing.T) {
 	}
 }
 
-// TestResolveBlockReferences covers spec §12 case 6 with this package's
+// TestResolveBlockReferences covers resolve_block_document_references with this package's
 // inputs.
 func TestResolveBlockReferences(t *testing.T) {
 	r := newFake()
@@ -115,8 +115,8 @@ func TestResolveBlockReferences(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if value.Repr(got) != value.Repr(tt.want) {
-				t.Errorf("\n got %s\nwant %s", value.Repr(got), value.Repr(tt.want))
+			if py.Repr(got) != py.Repr(tt.want) {
+				t.Errorf("\n got %s\nwant %s", py.Repr(got), py.Repr(tt.want))
 			}
 		})
 	}
@@ -133,7 +133,7 @@ func TestResolveBlockReferencesCaches(t *testing.T) {
 		"r1", M("$ref", M("block_document_id", "id-1")),
 		"r2", []any{M("$ref", M("block_document_id", "id-1"))},
 	)
-	before := value.Repr(tmpl)
+	before := py.Repr(tmpl)
 	got, err := ResolveBlockReferences(context.Background(), tmpl, r)
 	if err != nil {
 		t.Fatal(err)
@@ -141,15 +141,15 @@ func TestResolveBlockReferencesCaches(t *testing.T) {
 	if r.calls["block:kv/doc"] != 1 || r.calls["id:id-1"] != 1 || len(r.calls) != 2 {
 		t.Errorf("calls: %v", r.calls)
 	}
-	if value.Repr(tmpl) != before {
+	if py.Repr(tmpl) != before {
 		t.Error("template modified")
 	}
-	g := got.(*value.Map)
+	g := got.(*py.Map)
 	full, _ := g.Get("full")
-	full.(*value.Map).Set("x", int64(99))
+	full.(*py.Map).Set("x", int64(99))
 	nested, _ := g.Get("nested")
-	if again, _ := nested.(*value.Map).Get("again"); value.Repr(again) != "{'x': 1, 'y': 'why'}" {
-		t.Errorf("copies share storage: %s", value.Repr(again))
+	if again, _ := nested.(*py.Map).Get("again"); py.Repr(again) != "{'x': 1, 'y': 'why'}" {
+		t.Errorf("copies share storage: %s", py.Repr(again))
 	}
 }
 
@@ -186,7 +186,7 @@ func TestResolveBlockReferencesErrors(t *testing.T) {
 			if !errors.As(err, &de) {
 				t.Fatalf("error %T %v is not a *diag.Error", err, err)
 			}
-			_, isMap := tt.tmpl.(*value.Map)
+			_, isMap := tt.tmpl.(*py.Map)
 			if de.Kind != tt.kind || de.Hint == "" || (de.Path == "") == isMap {
 				t.Errorf("kind %v hint %q path %q", de.Kind, de.Hint, de.Path)
 			}

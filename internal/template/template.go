@@ -4,7 +4,7 @@
 // The reference is Prefect's src/prefect/utilities/templating/__init__.py and
 // get_from_dict in src/prefect/utilities/collections.py, as shipped in Prefect
 // 3.9.1 (the version the project's test environment pins). Where 3.9.1 differs
-// from the 3.8.4.dev6 baseline that the deploy spec (§3) describes, this
+// from the 3.8.4.dev6 code the project started from, this
 // package follows 3.9.1:
 //
 //   - apply_values with RemoveNotSet false keeps unresolved whole-string list
@@ -30,7 +30,7 @@ import (
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // Kind is a placeholder's type, decided by its name's prefix.
@@ -75,15 +75,10 @@ const (
 	envPrefix      = "$"
 )
 
-// pySpace is what Python's Unicode `\s` matches (Py_UNICODE_ISSPACE), listed
-// from Python 3.11: Go's `\s` is ASCII only and unicode.IsSpace lacks
-// U+001C–U+001F.
-const pySpace = `\t\n\v\f\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}`
-
 // placeholderRE is Prefect's PLACEHOLDER_CAPTURE_REGEX,
 // `({{\s*([\w\.\-\[\]$]+)\s*}})`, with Python's Unicode `\w` (letters,
-// numbers and "_": exactly \p{L}, \p{N} and "_") and `\s`.
-var placeholderRE = regexp.MustCompile(`\{\{[` + pySpace + `]*([\p{L}\p{N}_.\-\[\]$]+)[` + pySpace + `]*\}\}`)
+// numbers and "_": exactly \p{L}, \p{N} and "_") and `\s` (py.SpaceClass).
+var placeholderRE = regexp.MustCompile(`\{\{[` + py.SpaceClass + `]*([\p{L}\p{N}_.\-\[\]$]+)[` + py.SpaceClass + `]*\}\}`)
 
 func kindOf(name string) Kind {
 	switch {
@@ -96,6 +91,36 @@ func kindOf(name string) Kind {
 	default:
 		return Standard
 	}
+}
+
+// IsTemplated reports whether v is a string that still holds a {{ }}
+// placeholder: a value to judge once it is resolved (by a later step, or
+// on the worker), not as written.
+func IsTemplated(v any) bool {
+	s, ok := v.(string)
+	return ok && strings.Contains(s, "{{")
+}
+
+// HoldsTemplate reports whether v, or any string inside its lists and
+// mappings, IsTemplated.
+func HoldsTemplate(v any) bool {
+	switch t := v.(type) {
+	case []any:
+		for _, x := range t {
+			if HoldsTemplate(x) {
+				return true
+			}
+		}
+		return false
+	case *py.Map:
+		for _, k := range t.Keys() {
+			if x, _ := t.Get(k); HoldsTemplate(x) {
+				return true
+			}
+		}
+		return false
+	}
+	return IsTemplated(v)
 }
 
 // notSetT is the type of NotSet.
@@ -161,7 +186,7 @@ func findInto(v any, path string, set map[string]Placeholder) error {
 			set[p.Full] = p
 		}
 		return nil
-	case *value.Map:
+	case *py.Map:
 		for _, k := range t.Keys() {
 			x, _ := t.Get(k)
 			if err := findInto(x, joinKey(path, k), set); err != nil {
@@ -189,20 +214,20 @@ func findInto(v any, path string, set map[string]Placeholder) error {
 // pyClassName is the qualified name Python prints for type(v).
 func pyClassName(v any) string {
 	switch v.(type) {
-	case value.Date:
+	case py.Date:
 		return "datetime.date"
-	case value.DateTime:
+	case py.DateTime:
 		return "datetime.datetime"
 	case notSetT:
 		return "type" // Prefect's NotSet is a class
 	default:
-		return value.TypeName(v)
+		return py.TypeName(v)
 	}
 }
 
 func typeHint(v any) string {
 	switch v.(type) {
-	case value.Date, value.DateTime:
+	case py.Date, py.DateTime:
 		return "YAML reads an unquoted date as a date; quote it in prefect.yaml to keep it a string"
 	}
 	return "templated values may only be mappings, lists, strings, numbers, booleans and null"

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 func TestFindPlaceholders(t *testing.T) {
@@ -39,9 +39,9 @@ func TestFindPlaceholders(t *testing.T) {
 		{"env", "home={{$HOME_DIR}}", []Placeholder{P("{{$HOME_DIR}}", "$HOME_DIR", EnvVar)}},
 		{"prefix without its dot is standard", "{{ prefect.blocks }}", []Placeholder{
 			P("{{ prefect.blocks }}", "prefect.blocks", Standard)}},
-		{"nested values, never keys", value.MapOf(
+		{"nested values, never keys", py.MapOf(
 			"{{ key }}", "Hi {{who}}",
-			"inner", value.MapOf("msg", "{{ $GREETING }}", "l", []any{"{{ who }}", int64(1), nil, true, 2.5}),
+			"inner", py.MapOf("msg", "{{ $GREETING }}", "l", []any{"{{ who }}", int64(1), nil, true, 2.5}),
 		), []Placeholder{
 			P("{{ $GREETING }}", "$GREETING", EnvVar), P("{{ who }}", "who", Standard), P("{{who}}", "who", Standard)}},
 		{"scalars hold none", []any{int64(1), 1.5, false, nil}, nil},
@@ -68,8 +68,8 @@ func TestFindPlaceholdersRejectsOtherTypes(t *testing.T) {
 		msg  string
 		path string
 	}{
-		{value.MapOf("a", []any{"x", value.Date{Year: 2030, Month: 1, Day: 2}}), "Unexpected type: <class 'datetime.date'>", "a[1]"},
-		{value.DateTime{}, "Unexpected type: <class 'datetime.datetime'>", ""},
+		{py.MapOf("a", []any{"x", py.Date{Year: 2030, Month: 1, Day: 2}}), "Unexpected type: <class 'datetime.date'>", "a[1]"},
+		{py.DateTime{}, "Unexpected type: <class 'datetime.datetime'>", ""},
 		{[]string{"a Go slice"}, "Unexpected type: <class '[]string'>", ""},
 	} {
 		_, err := FindPlaceholders(tt.in)
@@ -81,10 +81,10 @@ func TestFindPlaceholdersRejectsOtherTypes(t *testing.T) {
 }
 
 func TestGetFromDict(t *testing.T) {
-	values := value.MapOf(
-		"team", []any{value.MapOf("name", "Ada", "langs", []any{"go", "py"}), value.MapOf("name", "Lin")},
-		"step", value.MapOf("stdout", "ñandú\n"),
-		"byYear", value.MapOf("1999", "party", "07", "bond"),
+	values := py.MapOf(
+		"team", []any{py.MapOf("name", "Ada", "langs", []any{"go", "py"}), py.MapOf("name", "Lin")},
+		"step", py.MapOf("stdout", "ñandú\n"),
+		"byYear", py.MapOf("1999", "party", "07", "bond"),
 		"none", nil,
 	)
 	tests := []struct {
@@ -114,28 +114,12 @@ func TestGetFromDict(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, found := GetFromDict(values, tt.key)
-		if found != tt.found || !value.Equal(got, tt.want) {
-			t.Errorf("GetFromDict(%q) = %s, %v; want %s, %v", tt.key, value.Repr(got), found, value.Repr(tt.want), tt.found)
+		if found != tt.found || !py.Equal(got, tt.want) {
+			t.Errorf("GetFromDict(%q) = %s, %v; want %s, %v", tt.key, py.Repr(got), found, py.Repr(tt.want), tt.found)
 		}
 	}
 	if _, found := GetFromDict(nil, "a"); found {
 		t.Error("nil values found something")
-	}
-}
-
-func TestPyInt(t *testing.T) {
-	for s, want := range map[string]int64{
-		"0": 0, "-0": 0, "+7": 7, "007": 7, "1_000": 1000, " 12\t": 12, "-9223372036854775808": -1 << 63,
-		"٤٢": 42, "9223372036854775807": 1<<63 - 1,
-	} {
-		if got, ok := pyInt(s); !ok || got != want {
-			t.Errorf("pyInt(%q) = %d, %v; want %d", s, got, ok, want)
-		}
-	}
-	for _, s := range []string{"", "-", "_1", "1_", "1__0", "1.0", "0x1", "1e3", "--1", "9223372036854775808", "١a"} {
-		if got, ok := pyInt(s); ok {
-			t.Errorf("pyInt(%q) = %d, want failure", s, got)
-		}
 	}
 }
 

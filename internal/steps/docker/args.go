@@ -3,25 +3,23 @@ package docker
 import (
 	"fmt"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
-// truthy is Python's bool(); see value.Truthy.
-func truthy(v any) bool { return value.Truthy(v) }
-
-// args reads step inputs with Python's keyword-argument rules.
+// args reads a step's inputs once they are bound to its signature
+// (py.Signature.Bind): each reader converts one input the way the Python
+// step would take it, and the first problem is kept in err.
 type args struct {
-	fn   string
-	in   *value.Map
-	used map[string]bool
-	err  error
+	fn  string
+	in  *py.Map
+	err error
 }
 
-func newArgs(fn string, in *value.Map) *args {
+func newArgs(fn string, in *py.Map) *args {
 	if in == nil {
-		in = value.NewMap()
+		in = py.NewMap()
 	}
-	return &args{fn: fn, in: in, used: map[string]bool{}}
+	return &args{fn: fn, in: in}
 }
 
 func (a *args) fail(format string, x ...any) {
@@ -30,17 +28,11 @@ func (a *args) fail(format string, x ...any) {
 	}
 }
 
-func (a *args) raw(k string) (any, bool) {
-	a.used[k] = true
-	return a.in.Get(k)
-}
+func (a *args) raw(k string) (any, bool) { return a.in.Get(k) }
 
 func (a *args) str(k string, def string, required bool) string {
 	v, ok := a.raw(k)
 	if !ok {
-		if required {
-			a.fail("%s() missing 1 required argument: '%s'", a.fn, k)
-		}
 		return def
 	}
 	switch t := v.(type) {
@@ -53,9 +45,9 @@ func (a *args) str(k string, def string, required bool) string {
 		return def
 	case int64, float64:
 		// YAML turns `tag: 1.0` into a number; Python formats it with str().
-		return value.Str(t)
+		return py.Str(t)
 	}
-	a.fail("%s: %s must be a string, got %s", a.fn, k, value.TypeName(v))
+	a.fail("%s: %s must be a string, got %s", a.fn, k, py.TypeName(v))
 	return def
 }
 
@@ -73,7 +65,7 @@ func (a *args) boolean(k string, def bool) bool {
 	if !ok {
 		return def
 	}
-	return truthy(v)
+	return py.Truthy(v)
 }
 
 func (a *args) strList(k string) []string {
@@ -86,7 +78,7 @@ func (a *args) strList(k string) []string {
 		if s, isStr := v.(string); isStr && s == "" {
 			return []string{}
 		}
-		a.fail("%s: %s must be a list of strings, got %s", a.fn, k, value.TypeName(v))
+		a.fail("%s: %s must be a list of strings, got %s", a.fn, k, py.TypeName(v))
 		return nil
 	}
 	out := make([]string, 0, len(l))
@@ -95,9 +87,9 @@ func (a *args) strList(k string) []string {
 		case string:
 			out = append(out, t)
 		case int64, float64:
-			out = append(out, value.Str(t))
+			out = append(out, py.Str(t))
 		default:
-			a.fail("%s: %s must be a list of strings, got an item of type %s", a.fn, k, value.TypeName(x))
+			a.fail("%s: %s must be a list of strings, got an item of type %s", a.fn, k, py.TypeName(x))
 		}
 	}
 	return out
@@ -108,9 +100,9 @@ func (a *args) strMap(k string) map[string]string {
 	if !ok || v == nil {
 		return nil
 	}
-	m, isMap := v.(*value.Map)
+	m, isMap := v.(*py.Map)
 	if !isMap {
-		a.fail("%s: %s must be a mapping, got %s", a.fn, k, value.TypeName(v))
+		a.fail("%s: %s must be a mapping, got %s", a.fn, k, py.TypeName(v))
 		return nil
 	}
 	out := map[string]string{}
@@ -120,17 +112,19 @@ func (a *args) strMap(k string) map[string]string {
 			out[key] = ""
 			continue
 		}
-		out[key] = value.Str(x)
+		out[key] = py.Str(x)
 	}
 	return out
 }
 
-func (a *args) unknown() []string {
-	var out []string
-	for _, k := range a.in.Keys() {
-		if !a.used[k] {
-			out = append(out, k)
-		}
+// checkBackend accepts prefect-docker's build_backend values that
+// prefectctl supports: docker-py, through the Docker Engine API.
+func checkBackend(fn, verb, backend string) error {
+	switch backend {
+	case "docker-py":
+		return nil
+	case "buildx":
+		return fmt.Errorf("%s: build_backend 'buildx' is not supported by prefectctl; remove it to %s through the Docker Engine API", fn, verb)
 	}
-	return out
+	return fmt.Errorf("invalid build_backend %q: expected 'docker-py' or 'buildx'", backend)
 }

@@ -18,7 +18,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // buildKwargs are the docker-py build() arguments prefectctl maps onto
@@ -26,11 +26,16 @@ import (
 var buildKwargs = []string{"path", "pull", "nocache", "rm", "forcerm", "buildargs", "labels", "target", "platform",
 	"network_mode", "extra_hosts", "shmsize", "cache_from", "squash", "isolation", "container_limits", "quiet"}
 
+// buildSignature is build_docker_image's, with the **build_kwargs that
+// prefect-docker hands to docker-py spelled out as prefectctl supports them.
+var buildSignature = py.Signature{Name: "build_docker_image", Required: []string{"image_name"},
+	Optional: append([]string{"dockerfile", "tag", "additional_tags", "ignore_cache", "persist_dockerfile", "dockerfile_output_path", "build_backend"}, buildKwargs...)}
+
 // BuildImage is prefect_docker.deployments.steps.build_docker_image.
 // dir is the current working directory (set_working_directory may have
 // moved it since New).
-func (s *Steps) BuildImage(ctx context.Context, dir string, in *value.Map) (*value.Map, error) {
-	return s.memoized("build_docker_image", dir, in, func() (*value.Map, error) { return s.build(ctx, dir, in) })
+func (s *Steps) BuildImage(ctx context.Context, dir string, in *py.Map) (*py.Map, error) {
+	return s.memoized("build_docker_image", dir, in, func() (*py.Map, error) { return s.build(ctx, dir, in) })
 }
 
 type buildSpec struct {
@@ -44,7 +49,14 @@ type buildSpec struct {
 	quiet                      bool
 }
 
-func (s *Steps) parseBuild(dir string, in *value.Map) (*buildSpec, error) {
+func (s *Steps) parseBuild(dir string, in *py.Map) (*buildSpec, error) {
+	if err := buildSignature.Bind(in); err != nil {
+		var ae *py.ArgumentError
+		if errors.As(err, &ae) && ae.Unexpected != "" {
+			return nil, fmt.Errorf("%w (prefectctl supports %s)", err, strings.Join(buildKwargs, ", "))
+		}
+		return nil, err
+	}
 	a := newArgs("build_docker_image", in)
 	b := &buildSpec{}
 	b.imageName = a.str("image_name", "", true)
@@ -53,7 +65,6 @@ func (s *Steps) parseBuild(dir string, in *value.Map) (*buildSpec, error) {
 		b.tag = *t
 	}
 	b.additional = a.strList("additional_tags")
-	a.boolean("ignore_cache", false)
 	b.persist = a.boolean("persist_dockerfile", false)
 	b.outputPath = a.str("dockerfile_output_path", "Dockerfile.generated", false)
 	if b.outputPath == "" {
@@ -84,10 +95,10 @@ func (s *Steps) parseBuild(dir string, in *value.Map) (*buildSpec, error) {
 	o.CacheFrom = a.strList("cache_from")
 	if v, ok := a.raw("extra_hosts"); ok && v != nil {
 		switch t := v.(type) {
-		case *value.Map:
+		case *py.Map:
 			for _, k := range t.Keys() {
 				x, _ := t.Get(k)
-				o.ExtraHosts = append(o.ExtraHosts, k+":"+value.Str(x))
+				o.ExtraHosts = append(o.ExtraHosts, k+":"+py.Str(x))
 			}
 		case []any:
 			o.ExtraHosts = a.strList("extra_hosts")
@@ -103,7 +114,7 @@ func (s *Steps) parseBuild(dir string, in *value.Map) (*buildSpec, error) {
 		o.ShmSize = n
 	}
 	if v, ok := a.raw("container_limits"); ok && v != nil {
-		m, isMap := v.(*value.Map)
+		m, isMap := v.(*py.Map)
 		if !isMap {
 			a.fail("build_docker_image: container_limits must be a mapping")
 		} else {
@@ -118,7 +129,7 @@ func (s *Steps) parseBuild(dir string, in *value.Map) (*buildSpec, error) {
 				case "cpushares":
 					o.CPUShares = n
 				case "cpusetcpus":
-					o.CPUSetCPUs = value.Str(x)
+					o.CPUSetCPUs = py.Str(x)
 				default:
 					a.fail("build_docker_image: unknown container_limits key %q (expected memory, memswap, cpushares, cpusetcpus)", k)
 				}
@@ -136,15 +147,8 @@ func (s *Steps) parseBuild(dir string, in *value.Map) (*buildSpec, error) {
 	if a.err != nil {
 		return nil, a.err
 	}
-	if u := a.unknown(); len(u) > 0 {
-		return nil, fmt.Errorf("build_docker_image() got an unexpected keyword argument '%s' (prefectctl supports %s)", u[0], strings.Join(buildKwargs, ", "))
-	}
-	switch backend {
-	case "docker-py":
-	case "buildx":
-		return nil, errors.New("build_docker_image: build_backend 'buildx' is not supported by prefectctl; remove it to build through the Docker Engine API")
-	default:
-		return nil, fmt.Errorf("invalid build_backend %q: expected 'docker-py' or 'buildx'", backend)
+	if err := checkBackend("build_docker_image", "build", backend); err != nil {
+		return nil, err
 	}
 	if err := ValidateImageName(b.imageName); err != nil {
 		return nil, err
@@ -156,7 +160,7 @@ func (s *Steps) parseBuild(dir string, in *value.Map) (*buildSpec, error) {
 	return b, nil
 }
 
-func (s *Steps) build(ctx context.Context, dir string, in *value.Map) (*value.Map, error) {
+func (s *Steps) build(ctx context.Context, dir string, in *py.Map) (*py.Map, error) {
 	if dir == "" {
 		dir = s.opts.Dir
 	}
@@ -205,7 +209,7 @@ func (s *Steps) build(ctx context.Context, dir string, in *value.Map) (*value.Ma
 		prefectVersion = ResolveVersions(ctx, &s.opts, dir).Prefect
 	}
 	if b.tag == "" {
-		b.tag = DefaultTag(s.opts.Now())
+		b.tag = DefaultTag(s.now())
 	}
 	// prefect-docker only finds a bad name when tagging after the build;
 	// checking first saves the build.
@@ -232,7 +236,7 @@ func (s *Steps) build(ctx context.Context, dir string, in *value.Map) (*value.Ma
 	for i, t := range b.additional {
 		extra[i] = t
 	}
-	return value.MapOf(
+	return py.MapOf(
 		"image_name", b.imageName,
 		"tag", b.tag,
 		"image", b.imageName+":"+b.tag,

@@ -20,7 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/moby/moby/client"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // TestImageMatchesPrefectDocker builds the same project with prefect-docker
@@ -71,11 +71,11 @@ func compareWithPrefectDocker(t *testing.T, reqs bool) {
 	goDir := project(t)
 	addReqs(goDir)
 	s, _ := e.steps(t, io.Discard)
-	res, err := s.BuildImage(ctx, goDir, value.MapOf("image_name", "prefectctl-compare/flows", "tag", "go-"+tag, "dockerfile", "auto", "pull", false, "platform", "linux/amd64"))
+	res, err := s.BuildImage(ctx, goDir, py.MapOf("image_name", "prefectctl-compare/flows", "tag", "go-"+tag, "dockerfile", "auto", "pull", false, "platform", "linux/amd64"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	goID := value.Str(get(t, res, "image_id"))
+	goID := py.Str(get(t, res, "image_id"))
 
 	c, err := Connect(e.host, "")
 	if err != nil {

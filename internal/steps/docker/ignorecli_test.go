@@ -10,7 +10,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // TestDockerignoreMatchesDockerCLI builds one context with tricky
@@ -48,7 +48,7 @@ func TestDockerignoreMatchesDockerCLI(t *testing.T) {
 		t.Fatalf("docker build: %v\n%s", err, stderr.String())
 	}
 	s, _ := e.steps(t, io.Discard)
-	if _, err := s.BuildImage(context.Background(), dir, value.MapOf("image_name", "prefectctl-ignore", "tag", "go", "dockerfile", "Dockerfile.cli", "pull", false)); err != nil {
+	if _, err := s.BuildImage(context.Background(), dir, py.MapOf("image_name", "prefectctl-ignore", "tag", "go", "dockerfile", "Dockerfile.cli", "pull", false)); err != nil {
 		t.Fatal(err)
 	}
 	c, err := Connect(e.host, "")

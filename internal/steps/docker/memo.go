@@ -3,91 +3,40 @@ package docker
 import (
 	"sync"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
-// memoKey is the step name plus its inputs as sorted JSON, without
-// ignore_cache, like prefect-docker's cache key.
-func memoKey(fn string, in *value.Map) string {
-	c := value.Clone(in).(*value.Map)
+// memoKey is the step name plus its inputs as JSON with sorted keys,
+// without ignore_cache, like prefect-docker's cache key.
+func memoKey(fn string, in *py.Map) string {
+	c := py.Clone(in).(*py.Map)
 	c.Delete("ignore_cache")
-	b, err := value.EncodeJSON(sortedClone(c))
+	b, err := py.EncodeJSONSortedKeys(c)
 	if err != nil {
 		return ""
 	}
 	return fn + "\x00" + string(b)
 }
 
-func sortedClone(v any) any {
-	switch t := v.(type) {
-	case *value.Map:
-		out := value.NewMap()
-		for _, k := range t.SortedKeys() {
-			x, _ := t.Get(k)
-			out.Set(k, sortedClone(x))
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, x := range t {
-			out[i] = sortedClone(x)
-		}
-		return out
-	}
-	return v
-}
-
-func (s *Steps) memoized(fn, dir string, in *value.Map, run func() (*value.Map, error)) (*value.Map, error) {
-	ignore := false
-	if v, ok := in.Get("ignore_cache"); ok {
-		ignore = truthy(v)
-	}
+// memoized runs a Docker step once per step name, directory and inputs
+// (ignore_cache aside) for the life of s, like prefect-docker's
+// @cacheable; ignore_cache runs it again and keeps the new result. Callers
+// get copies of the outputs.
+func (s *Steps) memoized(fn, dir string, in *py.Map, run func() (*py.Map, error)) (*py.Map, error) {
 	// The directory is part of the key: the same inputs in another
 	// directory build another context.
 	key := memoKey(fn+"\x00"+dir, in)
 	if key == "" {
 		return run()
 	}
-	for {
-		s.mu.Lock()
-		c, ok := s.memo[key]
-		if ok && (ignore || c.done && c.err != nil) {
-			ok = false
-		}
-		if !ok {
-			c = &memoCall{ready: make(chan struct{})}
-			s.memo[key] = c
-			s.mu.Unlock()
-			c.out, c.err = run()
-			s.mu.Lock()
-			c.done = true
-			if c.err != nil {
-				// Failures are not remembered: the next call tries again.
-				delete(s.memo, key)
-			}
-			s.mu.Unlock()
-			close(c.ready)
-			if c.err != nil {
-				return nil, c.err
-			}
-			return value.Clone(c.out).(*value.Map), nil
-		}
-		s.mu.Unlock()
-		// An identical step is running or has run: share its result.
-		<-c.ready
-		if c.err == nil {
-			return value.Clone(c.out).(*value.Map), nil
-		}
-		// It failed; run it ourselves (loop to take the slot).
+	if v, ok := in.Get("ignore_cache"); ok && py.Truthy(v) {
+		s.memo.Forget(key)
 	}
-}
-
-// memoCall is one memoised step run; ready closes when it ends.
-type memoCall struct {
-	ready chan struct{}
-	done  bool
-	out   *value.Map
-	err   error
+	out, err := s.memo.Get(key, run)
+	if err != nil {
+		return nil, err
+	}
+	return py.Clone(out).(*py.Map), nil
 }
 
 // dirLock serialises `dockerfile: auto` builds per directory: each writes

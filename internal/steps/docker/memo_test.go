@@ -7,26 +7,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 func TestMemo(t *testing.T) {
-	s := New(Options{})
+	s := New(Options{}, Deps{})
 	var runs atomic.Int32
-	run := func() (*value.Map, error) {
+	run := func() (*py.Map, error) {
 		n := runs.Add(1)
 		time.Sleep(20 * time.Millisecond)
-		return value.MapOf("run", int64(n)), nil
+		return py.MapOf("run", int64(n)), nil
 	}
-	in := value.MapOf("image_name", "a", "labels", value.MapOf("b", "1", "a", "2"))
+	in := py.MapOf("image_name", "a", "labels", py.MapOf("b", "1", "a", "2"))
 	// Identical calls at once share one run.
 	var wg sync.WaitGroup
-	outs := make([]*value.Map, 8)
+	outs := make([]*py.Map, 8)
 	for i := range outs {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			out, err := s.memoized("build_docker_image", "/d", value.Clone(in).(*value.Map), run)
+			out, err := s.memoized("build_docker_image", "/d", py.Clone(in).(*py.Map), run)
 			if err != nil {
 				t.Error(err)
 			}
@@ -38,33 +38,33 @@ func TestMemo(t *testing.T) {
 		t.Fatalf("%d runs for identical concurrent calls", runs.Load())
 	}
 	for _, o := range outs {
-		if !value.Equal(o, value.MapOf("run", int64(1))) {
+		if !py.Equal(o, py.MapOf("run", int64(1))) {
 			t.Fatalf("output %v", o)
 		}
 	}
 	// Key order in a mapping does not matter; another directory or
 	// function does; ignore_cache runs again and refreshes the memo.
-	reordered := value.MapOf("labels", value.MapOf("a", "2", "b", "1"), "image_name", "a", "ignore_cache", false)
-	if out, _ := s.memoized("build_docker_image", "/d", reordered, run); !value.Equal(out, value.MapOf("run", int64(1))) {
+	reordered := py.MapOf("labels", py.MapOf("a", "2", "b", "1"), "image_name", "a", "ignore_cache", false)
+	if out, _ := s.memoized("build_docker_image", "/d", reordered, run); !py.Equal(out, py.MapOf("run", int64(1))) {
 		t.Fatalf("reordered inputs missed the memo: %v", out)
 	}
-	if out, _ := s.memoized("build_docker_image", "/other", in, run); !value.Equal(out, value.MapOf("run", int64(2))) {
+	if out, _ := s.memoized("build_docker_image", "/other", in, run); !py.Equal(out, py.MapOf("run", int64(2))) {
 		t.Fatalf("another directory hit the memo: %v", out)
 	}
-	if out, _ := s.memoized("push_docker_image", "/d", in, run); !value.Equal(out, value.MapOf("run", int64(3))) {
+	if out, _ := s.memoized("push_docker_image", "/d", in, run); !py.Equal(out, py.MapOf("run", int64(3))) {
 		t.Fatalf("another step hit the memo: %v", out)
 	}
-	ign := value.Clone(in).(*value.Map)
+	ign := py.Clone(in).(*py.Map)
 	ign.Set("ignore_cache", true)
-	if out, _ := s.memoized("build_docker_image", "/d", ign, run); !value.Equal(out, value.MapOf("run", int64(4))) {
+	if out, _ := s.memoized("build_docker_image", "/d", ign, run); !py.Equal(out, py.MapOf("run", int64(4))) {
 		t.Fatalf("ignore_cache: %v", out)
 	}
-	if out, _ := s.memoized("build_docker_image", "/d", in, run); !value.Equal(out, value.MapOf("run", int64(4))) {
+	if out, _ := s.memoized("build_docker_image", "/d", in, run); !py.Equal(out, py.MapOf("run", int64(4))) {
 		t.Fatalf("after ignore_cache the memo holds %v", out)
 	}
 	// Failures are not remembered.
 	fails := 0
-	failing := func() (*value.Map, error) { fails++; return nil, errors.New("boom") }
+	failing := func() (*py.Map, error) { fails++; return nil, errors.New("boom") }
 	for i := 0; i < 2; i++ {
 		if _, err := s.memoized("build_docker_image", "/f", in, failing); err == nil {
 			t.Fatal("no error")
@@ -76,7 +76,7 @@ func TestMemo(t *testing.T) {
 	// Outputs are copies: changing one does not change the memo.
 	out, _ := s.memoized("build_docker_image", "/d", in, run)
 	out.Set("run", "changed")
-	if again, _ := s.memoized("build_docker_image", "/d", in, run); !value.Equal(again, value.MapOf("run", int64(4))) {
+	if again, _ := s.memoized("build_docker_image", "/d", in, run); !py.Equal(again, py.MapOf("run", int64(4))) {
 		t.Fatalf("memo changed through an output: %v", again)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"unicode"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // ValidateImageName rejects names with whitespace the way prefect-docker
@@ -52,18 +54,7 @@ func QualifyImageName(name, defaultNamespace string) string {
 // DefaultTag is the tag prefect-docker uses when none is given:
 // python-slugify applied to datetime.now(UTC).isoformat().
 func DefaultTag(now time.Time) string {
-	return Slugify(pyISOFormatUTC(now))
-}
-
-// pyISOFormatUTC formats like Python's datetime.isoformat() for an aware
-// UTC datetime: microseconds only when non-zero.
-func pyISOFormatUTC(t time.Time) string {
-	t = t.UTC()
-	s := t.Format("2006-01-02T15:04:05")
-	if us := t.Nanosecond() / 1000; us != 0 {
-		s += fmt.Sprintf(".%06d", us)
-	}
-	return s + "+00:00"
+	return Slugify(py.ISOFormat(now.UTC()))
 }
 
 // Slugify is python-slugify's default behaviour for ASCII input: lower-case,

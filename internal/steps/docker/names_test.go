@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 func TestSplitRepositoryPath(t *testing.T) {
@@ -141,11 +141,11 @@ func TestBuildRejectsBadReferenceEarly(t *testing.T) {
 			return "unix:///nonexistent/docker.sock", true
 		}
 		return "", false
-	}, Python: "/nonexistent"})
-	for _, in := range []*value.Map{
-		value.MapOf("image_name", "Upper/Case", "tag", "t"),
-		value.MapOf("image_name", "ok/name", "tag", "bad tag!"),
-		value.MapOf("image_name", "ok/name", "tag", "t", "additional_tags", []any{":x"}),
+	}, Python: "/nonexistent"}, Deps{})
+	for _, in := range []*py.Map{
+		py.MapOf("image_name", "Upper/Case", "tag", "t"),
+		py.MapOf("image_name", "ok/name", "tag", "bad tag!"),
+		py.MapOf("image_name", "ok/name", "tag", "t", "additional_tags", []any{":x"}),
 	} {
 		_, err := s.BuildImage(context.Background(), t.TempDir(), in)
 		if err == nil || !strings.Contains(err.Error(), "invalid image reference") {

@@ -11,27 +11,33 @@ import (
 	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/client"
 
+	"github.com/prefectctl/prefectctl/internal/py"
 	reg "github.com/prefectctl/prefectctl/internal/registry"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // PushImage is prefect_docker.deployments.steps.push_docker_image.
-func (s *Steps) PushImage(ctx context.Context, dir string, in *value.Map) (*value.Map, error) {
-	return s.memoized("push_docker_image", dir, in, func() (*value.Map, error) { return s.push(ctx, in) })
+func (s *Steps) PushImage(ctx context.Context, dir string, in *py.Map) (*py.Map, error) {
+	return s.memoized("push_docker_image", dir, in, func() (*py.Map, error) { return s.push(ctx, in) })
 }
 
-func (s *Steps) push(ctx context.Context, in *value.Map) (*value.Map, error) {
+// pushSignature is push_docker_image's.
+var pushSignature = py.Signature{Name: "push_docker_image", Required: []string{"image_name"},
+	Optional: []string{"tag", "additional_tags", "ignore_cache", "credentials", "build_backend"}}
+
+func (s *Steps) push(ctx context.Context, in *py.Map) (*py.Map, error) {
+	if err := pushSignature.Bind(in); err != nil {
+		return nil, err
+	}
 	a := newArgs("push_docker_image", in)
 	imageName := a.str("image_name", "", true)
 	tag := a.optStr("tag")
 	additional := a.strList("additional_tags")
-	a.boolean("ignore_cache", false)
 	backend := a.str("build_backend", "docker-py", false)
 	var creds *reg.Credentials
 	if v, ok := a.raw("credentials"); ok && v != nil {
-		m, isMap := v.(*value.Map)
+		m, isMap := v.(*py.Map)
 		if !isMap {
-			return nil, fmt.Errorf("push_docker_image: credentials must be a mapping with username, password and registry_url, got %s", value.TypeName(v))
+			return nil, fmt.Errorf("push_docker_image: credentials must be a mapping with username, password and registry_url, got %s", py.TypeName(v))
 		}
 		ca := newArgs("credentials", m)
 		creds = &reg.Credentials{Username: ca.str("username", "", false), Password: ca.str("password", "", false), RegistryURL: ca.str("registry_url", "", false)}
@@ -46,15 +52,8 @@ func (s *Steps) push(ctx context.Context, in *value.Map) (*value.Map, error) {
 	if a.err != nil {
 		return nil, a.err
 	}
-	if u := a.unknown(); len(u) > 0 {
-		return nil, fmt.Errorf("push_docker_image() got an unexpected keyword argument '%s'", u[0])
-	}
-	switch backend {
-	case "docker-py":
-	case "buildx":
-		return nil, errors.New("push_docker_image: build_backend 'buildx' is not supported by prefectctl; remove it to push through the Docker Engine API")
-	default:
-		return nil, fmt.Errorf("invalid build_backend %q: expected 'docker-py' or 'buildx'", backend)
+	if err := checkBackend("push_docker_image", "push", backend); err != nil {
+		return nil, err
 	}
 	if err := ValidateImageName(imageName); err != nil {
 		return nil, err
@@ -143,7 +142,7 @@ func (s *Steps) push(ctx context.Context, in *value.Map) (*value.Map, error) {
 		tagOut = *tag
 		imageOut = imageName + ":" + *tag
 	}
-	return value.MapOf("image_name", imageName, "tag", tagOut, "image", imageOut, "additional_tags", extra), nil
+	return py.MapOf("image_name", imageName, "tag", tagOut, "image", imageOut, "additional_tags", extra), nil
 }
 
 // verify checks the push in the registry. A registry the daemon pushed to

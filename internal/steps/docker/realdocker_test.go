@@ -25,9 +25,9 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/py"
 	reg "github.com/prefectctl/prefectctl/internal/registry"
 	"github.com/prefectctl/prefectctl/internal/testenv"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // project copies testdata/flows into a fresh directory named flows (the
@@ -131,12 +131,12 @@ func (e *realEnv) steps(t *testing.T, stderr io.Writer) (*Steps, *countingAPI) {
 		t.Fatal(err)
 	}
 	api := &countingAPI{API: c}
-	s := New(Options{Environ: e.environ, Stderr: stderr, Python: e.python, Client: api})
+	s := New(Options{Environ: e.environ, Stderr: stderr, Python: e.python}, Deps{Client: api})
 	t.Cleanup(func() { c.Close() })
 	return s, api
 }
 
-func get(t *testing.T, m *value.Map, k string) any {
+func get(t *testing.T, m *py.Map, k string) any {
 	t.Helper()
 	v, ok := m.Get(k)
 	if !ok {
@@ -152,10 +152,10 @@ func TestBuildAutoPushAndVerify(t *testing.T) {
 	s, api := e.steps(t, &log)
 	ctx := context.Background()
 	repo := e.registry + "/prefectctl-steps/flows"
-	in := value.MapOf(
+	in := py.MapOf(
 		"image_name", repo, "tag", "t1", "dockerfile", "auto", "platform", "linux/amd64", "pull", false,
 		"additional_tags", []any{"extra"}, "persist_dockerfile", true,
-		"labels", value.MapOf("io.prefect.version", "user-value", "team", "data"),
+		"labels", py.MapOf("io.prefect.version", "user-value", "team", "data"),
 	)
 	out, err := s.BuildImage(ctx, dir, in)
 	if err != nil {
@@ -163,7 +163,7 @@ func TestBuildAutoPushAndVerify(t *testing.T) {
 	}
 	id, _ := get(t, out, "image_id").(string)
 	if !strings.HasPrefix(id, "sha256:") || get(t, out, "image") != repo+":t1" || get(t, out, "image_name") != repo || get(t, out, "tag") != "t1" ||
-		!value.Equal(get(t, out, "additional_tags"), []any{"extra"}) || strings.Join(out.Keys(), ",") != "image_name,tag,image,image_id,additional_tags" {
+		!py.Equal(get(t, out, "additional_tags"), []any{"extra"}) || strings.Join(out.Keys(), ",") != "image_name,tag,image,image_id,additional_tags" {
 		t.Fatalf("outputs = %v", out)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "Dockerfile")); !errors.Is(err, fs.ErrNotExist) {
@@ -178,26 +178,26 @@ func TestBuildAutoPushAndVerify(t *testing.T) {
 	}
 
 	// The memo: the same inputs do not build again; ignore_cache does.
-	again, err := s.BuildImage(ctx, dir, value.Clone(in).(*value.Map))
-	if err != nil || !value.Equal(again, out) || api.builds.Load() != 1 {
+	again, err := s.BuildImage(ctx, dir, py.Clone(in).(*py.Map))
+	if err != nil || !py.Equal(again, out) || api.builds.Load() != 1 {
 		t.Fatalf("memoised build: %v, %v, builds=%d", again, err, api.builds.Load())
 	}
-	in2 := value.Clone(in).(*value.Map)
+	in2 := py.Clone(in).(*py.Map)
 	in2.Set("ignore_cache", true)
 	if _, err := s.BuildImage(ctx, dir, in2); err != nil || api.builds.Load() != 2 {
 		t.Fatalf("ignore_cache build: %v, builds=%d", err, api.builds.Load())
 	}
 
-	pushIn := value.MapOf("image_name", repo, "tag", "t1", "additional_tags", []any{"extra"})
+	pushIn := py.MapOf("image_name", repo, "tag", "t1", "additional_tags", []any{"extra"})
 	pout, err := s.PushImage(ctx, dir, pushIn)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
-	want := value.MapOf("image_name", repo, "tag", "t1", "image", repo+":t1", "additional_tags", []any{"extra"})
-	if !value.Equal(pout, want) {
+	want := py.MapOf("image_name", repo, "tag", "t1", "image", repo+":t1", "additional_tags", []any{"extra"})
+	if !py.Equal(pout, want) {
 		t.Fatalf("push outputs = %v", pout)
 	}
-	if _, err := s.PushImage(ctx, dir, value.Clone(pushIn).(*value.Map)); err != nil || api.pushes.Load() != 2 {
+	if _, err := s.PushImage(ctx, dir, py.Clone(pushIn).(*py.Map)); err != nil || api.pushes.Load() != 2 {
 		t.Fatalf("memoised push: %v, pushes=%d (want 2: tag and extra)", err, api.pushes.Load())
 	}
 	if !regexp.MustCompile(`(?m)^[0-9a-f]{12}: (Pushed|Layer already exists)$`).MatchString(log.String()) || !strings.Contains(log.String(), "Pushed "+repo+":t1 (sha256:") {
@@ -274,11 +274,11 @@ func TestPushAuthRegistry(t *testing.T) {
 	s, _ := e.steps(t, io.Discard)
 	ctx := context.Background()
 	repo := addr + "/private/flows"
-	if _, err := s.BuildImage(ctx, dir, value.MapOf("image_name", repo, "tag", "v1", "dockerfile", "auto", "pull", false)); err != nil {
+	if _, err := s.BuildImage(ctx, dir, py.MapOf("image_name", repo, "tag", "v1", "dockerfile", "auto", "pull", false)); err != nil {
 		t.Fatal(err)
 	}
 	// No credentials: denied, with the login command to run.
-	_, err := s.PushImage(ctx, dir, value.MapOf("image_name", repo, "tag", "v1"))
+	_, err := s.PushImage(ctx, dir, py.MapOf("image_name", repo, "tag", "v1"))
 	var de *diag.Error
 	if !errors.As(err, &de) || !strings.Contains(de.Hint, "docker login "+addr) {
 		t.Fatalf("push without credentials: %v (hint %q)", err, hintOf(err))
@@ -287,13 +287,13 @@ func TestPushAuthRegistry(t *testing.T) {
 		t.Fatalf("error shows the password: %v", err)
 	}
 	// A credentials mapping, as the docker-registry-credentials block gives.
-	creds := value.MapOf("username", user, "password", pass, "registry_url", addr, "reauth", true)
-	if _, err := s.PushImage(ctx, dir, value.MapOf("image_name", repo, "tag", "v1", "credentials", creds)); err != nil {
+	creds := py.MapOf("username", user, "password", pass, "registry_url", addr, "reauth", true)
+	if _, err := s.PushImage(ctx, dir, py.MapOf("image_name", repo, "tag", "v1", "credentials", creds)); err != nil {
 		t.Fatalf("push with credentials: %v", err)
 	}
 	// Wrong password: a login failure that does not echo the password.
-	badCreds := value.MapOf("username", user, "password", "wrong-"+pass, "registry_url", addr)
-	_, err = s.PushImage(ctx, dir, value.MapOf("image_name", repo, "tag", "v1", "credentials", badCreds, "ignore_cache", true))
+	badCreds := py.MapOf("username", user, "password", "wrong-"+pass, "registry_url", addr)
+	_, err = s.PushImage(ctx, dir, py.MapOf("image_name", repo, "tag", "v1", "credentials", badCreds, "ignore_cache", true))
 	if err == nil || strings.Contains(err.Error(), "wrong-"+pass) || !strings.Contains(err.Error(), "logging in to "+addr) {
 		t.Fatalf("bad credentials: %v", err)
 	}
@@ -306,7 +306,7 @@ func TestPushAuthRegistry(t *testing.T) {
 	}
 	t.Setenv("DOCKER_CONFIG", e.vars["DOCKER_CONFIG"]) // authn.DefaultKeychain reads the process env
 	s2, _ := e.steps(t, io.Discard)
-	if _, err := s2.PushImage(ctx, dir, value.MapOf("image_name", repo, "tag", "v1")); err != nil {
+	if _, err := s2.PushImage(ctx, dir, py.MapOf("image_name", repo, "tag", "v1")); err != nil {
 		t.Fatalf("push after docker login: %v", err)
 	}
 }
@@ -334,7 +334,7 @@ func TestBuildFailuresCleanUp(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile.fail"), []byte("FROM "+e.base+"\nRUN echo about to fail && false\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.BuildImage(ctx, dir, value.MapOf("image_name", "prefectctl-fail", "dockerfile", "Dockerfile.fail", "pull", false, "network_mode", "host"))
+	_, err := s.BuildImage(ctx, dir, py.MapOf("image_name", "prefectctl-fail", "dockerfile", "Dockerfile.fail", "pull", false, "network_mode", "host"))
 	if err == nil || !strings.Contains(err.Error(), "returned a non-zero code: 1") || !strings.Contains(err.Error(), "about to fail") {
 		t.Fatalf("failing build: %v", err)
 	}
@@ -347,8 +347,8 @@ func TestBuildFailuresCleanUp(t *testing.T) {
 	}
 	c, _ := Connect(e.host, "")
 	defer c.Close()
-	s2 := New(Options{Environ: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }, Python: e.python, Client: c})
-	_, err = s2.BuildImage(ctx, dir, value.MapOf("image_name", "prefectctl-missing-base", "dockerfile", "auto", "pull", false))
+	s2 := New(Options{Environ: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }, Python: e.python}, Deps{Client: c})
+	_, err = s2.BuildImage(ctx, dir, py.MapOf("image_name", "prefectctl-missing-base", "dockerfile", "auto", "pull", false))
 	if err == nil || !strings.Contains(err.Error(), "prefecthq/prefect:0.0.0-missing-python3.11") {
 		t.Fatalf("missing base image: %v", err)
 	}
@@ -360,7 +360,7 @@ func TestBuildFailuresCleanUp(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM mine\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.BuildImage(ctx, dir, value.MapOf("image_name", "x", "dockerfile", "auto"))
+	_, err = s.BuildImage(ctx, dir, py.MapOf("image_name", "x", "dockerfile", "auto"))
 	if b, _ := os.ReadFile(filepath.Join(dir, "Dockerfile")); err == nil || !strings.Contains(err.Error(), "Dockerfile already exists.") || string(b) != "FROM mine\n" {
 		t.Fatalf("existing Dockerfile: %v, content %q", err, b)
 	}
@@ -373,7 +373,7 @@ func TestBuildFailuresCleanUp(t *testing.T) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
-	_, err = s.BuildImage(cctx, slow, value.MapOf("image_name", "prefectctl-cancel", "dockerfile", "auto", "pull", false, "nocache", true, "ignore_cache", true))
+	_, err = s.BuildImage(cctx, slow, py.MapOf("image_name", "prefectctl-cancel", "dockerfile", "auto", "pull", false, "nocache", true, "ignore_cache", true))
 	if err == nil {
 		t.Log("build finished before the deadline; cancellation not exercised")
 	}
@@ -390,9 +390,9 @@ func TestDaemonAndRegistryDown(t *testing.T) {
 			return "unix://" + dead, true
 		}
 		return "", false
-	}, Python: "/nonexistent"})
+	}, Python: "/nonexistent"}, Deps{})
 	defer s.Close()
-	_, err := s.BuildImage(context.Background(), dir, value.MapOf("image_name", "x", "tag", "t", "dockerfile", "auto"))
+	_, err := s.BuildImage(context.Background(), dir, py.MapOf("image_name", "x", "tag", "t", "dockerfile", "auto"))
 	var de *DaemonError
 	if !errors.As(err, &de) || !strings.Contains(err.Error(), "cannot connect to the Docker daemon at unix://"+dead) || de.Hint() == "" {
 		t.Fatalf("dead daemon: %v", err)
@@ -403,10 +403,10 @@ func TestDaemonAndRegistryDown(t *testing.T) {
 
 	e := newRealEnv(t)
 	rs, _ := e.steps(t, io.Discard)
-	if _, err := rs.BuildImage(context.Background(), dir, value.MapOf("image_name", "127.0.0.1:1/nowhere/flows", "tag", "t", "dockerfile", "auto", "pull", false)); err != nil {
+	if _, err := rs.BuildImage(context.Background(), dir, py.MapOf("image_name", "127.0.0.1:1/nowhere/flows", "tag", "t", "dockerfile", "auto", "pull", false)); err != nil {
 		t.Fatal(err)
 	}
-	_, err = rs.PushImage(context.Background(), dir, value.MapOf("image_name", "127.0.0.1:1/nowhere/flows", "tag", "t"))
+	_, err = rs.PushImage(context.Background(), dir, py.MapOf("image_name", "127.0.0.1:1/nowhere/flows", "tag", "t"))
 	if err == nil || !strings.Contains(err.Error(), "pushing 127.0.0.1:1/nowhere/flows:t failed") || !strings.Contains(hintOf(err), "not reachable") {
 		t.Fatalf("unreachable registry: %v (hint %q)", err, hintOf(err))
 	}
@@ -453,7 +453,7 @@ func TestBuildKit(t *testing.T) {
 	s, _ := e.steps(t, &log)
 	ctx := context.Background()
 	dir := project(t)
-	out, err := s.BuildImage(ctx, dir, value.MapOf("image_name", "prefectctl-buildkit/flows", "tag", "bk", "dockerfile", "auto", "pull", false, "platform", "linux/amd64", "nocache", true))
+	out, err := s.BuildImage(ctx, dir, py.MapOf("image_name", "prefectctl-buildkit/flows", "tag", "bk", "dockerfile", "auto", "pull", false, "platform", "linux/amd64", "nocache", true))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
@@ -462,7 +462,7 @@ func TestBuildKit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	ii, err := c.ImageInspect(ctx, value.Str(get(t, out, "image_id")))
+	ii, err := c.ImageInspect(ctx, py.Str(get(t, out, "image_id")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -477,7 +477,7 @@ func TestBuildKit(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile.fail"), []byte("FROM "+e.base+"\nRUN echo visible-output && exit 5\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.BuildImage(ctx, dir, value.MapOf("image_name", "prefectctl-buildkit/fail", "dockerfile", "Dockerfile.fail", "pull", false, "network_mode", "host"))
+	_, err = s.BuildImage(ctx, dir, py.MapOf("image_name", "prefectctl-buildkit/fail", "dockerfile", "Dockerfile.fail", "pull", false, "network_mode", "host"))
 	if err == nil || !strings.Contains(err.Error(), "exit code: 5") || !strings.Contains(err.Error(), "visible-output") {
 		t.Fatalf("failing BuildKit build: %v", err)
 	}
@@ -499,14 +499,14 @@ func TestPushUnverifiableFromHere(t *testing.T) {
 	}
 	defer c.Close()
 	var log bytes.Buffer
-	s := New(Options{Environ: e.environ, Stderr: &log, Python: e.python, Client: c, Registry: reg.Options{Transport: failingTransport{}}})
+	s := New(Options{Environ: e.environ, Stderr: &log, Python: e.python, Registry: reg.Options{Transport: failingTransport{}}}, Deps{Client: c})
 	dir := project(t)
 	repo := e.registry + "/prefectctl-steps/unverified"
 	ctx := context.Background()
-	if _, err := s.BuildImage(ctx, dir, value.MapOf("image_name", repo, "tag", "u1", "dockerfile", "auto", "pull", false)); err != nil {
+	if _, err := s.BuildImage(ctx, dir, py.MapOf("image_name", repo, "tag", "u1", "dockerfile", "auto", "pull", false)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PushImage(ctx, dir, value.MapOf("image_name", repo, "tag", "u1")); err != nil {
+	if _, err := s.PushImage(ctx, dir, py.MapOf("image_name", repo, "tag", "u1")); err != nil {
 		t.Fatal(err)
 	}
 	if p := s.Pushed(); len(p) != 1 || p[0].Digest != "" || !strings.Contains(log.String(), "Warning: pushed "+repo+":u1 but could not verify it from this machine") {
@@ -523,7 +523,7 @@ func TestNamespaceAndPushWithoutTag(t *testing.T) {
 	s, _ := e.steps(t, io.Discard)
 	ctx := context.Background()
 	dir := project(t)
-	out, err := s.BuildImage(ctx, dir, value.MapOf("image_name", "notag", "tag", "a", "additional_tags", []any{"b"}, "dockerfile", "auto", "pull", false))
+	out, err := s.BuildImage(ctx, dir, py.MapOf("image_name", "notag", "tag", "a", "additional_tags", []any{"b"}, "dockerfile", "auto", "pull", false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -531,11 +531,11 @@ func TestNamespaceAndPushWithoutTag(t *testing.T) {
 	if get(t, out, "image_name") != repo {
 		t.Fatalf("image_name = %v", get(t, out, "image_name"))
 	}
-	pout, err := s.PushImage(ctx, dir, value.MapOf("image_name", "notag"))
+	pout, err := s.PushImage(ctx, dir, py.MapOf("image_name", "notag"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !value.Equal(pout, value.MapOf("image_name", repo, "tag", nil, "image", repo+":None", "additional_tags", []any{})) {
+	if !py.Equal(pout, py.MapOf("image_name", repo, "tag", nil, "image", repo+":None", "additional_tags", []any{})) {
 		t.Fatalf("push outputs = %v", pout)
 	}
 	for _, tag := range []string{"a", "b"} {

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 func writeExe(t *testing.T, dir, name, body string) {
@@ -34,13 +34,13 @@ func TestSSHDaemon(t *testing.T) {
 			return "ssh://builder@build-host:2222", true
 		}
 		return "", false
-	}, Python: testenv.Python(t)})
+	}, Python: testenv.Python(t)}, Deps{})
 	defer s.Close()
-	out, err := s.BuildImage(context.Background(), project(t), value.MapOf("image_name", "prefectctl-ssh/flows", "tag", "ssh", "dockerfile", "auto", "pull", false))
+	out, err := s.BuildImage(context.Background(), project(t), py.MapOf("image_name", "prefectctl-ssh/flows", "tag", "ssh", "dockerfile", "auto", "pull", false))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id := value.Str(get(t, out, "image_id")); !strings.HasPrefix(id, "sha256:") {
+	if id := py.Str(get(t, out, "image_id")); !strings.HasPrefix(id, "sha256:") {
 		t.Fatalf("image_id = %q", id)
 	}
 	args, _ := os.ReadFile(argsFile)
@@ -68,10 +68,10 @@ func TestPushWithCredentialHelper(t *testing.T) {
 	s, _ := e.steps(t, io.Discard)
 	repo := addr + "/helper/flows"
 	ctx := context.Background()
-	if _, err := s.BuildImage(ctx, dir, value.MapOf("image_name", repo, "tag", "h1", "dockerfile", "auto", "pull", false)); err != nil {
+	if _, err := s.BuildImage(ctx, dir, py.MapOf("image_name", repo, "tag", "h1", "dockerfile", "auto", "pull", false)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PushImage(ctx, dir, value.MapOf("image_name", repo, "tag", "h1")); err != nil {
+	if _, err := s.PushImage(ctx, dir, py.MapOf("image_name", repo, "tag", "h1")); err != nil {
 		t.Fatalf("push with a credential helper: %v", err)
 	}
 	if p := s.Pushed(); len(p) != 1 || p[0].Image != repo+":h1" {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/prefectctl/prefectctl/internal/memo"
+	"github.com/prefectctl/prefectctl/internal/py"
 	reg "github.com/prefectctl/prefectctl/internal/registry"
 )
 
@@ -33,15 +35,20 @@ type Options struct {
 	// DefaultNamespace overrides PREFECT_DEFAULT_DOCKER_BUILD_NAMESPACE
 	// (the integrator passes the resolved Prefect setting).
 	DefaultNamespace string
-	// Client, when set, is used instead of connecting to the daemon.
-	Client API
 	// Registry configures the post-push check; its Keychain (nil: the
 	// Docker config's, authn.DefaultKeychain) also supplies push
 	// credentials when the step has no credentials mapping.
 	Registry reg.Options
 	// SkipVerify turns off the registry check after a push.
 	SkipVerify bool
-	// Now is the clock for default tags.
+}
+
+// Deps are what the Docker steps talk to, when not the defaults.
+type Deps struct {
+	// Client is used instead of connecting to the daemon DOCKER_HOST (or
+	// the Docker context) names.
+	Client API
+	// Now is the clock for default tags; nil means time.Now.
 	Now func() time.Time
 }
 
@@ -57,24 +64,26 @@ type Pushed struct {
 // and return the first result, like prefect-docker's @cacheable.
 type Steps struct {
 	opts Options
+	now  func() time.Time
+
+	memo memo.Cache[string, *py.Map]
 
 	mu       sync.Mutex
-	memo     map[string]*memoCall
 	dirLocks map[string]*sync.Mutex
 	api      API
 	own      bool
 	pushed   []Pushed
 }
 
-// New returns the Docker steps for opts.
-func New(opts Options) *Steps {
-	if opts.Now == nil {
-		opts.Now = time.Now
+// New returns the Docker steps for opts, talking to deps.
+func New(opts Options, deps Deps) *Steps {
+	if deps.Now == nil {
+		deps.Now = time.Now
 	}
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
 	}
-	return &Steps{opts: opts, memo: map[string]*memoCall{}, api: opts.Client}
+	return &Steps{opts: opts, now: deps.Now, api: deps.Client}
 }
 
 // Close releases the daemon connection the steps opened.

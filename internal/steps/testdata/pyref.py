@@ -1,22 +1,13 @@
-# Reference oracle for steps tests: answers questions with the real
-# Python functions prefectctl mirrors (shlex.split, str.splitlines,
-# string.Template.safe_substitute, Prefect's run_steps). Reads JSON
-# requests on stdin, writes JSON answers on stdout.
+# Reference oracle for steps tests: answers questions with Prefect's own
+# run_steps. Reads JSON requests on stdin, writes JSON answers on stdout.
+# (shlex, splitlines and safe_substitute are checked in internal/py.)
 import json
-import shlex
-import string
 import sys
 
 
 def answer(req):
     kind = req["kind"]
     try:
-        if kind == "shlex":
-            return {"ok": shlex.split(req["s"])}
-        if kind == "splitlines":
-            return {"ok": req["s"].splitlines()}
-        if kind == "substitute":
-            return {"ok": string.Template(req["s"]).safe_substitute(req["env"])}
         if kind == "run_steps":
             import asyncio
             import contextlib

@@ -1,0 +1,134 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/py"
+	"github.com/prefectctl/prefectctl/internal/steps"
+	"github.com/prefectctl/prefectctl/internal/template"
+)
+
+// Options are what the user asked of a deploy, and nothing else: what
+// deploying talks to comes in Deps, and neither is changed by the calls
+// that take them.
+type Options struct {
+	// Dir is the working directory: entrypoints and the default pull step
+	// are relative to it, as for prefect deploy.
+	Dir string
+	// Env is the process environment; nil means os.LookupEnv.
+	Env func(string) (string, bool)
+	// SkipBuild and SkipPush leave the build and push steps out.
+	SkipBuild, SkipPush bool
+	// Image, when set, stands in for the image a skipped build step would
+	// produce.
+	Image string
+	// Concurrency is how many deployments are registered at once; 0 means 4.
+	Concurrency int
+	// Force re-sends deployments that have not changed.
+	Force bool
+}
+
+func (o Options) env() func(string) (string, bool) {
+	if o.Env != nil {
+		return o.Env
+	}
+	return os.LookupEnv
+}
+
+// Deps are what deploying reads from, talks to and reports through. Each
+// call uses them for its own duration only; a nil field is documented with
+// what it means.
+type Deps struct {
+	// API is the Prefect API; Prepare, Finalize and DryRun do not need it.
+	API API
+	// Flows reads a flow's metadata from its entrypoint.
+	Flows FlowLoader
+	// Resolver reads prefect.variables and prefect.blocks; nil leaves
+	// them as placeholders (Prepare and DryRun offline). Give the
+	// invocation's template.NewCachedResolver, shared with the step runner.
+	Resolver template.Resolver
+	// Steps runs the build and push steps.
+	Steps StepRunner
+	// Docker checks the Docker daemon before steps that need it; nil
+	// skips the check.
+	Docker DockerChecker
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Warn receives problems that do not stop the deploy.
+	Warn func(*diag.Error)
+	// Progress receives what happens to each deployment during Apply.
+	Progress func(Event)
+}
+
+func (d Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+func (d Deps) warn(e *diag.Error) {
+	if d.Warn != nil {
+		d.Warn(e)
+	}
+}
+
+func (d Deps) emit(k EventKind, name, format string, args ...any) {
+	if d.Progress != nil {
+		d.Progress(Event{Kind: k, Name: name, Message: fmt.Sprintf(format, args...)})
+	}
+}
+
+// ServerReader is what deploying reads from the Prefect API. The work to
+// read a whole selection's server state in a few filter requests (a
+// snapshot) can stand in for it.
+type ServerReader interface {
+	ReadWorkPool(ctx context.Context, name string) (*cloudapi.WorkPool, error)
+	FilterWorkPools(ctx context.Context, body any) ([]cloudapi.WorkPool, error)
+	FilterWorkers(ctx context.Context, pool string, onlineOnly bool) ([]cloudapi.Worker, error)
+	ReadDeploymentByName(ctx context.Context, flowName, name string) (*cloudapi.Deployment, error)
+	FilterDeployments(ctx context.Context, body any) ([]cloudapi.Deployment, error)
+	FilterFlows(ctx context.Context, body any) ([]cloudapi.Flow, error)
+	ReadRelatedAutomations(ctx context.Context, resourceID string) ([]*py.Map, error)
+}
+
+// ServerWriter is what deploying changes on the Prefect API: registering,
+// and the calls that put a deployment back or remove it.
+type ServerWriter interface {
+	CreateFlow(ctx context.Context, name string) (*cloudapi.Flow, error)
+	CreateDeployment(ctx context.Context, body *py.Map) (*cloudapi.Deployment, bool, error)
+	UpdateDeployment(ctx context.Context, id string, body *py.Map) error
+	DeleteDeployment(ctx context.Context, id string) error
+	DeleteAutomationsOwnedBy(ctx context.Context, resourceID string) error
+	CreateAutomation(ctx context.Context, body *py.Map) (*cloudapi.Automation, error)
+}
+
+// API is the part of the Prefect API deploying uses; *cloudapi.Client is
+// the real one.
+type API interface {
+	ServerReader
+	ServerWriter
+}
+
+var _ API = (*cloudapi.Client)(nil)
+
+// FlowLoader reads a flow's metadata from its entrypoint.
+type FlowLoader interface {
+	LoadFlow(ctx context.Context, entrypoint string) (*Flow, error)
+}
+
+// StepRunner runs build and push steps; *steps.Runner is the real one.
+type StepRunner interface {
+	Run(ctx context.Context, s []*steps.Step, outputs *py.Map) (*py.Map, error)
+}
+
+// DockerChecker checks the Docker daemon the steps would use;
+// *steps.Runner is the real one.
+type DockerChecker interface {
+	CheckDocker(ctx context.Context) error
+}
