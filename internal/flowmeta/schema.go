@@ -9,16 +9,12 @@ import (
 )
 
 // schema is pydantic's JSON schema for t; definitions go to ty.defs.
+// Annotated metadata on t is applied as pydantic applies it (fieldmeta.go).
 func (ty *typer) schema(t *typ) *value.Map {
-	s := ty.schemaNoCons(t)
-	if t.cons != nil && t.cons.Len() > 0 {
-		for _, k := range t.cons.Keys() {
-			v, _ := t.cons.Get(k)
-			s.Set(k, v)
-		}
-		s = sortedMap(s)
+	if len(t.ann) == 0 {
+		return ty.schemaNoCons(t)
 	}
-	return s
+	return ty.annotatedSchema(t)
 }
 
 func (ty *typer) schemaNoCons(t *typ) *value.Map {
@@ -171,7 +167,8 @@ func fieldTitleShown(t *typ) bool {
 	return true
 }
 
-// pyTitle is str.title() followed by replacing underscores with spaces.
+// pyTitle is str.title() followed by replacing underscores with spaces
+// and stripping (GenerateJsonSchema.get_title_from_name).
 func pyTitle(s string) string {
 	var b strings.Builder
 	prevCased := false
@@ -183,7 +180,7 @@ func pyTitle(s string) string {
 		}
 		prevCased = unicode.IsLetter(r) && (unicode.IsUpper(r) || unicode.IsLower(r) || unicode.IsTitle(r))
 	}
-	return strings.ReplaceAll(b.String(), "_", " ")
+	return strings.TrimSpace(strings.ReplaceAll(b.String(), "_", " "))
 }
 
 // exprText renders an expression briefly for messages.

@@ -6,8 +6,8 @@ import (
 
 // typ is an annotation as the reader understands it.
 type typ struct {
-	cons     *value.Map // JSON schema constraints from Annotated[..., Field(...)]
-	fixed    string     // kFixed: the qualified name in fixedSchemas
+	ann      []*fieldInfo // Annotated[T, Field(...), ...] metadata, in order
+	fixed    string       // kFixed: the qualified name in fixedSchemas
 	k        tkind
 	args     []*typ
 	lits     []any
@@ -147,7 +147,12 @@ func union(members []*typ) *typ {
 // typeEqual is structural equality, for removing duplicate union members.
 func typeEqual(a, b *typ) bool {
 	if a.k != b.k || a.cls != b.cls || a.variadic != b.variadic || a.bare != b.bare ||
-		len(a.args) != len(b.args) || len(a.lits) != len(b.lits) {
+		len(a.args) != len(b.args) || len(a.lits) != len(b.lits) || a.fixed != b.fixed {
+		return false
+	}
+	if len(a.ann) > 0 || len(b.ann) > 0 {
+		// Annotated[int, ...] and int are different union members; two
+		// annotated ones are kept apart too (their metadata may differ).
 		return false
 	}
 	for i := range a.args {

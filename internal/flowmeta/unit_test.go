@@ -190,7 +190,7 @@ func TestISODuration(t *testing.T) {
 func TestPyTitle(t *testing.T) {
 	for in, want := range map[string]string{
 		"zip_code": "Zip Code", "x": "X", "already_Title": "Already Title", "a1b": "A1B",
-		"_private": " Private", "éte_x": "Éte X", "HTTPServer": "Httpserver",
+		"_private": "Private", "trailing_": "Trailing", "éte_x": "Éte X", "HTTPServer": "Httpserver",
 	} {
 		if got := pyTitle(in); got != want {
 			t.Errorf("pyTitle(%q) = %q, want %q", in, got, want)
