@@ -189,6 +189,9 @@ func (ev *evaluator) symValue(m *module, s sym, e expr, depth int) (any, error) 
 	case symFunc, symClass:
 		return unserializable{name}, nil
 	case symExternal:
+		if v, ok := libraryConstant(canonical(s.qual)); ok {
+			return v, nil
+		}
 		switch canonical(s.qual) {
 		case "builtins.None":
 			return nil, nil
@@ -235,6 +238,9 @@ func (ev *evaluator) call(m *module, c *eCall, depth int) (any, error) {
 		return nil, opaque(c.line, "call of %s", name)
 	}
 	q := canonical(s.qual)
+	if v, ok, err := libraryCall(q, args, kws, c.line); ok {
+		return v, err
+	}
 	switch q {
 	case "builtins.set", "builtins.frozenset", "builtins.list", "builtins.tuple":
 		if len(kws) > 0 || len(args) > 1 {

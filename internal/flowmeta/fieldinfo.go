@@ -327,7 +327,7 @@ func (ty *typer) annotatedMeta(m *module, e expr, depth int) (*fieldInfo, bool) 
 	fi := newFieldInfo(m, c.line)
 	arg := func(i int, name string) (any, bool) {
 		var e expr
-		if i < len(c.args) {
+		if i >= 0 && i < len(c.args) {
 			e = c.args[i]
 		}
 		for _, kw := range c.kws {

@@ -130,7 +130,9 @@ func Load(entrypoint string, opt Options) (*Flow, error) {
 			}
 		}
 	}
-	f.ParameterSchema = parameterSchema(ev, fm, fn, doc, st)
+	if f.ParameterSchema, err = parameterSchema(ev, fm, fn, doc, st, meta.noValidate); err != nil {
+		return nil, err
+	}
 	f.Warnings = st.warnings
 	return f, nil
 }
@@ -336,7 +338,7 @@ func readDecorators(ev *evaluator, m *module, fn *funcDef, st *state) (flowMeta,
 
 // parameterSchema builds parameter_openapi_schema as prefect deploy sends
 // it: ParameterSchema.model_dump(exclude_unset=True).
-func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *state) *value.Map {
+func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *state, noValidate bool) (*value.Map, error) {
 	ty := &typer{ev: ev, defs: value.NewMap(), busy: map[*classDef]bool{},
 		warn: func(mm *module, line int, format string, args ...any) { st.add(mm.path, line, format, args...) }}
 	descs := paramDocs(doc)
@@ -390,7 +392,10 @@ func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *stat
 		case pVarKw:
 			t = &typ{k: kDict, args: []*typ{{k: kStr}, t}}
 		}
-		prop, req := ty.paramProperty(m, p, t, pos, descs[p.name])
+		prop, req, err := ty.paramProperty(m, p, t, pos, descs[p.name], !noValidate)
+		if err != nil {
+			return nil, err
+		}
 		props.Set(p.name, prop)
 		if req {
 			required = append(required, p.name)
@@ -411,7 +416,7 @@ func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *stat
 		}
 		out.Set("definitions", defs)
 	}
-	return out
+	return out, nil
 }
 
 // isStringAnnotation: the annotation is a string at run time.

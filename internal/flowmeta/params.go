@@ -1,6 +1,9 @@
 package flowmeta
 
 import (
+	"fmt"
+
+	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/value"
 )
 
@@ -11,8 +14,10 @@ import (
 // (or that of a Field(...) used as the default), no alias, and
 // json_schema_extra holding the position. Of a Field(...) default Prefect
 // keeps only the default, the description and a dict json_schema_extra.
-// It returns the property and whether the parameter is required.
-func (ty *typer) paramProperty(m *module, p param, t *typ, pos int, doc string) (*value.Map, bool) {
+// It returns the property and whether the parameter is required; an error
+// when pydantic refuses the parameter, which makes the flow unloadable
+// while parameters are validated.
+func (ty *typer) paramProperty(m *module, p param, t *typ, pos int, doc string, validated bool) (*value.Map, bool, error) {
 	what := "parameter " + p.name
 	base := *t
 	base.ann = nil
@@ -66,7 +71,18 @@ func (ty *typer) paramProperty(m *module, p param, t *typ, pos int, doc string) 
 	pf.attrs["json_schema_extra"] = extra
 	fi := mergeFields(append(infos, pf)...)
 	fi.mod, fi.line = m, p.line
-	return ty.fieldSchema(&base, fi, fieldOpts{what: what, key: p.name}), fi.required()
+	if f, ok := fi.attrs["default_factory"]; ok && f != nil {
+		if _, hasDef := fi.defaultValue(); hasDef && !validated {
+			// The schema model refuses the type too: Prefect falls back to Any.
+			fi = pf
+			base = *anyT
+		} else if hasDef {
+			return nil, false, &diag.Error{Kind: diag.Invalid, File: m.path, Line: p.line,
+				Msg:  fmt.Sprintf("parameter %s has a default and an Annotated Field(default_factory=...): pydantic refuses both (\"cannot specify both default and default_factory\"), so Prefect cannot load the flow", p.name),
+				Hint: "keep either the default or the default_factory"}
+		}
+	}
+	return ty.fieldSchema(&base, fi, fieldOpts{what: what, key: p.name}), fi.required(), nil
 }
 
 func callee(e expr) expr {

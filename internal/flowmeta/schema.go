@@ -63,11 +63,32 @@ func (ty *typer) schemaNoCons(t *typ) *value.Map {
 		}
 		s.Set("type", "array")
 	case kDict:
-		var ap any = true
-		if len(t.args) == 2 && t.args[1].k != kAny {
-			ap = ty.schema(t.args[1])
+		// GenerateJsonSchema._common_dict_schema: the values lose their
+		// title; a key pattern makes patternProperties; constrained or
+		// referenced keys make propertyNames.
+		ks, vs := value.NewMap(), value.NewMap()
+		if len(t.args) == 2 {
+			ks, vs = ty.schema(t.args[0]), ty.schema(t.args[1])
 		}
-		s.Set("additionalProperties", ap)
+		pattern, hasPattern := any(nil), false
+		if !ks.Has("$ref") {
+			pattern, hasPattern = ks.Get("pattern")
+			ks.Delete("pattern")
+			ks.Delete("title")
+		}
+		vs.Delete("title")
+		switch p, isStr := pattern.(string); {
+		case hasPattern && isStr:
+			s.Set("patternProperties", value.MapOf(p, vs))
+		case vs.Len() > 0:
+			s.Set("additionalProperties", vs)
+		default:
+			s.Set("additionalProperties", true)
+		}
+		if tp, _ := ks.Get("type"); tp == "string" && ks.Len() > 1 || ks.Has("$ref") {
+			ks.Delete("type")
+			s.Set("propertyNames", ks)
+		}
 		s.Set("type", "object")
 	case kUnion:
 		var any_ []any
