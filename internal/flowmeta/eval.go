@@ -339,18 +339,7 @@ func (ev *evaluator) member(cls *classDef, name string, line int) (any, error) {
 func (ev *evaluator) enumValue(cls *classDef, a field, prev []enumMember) (any, error) {
 	if c, ok := a.val.(*eCall); ok && len(c.args) == 0 && len(c.kws) == 0 && !c.star {
 		if s := ev.l.resolve(cls.mod, c.fn, 0); s.kind == symExternal && canonical(s.qual) == "enum.auto" {
-			if classBase(ev.l, cls, map[string]bool{"enum.StrEnum": true}, 0) {
-				return strings.ToLower(a.name), nil
-			}
-			if len(prev) == 0 {
-				return int64(1), nil
-			}
-			if last, ok := toBig(prev[len(prev)-1].value); ok {
-				if _, isBool := prev[len(prev)-1].value.(bool); !isBool {
-					return normInt(new(big.Int).Add(last, big.NewInt(1))), nil
-				}
-			}
-			return nil, opaque(c.line, "auto() after a non-integer value")
+			return ev.autoValue(cls, a.name, prev, c.line)
 		}
 	}
 	return ev.eval(cls.mod, a.val, 0)

@@ -401,6 +401,29 @@ func decimalStr(v any) (string, error) {
 		return sciString(math.Signbit(x), coeff.String(), -k), nil
 	case string:
 		return parseDecimal(x)
+	case pyTuple: // (sign, digits, exponent)
+		if len(x) != 3 {
+			break
+		}
+		sign, okS := x[0].(int64)
+		digits, okD := x[1].(pyTuple)
+		exp, okE := x[2].(int64)
+		if !okS || !okD || !okE || sign != 0 && sign != 1 || exp > 1e6 || exp < -1e6 {
+			break
+		}
+		var b strings.Builder
+		for _, d := range digits {
+			n, ok := d.(int64)
+			if !ok || n < 0 || n > 9 {
+				return "", fmt.Errorf("invalid digits")
+			}
+			b.WriteByte(byte('0' + n))
+		}
+		coeff, ok := new(big.Int).SetString(b.String(), 10)
+		if !ok {
+			coeff = new(big.Int)
+		}
+		return sciString(sign == 1, coeff.String(), int(exp)), nil
 	}
 	return "", fmt.Errorf("unsupported value")
 }
