@@ -172,6 +172,8 @@ func (ev *evaluator) checkRebound(m *module, e expr) {
 	}
 	if c := m.top.binds[n.id]; c > 1 {
 		ev.l.warn(m.path, n.line, "%s is bound %d times in the module; the reader uses the last binding, which may not be the one in effect at this line", n.id, c)
+	} else if m.top.alts[n.id] {
+		ev.l.warn(m.path, n.line, "%s is assigned different values in the branches of an if or try statement; the reader uses the first branch, which may not be the one that runs", n.id)
 	}
 }
 
@@ -204,6 +206,9 @@ func (ev *evaluator) symValue(m *module, s sym, e expr, depth int) (any, error) 
 		}
 		if strings.HasPrefix(s.qual, "builtins.") {
 			return unserializable{name}, nil
+		}
+		if i := strings.LastIndex(s.qual, "."); i > 0 {
+			return nil, opaque(e.pos(), "%s is defined in module %s, outside the project", name, s.qual[:i])
 		}
 	}
 	return nil, opaque(e.pos(), "name %s", name)

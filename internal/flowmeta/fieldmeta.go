@@ -432,7 +432,7 @@ func (ty *typer) fieldSchema(t *typ, fi *fieldInfo, o fieldOpts) *value.Map {
 	s := ty.schema(&bt)
 	if v, ok := fi.defaultValue(); ok {
 		if u, bad := v.(unreadableAttr); bad {
-			ty.warn(fi.mod, u.line, "default of %s (%s) cannot be computed without running Python; it is left out of the schema", o.what, u.why)
+			ty.warn(fi.mod, u.line, "default of %s cannot be computed without running Python (%s); it is left out of the schema", o.what, u.why)
 		} else if j, ok, err := encodeDefault(v); err != nil {
 			ty.warn(fi.mod, fi.line, "default of %s cannot be rendered exactly (%v); it is left out of the schema", o.what, err)
 		} else if ok {

@@ -80,6 +80,9 @@ func Load(entrypoint string, opt Options) (*Flow, error) {
 	switch s.kind {
 	case symFunc:
 		fn, fm = s.fn, s.mod
+		if err := undefinedDecorator(l, fm, fn); err != nil {
+			return nil, err
+		}
 		meta, isFlow = readDecorators(ev, fm, fn, st)
 	case symValue:
 		fn, fm, meta, isFlow = flowCall(ev, s.mod, s.val, st)

@@ -191,7 +191,9 @@ func TestGolden(t *testing.T) {
 					t.Errorf("%s differs\n got: %s\nwant: %s", k, g, w)
 				}
 			}
-			if hasEx {
+			if hasEx && e.Warning == "" && len(f.Warnings) > 0 {
+				t.Errorf("unexpected warnings: %v", f.Warnings)
+			} else if hasEx && e.Warning != "" {
 				if !hasWarning(f.Warnings, e.Warning) {
 					t.Errorf("expected a warning with file, line and %q; got %v", e.Warning, f.Warnings)
 				}
