@@ -69,10 +69,11 @@ func nullableInner(t *typ) (*typ, bool) {
 func flattenedAnyOf(schemas ...*value.Map) *value.Map {
 	var members []any
 	for _, s := range schemas {
-		if s.Len() == 1 && s.Has("anyOf") {
-			a, _ := s.Get("anyOf")
-			members = append(members, a.([]any)...)
-			continue
+		if a, _ := s.Get("anyOf"); s.Len() == 1 {
+			if list, ok := a.([]any); ok {
+				members = append(members, list...)
+				continue
+			}
 		}
 		members = append(members, s)
 	}
@@ -266,11 +267,12 @@ func (ty *typer) setConstraint(kind string, s *value.Map, c constraint, fi *fiel
 			ty.warn(fi.mod, fi.line, "Field(%s=...) on a Decimal cannot be rendered; the constraint is left out", c.name)
 			return
 		}
-		if any_, ok := s.Get("anyOf"); ok {
-			if num, ok := any_.([]any)[0].(*value.Map); ok {
-				num.Set(key, f)
-				sorted := sortedMap(num)
-				any_.([]any)[0] = sorted
+		if any_, _ := s.Get("anyOf"); any_ != nil {
+			if list, ok := any_.([]any); ok && len(list) > 0 {
+				if num, ok := list[0].(*value.Map); ok {
+					num.Set(key, f)
+					list[0] = sortedMap(num)
+				}
 			}
 		}
 		return
@@ -440,6 +442,9 @@ func (ty *typer) fieldSchema(t *typ, fi *fieldInfo, o fieldOpts) *value.Map {
 		}
 	}
 	ty.applyJSONUpdates(s, fi, o.what)
+	if g, ok := fi.attrs["field_title_generator"]; ok && g != nil && fi.attrs["title"] == nil && o.titleShown {
+		ty.warn(fi.mod, fi.line, "Field(field_title_generator=...) of %s is a function, which only runs in Python; the title from the name is used", o.what)
+	}
 	if o.titleShown && !s.Has("title") && fieldTitleShown(t) {
 		s.Set("title", pyTitle(o.key))
 	}

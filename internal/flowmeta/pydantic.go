@@ -424,6 +424,27 @@ func validateScalar(t *typ, v any) (any, bool) {
 			return v, true
 		}
 		return nil, false
+	case kDate, kDateTime, kTime, kTimedelta, kUUID, kPath, kDecimal, kSecretStr, kFixed:
+		// an instance of the field's own type is kept as it is
+		ok := false
+		switch x := v.(type) {
+		case pyDate:
+			ok = t.k == kDate
+		case pyDT:
+			ok = t.k == kDateTime && x.isDTm
+		case awareDT:
+			ok = t.k == kDateTime
+		case pyTime:
+			ok = t.k == kTime
+		case timedelta:
+			ok = t.k == kTimedelta
+		case secretValue:
+			ok = t.k == kSecretStr || t.fixed == "pydantic.SecretBytes"
+		case strLike:
+			ok = t.k == kUUID && x.kind == "uuid" || t.k == kPath && x.kind == "path" || t.k == kDecimal && x.kind == "decimal" ||
+				t.k == kFixed && (x.kind == "ip" && strings.HasPrefix(t.fixed, "ipaddress.") || x.kind == "url" && fixedCore[t.fixed] == "url")
+		}
+		return v, ok
 	case kModel:
 		if m, ok := v.(modelValue); ok && m.cls == t.cls {
 			return v, true

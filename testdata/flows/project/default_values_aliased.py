@@ -73,3 +73,34 @@ def aliased_enums_and_models(
     listed: t.List[dm.Point] = [dm.Point(), dm.Point(y=1)],
 ):
     pass
+
+
+class Stamped(pd.BaseModel):
+    on: dt.date
+    at: dt.datetime = dt.datetime(2020, 1, 1)
+    span: dt.timedelta = dt.timedelta(0)
+    ident: u.UUID
+    amount: dec.Decimal = dec.Decimal("0")
+    where: pl.Path = pl.Path(".")
+    host: ip.IPv4Address = ip.IPv4Address("127.0.0.1")
+    url: pd.AnyUrl = pd.AnyUrl("http://x.org")
+    token: pd.SecretStr = pd.SecretStr("")
+    clock: Time = Time(9)
+
+
+@flow
+def aliased_model_arguments(
+    s: Stamped = Stamped(
+        on=dt.date(2024, 3, 4),
+        at=dt.datetime(2024, 3, 4, 5, 6, tzinfo=dt.timezone.utc),
+        span=dt.timedelta(hours=1),
+        ident=u.UUID("12345678-1234-5678-1234-567812345678"),
+        amount=dec.Decimal("9.99"),
+        where=pl.Path("out"),
+        host=ip.IPv4Address("10.0.0.1"),
+        url=pd.AnyUrl("HTTP://X.ORG:80/a"),
+        token=pd.SecretStr("t"),
+        clock=Time(10, 30),
+    ),
+):
+    pass
