@@ -26,7 +26,7 @@ func undefinedDecorator(l *loader, m *module, fn *funcDef) error {
 			break
 		}
 		n, ok := root.(*eName)
-		if !ok || l.lookup(m, n.id, 0).kind != symNone || externalStar(l, m) {
+		if !ok || l.lookup(m, n.id, 0).kind != symNone || externalStar(l, m, 0) {
 			continue
 		}
 		return &diag.Error{Kind: diag.Invalid, File: m.path, Line: n.line,
@@ -36,15 +36,20 @@ func undefinedDecorator(l *loader, m *module, fn *funcDef) error {
 	return nil
 }
 
-// externalStar: the module star-imports a module outside the project,
-// which may define names the reader cannot see.
-func externalStar(l *loader, m *module) bool {
+// externalStar: the module star-imports (directly or through project
+// modules) a module outside the project, which may define names the reader
+// cannot see.
+func externalStar(l *loader, m *module, depth int) bool {
+	if depth > maxResolveDepth {
+		return true
+	}
 	for _, s := range m.stars {
 		abs, ok := absModule(m, s)
 		if !ok {
 			continue
 		}
-		if l.importModule(abs).mod == nil {
+		target := l.importModule(abs).mod
+		if target == nil || target != m && externalStar(l, target, depth+1) {
 			return true
 		}
 	}

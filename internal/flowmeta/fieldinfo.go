@@ -63,6 +63,9 @@ var (
 	generalConstraints = []string{"pattern", "coerce_numbers_to_str", "max_digits", "decimal_places", "union_mode"}
 )
 
+// wrapMarker is a metadata item that wraps the type in a validator.
+const wrapMarker = "(validator)"
+
 func isConstraintName(n string) bool {
 	return contains(markerConstraints, n) || contains(generalConstraints, n)
 }
@@ -402,6 +405,21 @@ func (ty *typer) annotatedMeta(m *module, e expr, depth int) (*fieldInfo, bool) 
 		return fi, true
 	case "typing.deprecated", "warnings.deprecated":
 		fi.attrs["deprecated"] = true
+		return fi, true
+	case "pydantic.PlainSerializer", "pydantic.WrapSerializer",
+		"pydantic.functional_serializers.PlainSerializer", "pydantic.functional_serializers.WrapSerializer":
+		return fi, true // serialization only
+	case "pydantic.AfterValidator", "pydantic.BeforeValidator", "pydantic.WrapValidator",
+		"pydantic.functional_validators.AfterValidator", "pydantic.functional_validators.BeforeValidator",
+		"pydantic.functional_validators.WrapValidator":
+		for _, kw := range c.kws {
+			if kw.name == "json_schema_input_type" {
+				return nil, false // the schema becomes that type's
+			}
+		}
+		// The schema is unchanged, but wrapped: later constraints no longer
+		// apply to the type directly.
+		fi.cons = append(fi.cons, metaItem{{wrapMarker, nil}})
 		return fi, true
 	}
 	return nil, false

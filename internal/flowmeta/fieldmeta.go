@@ -193,7 +193,14 @@ func (ty *typer) applyConstraints(t *typ, s *value.Map, fi *fieldInfo) {
 	}
 	kind := coreKind(t)
 	if kind == "enum" || kind == "model" {
-		ty.warn(fi.mod, fi.line, "constraints on %s are not applied to the schema (pydantic copies the definition)", t.cls.name)
+		for _, item := range fi.cons {
+			for _, c := range item {
+				if c.name != wrapMarker && c.name != "strict" {
+					ty.warn(fi.mod, fi.line, "constraints on %s are not applied to the schema (pydantic copies the definition)", t.cls.name)
+					return
+				}
+			}
+		}
 		return
 	}
 	wrapped := false // the type is wrapped in a validator: nothing applies directly any more
@@ -204,6 +211,10 @@ func (ty *typer) applyConstraints(t *typ, s *value.Map, fi *fieldInfo) {
 		}
 		wrappedHere := false
 		for _, c := range item {
+			if c.name == wrapMarker {
+				wrappedHere = true
+				continue
+			}
 			if contains(allowedCons[st], c.name) {
 				if !wrappedHere { // else pydantic sets it on the new validator: no effect
 					ty.setConstraint(kind, s, c, fi)

@@ -54,3 +54,18 @@ def misc_params(
     c: Annotated[Optional[Leaf], Field(description="dropped")] = None,
 ):
     pass
+
+
+def strip(v):
+    return v.strip()
+
+
+class Validated(BaseModel):
+    a: Annotated[str, pydantic.AfterValidator(strip), Field(min_length=1)] = "a"
+    b: Annotated[int, pydantic.BeforeValidator(int), Field(ge=0)] = 0
+    c: Annotated[str, pydantic.PlainSerializer(str.upper)] = "c"
+
+
+@flow
+def validated_fields(v: Validated = None, w: Annotated[str, pydantic.WrapValidator(lambda v, h: h(v))] = "w"):
+    pass
