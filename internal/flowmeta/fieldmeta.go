@@ -195,7 +195,7 @@ func (ty *typer) applyConstraints(t *typ, s *value.Map, fi *fieldInfo) {
 	if kind == "enum" || kind == "model" {
 		for _, item := range fi.cons {
 			for _, c := range item {
-				if c.name != wrapMarker && c.name != "strict" {
+				if c.name != wrapMarker {
 					ty.warn(fi.mod, fi.line, "constraints on %s are not applied to the schema (pydantic copies the definition)", t.cls.name)
 					return
 				}
