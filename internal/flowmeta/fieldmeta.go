@@ -410,15 +410,19 @@ func (ty *typer) mergeExtra(s *value.Map, extra any, fi *fieldInfo, what string)
 	switch x := extra.(type) {
 	case nil:
 	case *pyDict:
-		j, ok, err := toJSON(x)
-		jm, isMap := j.(*value.Map)
-		if err != nil || !ok || !isMap {
-			ty.warn(fi.mod, fi.line, "%s cannot be rendered exactly; it is left out of the schema", what)
-			return
+		keys := make([]string, len(x.keys))
+		vals := make([]any, len(x.keys))
+		for i, k := range x.keys {
+			ks, err := keyString(k)
+			j, ok, jerr := toJSON(x.vals[i])
+			if err != nil || jerr != nil || !ok {
+				ty.warn(fi.mod, fi.line, "%s cannot be rendered exactly; it is left out of the schema", what)
+				return
+			}
+			keys[i], vals[i] = ks, j
 		}
-		for _, k := range jm.Keys() {
-			v, _ := jm.Get(k)
-			s.Set(k, v)
+		for i, k := range keys {
+			s.Set(k, vals[i])
 		}
 	case callableValue:
 		ty.warn(fi.mod, fi.line, "%s is a function (%s), which only runs in Python; the keys it sets are missing from the schema", what, x.what)
@@ -440,9 +444,14 @@ type fieldOpts struct {
 // field's constraints and discriminator, its default, then the field's
 // JSON-schema settings, in the order pydantic applies them.
 func (ty *typer) fieldSchema(t *typ, fi *fieldInfo, o fieldOpts) *value.Map {
-	bt := *t // the field's own Annotated metadata is already merged into fi
-	bt.ann = []*fieldInfo{fi.typePart()}
-	s := ty.schema(&bt)
+	var s *value.Map
+	if len(fi.cons) == 0 && fi.attrs["discriminator"] == nil {
+		s = ty.schema(t)
+	} else {
+		bt := *t // the field's own Annotated metadata is already merged into fi
+		bt.ann = []*fieldInfo{fi.typePart()}
+		s = ty.schema(&bt)
+	}
 	if v, ok := fi.defaultValue(); ok {
 		if u, bad := v.(unreadableAttr); bad {
 			ty.warn(fi.mod, u.line, "default of %s cannot be computed without running Python (%s); it is left out of the schema", o.what, u.why)

@@ -69,8 +69,11 @@ func (ty *typer) paramProperty(m *module, p param, t *typ, pos int, doc string, 
 	pf.attrs["alias"] = nil
 	pf.attrs["validation_alias"] = nil
 	pf.attrs["json_schema_extra"] = extra
-	fi := mergeFields(append(infos, pf)...)
-	fi.mod, fi.line = m, p.line
+	fi := pf
+	if len(infos) > 0 {
+		fi = mergeFields(append(infos, pf)...)
+		fi.mod, fi.line = m, p.line
+	}
 	if f, ok := fi.attrs["default_factory"]; ok && f != nil {
 		if _, hasDef := fi.defaultValue(); hasDef && !validated {
 			// The schema model refuses the type too: Prefect falls back to Any.
