@@ -330,6 +330,73 @@ func libraryCall(q string, args []any, kws map[string]any, line int) (v any, ok 
 			}
 		}
 		return nil, false, nil
+	case "collections.deque":
+		if len(kws) == 0 && len(args) <= 1 {
+			if len(args) == 0 {
+				return []any{}, true, nil
+			}
+			if items, ok := iterable(args[0]); ok {
+				return append([]any{}, items...), true, nil
+			}
+		}
+		return bad("deque(...) arguments")
+	case "collections.defaultdict":
+		// pydantic cannot serialise a defaultdict default (it has no
+		// factory to give its type adapter) and leaves it out.
+		return unserializable{"defaultdict"}, true, nil
+	case "collections.OrderedDict":
+		rest := args
+		d := newDict()
+		if len(rest) > 1 || len(kws) > 1 {
+			return bad("%s(...) arguments", q) // the order of several keywords is not kept
+		}
+		if len(rest) == 1 {
+			switch x := rest[0].(type) {
+			case *pyDict:
+				d.update(x)
+			default:
+				pairs, ok := iterable(x)
+				if !ok {
+					return bad("%s(%s)", q, pyTypeName(x))
+				}
+				for _, p := range pairs {
+					kv, ok := iterable(p)
+					if !ok || len(kv) != 2 {
+						return bad("%s(...) items", q)
+					}
+					d.set(kv[0], kv[1])
+				}
+			}
+		}
+		for k, v := range kws {
+			d.set(k, v)
+		}
+		return d, true, nil
+	case "collections.Counter":
+		d := newDict()
+		if len(args) > 1 || len(kws) > 0 {
+			return bad("Counter(...) arguments")
+		}
+		if len(args) == 1 {
+			if src, ok := args[0].(*pyDict); ok {
+				d.update(src)
+				return d, true, nil
+			}
+			items, ok := iterable(args[0])
+			if !ok {
+				return bad("Counter(%s)", pyTypeName(args[0]))
+			}
+			for _, it := range items {
+				n := int64(0)
+				for i, k := range d.keys {
+					if pyEqual(k, it) {
+						n = d.vals[i].(int64)
+					}
+				}
+				d.set(it, n+1)
+			}
+		}
+		return d, true, nil
 	case "builtins.bytes", "builtins.bytearray":
 		if len(args) == 1 && len(kws) == 0 {
 			if b, isBytes := args[0].(pyBytes); isBytes {
@@ -724,3 +791,4 @@ func fractionStr(args []any, kws map[string]any) (string, error) {
 	}
 	return r.Num().String() + "/" + r.Denom().String(), nil
 }
+

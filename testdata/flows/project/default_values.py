@@ -16,7 +16,8 @@ from ipaddress import (
 )
 from pathlib import Path, PurePosixPath
 from re import Pattern, compile
-from typing import Any, FrozenSet, Optional, Set, Tuple
+from collections import Counter, OrderedDict, defaultdict, deque
+from typing import Any, DefaultDict, Deque, Dict, FrozenSet, Optional, Set, Tuple
 from uuid import UUID
 
 from pydantic import AnyHttpUrl, AnyUrl, BaseModel, Field, HttpUrl, IPvAnyAddress, SecretBytes, SecretStr
@@ -180,5 +181,10 @@ def collections_and_models(
     inner: Inner = Inner(mode=Mode.FAST),
     outer: Outer = Outer(Name="n"),
     holder: Holder = Holder(),
+    dq: Deque[int] = deque([3, 1, 2]),
+    od: Dict[str, int] = OrderedDict([("b", 2), ("a", 1)]),
+    counts: Dict[str, int] = Counter("abca"),
+    dd: DefaultDict[str, int] = defaultdict(int, {"x": 1}),
+    dd_kw: DefaultDict[str, list] = defaultdict(list, y=[1]),
 ):
     pass
