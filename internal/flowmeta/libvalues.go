@@ -791,4 +791,3 @@ func fractionStr(args []any, kws map[string]any) (string, error) {
 	}
 	return r.Num().String() + "/" + r.Denom().String(), nil
 }
-
