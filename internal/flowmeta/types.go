@@ -131,7 +131,7 @@ func union(members []*typ) *typ {
 	var flat []*typ
 	var add func(t *typ)
 	add = func(t *typ) {
-		if t.k == kUnion {
+		if t.k == kUnion && len(t.ann) == 0 { // Annotated[Union[...], ...] stays one member
 			for _, a := range t.args {
 				add(a)
 			}

@@ -26,6 +26,7 @@ class Owner(BaseModel):
     annotated: Annotated[Union[Cat, Dog], Field(discriminator="pet_type")] = None
     many: List[Annotated[Union[Cat, Dog], Field(discriminator="pet_type")]] = []
     pep604: Cat | Dog = Field(None, discriminator="pet_type")
+    optional_annotated: Optional[Annotated[Union[Cat, Dog], Field(discriminator="pet_type")]] = None
 
 
 class Numbered(BaseModel):
