@@ -43,6 +43,13 @@ type (
 	// aliasValue is a validation_alias: a string, AliasPath or AliasChoices,
 	// as pydantic-core holds it (a list of paths).
 	aliasValue struct{ paths [][]any }
+	// factoryValue is a default_factory, kept as written: the reader calls
+	// the few factories it knows (list, dict, a model class) when a model
+	// instance needs the field's value.
+	factoryValue struct {
+		mod *module
+		e   expr
+	}
 )
 
 // Field's keyword arguments that are attributes (the rest are constraints
@@ -230,6 +237,17 @@ func (ty *typer) dataclassField(m *module, c *eCall, kws map[string]any, order [
 // attrValue evaluates one Field argument; unreadable ones are kept as such
 // and reported where they matter.
 func (ty *typer) attrValue(m *module, name string, e expr) any {
+	if name == "default_factory" {
+		if c, ok := e.(*eConst); ok && c.v == nil {
+			return nil
+		}
+		if c, ok := e.(*eConst); ok {
+			if f, isF := c.v.(factoryValue); isF { // re-read from dataclasses.field
+				return f
+			}
+		}
+		return factoryValue{mod: m, e: e}
+	}
 	if name == "validation_alias" {
 		if a, ok := ty.aliasExpr(m, e); ok {
 			return a

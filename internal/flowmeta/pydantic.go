@@ -321,6 +321,9 @@ func (ev *evaluator) newModel(cls *classDef, kws map[string]any, line, depth int
 			delete(kws, in)
 		} else {
 			def, ok := fi.defaultValue()
+			if f, isF := fi.attrs["default_factory"].(factoryValue); isF && !ok {
+				def, ok = ev.callFactory(f, depth)
+			}
 			if _, bad := def.(unreadableAttr); !ok || bad {
 				return nil, opaque(line, "%s(...) without field %s", cls.name, in)
 			}
@@ -485,6 +488,32 @@ func validateScalar(t *typ, v any) (any, bool) {
 			return out, true
 		}
 		return v, true
+	}
+	return nil, false
+}
+
+// callFactory computes a default_factory the reader can call: an empty
+// list, dict, set, tuple or deque, or a model built with its defaults.
+func (ev *evaluator) callFactory(f factoryValue, depth int) (any, bool) {
+	if depth > maxResolveDepth {
+		return nil, false
+	}
+	s := ev.l.resolve(f.mod, f.e, 0)
+	switch {
+	case s.kind == symClass && isModelClass(ev.l, s.cls, 0):
+		v, err := ev.newModel(s.cls, map[string]any{}, f.e.pos(), depth+1)
+		return v, err == nil
+	case s.kind == symExternal:
+		switch canonical(s.qual) {
+		case "builtins.list", "collections.deque", "typing.List":
+			return []any{}, true
+		case "builtins.dict", "collections.OrderedDict", "typing.Dict":
+			return newDict(), true
+		case "builtins.set", "builtins.frozenset":
+			return pySet{}, true
+		case "builtins.tuple":
+			return pyTuple{}, true
+		}
 	}
 	return nil, false
 }

@@ -38,3 +38,18 @@ def param_factories(a: List[int] = Field(default_factory=list), b: Dict[str, int
 @flow
 def param_factory_only(a: Annotated[List[int], Field(default_factory=list)], b: int = 1):
     pass
+
+
+class Limits(BaseModel):
+    cpu: str = "500m"
+
+
+class Job(BaseModel):
+    limits: Limits = Field(default_factory=Limits, description="made by the model class")
+    tags: List[str] = Field(default_factory=list)
+    env: Dict[str, str] = Field(default_factory=dict)
+
+
+@flow
+def factory_defaults(job: Job = Job(), other: Job = Job(tags=["a"])):
+    pass
