@@ -150,6 +150,11 @@ var fixedCore = map[string]string{
 	"pydantic.StrictStr": "str", "pydantic.StrictBool": "bool", "pydantic.HttpUrl": "url",
 	"pydantic.AnyUrl": "url", "pydantic.AnyHttpUrl": "url", "pydantic.FileUrl": "url",
 	"pydantic.UUID4": "uuid", "pydantic.PastDate": "date", "pydantic.AwareDatetime": "date",
+	"pydantic.NonNegativeFloat": "float", "pydantic.NegativeFloat": "float", "pydantic.NonPositiveFloat": "float",
+	"pydantic.NonPositiveInt": "int", "pydantic.FiniteFloat": "float", "pydantic.StrictBytes": "bytes",
+	"pydantic.FutureDate": "date", "pydantic.PastDatetime": "date", "pydantic.FutureDatetime": "date",
+	"pydantic.NaiveDatetime": "date", "pydantic.UUID1": "uuid", "pydantic.UUID3": "uuid", "pydantic.UUID5": "uuid",
+	"pydantic.WebsocketUrl": "url", "pydantic.AnyWebsocketUrl": "url", "pydantic.FtpUrl": "url",
 }
 
 var (

@@ -314,7 +314,7 @@ func (ev *evaluator) newModel(cls *classDef, kws map[string]any, line, depth int
 			// pydantic validates constructor arguments (not defaults):
 			// apply the scalar conversions, refuse anything else unusual.
 			cv, ok := validateScalar(t, given)
-			if !ok || len(fi.cons) > 0 {
+			if !ok || transforms(fi.cons) || ty.hasValidators(cls) {
 				return nil, opaque(line, "%s(%s=...) needs pydantic's validation", cls.name, in)
 			}
 			v = cv
@@ -332,7 +332,7 @@ func (ev *evaluator) newModel(cls *classDef, kws map[string]any, line, depth int
 		if ex, ok := fi.attrs["exclude"].(bool); ok && ex {
 			continue
 		}
-		d.set(fi.serializationKey(f.name), v)
+		d.set(fi.serializationKey(f.name), dumpAs(t, v))
 	}
 	if len(kws) > 0 {
 		return nil, opaque(line, "%s(...) with unknown fields", cls.name)
@@ -343,9 +343,55 @@ func (ev *evaluator) newModel(cls *classDef, kws map[string]any, line, depth int
 	return modelValue{cls: cls, fields: d}, nil
 }
 
+// transforms says whether constraints change a valid value (the rest only
+// accept or refuse it): StringConstraints' case and whitespace options, and
+// validators.
+func transforms(cons []metaItem) bool {
+	for _, item := range cons {
+		for _, c := range item {
+			switch c.name {
+			case "strip_whitespace", "to_lower", "to_upper", "coerce_numbers_to_str", wrapMarker:
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dumpAs is what model_dump writes for a field value: a float field writes
+// an int default as a float.
+func dumpAs(t *typ, v any) any {
+	if in, ok := nullableInner(t); ok && v != nil {
+		t = in
+	}
+	if n, isInt := v.(int64); isInt && t.k == kFloat {
+		return float64(n)
+	}
+	return v
+}
+
+// hasValidators: the model (or a base) has validators, which may change
+// constructor arguments.
+func (ty *typer) hasValidators(cls *classDef) bool {
+	return ty.classDecorated(cls, map[string]bool{
+		"pydantic.field_validator": true, "pydantic.model_validator": true, "pydantic.validator": true,
+		"pydantic.root_validator": true, "pydantic.functional_validators.field_validator": true,
+		"pydantic.functional_validators.model_validator": true,
+	})
+}
+
 // hasCustomSerializer: the model (or a base) changes what model_dump
 // writes with @field_serializer, @model_serializer or @computed_field.
 func (ty *typer) hasCustomSerializer(cls *classDef) bool {
+	return ty.classDecorated(cls, map[string]bool{
+		"pydantic.field_serializer": true, "pydantic.model_serializer": true, "pydantic.computed_field": true,
+		"pydantic.functional_serializers.field_serializer": true, "pydantic.functional_serializers.model_serializer": true,
+	})
+}
+
+// classDecorated: a method of the class or of a base carries one of the
+// decorators.
+func (ty *typer) classDecorated(cls *classDef, decorators map[string]bool) bool {
 	for c, depth := cls, 0; c != nil && depth < maxResolveDepth; depth++ {
 		for _, b := range c.body.names {
 			if b.fn == nil {
@@ -355,12 +401,8 @@ func (ty *typer) hasCustomSerializer(cls *classDef) bool {
 				if call, ok := d.(*eCall); ok {
 					d = call.fn
 				}
-				if s := ty.ev.l.resolve(c.mod, d, 0); s.kind == symExternal {
-					switch canonical(s.qual) {
-					case "pydantic.field_serializer", "pydantic.model_serializer", "pydantic.computed_field",
-						"pydantic.functional_serializers.field_serializer", "pydantic.functional_serializers.model_serializer":
-						return true
-					}
+				if s := ty.ev.l.resolve(c.mod, d, 0); s.kind == symExternal && decorators[canonical(s.qual)] {
+					return true
 				}
 			}
 		}
