@@ -469,6 +469,13 @@ func validateScalar(t *typ, v any) (any, bool) {
 			return v, true
 		}
 		return nil, false
+	case kLiteral:
+		for _, l := range t.lits {
+			if pyTypeName(l) == pyTypeName(v) && pyEqual(l, v) {
+				return v, true
+			}
+		}
+		return nil, false
 	case kDate, kDateTime, kTime, kTimedelta, kUUID, kPath, kDecimal, kSecretStr, kFixed:
 		// an instance of the field's own type is kept as it is
 		ok := false

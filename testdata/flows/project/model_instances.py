@@ -1,5 +1,5 @@
 """Model instances as defaults: constrained fields, float fields with int defaults, dataclasses."""
-from typing import Annotated, Optional
+from typing import Annotated, List, Literal, Optional
 
 import pydantic.dataclasses
 from pydantic import BaseModel, Field, StringConstraints, field_validator
@@ -35,8 +35,13 @@ class Checked(BaseModel):
         return v.upper()
 
 
+class Col(BaseModel):
+    name: str = Field(..., description="column")
+    kind: Literal["int", "str"] = "str"
+
+
 @flow
-def instance_defaults(r: Report = Report(slug="daily", limit=5), p: Point = Point(x=2)):
+def instance_defaults(r: Report = Report(slug="daily", limit=5), p: Point = Point(x=2), cols: List[Col] = [Col(name="id", kind="int")]):
     pass
 
 
