@@ -30,7 +30,7 @@ func undefinedDecorator(l *loader, m *module, fn *funcDef) error {
 			continue
 		}
 		return &diag.Error{Kind: diag.Invalid, File: m.path, Line: n.line,
-			Msg:  fmt.Sprintf("name %s in decorator @%s is not defined when the module runs (imported only under `if TYPE_CHECKING:`?): Python stops with NameError, so Prefect cannot load the flow %s", n.id, exprText(d), fn.name),
+			Msg:  fmt.Sprintf("name %s in decorator @%s is not defined when the module runs (imported only under if TYPE_CHECKING?): Python stops with NameError, so Prefect cannot load the flow %s", n.id, exprText(d), fn.name),
 			Hint: "import " + n.id + " at module level"}
 	}
 	return nil
