@@ -94,6 +94,8 @@ func (ty *typer) fieldCall(m *module, c *eCall, dc bool) (*fieldInfo, bool) {
 	fi := newFieldInfo(m, c.line)
 	if c.star || len(c.args) > 1 {
 		ty.warn(m, c.line, "%s with unpacked or extra positional arguments cannot be read; its settings are not applied", exprText(c))
+		// whatever it says, the default is unknown (and probably present)
+		fi.attrs["default"] = unreadableAttr{line: c.line, why: "Field(...) with unpacked arguments"}
 		return fi, false
 	}
 	kws := map[string]any{}
