@@ -4,7 +4,7 @@ import (
 	"math/big"
 	"strings"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // classBase reports whether a class derives, through its bases in the
@@ -106,7 +106,7 @@ func (ty *typer) enumDef(cls *classDef) {
 	if ty.defs.Has(cls.name) {
 		return
 	}
-	d := value.NewMap()
+	d := py.NewMap()
 	if cls.doc != nil && strings.TrimSpace(*cls.doc) != "" {
 		d.Set("description", cleandoc(*cls.doc))
 	}

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // Values the evaluator builds for calls it understands.
@@ -83,9 +83,9 @@ func (ev *evaluator) eval(m *module, e expr, depth int) (any, error) {
 				if s, ok := v.(string); ok && p.conv == 'a' && !isASCII(s) {
 					return nil, opaque(x.line, "f-string !a on non-ASCII text")
 				}
-				b.WriteString(value.Repr(v))
+				b.WriteString(py.Repr(v))
 			default:
-				b.WriteString(value.Str(v))
+				b.WriteString(py.Str(v))
 			}
 		}
 		return b.String(), nil

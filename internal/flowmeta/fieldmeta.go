@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // How pydantic 2 turns Field(...) settings into JSON schema keys: the
@@ -20,17 +20,17 @@ import (
 
 // annotatedSchema is the schema of a type carrying Annotated metadata in a
 // nested position (a list item, a union member) or a field's constraints.
-func (ty *typer) annotatedSchema(t *typ) *value.Map {
+func (ty *typer) annotatedSchema(t *typ) *py.Map {
 	base := *t
 	base.ann = nil
 	all := mergeFields(t.ann...)
 	disc := all.attrs["discriminator"]
-	var s *value.Map
+	var s *py.Map
 	if inner, ok := nullableInner(&base); ok && (len(all.cons) > 0 || disc != nil) {
 		// pydantic applies metadata on Optional[X] to X
 		in := *inner
 		in.ann = []*fieldInfo{all.typePart()}
-		s = flattenedAnyOf(ty.schema(&in), value.MapOf("type", "null"))
+		s = flattenedAnyOf(ty.schema(&in), py.MapOf("type", "null"))
 	} else {
 		if disc != nil {
 			s = ty.taggedUnion(&base, all, disc)
@@ -66,7 +66,7 @@ func nullableInner(t *typ) (*typ, bool) {
 }
 
 // flattenedAnyOf is GenerateJsonSchema.get_flattened_anyof.
-func flattenedAnyOf(schemas ...*value.Map) *value.Map {
+func flattenedAnyOf(schemas ...*py.Map) *py.Map {
 	var members []any
 	for _, s := range schemas {
 		if a, _ := s.Get("anyOf"); s.Len() == 1 {
@@ -81,7 +81,7 @@ func flattenedAnyOf(schemas ...*value.Map) *value.Map {
 	for _, m := range members {
 		dup := false
 		for _, d := range dedup {
-			if value.Equal(d, m) {
+			if py.Equal(d, m) {
 				dup = true
 				break
 			}
@@ -91,9 +91,9 @@ func flattenedAnyOf(schemas ...*value.Map) *value.Map {
 		}
 	}
 	if len(dedup) == 1 {
-		return dedup[0].(*value.Map)
+		return dedup[0].(*py.Map)
 	}
-	return value.MapOf("anyOf", dedup)
+	return py.MapOf("anyOf", dedup)
 }
 
 // coreKinds names the pydantic-core schema type of a reader type, for the
@@ -192,7 +192,7 @@ var (
 
 // applyConstraints applies fi's constraints to s, the schema of t, in
 // pydantic's order (apply_known_metadata, one metadata item at a time).
-func (ty *typer) applyConstraints(t *typ, s *value.Map, fi *fieldInfo) {
+func (ty *typer) applyConstraints(t *typ, s *py.Map, fi *fieldInfo) {
 	if len(fi.cons) == 0 {
 		return
 	}
@@ -251,7 +251,7 @@ func (ty *typer) applyConstraints(t *typ, s *value.Map, fi *fieldInfo) {
 }
 
 // setConstraint writes a constraint the core schema type takes directly.
-func (ty *typer) setConstraint(kind string, s *value.Map, c constraint, fi *fieldInfo) {
+func (ty *typer) setConstraint(kind string, s *py.Map, c constraint, fi *fieldInfo) {
 	key := ""
 	switch kind {
 	case "str", "url":
@@ -285,7 +285,7 @@ func (ty *typer) setConstraint(kind string, s *value.Map, c constraint, fi *fiel
 		}
 		if any_, _ := s.Get("anyOf"); any_ != nil {
 			if list, ok := any_.([]any); ok && len(list) > 0 {
-				if num, ok := list[0].(*value.Map); ok {
+				if num, ok := list[0].(*py.Map); ok {
 					num.Set(key, f)
 					list[0] = sortedMap(num)
 				}
@@ -313,7 +313,7 @@ func (ty *typer) constraintJSON(c constraint, fi *fieldInfo) (any, bool) {
 // taggedUnion renders Union[A, B] with Field(discriminator="kind"): oneOf
 // the models and the mapping of each tag value to its model. nil when it
 // cannot be read (reported).
-func (ty *typer) taggedUnion(t *typ, fi *fieldInfo, disc any) *value.Map {
+func (ty *typer) taggedUnion(t *typ, fi *fieldInfo, disc any) *py.Map {
 	name, isStr := disc.(string)
 	if !isStr {
 		ty.warn(fi.mod, fi.line, "Field(discriminator=...) that is not a field name cannot be read; the union is shown without it")
@@ -323,7 +323,7 @@ func (ty *typer) taggedUnion(t *typ, fi *fieldInfo, disc any) *value.Map {
 		ty.warn(fi.mod, fi.line, "Field(discriminator=%q) on a type that is not a union of models; the union is shown without it", name)
 		return nil
 	}
-	mapping := value.NewMap()
+	mapping := py.NewMap()
 	var oneOf []any
 	prop := ""
 	for _, member := range t.args {
@@ -356,11 +356,11 @@ func (ty *typer) taggedUnion(t *typ, fi *fieldInfo, disc any) *value.Map {
 				lit = lm.value
 			}
 			r, _ := ref.Get("$ref")
-			mapping.Set(value.Str(constRepr(lit)), r)
+			mapping.Set(py.Str(constRepr(lit)), r)
 		}
 		dup := false
 		for _, o := range oneOf {
-			if value.Equal(o, ref) {
+			if py.Equal(o, ref) {
 				dup = true
 			}
 		}
@@ -368,13 +368,13 @@ func (ty *typer) taggedUnion(t *typ, fi *fieldInfo, disc any) *value.Map {
 			oneOf = append(oneOf, ref)
 		}
 	}
-	return value.MapOf("discriminator", value.MapOf("mapping", mapping, "propertyName", prop), "oneOf", oneOf)
+	return py.MapOf("discriminator", py.MapOf("mapping", mapping, "propertyName", prop), "oneOf", oneOf)
 }
 
 // applyJSONUpdates sets title, description, deprecated and examples, then
 // merges json_schema_extra, as pydantic does for a field (or for Annotated
 // metadata in a nested position). what names the place for messages.
-func (ty *typer) applyJSONUpdates(s *value.Map, fi *fieldInfo, what string) {
+func (ty *typer) applyJSONUpdates(s *py.Map, fi *fieldInfo, what string) {
 	for _, name := range []string{"title", "description", "deprecated", "examples"} {
 		v, ok := fi.attrs[name]
 		if !ok || v == nil {
@@ -411,7 +411,7 @@ func (ty *typer) applyJSONUpdates(s *value.Map, fi *fieldInfo, what string) {
 
 // mergeExtra merges a json_schema_extra dict into s (a callable cannot be
 // run and is reported).
-func (ty *typer) mergeExtra(s *value.Map, extra any, fi *fieldInfo, what string) {
+func (ty *typer) mergeExtra(s *py.Map, extra any, fi *fieldInfo, what string) {
 	switch x := extra.(type) {
 	case nil:
 	case *pyDict:
@@ -448,8 +448,8 @@ type fieldOpts struct {
 // fieldSchema renders a model field or flow parameter: its type with the
 // field's constraints and discriminator, its default, then the field's
 // JSON-schema settings, in the order pydantic applies them.
-func (ty *typer) fieldSchema(t *typ, fi *fieldInfo, o fieldOpts) *value.Map {
-	var s *value.Map
+func (ty *typer) fieldSchema(t *typ, fi *fieldInfo, o fieldOpts) *py.Map {
+	var s *py.Map
 	if len(fi.cons) == 0 && fi.attrs["discriminator"] == nil {
 		s = ty.schema(t)
 	} else {
@@ -479,14 +479,14 @@ func (ty *typer) fieldSchema(t *typ, fi *fieldInfo, o fieldOpts) *value.Map {
 
 // dropRefOverrides removes keys next to a $ref that repeat the referenced
 // definition (GenerateJsonSchema.handle_ref_overrides).
-func (ty *typer) dropRefOverrides(s *value.Map) {
+func (ty *typer) dropRefOverrides(s *py.Map) {
 	r, ok := s.Get("$ref")
 	if !ok {
 		return
 	}
 	ref, _ := r.(string)
 	d, ok := ty.defs.Get(strings.TrimPrefix(ref, "#/definitions/"))
-	dm, isMap := d.(*value.Map)
+	dm, isMap := d.(*py.Map)
 	if !ok || !isMap {
 		return
 	}
@@ -495,7 +495,7 @@ func (ty *typer) dropRefOverrides(s *value.Map) {
 			continue
 		}
 		if dv, ok := dm.Get(k); ok {
-			if sv, _ := s.Get(k); value.Equal(sv, dv) {
+			if sv, _ := s.Get(k); py.Equal(sv, dv) {
 				s.Delete(k)
 			}
 		}

@@ -15,7 +15,7 @@ import (
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // Options says where entrypoints are resolved.
@@ -30,7 +30,7 @@ type Flow struct {
 	Version           string // @flow(version=...) or MD5 hex of the file bytes
 	FunctionName      string
 	File              string        // file as resolved
-	ParameterSchema   *value.Map    // parameter_openapi_schema as prefect deploy sends it
+	ParameterSchema   *py.Map       // parameter_openapi_schema as prefect deploy sends it
 	Warnings          []*diag.Error // constructs that could not be read exactly
 }
 
@@ -257,7 +257,7 @@ func flowKeywords(ev *evaluator, m *module, call *eCall, meta *flowMeta, st *sta
 		case string:
 			*dst = t
 		case int64, float64, bool:
-			*dst = value.Str(t)
+			*dst = py.Str(t)
 		default:
 			st.add(m.path, kw.v.pos(), "@flow(%s=...) is not a string; using the default %s", kw.name, kw.name)
 		}
@@ -341,8 +341,8 @@ func readDecorators(ev *evaluator, m *module, fn *funcDef, st *state) (flowMeta,
 
 // parameterSchema builds parameter_openapi_schema as prefect deploy sends
 // it: ParameterSchema.model_dump(exclude_unset=True).
-func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *state, noValidate bool) (*value.Map, error) {
-	ty := &typer{ev: ev, defs: value.NewMap(), busy: map[*classDef]bool{},
+func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *state, noValidate bool) (*py.Map, error) {
+	ty := &typer{ev: ev, defs: py.NewMap(), busy: map[*classDef]bool{},
 		warn: func(mm *module, line int, format string, args ...any) { st.add(mm.path, line, format, args...) }}
 	descs := paramDocs(doc)
 	// Prefect asks inspect.signature(fn, eval_str=True) for the types. When
@@ -362,7 +362,7 @@ func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *stat
 			break
 		}
 	}
-	props := value.NewMap()
+	props := py.NewMap()
 	var required []any
 	for pos, p := range fn.params {
 		if p.name == "self" || p.name == "cls" {
@@ -404,7 +404,7 @@ func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *stat
 			required = append(required, p.name)
 		}
 	}
-	out := value.NewMap()
+	out := py.NewMap()
 	out.Set("title", "Parameters")
 	out.Set("type", "object")
 	out.Set("properties", props)
@@ -412,7 +412,7 @@ func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *stat
 		out.Set("required", required)
 	}
 	if ty.defs.Len() > 0 {
-		defs := value.NewMap()
+		defs := py.NewMap()
 		for _, k := range ty.defs.SortedKeys() {
 			v, _ := ty.defs.Get(k)
 			defs.Set(k, v)
@@ -440,12 +440,12 @@ func isStringAnnotation(m *module, ann expr) bool {
 // sortedMap orders keys alphabetically, as pydantic emits them (JSON
 // readers do not care; people reading -o json do). It returns m itself
 // when it is already in order.
-func sortedMap(m *value.Map) *value.Map {
+func sortedMap(m *py.Map) *py.Map {
 	keys := m.Keys()
 	if sort.StringsAreSorted(keys) {
 		return m
 	}
-	out := value.NewMap()
+	out := py.NewMap()
 	for _, k := range m.SortedKeys() {
 		v, _ := m.Get(k)
 		out.Set(k, v)

@@ -13,7 +13,7 @@ import (
 	"unicode"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 const flowsDir = "../../testdata/flows"
@@ -159,7 +159,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			enc, err := value.EncodeJSON(f.ParameterSchema)
+			enc, err := py.EncodeJSON(f.ParameterSchema)
 			if err != nil {
 				t.Fatal(err)
 			}

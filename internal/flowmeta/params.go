@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // paramProperty renders one flow parameter the way Prefect 3.9.1 does
@@ -17,7 +17,7 @@ import (
 // It returns the property and whether the parameter is required; an error
 // when pydantic refuses the parameter, which makes the flow unloadable
 // while parameters are validated.
-func (ty *typer) paramProperty(m *module, p param, t *typ, pos int, doc string, validated bool) (*value.Map, bool, error) {
+func (ty *typer) paramProperty(m *module, p param, t *typ, pos int, doc string, validated bool) (*py.Map, bool, error) {
 	what := "parameter " + p.name
 	base := *t
 	base.ann = nil

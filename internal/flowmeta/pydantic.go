@@ -4,7 +4,7 @@ import (
 	"math/big"
 	"strings"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // modelFields lists a model's fields, inherited ones first.
@@ -107,7 +107,7 @@ func (ty *typer) modelDef(cls *classDef) {
 	}
 	ty.busy[cls] = true
 	defer delete(ty.busy, cls)
-	props := value.NewMap()
+	props := py.NewMap()
 	var required []any
 	for _, f := range ty.modelFields(cls, 0) {
 		owner := f.owner
@@ -121,7 +121,7 @@ func (ty *typer) modelDef(cls *classDef) {
 			required = append(required, key)
 		}
 	}
-	d := value.NewMap()
+	d := py.NewMap()
 	d.Set("properties", props)
 	if len(required) > 0 {
 		d.Set("required", required)
@@ -295,7 +295,7 @@ func (ty *typer) modelConfig(cls *classDef) modelSettings {
 // fields as model_dump(mode="json", by_alias=True) writes them (by their
 // serialization alias, without excluded fields).
 func (ev *evaluator) newModel(cls *classDef, kws map[string]any, line, depth int) (any, error) {
-	ty := &typer{ev: ev, defs: value.NewMap(), busy: map[*classDef]bool{}, warn: func(*module, int, string, ...any) {}}
+	ty := &typer{ev: ev, defs: py.NewMap(), busy: map[*classDef]bool{}, warn: func(*module, int, string, ...any) {}}
 	d := &pyDict{}
 	for _, f := range ty.modelFields(cls, 0) {
 		owner := f.owner

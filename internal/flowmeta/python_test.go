@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // TestLoadWithPythonMatchesStatic runs the embedded helper with the test
@@ -38,9 +38,9 @@ func TestLoadWithPythonMatchesStatic(t *testing.T) {
 		if got.Name != want.Name || got.Description != want.Description || got.Version != want.Version || got.HasDescription != want.HasDescription {
 			t.Errorf("%s: python %+v, static %+v", ep, got, want)
 		}
-		if !value.Equal(got.ParameterSchema, want.ParameterSchema) {
-			a, _ := value.EncodeJSON(got.ParameterSchema)
-			b, _ := value.EncodeJSON(want.ParameterSchema)
+		if !py.Equal(got.ParameterSchema, want.ParameterSchema) {
+			a, _ := py.EncodeJSON(got.ParameterSchema)
+			b, _ := py.EncodeJSON(want.ParameterSchema)
 			t.Errorf("%s: schema differs\npython: %s\nstatic: %s", ep, a, b)
 		}
 	}
@@ -91,8 +91,8 @@ def etl(db_charset: str = NOT_SET, table: str = "events", charset: str = default
 		out := map[string]any{}
 		props, _ := f.ParameterSchema.Get("properties")
 		for _, name := range []string{"db_charset", "table", "charset"} {
-			p, _ := props.(*value.Map).Get(name)
-			if d, ok := p.(*value.Map).Get("default"); ok {
+			p, _ := props.(*py.Map).Get(name)
+			if d, ok := p.(*py.Map).Get("default"); ok {
 				out[name] = d
 			} else {
 				out[name] = "(absent)"

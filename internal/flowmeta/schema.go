@@ -5,20 +5,20 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // schema is pydantic's JSON schema for t; definitions go to ty.defs.
 // Annotated metadata on t is applied as pydantic applies it (fieldmeta.go).
-func (ty *typer) schema(t *typ) *value.Map {
+func (ty *typer) schema(t *typ) *py.Map {
 	if len(t.ann) == 0 {
 		return ty.schemaNoCons(t)
 	}
 	return ty.annotatedSchema(t)
 }
 
-func (ty *typer) schemaNoCons(t *typ) *value.Map {
-	s := value.NewMap()
+func (ty *typer) schemaNoCons(t *typ) *py.Map {
+	s := py.NewMap()
 	switch t.k {
 	case kAny, kEmpty:
 	case kStr:
@@ -35,7 +35,7 @@ func (ty *typer) schemaNoCons(t *typ) *value.Map {
 	case kNone:
 		s.Set("type", "null")
 	case kList, kSet:
-		items := value.NewMap()
+		items := py.NewMap()
 		if len(t.args) == 1 {
 			items = ty.schema(t.args[0])
 		}
@@ -47,7 +47,7 @@ func (ty *typer) schemaNoCons(t *typ) *value.Map {
 	case kTuple:
 		switch {
 		case t.bare:
-			s.Set("items", value.NewMap())
+			s.Set("items", py.NewMap())
 		case t.variadic:
 			s.Set("items", ty.schema(t.args[0]))
 		default:
@@ -66,7 +66,7 @@ func (ty *typer) schemaNoCons(t *typ) *value.Map {
 		// GenerateJsonSchema._common_dict_schema: the values lose their
 		// title; a key pattern makes patternProperties; constrained or
 		// referenced keys make propertyNames.
-		ks, vs := value.NewMap(), value.NewMap()
+		ks, vs := py.NewMap(), py.NewMap()
 		if len(t.args) == 2 {
 			ks, vs = ty.schema(t.args[0]), ty.schema(t.args[1])
 		}
@@ -79,7 +79,7 @@ func (ty *typer) schemaNoCons(t *typ) *value.Map {
 		vs.Delete("title")
 		switch p, isStr := pattern.(string); {
 		case hasPattern && isStr:
-			s.Set("patternProperties", value.MapOf(p, vs))
+			s.Set("patternProperties", py.MapOf(p, vs))
 		case vs.Len() > 0:
 			s.Set("additionalProperties", vs)
 		default:
@@ -101,7 +101,7 @@ func (ty *typer) schemaNoCons(t *typ) *value.Map {
 			any_ = append(any_, ty.schema(a))
 		}
 		if hasNone {
-			any_ = append(any_, value.MapOf("type", "null"))
+			any_ = append(any_, py.MapOf("type", "null"))
 		}
 		s.Set("anyOf", any_)
 	case kLiteral:
@@ -128,24 +128,24 @@ func (ty *typer) schemaNoCons(t *typ) *value.Map {
 		s.Set("format", map[tkind]string{kDateTime: "date-time", kDate: "date", kTime: "time", kTimedelta: "duration", kUUID: "uuid", kPath: "path"}[t.k])
 		s.Set("type", "string")
 	case kFixed:
-		v, _ := value.DecodeJSON([]byte(fixedSchemas[t.fixed]))
-		s = v.(*value.Map)
+		v, _ := py.DecodeJSON([]byte(fixedSchemas[t.fixed]))
+		s = v.(*py.Map)
 	case kDeque, kGenerator:
-		items := value.NewMap()
+		items := py.NewMap()
 		if len(t.args) >= 1 {
 			items = ty.schema(t.args[0])
 		}
 		s.Set("items", items)
 		s.Set("type", "array")
 	case kCounter:
-		s.Set("additionalProperties", value.MapOf("type", "integer"))
+		s.Set("additionalProperties", py.MapOf("type", "integer"))
 		s.Set("type", "object")
 	case kSecretStr:
 		s.Set("format", "password")
 		s.Set("type", "string")
 		s.Set("writeOnly", true)
 	case kDecimal:
-		s.Set("anyOf", []any{value.MapOf("type", "number"), value.MapOf("type", "string")})
+		s.Set("anyOf", []any{py.MapOf("type", "number"), py.MapOf("type", "string")})
 	case kEnum:
 		ty.enumDef(t.cls)
 		s.Set("$ref", "#/definitions/"+t.cls.name)
@@ -219,7 +219,7 @@ func exprText(e expr) string {
 	case *eCall:
 		return exprText(x.fn) + "(...)"
 	case *eConst:
-		return value.Repr(constRepr(x.v))
+		return py.Repr(constRepr(x.v))
 	case *eFString:
 		return "f-string"
 	case *eOpaque:
@@ -241,7 +241,7 @@ func constRepr(v any) any {
 	case *big.Int:
 		return t.String()
 	case pyBytes:
-		return "b" + value.Repr(string(t))
+		return "b" + py.Repr(string(t))
 	case pyEllipsis:
 		return "..."
 	case pyComplex:

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // toJSON turns a default into what pydantic writes into the schema
@@ -46,7 +46,7 @@ func toJSON(v any) (out any, ok bool, err error) {
 		}
 		return listJSON(t)
 	case *pyDict:
-		m := value.NewMap()
+		m := py.NewMap()
 		for i, k := range t.keys {
 			ks, err := keyString(k)
 			if err != nil {
@@ -111,7 +111,7 @@ func keyString(k any) (string, error) {
 	case *big.Int:
 		return t.String(), nil
 	case float64:
-		return value.FloatRepr(t), nil
+		return py.FloatRepr(t), nil
 	case enumMember:
 		return keyString(t.value)
 	}
@@ -119,12 +119,12 @@ func keyString(k any) (string, error) {
 }
 
 func complexRepr(c pyComplex) string {
-	im := value.FloatRepr(c.imag)
+	im := py.FloatRepr(c.imag)
 	im = strings.TrimSuffix(im, ".0")
 	if c.real == 0 && !math.Signbit(c.real) {
 		return im + "j"
 	}
-	re := strings.TrimSuffix(value.FloatRepr(c.real), ".0")
+	re := strings.TrimSuffix(py.FloatRepr(c.real), ".0")
 	sign := "+"
 	if c.imag < 0 || math.Signbit(c.imag) {
 		sign = ""

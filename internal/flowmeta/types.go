@@ -1,7 +1,7 @@
 package flowmeta
 
 import (
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // typ is an annotation as the reader understands it.
@@ -127,7 +127,7 @@ var anyT = &typ{k: kAny}
 // not read exactly.
 type typer struct {
 	ev   *evaluator
-	defs *value.Map
+	defs *py.Map
 	busy map[*classDef]bool
 	warn func(m *module, line int, format string, args ...any)
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 func TestLexer(t *testing.T) {
@@ -282,7 +282,7 @@ func TestLoadErrors(t *testing.T) {
 
 func jsonString(t *testing.T, v any) string {
 	t.Helper()
-	b, err := value.EncodeJSON(v)
+	b, err := py.EncodeJSON(v)
 	if err != nil {
 		t.Fatal(err)
 	}
