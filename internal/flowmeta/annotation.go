@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
-
-	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // annotation reads a parameter or field annotation in module m.
@@ -220,12 +218,17 @@ func (ty *typer) generic(m *module, x *eSub, depth int) *typ {
 	case "typing.Annotated":
 		if len(x.index) >= 1 {
 			t := ty.annotation(m, x.index[0], depth+1)
+			out := *t // Annotated[Annotated[T, a], b] is Annotated[T, a, b]
+			out.ann = append([]*fieldInfo(nil), t.ann...)
 			for _, meta := range x.index[1:] {
-				if c, isCall := meta.(*eCall); isCall {
-					t = ty.constrain(m, t, c)
+				fi, ok := ty.annotatedMeta(m, meta, 0)
+				if !ok {
+					ty.warn(m, meta.pos(), "Annotated metadata %s is not applied; the schema may lack its constraints", exprText(meta))
+					continue
 				}
+				out.ann = append(out.ann, fi)
 			}
-			return t
+			return &out
 		}
 	case "typing.Literal":
 		t := &typ{k: kLiteral}
@@ -283,28 +286,36 @@ func (ty *typer) generic(m *module, x *eSub, depth int) *typ {
 	return anyT
 }
 
-// conType reads pydantic's constrained-type functions: conint(ge=1),
-// constr(min_length=2), confloat(...), conlist(T, ...), conset(T, ...).
+// conType reads pydantic's constrained-type functions (conint(ge=1),
+// constr(min_length=2), conlist(T, ...), ...), which return
+// Annotated[T, <metadata>]: the metadata is kept in pydantic's order.
 func (ty *typer) conType(m *module, c *eCall, depth int) *typ {
 	s := ty.ev.l.resolve(m, c.fn, 0)
 	if s.kind != symExternal || c.star {
 		return nil
 	}
+	fn := canonical(s.qual)
 	var base *typ
 	args := c.args
-	switch canonical(s.qual) {
+	switch fn {
 	case "pydantic.conint":
 		base = &typ{k: kInt}
 	case "pydantic.confloat":
 		base = &typ{k: kFloat}
 	case "pydantic.constr":
 		base = &typ{k: kStr}
+	case "pydantic.conbytes":
+		base = &typ{k: kBytes}
+	case "pydantic.condecimal":
+		base = &typ{k: kDecimal}
+	case "pydantic.condate":
+		base = &typ{k: kDate}
 	case "pydantic.conlist", "pydantic.conset", "pydantic.confrozenset":
 		if len(args) != 1 {
 			return nil
 		}
 		k := kList
-		if canonical(s.qual) != "pydantic.conlist" {
+		if fn != "pydantic.conlist" {
 			k = kSet
 		}
 		base = &typ{k: k, args: []*typ{ty.annotation(m, args[0], depth+1)}}
@@ -315,69 +326,61 @@ func (ty *typer) conType(m *module, c *eCall, depth int) *typ {
 	if len(args) > 0 {
 		return nil
 	}
-	// the keywords are Field's constraint names
-	field := &eCall{fn: &eName{id: "Field", line: c.line}, kws: c.kws, line: c.line}
-	return ty.constrainWith(m, base, field)
-}
-
-// constrain applies Annotated[T, Field(ge=..., ...)] constraints the way
-// pydantic renders them; anything else is reported.
-func (ty *typer) constrain(m *module, t *typ, c *eCall) *typ {
-	s := ty.ev.l.resolve(m, c.fn, 0)
-	if s.kind != symExternal || canonical(s.qual) != "pydantic.Field" && s.qual != "pydantic.fields.Field" {
-		ty.warn(m, c.line, "Annotated metadata %s is not applied; the schema may lack its constraints", exprText(c))
-		return t
-	}
-	return ty.constrainWith(m, t, c)
-}
-
-func (ty *typer) constrainWith(m *module, t *typ, c *eCall) *typ {
-	if c.star || len(c.args) > 0 {
-		ty.warn(m, c.line, "Annotated Field with positional arguments is not applied")
-		return t
-	}
-	out := *t
-	out.cons = py.NewMap()
-	if t.cons != nil {
-		out.cons.Update(t.cons)
-	}
-	isSeq := t.k == kList || t.k == kSet || t.k == kTuple
+	vals := map[string]any{}
 	for _, kw := range c.kws {
 		v, err := ty.ev.eval(m, kw.v, 0)
 		if err != nil {
-			ty.warn(m, kw.v.pos(), "Field(%s=...) cannot be read (%v); the constraint is left out", kw.name, err)
+			ty.warn(m, kw.v.pos(), "%s(%s=...) cannot be read (%v); the constraint is left out", exprText(c.fn), kw.name, err)
 			continue
 		}
-		key := ""
-		switch kw.name {
-		case "ge":
-			key = "minimum"
-		case "le":
-			key = "maximum"
-		case "gt":
-			key = "exclusiveMinimum"
-		case "lt":
-			key = "exclusiveMaximum"
-		case "multiple_of":
-			key = "multipleOf"
-		case "min_length":
-			key = map[bool]string{true: "minItems", false: "minLength"}[isSeq]
-		case "max_length":
-			key = map[bool]string{true: "maxItems", false: "maxLength"}[isSeq]
-		case "pattern":
-			key = "pattern"
-		case "description", "title":
-			continue // Prefect's own Field(title=, description=) replaces these
-		default:
-			ty.warn(m, kw.v.pos(), "Field(%s=...) in Annotated is not applied to the schema", kw.name)
-			continue
-		}
-		j, ok, err := toJSON(v)
-		if err != nil || !ok {
-			ty.warn(m, kw.v.pos(), "Field(%s=...) value cannot be rendered", kw.name)
-			continue
-		}
-		out.cons.Set(key, j)
+		vals[kw.name] = v
 	}
-	return &out
+	fi := newFieldInfo(m, c.line)
+	add := func(names ...string) {
+		for _, n := range names {
+			if v := vals[n]; v != nil {
+				fi.cons = append(fi.cons, metaItem{{n, v}})
+			}
+		}
+	}
+	general := func(names ...string) {
+		var item metaItem
+		for _, n := range names {
+			if v := vals[n]; v != nil {
+				item = append(item, constraint{n, v})
+			}
+		}
+		if len(item) > 0 {
+			fi.cons = append(fi.cons, item)
+		}
+	}
+	length := func() { // annotated_types.Len(min_length or 0, max_length)
+		if n, ok := vals["min_length"].(int64); ok && n > 0 || vals["min_length"] != nil && !ok {
+			add("min_length")
+		}
+		add("max_length")
+	}
+	switch fn {
+	case "pydantic.conint", "pydantic.confloat", "pydantic.condecimal", "pydantic.condate":
+		add("strict", "gt", "ge", "lt", "le")
+		if fn != "pydantic.condate" {
+			add("multiple_of")
+		}
+		if fn == "pydantic.condecimal" {
+			general("max_digits", "decimal_places")
+		}
+		if fn == "pydantic.confloat" || fn == "pydantic.condecimal" {
+			add("allow_inf_nan")
+		}
+	case "pydantic.constr":
+		add("min_length", "max_length", "strict")
+		general("strip_whitespace", "to_upper", "to_lower", "pattern")
+	case "pydantic.conbytes":
+		add("strict")
+		length()
+	default:
+		length()
+	}
+	base.ann = []*fieldInfo{fi}
+	return base
 }

@@ -1,6 +1,7 @@
 package flowmeta
 
 import (
+	"math/big"
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/py"
@@ -132,4 +133,53 @@ func (ty *typer) enumDef(cls *classDef) {
 		}
 	}
 	ty.defs.Set(cls.name, d)
+}
+
+// autoValue is the value Python 3.11 gives enum.auto(): the lowercased
+// name for StrEnum; for Flag the next power of two above the largest value
+// so far; otherwise the largest number so far plus one (1 first, and 1
+// after values that are not numbers).
+func (ev *evaluator) autoValue(cls *classDef, name string, prev []enumMember, line int) (any, error) {
+	if classBase(ev.l, cls, map[string]bool{"enum.StrEnum": true}, 0) {
+		return strings.ToLower(name), nil
+	}
+	if len(prev) == 0 {
+		return int64(1), nil
+	}
+	isFlag := classBase(ev.l, cls, map[string]bool{"enum.Flag": true, "enum.IntFlag": true}, 0)
+	var maxV any
+	numbers, strs := 0, 0
+	for _, p := range prev {
+		switch p.value.(type) {
+		case bool, int64, *big.Int, float64:
+			numbers++
+			if f, ok := numericOrInf(p.value); ok {
+				if maxV == nil {
+					maxV = p.value
+				} else if m, _ := numericOrInf(maxV); f.Cmp(m) > 0 {
+					maxV = p.value
+				}
+			}
+		case string:
+			strs++
+		}
+	}
+	switch {
+	case numbers == len(prev) && maxV != nil:
+		if isFlag {
+			b, ok := toBig(maxV)
+			if !ok || b.Sign() < 0 {
+				return nil, opaque(line, "auto() after an invalid flag value")
+			}
+			return normInt(new(big.Int).Lsh(big.NewInt(1), uint(b.BitLen()))), nil
+		}
+		if f, ok := maxV.(float64); ok {
+			return f + 1, nil
+		}
+		b, _ := toBig(maxV)
+		return normInt(new(big.Int).Add(b, big.NewInt(1))), nil
+	case strs == len(prev) && !isFlag:
+		return int64(1), nil // str + 1 fails for each previous value: start
+	}
+	return nil, opaque(line, "auto() after values of mixed types")
 }

@@ -172,6 +172,8 @@ func (ev *evaluator) checkRebound(m *module, e expr) {
 	}
 	if c := m.top.binds[n.id]; c > 1 {
 		ev.l.warn(m.path, n.line, "%s is bound %d times in the module; the reader uses the last binding, which may not be the one in effect at this line", n.id, c)
+	} else if m.top.alts[n.id] {
+		ev.l.warn(m.path, n.line, "%s is assigned different values in the branches of an if or try statement; the reader uses the first branch, which may not be the one that runs", n.id)
 	}
 }
 
@@ -189,6 +191,9 @@ func (ev *evaluator) symValue(m *module, s sym, e expr, depth int) (any, error) 
 	case symFunc, symClass:
 		return unserializable{name}, nil
 	case symExternal:
+		if v, ok := libraryConstant(canonical(s.qual)); ok {
+			return v, nil
+		}
 		switch canonical(s.qual) {
 		case "builtins.None":
 			return nil, nil
@@ -201,6 +206,9 @@ func (ev *evaluator) symValue(m *module, s sym, e expr, depth int) (any, error) 
 		}
 		if strings.HasPrefix(s.qual, "builtins.") {
 			return unserializable{name}, nil
+		}
+		if i := strings.LastIndex(s.qual, "."); i > 0 {
+			return nil, opaque(e.pos(), "%s is defined in module %s, outside the project", name, s.qual[:i])
 		}
 	}
 	return nil, opaque(e.pos(), "name %s", name)
@@ -235,6 +243,9 @@ func (ev *evaluator) call(m *module, c *eCall, depth int) (any, error) {
 		return nil, opaque(c.line, "call of %s", name)
 	}
 	q := canonical(s.qual)
+	if v, ok, err := libraryCall(q, args, kws, c.line); ok {
+		return v, err
+	}
 	switch q {
 	case "builtins.set", "builtins.frozenset", "builtins.list", "builtins.tuple":
 		if len(kws) > 0 || len(args) > 1 {
@@ -333,18 +344,7 @@ func (ev *evaluator) member(cls *classDef, name string, line int) (any, error) {
 func (ev *evaluator) enumValue(cls *classDef, a field, prev []enumMember) (any, error) {
 	if c, ok := a.val.(*eCall); ok && len(c.args) == 0 && len(c.kws) == 0 && !c.star {
 		if s := ev.l.resolve(cls.mod, c.fn, 0); s.kind == symExternal && canonical(s.qual) == "enum.auto" {
-			if classBase(ev.l, cls, map[string]bool{"enum.StrEnum": true}, 0) {
-				return strings.ToLower(a.name), nil
-			}
-			if len(prev) == 0 {
-				return int64(1), nil
-			}
-			if last, ok := toBig(prev[len(prev)-1].value); ok {
-				if _, isBool := prev[len(prev)-1].value.(bool); !isBool {
-					return normInt(new(big.Int).Add(last, big.NewInt(1))), nil
-				}
-			}
-			return nil, opaque(c.line, "auto() after a non-integer value")
+			return ev.autoValue(cls, a.name, prev, c.line)
 		}
 	}
 	return ev.eval(cls.mod, a.val, 0)

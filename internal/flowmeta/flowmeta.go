@@ -80,6 +80,9 @@ func Load(entrypoint string, opt Options) (*Flow, error) {
 	switch s.kind {
 	case symFunc:
 		fn, fm = s.fn, s.mod
+		if err := undefinedDecorator(l, fm, fn); err != nil {
+			return nil, err
+		}
 		meta, isFlow = readDecorators(ev, fm, fn, st)
 	case symValue:
 		fn, fm, meta, isFlow = flowCall(ev, s.mod, s.val, st)
@@ -130,7 +133,9 @@ func Load(entrypoint string, opt Options) (*Flow, error) {
 			}
 		}
 	}
-	f.ParameterSchema = parameterSchema(ev, fm, fn, doc, st)
+	if f.ParameterSchema, err = parameterSchema(ev, fm, fn, doc, st, meta.noValidate); err != nil {
+		return nil, err
+	}
 	f.Warnings = st.warnings
 	return f, nil
 }
@@ -336,7 +341,7 @@ func readDecorators(ev *evaluator, m *module, fn *funcDef, st *state) (flowMeta,
 
 // parameterSchema builds parameter_openapi_schema as prefect deploy sends
 // it: ParameterSchema.model_dump(exclude_unset=True).
-func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *state) *py.Map {
+func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *state, noValidate bool) (*py.Map, error) {
 	ty := &typer{ev: ev, defs: py.NewMap(), busy: map[*classDef]bool{},
 		warn: func(mm *module, line int, format string, args ...any) { st.add(mm.path, line, format, args...) }}
 	descs := paramDocs(doc)
@@ -390,42 +395,12 @@ func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *stat
 		case pVarKw:
 			t = &typ{k: kDict, args: []*typ{{k: kStr}, t}}
 		}
-		prop := ty.schema(t)
-		if d, ok := descs[p.name]; ok && d != "" {
-			prop.Set("description", d)
+		prop, req, err := ty.paramProperty(m, p, t, pos, descs[p.name], !noValidate)
+		if err != nil {
+			return nil, err
 		}
-		prop.Set("position", int64(pos))
-		prop.Set("title", p.name)
-		hasDefault := p.hasDef || p.kind == pVarArgs || p.kind == pVarKw
-		switch {
-		case p.kind == pVarArgs:
-			prop.Set("default", []any{})
-		case p.kind == pVarKw:
-			prop.Set("default", py.NewMap())
-		case p.hasDef && isFieldCall(ev, m, p.def):
-			hasDefault = paramField(ev, m, p, prop, st)
-		case p.hasDef:
-			v, err := ev.eval(m, p.def, 0)
-			if err != nil {
-				st.add(m.path, p.def.pos(), "default of parameter %s (%s) cannot be computed without running Python; it is left out of the schema", p.name, err)
-				break
-			}
-			if _, ell := v.(pyEllipsis); ell {
-				hasDefault = false // Field(default=...) means required
-				break
-			}
-			j, ok, err := toJSON(v)
-			if err != nil {
-				st.add(m.path, p.def.pos(), "default of parameter %s cannot be rendered exactly (%v); it is left out of the schema", p.name, err)
-				break
-			}
-			if ok {
-				prop.Set("default", j)
-			}
-		}
-		props.Set(p.name, sortedMap(prop))
-
-		if !hasDefault {
+		props.Set(p.name, prop)
+		if req {
 			required = append(required, p.name)
 		}
 	}
@@ -444,7 +419,7 @@ func parameterSchema(ev *evaluator, m *module, fn *funcDef, doc string, st *stat
 		}
 		out.Set("definitions", defs)
 	}
-	return out
+	return out, nil
 }
 
 // isStringAnnotation: the annotation is a string at run time.
@@ -460,82 +435,6 @@ func isStringAnnotation(m *module, ann expr) bool {
 		return isStr
 	}
 	return false
-}
-
-func isFieldCall(ev *evaluator, m *module, e expr) bool {
-	c, ok := e.(*eCall)
-	if !ok {
-		return false
-	}
-	s := ev.l.resolve(m, c.fn, 0)
-	return s.kind == symExternal && (canonical(s.qual) == "pydantic.Field" || s.qual == "pydantic.fields.Field")
-}
-
-// paramField applies a parameter default written as pydantic Field(...),
-// which Prefect unpacks: its default, description and json_schema_extra
-// are kept, its title is replaced by the parameter name. It reports
-// whether the parameter has a default.
-func paramField(ev *evaluator, m *module, p param, prop *py.Map, st *state) bool {
-	c := p.def.(*eCall)
-	if c.star || len(c.args) > 1 {
-		st.add(m.path, c.line, "Field(...) default of parameter %s with unpacked arguments cannot be read", p.name)
-		return true
-	}
-	var def any
-	hasDef := false
-	setDef := func(e expr) {
-		v, err := ev.eval(m, e, 0)
-		if err != nil {
-			st.add(m.path, e.pos(), "default of parameter %s (%v) cannot be computed without running Python; it is left out of the schema", p.name, err)
-			hasDef = true
-			return
-		}
-		if _, ell := v.(pyEllipsis); ell {
-			return
-		}
-		j, ok, err := toJSON(v)
-		if err != nil {
-			st.add(m.path, e.pos(), "default of parameter %s cannot be rendered exactly (%v); it is left out of the schema", p.name, err)
-		} else if ok {
-			def = j
-			prop.Set("default", def)
-		}
-		hasDef = true
-	}
-	if len(c.args) == 1 {
-		setDef(c.args[0])
-	}
-	for _, kw := range c.kws {
-		switch kw.name {
-		case "default":
-			setDef(kw.v)
-		case "title":
-		case "description":
-			v, err := ev.eval(m, kw.v, 0)
-			if s, ok := v.(string); err == nil && ok {
-				if s != "" {
-					prop.Set("description", s)
-				}
-			} else {
-				st.add(m.path, kw.v.pos(), "Field(description=...) of parameter %s cannot be read", p.name)
-			}
-		case "json_schema_extra":
-			v, err := ev.eval(m, kw.v, 0)
-			j, ok, jerr := toJSON(v)
-			jm, isMap := j.(*py.Map)
-			if err != nil || jerr != nil || !ok || !isMap {
-				st.add(m.path, kw.v.pos(), "Field(json_schema_extra=...) of parameter %s cannot be read", p.name)
-				continue
-			}
-			for _, k := range jm.Keys() { // a user "position" wins (setdefault)
-				v, _ := jm.Get(k)
-				prop.Set(k, v)
-			}
-		default:
-			st.add(m.path, kw.v.pos(), "Field(%s=...) of parameter %s is not applied to the schema", kw.name, p.name)
-		}
-	}
-	return hasDef
 }
 
 // sortedMap orders keys alphabetically, as pydantic emits them (JSON

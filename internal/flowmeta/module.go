@@ -3,6 +3,7 @@ package flowmeta
 import (
 	"bytes"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -20,7 +21,8 @@ type (
 	}
 	scope struct {
 		names map[string]*binding
-		binds map[string]int // how many unconditional statements bind each name
+		binds map[string]int  // how many unconditional statements bind each name
+		alts  map[string]bool // assigned another value in an else/elif/except branch
 	}
 	binding struct {
 		imp  *importRef
@@ -79,13 +81,18 @@ const (
 	pVarKw
 )
 
-func newScope() *scope { return &scope{names: map[string]*binding{}, binds: map[string]int{}} }
+func newScope() *scope {
+	return &scope{names: map[string]*binding{}, binds: map[string]int{}, alts: map[string]bool{}}
+}
 
 // bind records a binding; with weak set it does not replace an existing one
 // (used for else/except branches, which normally do not run).
 func (s *scope) bind(name string, b *binding, weak bool) {
 	if weak {
-		if _, ok := s.names[name]; ok {
+		if old, ok := s.names[name]; ok {
+			if old.val != nil && b.val != nil {
+				s.alts[name] = true
+			}
 			return
 		}
 	} else {
@@ -98,7 +105,19 @@ func (s *scope) bind(name string, b *binding, weak bool) {
 type reader struct {
 	parser
 	mod *module
+	// chain is what an if statement's condition said about the branches
+	// after it (see versionCondition): chainNone, or a branch was
+	// certainly taken, or every branch so far was certainly not taken.
+	chain ifChain
 }
+
+type ifChain uint8
+
+const (
+	chainNone ifChain = iota
+	chainTaken
+	chainNotTaken
+)
 
 // parseModule reads a whole file.
 func parseModule(path, name string, src []byte) (*module, error) {
@@ -241,6 +260,9 @@ func (r *reader) docstring() (*string, bool) {
 
 func (r *reader) statement(sc *scope, cls *classDef, weak bool) error {
 	t := r.peek()
+	if t.kind != tName || t.val != "elif" && t.val != "else" {
+		r.chain = chainNone
+	}
 	if t.is("@") {
 		var decos []expr
 		for r.accept("@") {
@@ -278,7 +300,10 @@ func (r *reader) statement(sc *scope, cls *classDef, weak bool) error {
 // else/elif/except bodies only fill names nothing else bound.
 func (r *reader) compound(sc *scope, cls *classDef, weak bool) error {
 	kw := r.next().val
+	prev := r.chain
+	r.chain = chainNone
 	skip := false
+	cond := 0 // 1: the condition is true on every Python Prefect 3.9.1 runs on, -1: false
 	if kw == "if" || kw == "elif" {
 		var hdr []string
 		for j := r.i; r.toks[j].kind != tNewline && r.toks[j].kind != tEOF; j++ {
@@ -287,9 +312,53 @@ func (r *reader) compound(sc *scope, cls *classDef, weak bool) error {
 		h := strings.Join(hdr, " ")
 		skip = strings.Contains(h, "__name__") && (strings.Contains(h, `"__main__"`) || strings.Contains(h, `'__main__'`)) ||
 			strings.HasPrefix(h, "TYPE_CHECKING :") || strings.HasPrefix(h, "typing . TYPE_CHECKING :")
+		cond = versionCondition(h)
 	}
 	branchWeak := weak || kw == "elif" || kw == "else" || kw == "except"
-	return r.body(sc, cls, branchWeak, skip)
+	if kw == "elif" || kw == "else" {
+		switch prev {
+		case chainTaken:
+			skip, cond = true, 1 // an earlier branch certainly ran
+		case chainNotTaken:
+			branchWeak = weak // every earlier branch certainly did not run
+		}
+	}
+	if cond < 0 {
+		skip = true
+	}
+	err := r.body(sc, cls, branchWeak, skip)
+	switch {
+	case kw != "if" && kw != "elif":
+	case cond > 0:
+		r.chain = chainTaken
+	case cond < 0 && (kw == "if" || prev == chainNotTaken):
+		r.chain = chainNotTaken
+	}
+	return err
+}
+
+var versionCond = regexp.MustCompile(`^sys \. version_info (?:\[ : 2 \] )?(>=|>|<|<=) \( 3 , (\d+) \) :$`)
+
+// versionCondition evaluates `sys.version_info >= (3, N)` and the like for
+// the Pythons Prefect 3.9.1 supports (3.11 and later): 1 when always true,
+// -1 when always false, 0 when it depends.
+func versionCondition(h string) int {
+	m := versionCond.FindStringSubmatch(h)
+	if m == nil {
+		return 0
+	}
+	n, err := strconv.Atoi(m[2])
+	if err != nil {
+		return 0
+	}
+	const minor = 11 // the oldest Python Prefect 3.9.1 installs on
+	switch {
+	case m[1] == ">=" && n <= minor, m[1] == ">" && n < minor:
+		return 1
+	case m[1] == "<" && n <= minor, m[1] == "<=" && n < minor:
+		return -1
+	}
+	return 0
 }
 
 // body skips a header to the colon ending it and reads what follows.
@@ -326,12 +395,17 @@ func (r *reader) enterBlock() error {
 // skipHeader advances past the colon that ends a compound statement's
 // header (the lexer already hides newlines inside brackets).
 func (r *reader) skipHeader() error {
+	depth := 0 // a colon inside brackets is a slice or a dict, not the end
 	for {
 		t := r.next()
 		switch {
 		case t.kind == tEOF || t.kind == tNewline:
 			return &syntaxError{line: t.line, col: t.col, msg: "expected ':'"}
-		case t.is(":"):
+		case t.is("(") || t.is("[") || t.is("{"):
+			depth++
+		case t.is(")") || t.is("]") || t.is("}"):
+			depth--
+		case t.is(":") && depth <= 0:
 			return nil
 		case t.is("lambda"):
 			for !r.at(":") && r.peek().kind != tNewline && r.peek().kind != tEOF {

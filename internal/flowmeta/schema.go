@@ -9,16 +9,12 @@ import (
 )
 
 // schema is pydantic's JSON schema for t; definitions go to ty.defs.
+// Annotated metadata on t is applied as pydantic applies it (fieldmeta.go).
 func (ty *typer) schema(t *typ) *py.Map {
-	s := ty.schemaNoCons(t)
-	if t.cons != nil && t.cons.Len() > 0 {
-		for _, k := range t.cons.Keys() {
-			v, _ := t.cons.Get(k)
-			s.Set(k, v)
-		}
-		s = sortedMap(s)
+	if len(t.ann) == 0 {
+		return ty.schemaNoCons(t)
 	}
-	return s
+	return ty.annotatedSchema(t)
 }
 
 func (ty *typer) schemaNoCons(t *typ) *py.Map {
@@ -67,11 +63,32 @@ func (ty *typer) schemaNoCons(t *typ) *py.Map {
 		}
 		s.Set("type", "array")
 	case kDict:
-		var ap any = true
-		if len(t.args) == 2 && t.args[1].k != kAny {
-			ap = ty.schema(t.args[1])
+		// GenerateJsonSchema._common_dict_schema: the values lose their
+		// title; a key pattern makes patternProperties; constrained or
+		// referenced keys make propertyNames.
+		ks, vs := py.NewMap(), py.NewMap()
+		if len(t.args) == 2 {
+			ks, vs = ty.schema(t.args[0]), ty.schema(t.args[1])
 		}
-		s.Set("additionalProperties", ap)
+		pattern, hasPattern := any(nil), false
+		if !ks.Has("$ref") {
+			pattern, hasPattern = ks.Get("pattern")
+			ks.Delete("pattern")
+			ks.Delete("title")
+		}
+		vs.Delete("title")
+		switch p, isStr := pattern.(string); {
+		case hasPattern && isStr:
+			s.Set("patternProperties", py.MapOf(p, vs))
+		case vs.Len() > 0:
+			s.Set("additionalProperties", vs)
+		default:
+			s.Set("additionalProperties", true)
+		}
+		if tp, _ := ks.Get("type"); tp == "string" && ks.Len() > 1 || ks.Has("$ref") {
+			ks.Delete("type")
+			s.Set("propertyNames", ks)
+		}
 		s.Set("type", "object")
 	case kUnion:
 		var any_ []any
@@ -163,7 +180,8 @@ func fieldTitleShown(t *typ) bool {
 	return true
 }
 
-// pyTitle is str.title() followed by replacing underscores with spaces.
+// pyTitle is str.title() followed by replacing underscores with spaces
+// and stripping (GenerateJsonSchema.get_title_from_name).
 func pyTitle(s string) string {
 	var b strings.Builder
 	prevCased := false
@@ -175,7 +193,7 @@ func pyTitle(s string) string {
 		}
 		prevCased = unicode.IsLetter(r) && (unicode.IsUpper(r) || unicode.IsLower(r) || unicode.IsTitle(r))
 	}
-	return strings.ReplaceAll(b.String(), "_", " ")
+	return strings.TrimSpace(strings.ReplaceAll(b.String(), "_", " "))
 }
 
 // exprText renders an expression briefly for messages.

@@ -34,7 +34,9 @@ func toJSON(v any) (out any, ok bool, err error) {
 		}
 		return string(t), true, nil
 	case pyComplex:
-		return complexRepr(t), true, nil
+		return pydanticComplex(t), true, nil
+	case jsonValue:
+		return t.pydanticJSON()
 	case []any:
 		return listJSON(t)
 	case pyTuple:

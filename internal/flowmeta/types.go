@@ -6,8 +6,8 @@ import (
 
 // typ is an annotation as the reader understands it.
 type typ struct {
-	cons     *py.Map // JSON schema constraints from Annotated[..., Field(...)]
-	fixed    string  // kFixed: the qualified name in fixedSchemas
+	ann      []*fieldInfo // Annotated[T, Field(...), ...] metadata, in order
+	fixed    string       // kFixed: the qualified name in fixedSchemas
 	k        tkind
 	args     []*typ
 	lits     []any
@@ -52,31 +52,67 @@ const (
 // fixedSchemas are pydantic's schemas for library types without type
 // arguments, as pydantic 2 (the version Prefect 3.9.1 pins) renders them.
 var fixedSchemas = map[string]string{
-	"builtins.complex":        `{"type":"string"}`,
-	"re.Pattern":              `{"format":"regex","type":"string"}`,
-	"typing.Pattern":          `{"format":"regex","type":"string"}`,
-	"ipaddress.IPv4Address":   `{"format":"ipv4","type":"string"}`,
-	"ipaddress.IPv6Address":   `{"format":"ipv6","type":"string"}`,
-	"pydantic.HttpUrl":        `{"format":"uri","maxLength":2083,"minLength":1,"type":"string"}`,
-	"pydantic.AnyUrl":         `{"format":"uri","minLength":1,"type":"string"}`,
-	"pydantic.PositiveInt":    `{"exclusiveMinimum":0,"type":"integer"}`,
-	"pydantic.NonNegativeInt": `{"minimum":0,"type":"integer"}`,
-	"pydantic.NegativeInt":    `{"exclusiveMaximum":0,"type":"integer"}`,
-	"pydantic.PositiveFloat":  `{"exclusiveMinimum":0,"type":"number"}`,
-	"pydantic.StrictStr":      `{"type":"string"}`,
-	"pydantic.StrictInt":      `{"type":"integer"}`,
-	"pydantic.StrictBool":     `{"type":"boolean"}`,
-	"pydantic.StrictFloat":    `{"type":"number"}`,
-	"pydantic.SecretBytes":    `{"format":"password","type":"string","writeOnly":true}`,
-	"pydantic.Json":           `{"contentMediaType":"application/json","contentSchema":{},"type":"string"}`,
-	"pydantic.FilePath":       `{"format":"file-path","type":"string"}`,
-	"pydantic.DirectoryPath":  `{"format":"directory-path","type":"string"}`,
-	"pydantic.NewPath":        `{"format":"path","type":"string"}`,
-	"pydantic.PastDate":       `{"format":"date","type":"string"}`,
-	"pydantic.AwareDatetime":  `{"format":"date-time","type":"string"}`,
-	"pydantic.UUID4":          `{"format":"uuid4","type":"string"}`,
-	"pydantic.Base64Str":      `{"format":"base64","type":"string"}`,
-	"pydantic.IPvAnyAddress":  `{"format":"ipvanyaddress","type":"string"}`,
+	"builtins.complex":          `{"type":"string"}`,
+	"re.Pattern":                `{"format":"regex","type":"string"}`,
+	"typing.Pattern":            `{"format":"regex","type":"string"}`,
+	"ipaddress.IPv4Address":     `{"format":"ipv4","type":"string"}`,
+	"ipaddress.IPv6Address":     `{"format":"ipv6","type":"string"}`,
+	"pydantic.HttpUrl":          `{"format":"uri","maxLength":2083,"minLength":1,"type":"string"}`,
+	"pydantic.AnyUrl":           `{"format":"uri","minLength":1,"type":"string"}`,
+	"pydantic.PositiveInt":      `{"exclusiveMinimum":0,"type":"integer"}`,
+	"pydantic.NonNegativeInt":   `{"minimum":0,"type":"integer"}`,
+	"pydantic.NegativeInt":      `{"exclusiveMaximum":0,"type":"integer"}`,
+	"pydantic.PositiveFloat":    `{"exclusiveMinimum":0,"type":"number"}`,
+	"pydantic.StrictStr":        `{"type":"string"}`,
+	"pydantic.StrictInt":        `{"type":"integer"}`,
+	"pydantic.StrictBool":       `{"type":"boolean"}`,
+	"pydantic.StrictFloat":      `{"type":"number"}`,
+	"pydantic.SecretBytes":      `{"format":"password","type":"string","writeOnly":true}`,
+	"pydantic.Json":             `{"contentMediaType":"application/json","contentSchema":{},"type":"string"}`,
+	"pydantic.FilePath":         `{"format":"file-path","type":"string"}`,
+	"pydantic.DirectoryPath":    `{"format":"directory-path","type":"string"}`,
+	"pydantic.NewPath":          `{"format":"path","type":"string"}`,
+	"pydantic.PastDate":         `{"format":"date","type":"string"}`,
+	"pydantic.AwareDatetime":    `{"format":"date-time","type":"string"}`,
+	"pydantic.UUID4":            `{"format":"uuid4","type":"string"}`,
+	"pydantic.Base64Str":        `{"format":"base64","type":"string"}`,
+	"pydantic.IPvAnyAddress":    `{"format":"ipvanyaddress","type":"string"}`,
+	"pydantic.IPvAnyNetwork":    `{"format":"ipvanynetwork","type":"string"}`,
+	"pydantic.IPvAnyInterface":  `{"format":"ipvanyinterface","type":"string"}`,
+	"ipaddress.IPv4Network":     `{"format":"ipv4network","type":"string"}`,
+	"ipaddress.IPv6Network":     `{"format":"ipv6network","type":"string"}`,
+	"ipaddress.IPv4Interface":   `{"format":"ipv4interface","type":"string"}`,
+	"ipaddress.IPv6Interface":   `{"format":"ipv6interface","type":"string"}`,
+	"pydantic.AnyHttpUrl":       `{"format":"uri","minLength":1,"type":"string"}`,
+	"pydantic.FileUrl":          `{"format":"uri","minLength":1,"type":"string"}`,
+	"fractions.Fraction":        `{"anyOf":[{"type":"number"},{"format":"fraction","type":"string"}]}`,
+	"pydantic.NonNegativeFloat": `{"minimum":0,"type":"number"}`,
+	"pydantic.NegativeFloat":    `{"exclusiveMaximum":0,"type":"number"}`,
+	"pydantic.NonPositiveFloat": `{"maximum":0,"type":"number"}`,
+	"pydantic.NonPositiveInt":   `{"maximum":0,"type":"integer"}`,
+	"pydantic.FiniteFloat":      `{"type":"number"}`,
+	"pydantic.StrictBytes":      `{"format":"binary","type":"string"}`,
+	"pydantic.FutureDate":       `{"format":"date","type":"string"}`,
+	"pydantic.PastDatetime":     `{"format":"date-time","type":"string"}`,
+	"pydantic.FutureDatetime":   `{"format":"date-time","type":"string"}`,
+	"pydantic.NaiveDatetime":    `{"format":"date-time","type":"string"}`,
+	"pydantic.UUID1":            `{"format":"uuid1","type":"string"}`,
+	"pydantic.UUID3":            `{"format":"uuid3","type":"string"}`,
+	"pydantic.UUID5":            `{"format":"uuid5","type":"string"}`,
+	"pydantic.Base64Bytes":      `{"format":"base64","type":"string"}`,
+	"pydantic.Base64UrlBytes":   `{"format":"base64url","type":"string"}`,
+	"pydantic.Base64UrlStr":     `{"format":"base64url","type":"string"}`,
+	"pydantic.SocketPath":       `{"format":"path","type":"string"}`,
+	"pydantic.WebsocketUrl":     `{"format":"uri","maxLength":2083,"minLength":1,"type":"string"}`,
+	"pydantic.AnyWebsocketUrl":  `{"format":"uri","minLength":1,"type":"string"}`,
+	"pydantic.FtpUrl":           `{"format":"uri","minLength":1,"type":"string"}`,
+	"pydantic.PostgresDsn":      `{"format":"multi-host-uri","minLength":1,"type":"string"}`,
+	"pydantic.RedisDsn":         `{"format":"uri","minLength":1,"type":"string"}`,
+	"pydantic.MongoDsn":         `{"format":"multi-host-uri","minLength":1,"type":"string"}`,
+	"pydantic.KafkaDsn":         `{"format":"uri","minLength":1,"type":"string"}`,
+	"pydantic.MySQLDsn":         `{"format":"uri","minLength":1,"type":"string"}`,
+	"pydantic.AmqpDsn":          `{"format":"uri","minLength":1,"type":"string"}`,
+	"pydantic.ByteSize":         `{"anyOf":[{"pattern":"^\\s*(\\d*\\.?\\d+)\\s*(\\w+)?","type":"string"},{"minimum":0,"type":"integer"}]}`,
 }
 
 // emptyTypes are library types pydantic describes as {} (instance checks).
@@ -122,7 +158,7 @@ func union(members []*typ) *typ {
 	var flat []*typ
 	var add func(t *typ)
 	add = func(t *typ) {
-		if t.k == kUnion {
+		if t.k == kUnion && len(t.ann) == 0 { // Annotated[Union[...], ...] stays one member
 			for _, a := range t.args {
 				add(a)
 			}
@@ -147,7 +183,12 @@ func union(members []*typ) *typ {
 // typeEqual is structural equality, for removing duplicate union members.
 func typeEqual(a, b *typ) bool {
 	if a.k != b.k || a.cls != b.cls || a.variadic != b.variadic || a.bare != b.bare ||
-		len(a.args) != len(b.args) || len(a.lits) != len(b.lits) {
+		len(a.args) != len(b.args) || len(a.lits) != len(b.lits) || a.fixed != b.fixed {
+		return false
+	}
+	if len(a.ann) > 0 || len(b.ann) > 0 {
+		// Annotated[int, ...] and int are different union members; two
+		// annotated ones are kept apart too (their metadata may differ).
 		return false
 	}
 	for i := range a.args {

@@ -190,7 +190,7 @@ func TestISODuration(t *testing.T) {
 func TestPyTitle(t *testing.T) {
 	for in, want := range map[string]string{
 		"zip_code": "Zip Code", "x": "X", "already_Title": "Already Title", "a1b": "A1B",
-		"_private": " Private", "éte_x": "Éte X", "HTTPServer": "Httpserver",
+		"_private": "Private", "trailing_": "Trailing", "éte_x": "Éte X", "HTTPServer": "Httpserver",
 	} {
 		if got := pyTitle(in); got != want {
 			t.Errorf("pyTitle(%q) = %q, want %q", in, got, want)
@@ -213,8 +213,8 @@ func TestEvalExpressions(t *testing.T) {
 		{"~5", "-6"},
 		{"1 << 4", "16"},
 		{"{'a': (1, None), 2: True}", `{"a":[1,null],"2":true}`},
-		{"1 + 2j", `"(1+2j)"`},
-		{"-1j", `"(-0-1j)"`},
+		{"1 + 2j", `"1+2j"`}, // pydantic-core writes complex without parentheses
+		{"-1j", `"-1j"`},
 	} {
 		t.Run(tc.src, func(t *testing.T) {
 			toks, err := lex(tc.src)
