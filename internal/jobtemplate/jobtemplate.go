@@ -94,8 +94,11 @@ type FlowRun struct {
 
 // Worker is what the worker process contributes.
 type Worker struct {
-	// Name and ID of the worker ("" → markers).
+	// Name and ID of the worker ("" → markers). A worker has an id only
+	// on Prefect Cloud (Cloud): a self-hosted server gives none, and the
+	// worker then sets no PREFECT__WORKER_ID.
 	Name, ID string
+	Cloud    bool
 	// Settings are the PREFECT_* settings set in the worker's environment,
 	// in order, which it passes to every run (Prefect's
 	// get_current_settings().to_environment_variables(exclude_unset=True)).
@@ -408,12 +411,13 @@ func (r *renderer) baseEnv(settings *value.Map) *value.Map {
 	if r.in.FlowRun == nil {
 		r.note("env.PREFECT__FLOW_RUN_ID", "the flow run's id", MarkFlowRunID)
 	}
-	workerID := r.in.Worker.ID
-	if workerID == "" {
-		workerID = MarkWorkerID
-		r.note("env.PREFECT__WORKER_ID", "the worker's id on the server", MarkWorkerID)
+	switch {
+	case r.in.Worker.ID != "":
+		env.Set("PREFECT__WORKER_ID", r.in.Worker.ID)
+	case r.in.Worker.Cloud:
+		env.Set("PREFECT__WORKER_ID", MarkWorkerID)
+		r.note("env.PREFECT__WORKER_ID", "the worker's id on Prefect Cloud", MarkWorkerID)
 	}
-	env.Set("PREFECT__WORKER_ID", workerID)
 	env.Set("PREFECT__WORKER_NAME", r.workerName())
 	if r.in.FlowID != "" {
 		env.Set("PREFECT__FLOW_ID", r.in.FlowID)

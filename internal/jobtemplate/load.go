@@ -50,6 +50,7 @@ func Load(ctx context.Context, c *cloudapi.Client, d *cloudapi.Deployment, o Loa
 		Resolver: cloudapi.Resolver{C: c},
 		Worker: Worker{
 			Name: o.WorkerName, Settings: o.WorkerSettings, SettingsKnown: o.SettingsKnown, PrefectImage: o.PrefectImage,
+			Cloud: c.IsCloud(),
 		},
 	}
 	runVars := value.NewMap()
@@ -71,7 +72,7 @@ func Load(ctx context.Context, c *cloudapi.Client, d *cloudapi.Deployment, o Loa
 		runVars = MergeJobVariables(runVars, o.JobVariables)
 	}
 	in.RunJobVariables = runVars
-	if o.WorkerName != "" {
+	if o.WorkerName != "" && in.Worker.Cloud { // only Prefect Cloud gives a worker an id
 		workers, err := c.FilterWorkers(ctx, pool.Name, false)
 		if err != nil {
 			return nil, err

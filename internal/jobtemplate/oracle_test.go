@@ -147,7 +147,7 @@ func TestRenderMatchesWorkers(t *testing.T) {
 				DeploymentJobVariables: c.depVars, FlowID: tFlowID, FlowName: "hello",
 				FlowRun:         &FlowRun{ID: tRunID, Name: "smart-otter"},
 				RunJobVariables: c.runVars,
-				Worker: Worker{Name: "worker-1", ID: tWorkerID, Settings: workerSettings, SettingsKnown: true,
+				Worker: Worker{Name: "worker-1", ID: tWorkerID, Cloud: true, Settings: workerSettings, SettingsKnown: true,
 					PrefectImage: "prefecthq/prefect:3.9.1-python3.11"},
 			})
 			if err != nil {
