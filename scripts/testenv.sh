@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Real services for prefectctl's tests, on loopback only.
 #
-#   scripts/testenv.sh up [all|venv|prefect|docker|registry|images]...
-#   scripts/testenv.sh down [all|prefect|docker|registry]...
+#   scripts/testenv.sh up [all|venv|prefect|docker|registry|images|kubernetes]...
+#   scripts/testenv.sh down [all|prefect|docker|registry|kubernetes]...
 #   scripts/testenv.sh env
 #   scripts/testenv.sh status [part...]
 #
@@ -27,7 +27,7 @@ readonly IMAGE_EXTRAS="prefect-docker==$PREFECT_DOCKER_VERSION prefect-kubernete
 readonly BASE_PYTHON=3.11
 readonly BASE_SUITE=bookworm # Debian's Python in bookworm is 3.11, which the image tag promises.
 readonly BASE_IMAGE="prefecthq/prefect:${PREFECT_VERSION}-python${BASE_PYTHON}"
-readonly ALL_PARTS=(prefect docker registry images)
+readonly ALL_PARTS=(prefect docker registry images kubernetes)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STATE=${PREFECTCTL_TESTENV_DIR:-/tmp/prefectctl-testenv}
@@ -765,6 +765,12 @@ status_images() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Kubernetes: a real single-node cluster (scripts/testenv/kubernetes.sh)
+
+# shellcheck source=SCRIPTDIR/testenv/kubernetes.sh
+source "$HELPERS/kubernetes.sh" # up_kubernetes, down_kubernetes, env_kubernetes, status_kubernetes
+
+# ---------------------------------------------------------------------------------------------
 # Commands
 
 # parts ARG...: expands `all` and checks names.
@@ -774,8 +780,8 @@ parts() {
   for p; do
     case $p in
       all) out+=("${ALL_PARTS[@]}") ;;
-      venv | prefect | docker | registry | images) out+=("$p") ;;
-      *) die "unknown part '$p' (want all, venv, prefect, docker, registry or images)" ;;
+      venv | prefect | docker | registry | images | kubernetes) out+=("$p") ;;
+      *) die "unknown part '$p' (want all, venv, prefect, docker, registry, images or kubernetes)" ;;
     esac
   done
   printf '%s\n' "${out[@]}" | awk '!seen[$0]++'
