@@ -405,7 +405,7 @@ func (r *renderer) baseEnv(settings *value.Map) *value.Map {
 	}
 	if !r.in.Worker.SettingsKnown {
 		r.note("env", "the PREFECT_* settings set in the worker's own environment (e.g. PREFECT_API_URL, PREFECT_API_KEY)",
-			"only those given (--worker-env); the worker adds any others it has")
+			"the API URL prefectctl uses and Prefect's default-profile setting, or those given with --worker-env; the worker adds any other it has")
 	}
 	env.Set("PREFECT__FLOW_RUN_ID", r.flowRunID())
 	if r.in.FlowRun == nil {

@@ -34,8 +34,9 @@ kube_bin() { echo "$(kube_cache)/bin-$KUBE_VERSION-etcd-$ETCD_VERSION-r$KUBE_REC
 # second cluster (the demo's beside a test run's) never shares or removes another's cgroups.
 kube_cgroup_root() { echo "/prefectctl-$(printf '%s' "$(kube_dir)" | sha256sum | cut -c1-10)"; }
 
-# The cgroup v1 hierarchies mounted here (cpu,cpuacct counts once).
-kube_cgroup_mounts() { awk '$3 == "cgroup" {print $2}' /proc/mounts | sort -u; }
+# The cgroup hierarchies mounted here: every v1 controller, and the v2 one of a hybrid host
+# (runc makes a cgroup there too).
+kube_cgroup_mounts() { awk '$3 == "cgroup" || $3 == "cgroup2" {print $2}' /proc/mounts | sort -u; }
 
 # ---------------------------------------------------------------------------------------------
 # Binaries: built from the Go module proxy, cached outside the clone
