@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # The Kubernetes half of `make demo` (sourced by scripts/demo.sh, never run): the guide's
 # Kubernetes work pool, a Prefect Kubernetes worker running in the cluster, and reading back the
-# Jobs it created. Uses demo.sh's step, log, die, read_file, need, testenv_up, dockercli-free
-# `docker` (DOCKER_HOST exported by ensure_services), and the variables ensure_services exports.
+# Jobs it created. Uses demo.sh's step, log, die, testenv_up, POOL, BIN, DEMO, ROOT and
+# WATCH_TIMEOUT, the docker CLI (DOCKER_HOST), and the variables ensure_services exports.
 #
 #   kube_up          cluster (scripts/testenv.sh up kubernetes), worker image, pool, worker
 #   kube_run_cpu     hello/default with --job-variable cpu_request=250m, then the Job's image/CPU

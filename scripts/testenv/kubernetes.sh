@@ -42,7 +42,7 @@ kube_cgroup_mounts() { awk '$3 == "cgroup" || $3 == "cgroup2" {print $2}' /proc/
 # Binaries: built from the Go module proxy, cached outside the clone
 
 # kube_go: Go with no toolchain download and the module cache writable for the wrapper modules.
-kube_go() { GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0 nice -n 10 go "$@"; }
+kube_go() { GOTOOLCHAIN=local GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 nice -n 10 go "$@"; }
 
 # kube_build_kubernetes OUT: the Kubernetes binaries into OUT. k8s.io/kubernetes requires its
 # staging modules at v0.0.0 (its own go.mod replaces them with directories that a dependent does
