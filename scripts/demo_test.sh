@@ -92,7 +92,7 @@ shims=$(pgrep -f "containerd-shim.* -address $D/env/kube/containerd/containerd.s
 [[ -n $shims ]] || fail "the cluster runs no container shim (is the worker pod running?)"
 pids="$pids $shims"
 # The cluster's pods live under this cgroup (kubelet's cgroupRoot, see scripts/testenv/kubernetes.sh).
-cgroup_root=/prefectctl-$(printf '%s' "$D/env/kube" | sha256sum | cut -c1-10)
+cgroup_root=/prefectctl-kube-$(printf '%s' "$D/env/kube" | sha256sum | cut -c1-10)
 compgen -G "/sys/fs/cgroup/*$cgroup_root" >/dev/null || fail "no cgroup $cgroup_root while the cluster runs"
 echo "demo_test: down"
 scripts/demo.sh down >/dev/null 2>&1 || fail "scripts/demo.sh down failed"

@@ -32,7 +32,7 @@ kube_bin() { echo "$(kube_cache)/bin-$KUBE_VERSION-etcd-$ETCD_VERSION-r$KUBE_REC
 
 # The cgroup under which kubelet puts every pod (cgroupRoot), one per state directory, so a
 # second cluster (the demo's beside a test run's) never shares or removes another's cgroups.
-kube_cgroup_root() { echo "/prefectctl-$(printf '%s' "$(kube_dir)" | sha256sum | cut -c1-10)"; }
+kube_cgroup_root() { echo "/prefectctl-kube-$(printf '%s' "$(kube_dir)" | sha256sum | cut -c1-10)"; }
 
 # The cgroup hierarchies mounted here: every v1 controller, and the v2 one of a hybrid host
 # (runc makes a cgroup there too).
