@@ -162,7 +162,7 @@ ensure_kube_binaries() {
     mkdir -p "$tmp"
     # Older builds are ~600 MB of dead weight once the pins move.
     find "$(kube_cache)" -maxdepth 1 -name 'bin-*' ! -name "$(basename "$bin")" ! -name "$(basename "$tmp")" -exec rm -rf {} + 2>/dev/null || true
-    log "building etcd $ETCD_VERSION from the Go module proxy (once; about a minute)"
+    log "building etcd $ETCD_VERSION from the Go module proxy (once; a minute or two)"
     kube_build_etcd "$tmp"
     log "building Kubernetes $KUBE_VERSION (${KUBE_BINARIES[*]}) from the Go module proxy (once; 5-10 minutes on 2 cores)"
     kube_build_kubernetes "$tmp"
