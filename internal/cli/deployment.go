@@ -18,7 +18,7 @@ import (
 	"github.com/prefectctl/prefectctl/internal/config"
 	"github.com/prefectctl/prefectctl/internal/deploy"
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 func newDeploymentCmd(a *app) *cobra.Command {
@@ -186,7 +186,7 @@ func runDeployment(ctx context.Context, a *app, f *runFlags) error {
 		return werr
 	}
 	if !jsonOut {
-		fmt.Fprintf(a.io.Out, "%s\n", a.ui.p.ok.Render("Flow run finished successfully in "+value.Repr(final.State.Name)+"."))
+		fmt.Fprintf(a.io.Out, "%s\n", a.ui.p.ok.Render("Flow run finished successfully in "+py.Repr(final.State.Name)+"."))
 	}
 	return nil
 }
@@ -204,11 +204,11 @@ func flowRunURL(s *config.Settings, id string) string {
 func printRunSummary(a *app, plan *deploy.RunPlan, run *cloudapi.FlowRun, created bool, url string) {
 	w := a.io.Out
 	if created {
-		fmt.Fprintf(w, "Created flow run %s.\n", value.Repr(run.Name))
+		fmt.Fprintf(w, "Created flow run %s.\n", py.Repr(run.Name))
 	} else {
-		fmt.Fprintf(w, "Found flow run %s created earlier with idempotency key %s; no new run was created.\n", value.Repr(run.Name), value.Repr(plan.IdempotencyKey))
+		fmt.Fprintf(w, "Found flow run %s created earlier with idempotency key %s; no new run was created.\n", py.Repr(run.Name), py.Repr(plan.IdempotencyKey))
 	}
-	params, jv := any(value.NewMap()), any(value.NewMap())
+	params, jv := any(py.NewMap()), any(py.NewMap())
 	if run.Parameters != nil {
 		params = run.Parameters
 	}
@@ -220,18 +220,18 @@ func printRunSummary(a *app, plan *deploy.RunPlan, run *cloudapi.FlowRun, create
 	}
 	when := plan.Scheduled.In(time.Local).Format("2006-01-02 15:04:05 MST") + " (" + plan.When + ")"
 	fmt.Fprintf(w, "└── UUID: %s\n", run.ID)
-	fmt.Fprintf(w, "└── Parameters: %s\n", value.Repr(params))
-	fmt.Fprintf(w, "└── Job Variables: %s\n", value.Repr(jv))
+	fmt.Fprintf(w, "└── Parameters: %s\n", py.Repr(params))
+	fmt.Fprintf(w, "└── Job Variables: %s\n", py.Repr(jv))
 	fmt.Fprintf(w, "└── Scheduled start time: %s\n", when)
 	fmt.Fprintf(w, "└── URL: %s\n", url)
 }
 
-func runJSON(plan *deploy.RunPlan, run *cloudapi.FlowRun, created bool, url string, final *cloudapi.FlowRun) *value.Map {
-	fr := value.MapOf("id", run.ID, "name", run.Name, "url", nilIfEmpty(url),
+func runJSON(plan *deploy.RunPlan, run *cloudapi.FlowRun, created bool, url string, final *cloudapi.FlowRun) *py.Map {
+	fr := py.MapOf("id", run.ID, "name", run.Name, "url", nilIfEmpty(url),
 		"parameters", mapOrEmpty(run.Parameters), "job_variables", mapOrEmpty(run.JobVariables),
 		"tags", stringsAny(run.Tags), "scheduled_start_time", plan.Scheduled.UTC().Format(time.RFC3339Nano),
 		"state", stateJSON(run.State))
-	out := value.MapOf("deployment", plan.FullName(), "deployment_id", plan.Deployment.ID, "created", created, "flow_run", fr)
+	out := py.MapOf("deployment", plan.FullName(), "deployment_id", plan.Deployment.ID, "created", created, "flow_run", fr)
 	if final != nil {
 		out.Set("final_state", stateJSON(final.State))
 	}
@@ -246,12 +246,12 @@ func stateJSON(s *cloudapi.State) any {
 	if s.Message != nil {
 		msg = *s.Message
 	}
-	return value.MapOf("type", s.Type, "name", s.Name, "message", msg, "timestamp", s.Timestamp.UTC().Format(time.RFC3339Nano))
+	return py.MapOf("type", s.Type, "name", s.Name, "message", msg, "timestamp", s.Timestamp.UTC().Format(time.RFC3339Nano))
 }
 
-func mapOrEmpty(m *value.Map) *value.Map {
+func mapOrEmpty(m *py.Map) *py.Map {
 	if m == nil {
-		return value.NewMap()
+		return py.NewMap()
 	}
 	return m
 }
@@ -414,9 +414,9 @@ func listDeployments(ctx context.Context, c *cloudapi.Client, flowNames []string
 	const page = 200
 	var all []cloudapi.Deployment
 	for offset := 0; ; offset += page {
-		body := value.MapOf("limit", int64(page), "offset", int64(offset), "sort", "NAME_ASC")
+		body := py.MapOf("limit", int64(page), "offset", int64(offset), "sort", "NAME_ASC")
 		if len(flowNames) > 0 {
-			body.Set("flows", value.MapOf("name", value.MapOf("any_", stringsAny(flowNames))))
+			body.Set("flows", py.MapOf("name", py.MapOf("any_", stringsAny(flowNames))))
 		}
 		got, err := c.FilterDeployments(ctx, body)
 		if err != nil {
@@ -438,7 +438,7 @@ func listDeployments(ctx context.Context, c *cloudapi.Client, flowNames []string
 	flows := map[string]string{}
 	for start := 0; start < len(idList); start += page {
 		chunk := idList[start:min(start+page, len(idList))]
-		got, err := c.FilterFlows(ctx, value.MapOf("flows", value.MapOf("id", value.MapOf("any_", chunk)), "limit", int64(page)))
+		got, err := c.FilterFlows(ctx, py.MapOf("flows", py.MapOf("id", py.MapOf("any_", chunk)), "limit", int64(page)))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -477,12 +477,12 @@ func scheduleSummary(ss []cloudapi.Schedule) string {
 		}
 		var p string
 		if v, ok := s.Schedule.Get("cron"); ok {
-			p = "cron " + value.Str(v)
+			p = "cron " + py.Str(v)
 		} else if v, ok := s.Schedule.Get("interval"); ok {
 			if f, ok := v.(float64); ok {
 				p = "every " + shortDuration(time.Duration(f*float64(time.Second)))
 			} else {
-				p = "every " + value.Str(v) + "s"
+				p = "every " + py.Str(v) + "s"
 			}
 		} else if _, ok := s.Schedule.Get("rrule"); ok {
 			p = "rrule"
@@ -581,9 +581,9 @@ var (
 // model's fields in its order, null when the server did not send one.
 // Fields a newer server adds, which Prefect 3.9.1 would drop, are kept at
 // the end.
-func deploymentDoc(d cloudapi.Deployment) (*value.Map, error) {
-	v, err := value.DecodeJSON(d.Raw)
-	raw, ok := v.(*value.Map)
+func deploymentDoc(d cloudapi.Deployment) (*py.Map, error) {
+	v, err := py.DecodeJSON(d.Raw)
+	raw, ok := v.(*py.Map)
 	if err != nil || !ok {
 		return nil, diag.Errorf(diag.Runtime, "", "the server's answer for deployment %s is not a JSON object", d.ID)
 	}
@@ -591,7 +591,7 @@ func deploymentDoc(d cloudapi.Deployment) (*value.Map, error) {
 	if ss, ok := doc.Get("schedules"); ok {
 		if list, ok := ss.([]any); ok {
 			for i, s := range list {
-				if m, ok := s.(*value.Map); ok {
+				if m, ok := s.(*py.Map); ok {
 					list[i] = inModelOrder(m, scheduleFields)
 				}
 			}
@@ -600,8 +600,8 @@ func deploymentDoc(d cloudapi.Deployment) (*value.Map, error) {
 	return doc, nil
 }
 
-func inModelOrder(raw *value.Map, fields []string) *value.Map {
-	out := value.NewMap()
+func inModelOrder(raw *py.Map, fields []string) *py.Map {
+	out := py.NewMap()
 	for _, k := range fields {
 		v, _ := raw.Get(k)
 		out.Set(k, v)
@@ -618,7 +618,7 @@ func inModelOrder(raw *value.Map, fields []string) *value.Map {
 // yamlNode converts a dynamic value to a YAML node, keeping map order.
 func yamlNode(v any) *yaml.Node {
 	switch t := v.(type) {
-	case *value.Map:
+	case *py.Map:
 		n := &yaml.Node{Kind: yaml.MappingNode}
 		for _, k := range t.Keys() {
 			x, _ := t.Get(k)
@@ -644,7 +644,7 @@ func yamlNode(v any) *yaml.Node {
 	case int64:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(t, 10)}
 	case float64:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: value.FloatRepr(t)}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: py.FloatRepr(t)}
 	}
-	return &yaml.Node{Kind: yaml.ScalarNode, Value: value.Str(v)}
+	return &yaml.Node{Kind: yaml.ScalarNode, Value: py.Str(v)}
 }

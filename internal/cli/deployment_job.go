@@ -14,7 +14,7 @@ import (
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/deploy"
 	"github.com/prefectctl/prefectctl/internal/jobtemplate"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 type jobFlags struct {
@@ -78,7 +78,7 @@ func inspectJob(ctx context.Context, a *app, c *cloudapi.Client, d *cloudapi.Dep
 		}
 	}
 	if len(f.workerEnv) > 0 {
-		o.WorkerSettings, o.SettingsKnown = value.NewMap(), true
+		o.WorkerSettings, o.SettingsKnown = py.NewMap(), true
 		for _, kv := range f.workerEnv {
 			k, v, ok := strings.Cut(kv, "=")
 			if !ok || k == "" {

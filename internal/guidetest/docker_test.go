@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // dockerProject is a flow deployed to a Docker pool without building an
@@ -65,7 +65,7 @@ func TestInspectJobMatchesDockerWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", pool, "type", "docker", "base_job_template", tmpl)); err != nil {
+	if _, err := c.CreateWorkPool(ctx, py.MapOf("name", pool, "type", "docker", "base_job_template", tmpl)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -158,7 +158,7 @@ func TestInspectJobMatchesDockerWorker(t *testing.T) {
 	// The render, for the same run and worker (its settings as Prefect computes them from its env).
 	settings := workerSettings(t, workerEnv, python)
 	args := append([]string{"deployment", "inspect", "hello/docker", "--job", "--flow-run", id, "--worker-name", workerName, "-o", "json"}, settings...)
-	doc := at(decode(t, must(t, prefectctl(t, dir, env, args...), "inspect --job").stdout), "document").(*value.Map)
+	doc := at(decode(t, must(t, prefectctl(t, dir, env, args...), "inspect --job").stdout), "document").(*py.Map)
 
 	// Field by field, in the Docker Engine's terms. Normalised: the image's own Env and
 	// Labels, which the engine merges into the container's, are left out; docker-py splits
@@ -175,7 +175,7 @@ func TestInspectJobMatchesDockerWorker(t *testing.T) {
 		}
 	}
 	var wantEnv []string
-	envMap := at(doc, "environment").(*value.Map)
+	envMap := at(doc, "environment").(*py.Map)
 	for _, k := range envMap.Keys() {
 		v, _ := envMap.Get(k)
 		wantEnv = append(wantEnv, k+"="+str(v))
@@ -187,7 +187,7 @@ func TestInspectJobMatchesDockerWorker(t *testing.T) {
 		}
 	}
 	wantLabels := map[string]string{}
-	lm := at(doc, "labels").(*value.Map)
+	lm := at(doc, "labels").(*py.Map)
 	for _, k := range lm.Keys() {
 		v, _ := lm.Get(k)
 		wantLabels[k] = str(v)
@@ -197,7 +197,7 @@ func TestInspectJobMatchesDockerWorker(t *testing.T) {
 		wantBinds = append(wantBinds, str(b))
 	}
 	var wantHosts []string
-	if eh, ok := at(doc, "extra_hosts").(*value.Map); ok {
+	if eh, ok := at(doc, "extra_hosts").(*py.Map); ok {
 		for _, k := range eh.Keys() {
 			v, _ := eh.Get(k)
 			wantHosts = append(wantHosts, k+":"+str(v))

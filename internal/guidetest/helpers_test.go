@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // bin is the prefectctl binary built once for the package's tests.
@@ -131,13 +131,13 @@ func run(t testing.TB, stdin string, env []string, name string, args ...string) 
 	return string(out)
 }
 
-func decode(t testing.TB, s string) *value.Map {
+func decode(t testing.TB, s string) *py.Map {
 	t.Helper()
-	v, err := value.DecodeJSON([]byte(s))
+	v, err := py.DecodeJSON([]byte(s))
 	if err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, s)
 	}
-	m, ok := v.(*value.Map)
+	m, ok := v.(*py.Map)
 	if !ok {
 		t.Fatalf("not a JSON object: %s", s)
 	}
@@ -150,7 +150,7 @@ func toValue(t testing.TB, v any) any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := value.DecodeJSON(b)
+	x, err := py.DecodeJSON(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func at(v any, path ...any) any {
 	for _, p := range path {
 		switch k := p.(type) {
 		case string:
-			m, _ := v.(*value.Map)
+			m, _ := v.(*py.Map)
 			if m == nil {
 				return nil
 			}

@@ -14,8 +14,8 @@ import (
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/jobtemplate"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // guideEnv is one guide set-up: a Prefect server of the test's own (the
@@ -104,7 +104,7 @@ func setupGuide(t *testing.T) *guideEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CreateWorkPool(ctx, value.MapOf("name", "kubernetes", "type", "kubernetes", "base_job_template", tmpl)); err != nil {
+	if _, err := c.CreateWorkPool(ctx, py.MapOf("name", "kubernetes", "type", "kubernetes", "base_job_template", tmpl)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -177,7 +177,7 @@ func (g *guideEnv) runDeployment(t *testing.T, name string, extra ...string) (st
 }
 
 // job returns the Job the worker created for a flow run, as the API has it.
-func (g *guideEnv) job(t *testing.T, runID string) *value.Map {
+func (g *guideEnv) job(t *testing.T, runID string) *py.Map {
 	t.Helper()
 	var list struct {
 		Items []json.RawMessage `json:"items"`
@@ -198,7 +198,7 @@ func (g *guideEnv) job(t *testing.T, runID string) *value.Map {
 }
 
 // pod returns the Job's pod.
-func (g *guideEnv) pod(t *testing.T, jobName string) *value.Map {
+func (g *guideEnv) pod(t *testing.T, jobName string) *py.Map {
 	t.Helper()
 	var list struct {
 		Items []json.RawMessage `json:"items"`
@@ -214,7 +214,7 @@ func (g *guideEnv) pod(t *testing.T, jobName string) *value.Map {
 
 // registryDigest is the digest the registry serves for repo:tag, and the
 // image's config (for its working directory).
-func registryDigest(t *testing.T, ref string) (digest string, config *value.Map) {
+func registryDigest(t *testing.T, ref string) (digest string, config *py.Map) {
 	t.Helper()
 	host, rest, _ := strings.Cut(ref, "/")
 	repo, tag, _ := strings.Cut(rest, ":")
@@ -314,7 +314,7 @@ func TestGuideOnKubernetes(t *testing.T) {
 		if rt := at(render, "run_time"); rt != nil {
 			t.Logf("run-time values: %s", mustJSON(rt))
 		}
-		compareJob(t, at(render, "document").(*value.Map), real)
+		compareJob(t, at(render, "document").(*py.Map), real)
 	})
 
 	t.Run("a failing flow ends the watch FAILED with exit 3", func(t *testing.T) {
@@ -332,7 +332,7 @@ func TestGuideOnKubernetes(t *testing.T) {
 }
 
 func mustJSON(v any) string {
-	b, _ := value.EncodeJSON(v)
+	b, _ := py.EncodeJSON(v)
 	return string(b)
 }
 
@@ -363,10 +363,10 @@ var jobDropped = map[string]bool{"spec.template.spec.completions": true, "spec.t
 // compareJob compares the rendered Job with the created one field by field.
 // Normalised: empty mappings in the render (the API drops them: omitempty),
 // the fields the server adds (jobRunOnly) and those it drops (jobDropped).
-func compareJob(t *testing.T, render, real *value.Map) {
+func compareJob(t *testing.T, render, real *py.Map) {
 	t.Helper()
-	want := dropEmpty(value.Clone(render)).(*value.Map)
-	got := value.Clone(real).(*value.Map)
+	want := dropEmpty(py.Clone(render)).(*py.Map)
+	got := py.Clone(real).(*py.Map)
 	var diffs []string
 	for _, d := range jobtemplate.Diff(want, got) {
 		path := d[:strings.Index(d, ":")]
@@ -392,12 +392,12 @@ func compareJob(t *testing.T, render, real *value.Map) {
 // omitempty does for the fields of a Job.
 func dropEmpty(v any) any {
 	switch x := v.(type) {
-	case *value.Map:
-		out := value.NewMap()
+	case *py.Map:
+		out := py.NewMap()
 		for _, k := range x.Keys() {
 			e, _ := x.Get(k)
 			e = dropEmpty(e)
-			if m, ok := e.(*value.Map); ok && m.Len() == 0 {
+			if m, ok := e.(*py.Map); ok && m.Len() == 0 {
 				continue
 			}
 			out.Set(k, e)

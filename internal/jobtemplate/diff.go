@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // Diff compares two JSON-like documents field by field and returns one line
@@ -19,8 +19,8 @@ func Diff(want, got any) []string {
 }
 
 func diff(path string, want, got any, out *[]string) {
-	wm, wIsMap := want.(*value.Map)
-	gm, gIsMap := got.(*value.Map)
+	wm, wIsMap := want.(*py.Map)
+	gm, gIsMap := got.(*py.Map)
 	if wIsMap && gIsMap {
 		seen := map[string]bool{}
 		for _, k := range wm.Keys() {
@@ -57,7 +57,7 @@ func diff(path string, want, got any, out *[]string) {
 		}
 		return
 	}
-	if !value.Equal(want, got) {
+	if !py.Equal(want, got) {
 		*out = append(*out, fmt.Sprintf("%s: want %s, got %s", path, short(want), short(got)))
 	}
 }
@@ -70,9 +70,9 @@ func join(path, k string) string {
 }
 
 func short(v any) string {
-	b, err := value.EncodeJSON(v)
+	b, err := py.EncodeJSON(v)
 	if err != nil {
-		return value.Repr(v)
+		return py.Repr(v)
 	}
 	if len(b) > 200 {
 		return string(b[:200]) + "…"

@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // dockerFields are DockerWorkerJobConfiguration's fields: keys of
@@ -21,8 +21,8 @@ var localAPI = regexp.MustCompile(`.*(localhost)|(127.0.0.1)|(host.docker.intern
 // docker is DockerWorkerJobConfiguration.prepare_for_flow_run then
 // DockerWorker._build_container_settings: the document is the keyword
 // arguments of docker-py's containers.create, in the worker's order.
-func (r *renderer) docker(cfg *value.Map) error {
-	envMap := value.NewMap()
+func (r *renderer) docker(cfg *py.Map) error {
+	envMap := py.NewMap()
 	if e, ok := getMap(cfg, "env"); ok {
 		envMap = pyStrValues(e)
 	}
@@ -32,13 +32,13 @@ func (r *renderer) docker(cfg *value.Map) error {
 
 	// _base_environment: a loopback API URL in the worker's settings points
 	// at host.docker.internal unless the container shares the host network.
-	settings := value.NewMap()
+	settings := py.NewMap()
 	if r.in.Worker.Settings != nil {
-		settings = value.Clone(r.in.Worker.Settings).(*value.Map)
+		settings = py.Clone(r.in.Worker.Settings).(*py.Map)
 	}
 	modeBefore := dockerNetworkMode(networkMode, networks, envMap, settings)
 	if api, ok := settings.Get("PREFECT_API_URL"); ok && api != nil && modeBefore != "host" {
-		s := strings.ReplaceAll(strings.ReplaceAll(value.Str(api), "localhost", "host.docker.internal"), "127.0.0.1", "host.docker.internal")
+		s := strings.ReplaceAll(strings.ReplaceAll(py.Str(api), "localhost", "host.docker.internal"), "127.0.0.1", "host.docker.internal")
 		settings.Set("PREFECT_API_URL", s)
 	}
 	in := r.in
@@ -50,9 +50,9 @@ func (r *renderer) docker(cfg *value.Map) error {
 	if image == "" {
 		image = r.prefectImage("image")
 	}
-	labels := mustGet(cfg, "labels").(*value.Map)
+	labels := mustGet(cfg, "labels").(*py.Map)
 	labels.Set("io.prefect.version", r.prefectVersion())
-	dl := value.NewMap()
+	dl := py.NewMap()
 	for _, k := range labels.Keys() {
 		v, _ := labels.Get(k)
 		if ns, key, ok := strings.Cut(k, "/"); ok {
@@ -72,14 +72,14 @@ func (r *renderer) docker(cfg *value.Map) error {
 			name = s
 		}
 	}
-	env := mustGet(cfg, "env").(*value.Map)
+	env := mustGet(cfg, "env").(*py.Map)
 
 	var extraHosts any
 	api, hasAPI := env.Get("PREFECT_API_URL")
-	if !hasAPI || localAPI.MatchString(value.Str(api)) {
-		extraHosts = value.MapOf("host.docker.internal", "host-gateway")
+	if !hasAPI || localAPI.MatchString(py.Str(api)) {
+		extraHosts = py.MapOf("host.docker.internal", "host-gateway")
 	}
-	kwargs := value.NewMap()
+	kwargs := py.NewMap()
 	if ck, ok := getMap(cfg, "container_create_kwargs"); ok {
 		for _, k := range ck.Keys() {
 			if !dockerFields[k] {
@@ -90,15 +90,15 @@ func (r *renderer) docker(cfg *value.Map) error {
 	}
 	if uh, ok := kwargs.Get("extra_hosts"); ok {
 		kwargs.Delete("extra_hosts")
-		if eh, isMap := extraHosts.(*value.Map); isMap {
+		if eh, isMap := extraHosts.(*py.Map); isMap {
 			switch u := uh.(type) {
 			case []any:
 				for _, e := range u {
-					if h, ip, ok := strings.Cut(value.Str(e), ":"); ok {
+					if h, ip, ok := strings.Cut(py.Str(e), ":"); ok {
 						eh.Set(h, ip)
 					}
 				}
-			case *value.Map:
+			case *py.Map:
 				eh.Update(u)
 			}
 		} else {
@@ -117,7 +117,7 @@ func (r *renderer) docker(cfg *value.Map) error {
 	if v, ok := mustGet(cfg, "volumes").([]any); ok {
 		volumes = v
 		for _, vol := range v {
-			if src, _, ok := strings.Cut(value.Str(vol), ":"); ok && (src == "." || src == ".." || strings.HasPrefix(src, "./") || strings.HasPrefix(src, "../")) {
+			if src, _, ok := strings.Cut(py.Str(vol), ":"); ok && (src == "." || src == ".." || strings.HasPrefix(src, "./") || strings.HasPrefix(src, "../")) {
 				r.note("volumes", "relative bind-mount sources are resolved against the worker's working directory", "as written")
 				break
 			}
@@ -125,7 +125,7 @@ func (r *renderer) docker(cfg *value.Map) error {
 	}
 	autoRemove, _ := mustGet(cfg, "auto_remove").(bool)
 	privileged, _ := mustGet(cfg, "privileged").(bool)
-	doc := value.MapOf(
+	doc := py.MapOf(
 		"image", image,
 		"network", network,
 		"network_mode", mode,
@@ -152,7 +152,7 @@ func (r *renderer) docker(cfg *value.Map) error {
 // dockerNetworkMode is DockerWorkerJobConfiguration.get_network_mode on a
 // Linux worker: the configured mode, none with networks, else "host" for a
 // loopback API URL (from env, or else from the worker's settings).
-func dockerNetworkMode(mode string, networks []any, env, settings *value.Map) string {
+func dockerNetworkMode(mode string, networks []any, env, settings *py.Map) string {
 	if mode != "" {
 		return mode
 	}
@@ -166,7 +166,7 @@ func dockerNetworkMode(mode string, networks []any, env, settings *value.Map) st
 	if !ok || api == nil {
 		return ""
 	}
-	u, err := url.Parse(value.Str(api))
+	u, err := url.Parse(py.Str(api))
 	if err != nil {
 		return ""
 	}

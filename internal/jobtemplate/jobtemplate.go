@@ -36,8 +36,8 @@ import (
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/template"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // Markers shown for values the worker only knows at run time.
@@ -55,18 +55,18 @@ type Input struct {
 	// Pool: its type ("kubernetes", "docker", ...), name, id and
 	// base_job_template.
 	PoolType, PoolName, PoolID string
-	BaseJobTemplate            *value.Map
+	BaseJobTemplate            *py.Map
 
 	// Deployment: id, name, last update (a Kubernetes label) and job
 	// variables.
 	DeploymentID, DeploymentName string
 	DeploymentUpdated            time.Time
-	DeploymentJobVariables       *value.Map
+	DeploymentJobVariables       *py.Map
 
 	// Flow: id and name; FlowDoc is the flow as the API returns it, for
 	// {{ ctx.flow.* }} in a templated name (nil: only id and name).
 	FlowID, FlowName string
-	FlowDoc          *value.Map
+	FlowDoc          *py.Map
 
 	// FlowRun is the run to render for; nil renders a preview, with
 	// markers for the run's id and name.
@@ -74,7 +74,7 @@ type Input struct {
 
 	// RunJobVariables are the run's job variables (a run's own, or
 	// --job-variable overrides for a preview).
-	RunJobVariables *value.Map
+	RunJobVariables *py.Map
 
 	// Worker describes the worker that would submit the run.
 	Worker Worker
@@ -89,7 +89,7 @@ type FlowRun struct {
 	ID, Name string
 	// Doc is the flow run as the API returns it, for {{ ctx.flow_run.* }}
 	// in a templated name (nil: only id and name).
-	Doc *value.Map
+	Doc *py.Map
 }
 
 // Worker is what the worker process contributes.
@@ -102,7 +102,7 @@ type Worker struct {
 	// Settings are the PREFECT_* settings set in the worker's environment,
 	// in order, which it passes to every run (Prefect's
 	// get_current_settings().to_environment_variables(exclude_unset=True)).
-	Settings *value.Map
+	Settings *py.Map
 	// SettingsKnown says Settings is the worker's whole set; otherwise the
 	// result notes that the worker may add more.
 	SettingsKnown bool
@@ -122,17 +122,17 @@ type Result struct {
 	// Kind is "kubernetes-job", "docker-container" or "job-configuration".
 	Kind string `json:"kind"`
 	// JobVariables are the merged job variables (deployment, then run).
-	JobVariables *value.Map `json:"job_variables"`
+	JobVariables *py.Map `json:"job_variables"`
 	// Variables are what the template was rendered with: schema defaults
 	// plus job variables.
-	Variables *value.Map `json:"variables"`
+	Variables *py.Map `json:"variables"`
 	// Configuration is the job configuration after templating, before the
 	// worker's additions.
-	Configuration *value.Map `json:"configuration"`
+	Configuration *py.Map `json:"configuration"`
 	// Document is what the worker submits: the Job manifest, the
 	// docker-py containers.create arguments, or the prepared job
 	// configuration.
-	Document *value.Map `json:"document"`
+	Document *py.Map `json:"document"`
 	// RunTime lists the values the worker fills in at run time and how
 	// they are shown here.
 	RunTime []RunTimeValue `json:"run_time"`
@@ -155,7 +155,7 @@ func Render(ctx context.Context, in Input) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.res.Configuration = value.Clone(cfg).(*value.Map)
+	r.res.Configuration = py.Clone(cfg).(*py.Map)
 	switch in.PoolType {
 	case "kubernetes":
 		r.res.Kind = "kubernetes-job"
@@ -186,18 +186,18 @@ func (r *renderer) note(path, source, shown string) {
 // MergeJobVariables is resolve_for_flow_run's merge: the run's env is
 // merged into the deployment's env (when that is a mapping); every other
 // run variable replaces the deployment's.
-func MergeJobVariables(deployment, run *value.Map) *value.Map {
-	jv := value.NewMap()
+func MergeJobVariables(deployment, run *py.Map) *py.Map {
+	jv := py.NewMap()
 	if deployment != nil {
-		jv = value.Clone(deployment).(*value.Map)
+		jv = py.Clone(deployment).(*py.Map)
 	}
 	if run == nil {
 		return jv
 	}
-	run = value.Clone(run).(*value.Map)
+	run = py.Clone(run).(*py.Map)
 	if env, ok := getMap(jv, "env"); ok {
 		if renv, ok := run.Get("env"); ok {
-			if rm, ok := renv.(*value.Map); ok {
+			if rm, ok := renv.(*py.Map); ok {
 				env.Update(rm)
 			}
 			run.Delete("env")
@@ -209,45 +209,45 @@ func MergeJobVariables(deployment, run *value.Map) *value.Map {
 
 // configuration is from_template_and_values: the job configuration with
 // the variables applied and blocks and variables resolved.
-func (r *renderer) configuration(ctx context.Context) (*value.Map, error) {
+func (r *renderer) configuration(ctx context.Context) (*py.Map, error) {
 	tmpl := r.in.BaseJobTemplate
 	jc, ok := getMap(tmpl, "job_configuration")
 	if !ok {
 		return nil, diag.Errorf(diag.Invalid, "a base job template has two parts, job_configuration and variables; see `prefect work-pool get-default-base-job-template`",
 			"work pool %q's base job template has no job_configuration", r.in.PoolName)
 	}
-	base := value.Clone(jc).(*value.Map)
-	variables := value.NewMap()
+	base := py.Clone(jc).(*py.Map)
+	variables := py.NewMap()
 	if schema, ok := getMap(tmpl, "variables"); ok {
 		if props, ok := getMap(schema, "properties"); ok {
 			for _, k := range props.Keys() {
 				attrs, _ := props.Get(k)
-				if am, ok := attrs.(*value.Map); ok {
+				if am, ok := attrs.(*py.Map); ok {
 					if d, ok := am.Get("default"); ok && d != nil {
-						variables.Set(k, value.Clone(d))
+						variables.Set(k, py.Clone(d))
 					}
 				}
 			}
 		}
 	}
-	if envDefault, ok := variables.Get("env"); ok && value.Truthy(envDefault) {
+	if envDefault, ok := variables.Get("env"); ok && py.Truthy(envDefault) {
 		if be, ok := getMap(base, "env"); ok {
-			if dm, ok := envDefault.(*value.Map); ok {
-				merged := value.Clone(be).(*value.Map)
-				merged.Update(value.Clone(dm).(*value.Map))
+			if dm, ok := envDefault.(*py.Map); ok {
+				merged := py.Clone(be).(*py.Map)
+				merged.Update(py.Clone(dm).(*py.Map))
 				base.Set("env", merged)
 			}
 		} else {
-			base.Set("env", value.Clone(envDefault))
+			base.Set("env", py.Clone(envDefault))
 		}
 	}
 	jv := MergeJobVariables(r.in.DeploymentJobVariables, r.in.RunJobVariables)
-	r.res.JobVariables = value.Clone(jv).(*value.Map)
-	transformed := value.NewMap()
+	r.res.JobVariables = py.Clone(jv).(*py.Map)
+	transformed := py.NewMap()
 	for _, k := range jv.Keys() {
 		if strings.Contains(k, ".") {
 			v, _ := jv.Get(k)
-			if err := setInDict(transformed, k, value.Clone(v)); err != nil {
+			if err := setInDict(transformed, k, py.Clone(v)); err != nil {
 				return nil, &diag.Error{Kind: diag.Invalid, Path: "job_variables." + k, Msg: err.Error(),
 					Hint: "a dotted job variable (env.FOO) needs a mapping at each step of its path"}
 			}
@@ -259,25 +259,25 @@ func (r *renderer) configuration(ctx context.Context) (*value.Map, error) {
 		}
 		v, _ := jv.Get(k)
 		cur, _ := transformed.Get(k)
-		cm, curIsMap := cur.(*value.Map)
-		vm, vIsMap := v.(*value.Map)
+		cm, curIsMap := cur.(*py.Map)
+		vm, vIsMap := v.(*py.Map)
 		if transformed.Has(k) && curIsMap && vIsMap {
 			transformed.Set(k, deepMerge(cm, vm))
 		} else {
-			transformed.Set(k, value.Clone(v))
+			transformed.Set(k, py.Clone(v))
 		}
 	}
 	variables.Update(transformed)
 	if be, ok := getMap(base, "env"); ok {
-		if denv, ok := variables.Get("env"); ok && value.Truthy(denv) {
-			if dm, ok := denv.(*value.Map); ok {
-				merged := value.Clone(be).(*value.Map)
-				merged.Update(value.Clone(dm).(*value.Map))
+		if denv, ok := variables.Get("env"); ok && py.Truthy(denv) {
+			if dm, ok := denv.(*py.Map); ok {
+				merged := py.Clone(be).(*py.Map)
+				merged.Update(py.Clone(dm).(*py.Map))
 				base.Set("env", merged)
 			}
 		}
 	}
-	r.res.Variables = value.Clone(variables).(*value.Map)
+	r.res.Variables = py.Clone(variables).(*py.Map)
 	envLookup := r.in.Worker.Env
 	if envLookup == nil {
 		envLookup = func(string) (string, bool) { return "", false }
@@ -294,7 +294,7 @@ func (r *renderer) configuration(ctx context.Context) (*value.Map, error) {
 			return nil, err
 		}
 	}
-	cfg, ok := out.(*value.Map)
+	cfg, ok := out.(*py.Map)
 	if !ok {
 		return nil, diag.Errorf(diag.Invalid, "check the pool's base job template", "work pool %q: the rendered job configuration is not a mapping", r.in.PoolName)
 	}
@@ -302,20 +302,20 @@ func (r *renderer) configuration(ctx context.Context) (*value.Map, error) {
 }
 
 // setInDict is Prefect's set_in_dict for a dotted key ("a.b[0]" → a, b, 0).
-func setInDict(d *value.Map, key string, v any) error {
+func setInDict(d *py.Map, key string, v any) error {
 	keys := strings.Split(strings.ReplaceAll(strings.ReplaceAll(key, "[", "."), "]", ""), ".")
 	cur := d
 	for _, k := range keys[:len(keys)-1] {
 		next, ok := cur.Get(k)
 		if !ok {
-			m := value.NewMap()
+			m := py.NewMap()
 			cur.Set(k, m)
 			cur = m
 			continue
 		}
-		m, isMap := next.(*value.Map)
+		m, isMap := next.(*py.Map)
 		if !isMap {
-			return fmt.Errorf("Key path exists and contains a non-dict value: %s", value.Repr(anyStrings(keys)))
+			return fmt.Errorf("Key path exists and contains a non-dict value: %s", py.Repr(anyStrings(keys)))
 		}
 		cur = m
 	}
@@ -333,23 +333,23 @@ func anyStrings(ss []string) []any {
 
 // deepMerge is Prefect's deep_merge: a copy of a with b merged in,
 // mappings recursively.
-func deepMerge(a, b *value.Map) *value.Map {
-	out := value.Clone(a).(*value.Map)
+func deepMerge(a, b *py.Map) *py.Map {
+	out := py.Clone(a).(*py.Map)
 	for _, k := range b.Keys() {
 		bv, _ := b.Get(k)
 		av, _ := out.Get(k)
-		am, aIsMap := av.(*value.Map)
-		bm, bIsMap := bv.(*value.Map)
+		am, aIsMap := av.(*py.Map)
+		bm, bIsMap := bv.(*py.Map)
 		if out.Has(k) && aIsMap && bIsMap {
 			out.Set(k, deepMerge(am, bm))
 		} else {
-			out.Set(k, value.Clone(bv))
+			out.Set(k, py.Clone(bv))
 		}
 	}
 	return out
 }
 
-func getMap(m *value.Map, k string) (*value.Map, bool) {
+func getMap(m *py.Map, k string) (*py.Map, bool) {
 	if m == nil {
 		return nil, false
 	}
@@ -357,18 +357,18 @@ func getMap(m *value.Map, k string) (*value.Map, bool) {
 	if !ok {
 		return nil, false
 	}
-	mm, ok := v.(*value.Map)
+	mm, ok := v.(*py.Map)
 	return mm, ok && mm != nil
 }
 
 // pyStrValues is the job configurations' env validator: each non-null
 // value becomes Python's str() of it.
-func pyStrValues(m *value.Map) *value.Map {
-	out := value.NewMap()
+func pyStrValues(m *py.Map) *py.Map {
+	out := py.NewMap()
 	for _, k := range m.Keys() {
 		v, _ := m.Get(k)
 		if v != nil {
-			v = value.Str(v)
+			v = py.Str(v)
 		}
 		out.Set(k, v)
 	}
@@ -398,8 +398,8 @@ func (r *renderer) prefectVersion() string {
 
 // baseEnv is the worker's additions to env, in Prefect's order: its
 // settings, the run's id, then the attribution variables.
-func (r *renderer) baseEnv(settings *value.Map) *value.Map {
-	env := value.NewMap()
+func (r *renderer) baseEnv(settings *py.Map) *py.Map {
+	env := py.NewMap()
 	if settings != nil {
 		env.Update(settings)
 	}
@@ -443,8 +443,8 @@ func (r *renderer) workerName() string {
 
 // baseLabels is the base worker's labels for a run; typ adds or replaces
 // the type-specific ones (Kubernetes' app.kubernetes.io labels).
-func (r *renderer) baseLabels() *value.Map {
-	l := value.NewMap()
+func (r *renderer) baseLabels() *py.Map {
+	l := py.NewMap()
 	l.Set("prefect.io/flow-run-id", r.flowRunID())
 	l.Set("prefect.io/flow-run-name", r.flowRunName())
 	l.Set("prefect.io/version", r.prefectVersion())
@@ -483,13 +483,13 @@ func pyISOFormatUTC(t time.Time) string {
 // prepareBase is BaseJobConfiguration.prepare_for_flow_run on the
 // configuration mapping: env, labels, name and command. labels, when not
 // nil, replaces the base labels (a worker type's own set).
-func (r *renderer) prepareBase(cfg *value.Map, labels *value.Map) {
+func (r *renderer) prepareBase(cfg *py.Map, labels *py.Map) {
 	settings := r.in.Worker.Settings
 	env := r.baseEnv(settings)
 	if own, ok := getMap(cfg, "env"); ok {
 		env.Update(pyStrValues(own))
 	}
-	clean := value.NewMap()
+	clean := py.NewMap()
 	for _, k := range env.Keys() {
 		if v, _ := env.Get(k); v != nil {
 			clean.Set(k, v)
@@ -505,7 +505,7 @@ func (r *renderer) prepareBase(cfg *value.Map, labels *value.Map) {
 	cfg.Set("labels", labels)
 	name, _ := cfg.Get("name")
 	if s, ok := name.(string); ok && s != "" {
-		rendered, _ := template.ApplyValues(s, value.MapOf("ctx", value.MapOf("flow", r.flowDoc(), "flow_run", r.flowRunDoc())),
+		rendered, _ := template.ApplyValues(s, py.MapOf("ctx", py.MapOf("flow", r.flowDoc(), "flow_run", r.flowRunDoc())),
 			template.Options{RemoveNotSet: true, Env: func(string) (string, bool) { return "", false }})
 		if rs, ok := rendered.(string); ok {
 			name = rs
@@ -523,16 +523,16 @@ func (r *renderer) prepareBase(cfg *value.Map, labels *value.Map) {
 	}
 }
 
-func (r *renderer) flowDoc() *value.Map {
+func (r *renderer) flowDoc() *py.Map {
 	if r.in.FlowDoc != nil {
 		return r.in.FlowDoc
 	}
-	return value.MapOf("id", r.in.FlowID, "name", r.in.FlowName)
+	return py.MapOf("id", r.in.FlowID, "name", r.in.FlowName)
 }
 
-func (r *renderer) flowRunDoc() *value.Map {
+func (r *renderer) flowRunDoc() *py.Map {
 	if r.in.FlowRun != nil && r.in.FlowRun.Doc != nil {
 		return r.in.FlowRun.Doc
 	}
-	return value.MapOf("id", r.flowRunID(), "name", r.flowRunName())
+	return py.MapOf("id", r.flowRunID(), "name", r.flowRunName())
 }

@@ -5,8 +5,8 @@ import (
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/template"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 // The env variable prefect-kubernetes sets for the run's SIGTERM handling.
@@ -14,7 +14,7 @@ const sigtermEnv = "PREFECT_FLOW_RUN_EXECUTE_SIGTERM_BEHAVIOR"
 
 // kubernetes is KubernetesWorkerJobConfiguration: its validation, then
 // prepare_for_flow_run. The document is the Job manifest the worker posts.
-func (r *renderer) kubernetes(cfg *value.Map) error {
+func (r *renderer) kubernetes(cfg *py.Map) error {
 	manifest, ok := getMap(cfg, "job_manifest")
 	if !ok {
 		return r.invalid("job_configuration.job_manifest", "the Kubernetes job configuration has no job_manifest mapping")
@@ -28,12 +28,12 @@ func (r *renderer) kubernetes(cfg *value.Map) error {
 	// _validate_job_manifest: metadata, annotations, labels, namespace.
 	meta, ok := getMap(manifest, "metadata")
 	if !ok {
-		meta = value.NewMap()
+		meta = py.NewMap()
 		manifest.Set("metadata", meta)
 	}
 	for _, k := range []string{"annotations", "labels"} {
 		if !meta.Has(k) {
-			meta.Set(k, value.NewMap())
+			meta.Set(k, py.NewMap())
 		}
 	}
 	if !meta.Has("namespace") {
@@ -45,27 +45,27 @@ func (r *renderer) kubernetes(cfg *value.Map) error {
 	}
 	if rp, _ := getPath(manifest, "spec", "template", "spec", "restartPolicy"); rp != nil && rp != "Never" {
 		return r.invalid("job_configuration.job_manifest.spec.template.spec.restartPolicy",
-			fmt.Sprintf("Job has incompatible values for the following attributes: /spec/template/spec/restartPolicy must have value 'Never' (it is %s)", value.Repr(rp)))
+			fmt.Sprintf("Job has incompatible values for the following attributes: /spec/template/spec/restartPolicy must have value 'Never' (it is %s)", py.Repr(rp)))
 	}
 
 	// env: a list (Kubernetes form) stays; a mapping gets str() values.
 	var envList []any
-	var envMap *value.Map
+	var envMap *py.Map
 	switch e := mustGet(cfg, "env").(type) {
 	case []any:
 		envList = e
-	case *value.Map:
+	case *py.Map:
 		envMap = pyStrValues(e)
 	case nil:
-		envMap = value.NewMap()
+		envMap = py.NewMap()
 	default:
-		return r.invalid("job_configuration.env", fmt.Sprintf("env must be a mapping or a list, not %s", value.TypeName(e)))
+		return r.invalid("job_configuration.env", fmt.Sprintf("env must be a mapping or a list, not %s", py.TypeName(e)))
 	}
 	var special []any
 	if envList != nil {
-		envMap = value.NewMap()
+		envMap = py.NewMap()
 		for _, item := range envList {
-			im, _ := item.(*value.Map)
+			im, _ := item.(*py.Map)
 			if im == nil {
 				continue
 			}
@@ -75,19 +75,19 @@ func (r *renderer) kubernetes(cfg *value.Map) error {
 			name, hasName := im.Get("name")
 			v, hasValue := im.Get("value")
 			if hasName && hasValue {
-				envMap.Set(value.Str(name), v)
+				envMap.Set(py.Str(name), v)
 			}
 		}
 	}
 	cfg.Set("env", envMap)
 	r.prepareBase(cfg, r.kubernetesLabels())
-	env := mustGet(cfg, "env").(*value.Map)
+	env := mustGet(cfg, "env").(*py.Map)
 	var envOut any = env
 	if len(special) > 0 {
 		l := make([]any, 0, env.Len()+len(special))
 		for _, k := range env.Keys() {
 			v, _ := env.Get(k)
-			l = append(l, value.MapOf("name", k, "value", v))
+			l = append(l, py.MapOf("name", k, "value", v))
 		}
 		envOut = append(l, special...)
 	}
@@ -96,40 +96,40 @@ func (r *renderer) kubernetes(cfg *value.Map) error {
 	backoff, _ := getPath(manifest, "spec", "backoffLimit")
 	if isZero(backoff) {
 		switch e := envOut.(type) {
-		case *value.Map:
-			if v, _ := e.Get(sigtermEnv); !value.Truthy(v) {
+		case *py.Map:
+			if v, _ := e.Get(sigtermEnv); !py.Truthy(v) {
 				e.Set(sigtermEnv, "reschedule")
 			}
 		case []any:
 			if !envListHas(e, sigtermEnv) {
-				envOut = append(e, value.MapOf("name", sigtermEnv, "value", "reschedule"))
+				envOut = append(e, py.MapOf("name", sigtermEnv, "value", "reschedule"))
 			}
 		}
 	} else {
 		switch e := envOut.(type) {
-		case *value.Map:
+		case *py.Map:
 			e.Set(sigtermEnv, "relinquish")
 		case []any:
 			kept := []any{}
 			for _, item := range e {
-				if im, _ := item.(*value.Map); im != nil {
+				if im, _ := item.(*py.Map); im != nil {
 					if n, _ := im.Get("name"); n == sigtermEnv {
 						continue
 					}
 				}
 				kept = append(kept, item)
 			}
-			envOut = append(kept, value.MapOf("name", sigtermEnv, "value", "relinquish"))
+			envOut = append(kept, py.MapOf("name", sigtermEnv, "value", "relinquish"))
 		}
 	}
 
 	// _populate_env_in_manifest
 	var transformed []any
 	switch e := envOut.(type) {
-	case *value.Map:
+	case *py.Map:
 		for _, k := range e.Keys() {
 			v, _ := e.Get(k)
-			transformed = append(transformed, value.MapOf("name", k, "value", v))
+			transformed = append(transformed, py.MapOf("name", k, "value", v))
 		}
 	case []any:
 		transformed = e
@@ -140,15 +140,15 @@ func (r *renderer) kubernetes(cfg *value.Map) error {
 	if tl, ok := mustGet(container, "env").([]any); ok {
 		names := map[string]bool{}
 		for _, item := range transformed {
-			if im, _ := item.(*value.Map); im != nil {
+			if im, _ := item.(*py.Map); im != nil {
 				n, _ := im.Get("name")
-				names[value.Str(n)] = true
+				names[py.Str(n)] = true
 			}
 		}
 		merged := append([]any{}, transformed...)
 		for _, item := range tl {
-			if im, _ := item.(*value.Map); im != nil {
-				if n, _ := im.Get("name"); names[value.Str(n)] {
+			if im, _ := item.(*py.Map); im != nil {
+				if n, _ := im.Get("name"); names[py.Str(n)] {
 					continue
 				}
 			}
@@ -159,23 +159,23 @@ func (r *renderer) kubernetes(cfg *value.Map) error {
 		container.Set("env", transformed)
 	}
 
-	labels := mustGet(cfg, "labels").(*value.Map)
+	labels := mustGet(cfg, "labels").(*py.Map)
 	// _slugify_labels
-	all := value.NewMap()
+	all := py.NewMap()
 	if ml, ok := getMap(meta, "labels"); ok {
 		all.Update(ml)
 	}
 	all.Update(labels)
 	meta.Set("labels", slugLabels(all))
 	// _slugify_annotations
-	annotations := value.NewMap()
+	annotations := py.NewMap()
 	if ma, ok := getMap(meta, "annotations"); ok {
 		annotations.Update(ma)
 	}
 	if ca, ok := getMap(cfg, "annotations"); ok {
 		annotations.Update(ca)
 	}
-	slugAnn := value.NewMap()
+	slugAnn := py.NewMap()
 	for _, k := range annotations.Keys() {
 		v, _ := annotations.Get(k)
 		slugAnn.Set(SlugifyLabelKey(k), v)
@@ -223,9 +223,9 @@ func (r *renderer) kubernetes(cfg *value.Map) error {
 	podTmpl, _ := getMap(tmplSpec, "template")
 	podMeta, ok := getMap(podTmpl, "metadata")
 	if !ok {
-		podMeta = value.NewMap()
+		podMeta = py.NewMap()
 	}
-	podLabels := value.NewMap()
+	podLabels := py.NewMap()
 	if pl, ok := getMap(podMeta, "labels"); ok {
 		podLabels.Update(pl)
 	}
@@ -234,7 +234,7 @@ func (r *renderer) kubernetes(cfg *value.Map) error {
 	podTmpl.Set("metadata", podMeta)
 	// _propagate_annotations_to_pod
 	if slugAnn.Len() > 0 {
-		pa := value.NewMap()
+		pa := py.NewMap()
 		if a, ok := getMap(podMeta, "annotations"); ok {
 			pa.Update(a)
 		}
@@ -249,10 +249,10 @@ func (r *renderer) kubernetes(cfg *value.Map) error {
 }
 
 // kubernetesLabels are KubernetesWorkerJobConfiguration's base labels.
-func (r *renderer) kubernetesLabels() *value.Map {
+func (r *renderer) kubernetesLabels() *py.Map {
 	l := r.baseLabels()
 	version := SlugifyLabelValue(strings.SplitN(r.prefectVersion(), "+", 2)[0])
-	out := value.NewMap()
+	out := py.NewMap()
 	out.Set("prefect.io/flow-run-id", r.flowRunID())
 	out.Set("prefect.io/flow-run-name", r.flowRunName())
 	out.Set("prefect.io/version", version)
@@ -276,11 +276,11 @@ func (r *renderer) kubernetesLabels() *value.Map {
 }
 
 // slugLabels slugifies keys and values, leaving run-time markers as they are.
-func slugLabels(m *value.Map) *value.Map {
-	out := value.NewMap()
+func slugLabels(m *py.Map) *py.Map {
+	out := py.NewMap()
 	for _, k := range m.Keys() {
 		v, _ := m.Get(k)
-		s := value.Str(v)
+		s := py.Str(v)
 		if !isMarker(s) {
 			s = SlugifyLabelValue(s)
 		}
@@ -304,23 +304,23 @@ func (r *renderer) invalid(path, msg string) error {
 		Hint: "fix the pool's base job template (prefect work-pool update --base-job-template FILE); the worker would fail the run the same way"}
 }
 
-func firstContainer(manifest *value.Map) (*value.Map, error) {
+func firstContainer(manifest *py.Map) (*py.Map, error) {
 	c, _ := getPath(manifest, "spec", "template", "spec", "containers")
 	list, ok := c.([]any)
 	if !ok || len(list) == 0 {
 		return nil, fmt.Errorf("Job is missing required attributes at the following paths: /spec/template/spec/containers")
 	}
-	m, ok := list[0].(*value.Map)
+	m, ok := list[0].(*py.Map)
 	if !ok {
 		return nil, fmt.Errorf("the first container is not a mapping")
 	}
 	return m, nil
 }
 
-func getPath(m *value.Map, keys ...string) (any, bool) {
+func getPath(m *py.Map, keys ...string) (any, bool) {
 	var cur any = m
 	for _, k := range keys {
-		mm, ok := cur.(*value.Map)
+		mm, ok := cur.(*py.Map)
 		if !ok || mm == nil {
 			return nil, false
 		}
@@ -331,7 +331,7 @@ func getPath(m *value.Map, keys ...string) (any, bool) {
 	return cur, true
 }
 
-func mustGet(m *value.Map, k string) any {
+func mustGet(m *py.Map, k string) any {
 	v, _ := m.Get(k)
 	return v
 }
@@ -353,7 +353,7 @@ func isZero(v any) bool {
 
 func envListHas(l []any, name string) bool {
 	for _, item := range l {
-		if im, _ := item.(*value.Map); im != nil {
+		if im, _ := item.(*py.Map); im != nil {
 			if n, _ := im.Get("name"); n == name {
 				return true
 			}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/diag"
-	"github.com/prefectctl/prefectctl/internal/value"
+	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // LoadOptions say which run and worker to render for.
@@ -17,12 +17,12 @@ type LoadOptions struct {
 	FlowRunID string
 	// JobVariables are overrides on top (--job-variable), as a run created
 	// with them would carry.
-	JobVariables *value.Map
+	JobVariables *py.Map
 	// WorkerName names the worker; its id is read from the pool's workers.
 	WorkerName string
 	// WorkerSettings are the PREFECT_* settings in the worker's
 	// environment; SettingsKnown says they are all of them.
-	WorkerSettings *value.Map
+	WorkerSettings *py.Map
 	SettingsKnown  bool
 	// PrefectImage is the worker's default image ("" → a marker).
 	PrefectImage string
@@ -53,7 +53,7 @@ func Load(ctx context.Context, c *cloudapi.Client, d *cloudapi.Deployment, o Loa
 			Cloud: c.IsCloud(),
 		},
 	}
-	runVars := value.NewMap()
+	runVars := py.NewMap()
 	if o.FlowRunID != "" {
 		run, err := c.ReadFlowRun(ctx, o.FlowRunID)
 		if err != nil {
@@ -65,7 +65,7 @@ func Load(ctx context.Context, c *cloudapi.Client, d *cloudapi.Deployment, o Loa
 		}
 		in.FlowRun = &FlowRun{ID: run.ID, Name: run.Name, Doc: asDoc(run)}
 		if run.JobVariables != nil {
-			runVars = value.Clone(run.JobVariables).(*value.Map)
+			runVars = py.Clone(run.JobVariables).(*py.Map)
 		}
 	}
 	if o.JobVariables != nil {
@@ -88,16 +88,16 @@ func Load(ctx context.Context, c *cloudapi.Client, d *cloudapi.Deployment, o Loa
 
 // asDoc is an API object as a mapping, for {{ ctx.flow.* }} and
 // {{ ctx.flow_run.* }}.
-func asDoc(v any) *value.Map {
+func asDoc(v any) *py.Map {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return nil
 	}
-	d, err := value.DecodeJSON(raw)
+	d, err := py.DecodeJSON(raw)
 	if err != nil {
 		return nil
 	}
-	m, _ := d.(*value.Map)
+	m, _ := d.(*py.Map)
 	return m
 }
 
@@ -106,8 +106,8 @@ func asDoc(v any) *value.Map {
 // API key (as a marker, never the value), and PREFECT_SERVER_EPHEMERAL_ENABLED
 // from Prefect's default profile "ephemeral", active in a worker without a
 // profiles file of its own (the official image, a Helm-installed worker).
-func DefaultWorkerSettings(apiURL string, hasKey bool) *value.Map {
-	m := value.NewMap()
+func DefaultWorkerSettings(apiURL string, hasKey bool) *py.Map {
+	m := py.NewMap()
 	if apiURL != "" {
 		m.Set("PREFECT_API_URL", strings.TrimRight(apiURL, "/"))
 	}

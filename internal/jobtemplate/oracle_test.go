@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
-	"github.com/prefectctl/prefectctl/internal/value"
 )
 
 const (
@@ -33,7 +33,7 @@ func runOracle(t *testing.T, stdin any, script string) any {
 	t.Helper()
 	host := testenv.Docker(t)
 	image := testenv.BaseImage(t)
-	in, err := value.EncodeJSON(stdin)
+	in, err := py.EncodeJSON(stdin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func runOracle(t *testing.T, stdin any, script string) any {
 	if err != nil {
 		t.Fatalf("oracle: %v\n%s", err, stderr.String())
 	}
-	v, err := value.DecodeJSON(out)
+	v, err := py.DecodeJSON(out)
 	if err != nil {
 		t.Fatalf("oracle output: %v\n%s", err, out)
 	}
@@ -62,85 +62,85 @@ func runOracle(t *testing.T, stdin any, script string) any {
 type oracleCase struct {
 	name      string
 	poolType  string
-	customise func(tmpl *value.Map) // nil: the default template
-	depVars   *value.Map
-	runVars   *value.Map
+	customise func(tmpl *py.Map) // nil: the default template
+	depVars   *py.Map
+	runVars   *py.Map
 }
 
 func TestRenderMatchesWorkers(t *testing.T) {
-	settings := value.MapOf("PREFECT_API_URL", "http://127.0.0.1:4200/api", "PREFECT_LOGGING_LEVEL", "DEBUG")
+	settings := py.MapOf("PREFECT_API_URL", "http://127.0.0.1:4200/api", "PREFECT_LOGGING_LEVEL", "DEBUG")
 	// The worker also passes what its active profile sets: Prefect's default
 	// profile "ephemeral" (no profiles file in the image).
-	workerSettings := value.Clone(settings).(*value.Map)
+	workerSettings := py.Clone(settings).(*py.Map)
 	workerSettings.Set("PREFECT_SERVER_EPHEMERAL_ENABLED", "True")
 	// The default templates, from the installed workers.
-	defaults := runOracle(t, value.MapOf("settings", settings, "cases", []any{
+	defaults := runOracle(t, py.MapOf("settings", settings, "cases", []any{
 		oracleInput(oracleCase{poolType: "kubernetes"}, nil), oracleInput(oracleCase{poolType: "docker"}, nil),
 	}), "testdata/oracle.py").([]any)
-	defTmpl := map[string]*value.Map{
+	defTmpl := map[string]*py.Map{
 		"kubernetes": mapAt(defaults[0], "default_template"),
 		"docker":     mapAt(defaults[1], "default_template"),
 	}
 	cases := []oracleCase{
-		{name: "kubernetes default, image only", poolType: "kubernetes", depVars: value.MapOf("image", "127.0.0.1:5000/hello:abc1234")},
+		{name: "kubernetes default, image only", poolType: "kubernetes", depVars: py.MapOf("image", "127.0.0.1:5000/hello:abc1234")},
 		{
 			name: "kubernetes guide pool, run overrides cpu_request", poolType: "kubernetes",
-			customise: func(tm *value.Map) {
+			customise: func(tm *py.Map) {
 				props := mapAt(tm, "variables", "properties")
-				props.Set("cpu_request", value.MapOf("title", "CPU Request", "type", "string", "default", "500m"))
+				props.Set("cpu_request", py.MapOf("title", "CPU Request", "type", "string", "default", "500m"))
 				spec := mapAt(tm, "job_configuration", "job_manifest", "spec", "template", "spec")
 				spec.Set("hostNetwork", true)
 				jc := mapAt(tm, "job_configuration")
-				jc.Set("env", value.MapOf("PREFECT_API_URL", "http://127.0.0.1:4200/api", "EXTRA", "{{ extra }}"))
+				jc.Set("env", py.MapOf("PREFECT_API_URL", "http://127.0.0.1:4200/api", "EXTRA", "{{ extra }}"))
 			},
-			depVars: value.MapOf("image", "127.0.0.1:5000/hello:abc1234", "env", value.MapOf("A", "1", "B", int64(2))),
-			runVars: value.MapOf("cpu_request", "250m", "env", value.MapOf("B", "3", "C", true)),
+			depVars: py.MapOf("image", "127.0.0.1:5000/hello:abc1234", "env", py.MapOf("A", "1", "B", int64(2))),
+			runVars: py.MapOf("cpu_request", "250m", "env", py.MapOf("B", "3", "C", true)),
 		},
 		{
 			name: "kubernetes everything", poolType: "kubernetes",
-			customise: func(tm *value.Map) {
+			customise: func(tm *py.Map) {
 				c := mapAt(tm, "job_configuration", "job_manifest", "spec", "template", "spec")
 				containers := mustGet(c, "containers").([]any)
-				ctr := containers[0].(*value.Map)
+				ctr := containers[0].(*py.Map)
 				// A template that hard-codes env (with a secret reference) instead of {{ env }}.
 				ctr.Set("env", []any{
-					value.MapOf("name", "FROM_TEMPLATE", "value", "x"),
-					value.MapOf("name", "TOKEN", "valueFrom", value.MapOf("secretKeyRef", value.MapOf("name", "s", "key", "k"))),
-					value.MapOf("name", "A", "value", "template-loses"),
+					py.MapOf("name", "FROM_TEMPLATE", "value", "x"),
+					py.MapOf("name", "TOKEN", "valueFrom", py.MapOf("secretKeyRef", py.MapOf("name", "s", "key", "k"))),
+					py.MapOf("name", "A", "value", "template-loses"),
 				})
-				mapAt(tm, "job_configuration", "job_manifest", "metadata").Set("labels", value.MapOf("team", "{{ team }}"))
-				mapAt(tm, "variables", "properties").Set("team", value.MapOf("type", "string", "default", "Data Eng!"))
+				mapAt(tm, "job_configuration", "job_manifest", "metadata").Set("labels", py.MapOf("team", "{{ team }}"))
+				mapAt(tm, "variables", "properties").Set("team", py.MapOf("type", "string", "default", "Data Eng!"))
 			},
-			depVars: value.MapOf("image", "reg/x:1", "name", "{{ ctx.flow.name }}-{{ ctx.flow_run.name }}", "namespace", "jobs",
-				"labels", value.MapOf("Owner/Key name", "Ä value__", "plain", "v"), "annotations", value.MapOf("note/A B", "keep as is"),
-				"backoff_limit", int64(2), "command", `python -c 'print("hi there")' "x y"`, "env", value.MapOf("A", "dep")),
-			runVars: value.MapOf("env.EXTRA2", "dotted", "finished_job_ttl", int64(60), "image_pull_policy", "Always", "memory_limit", "1Gi"),
+			depVars: py.MapOf("image", "reg/x:1", "name", "{{ ctx.flow.name }}-{{ ctx.flow_run.name }}", "namespace", "jobs",
+				"labels", py.MapOf("Owner/Key name", "Ä value__", "plain", "v"), "annotations", py.MapOf("note/A B", "keep as is"),
+				"backoff_limit", int64(2), "command", `python -c 'print("hi there")' "x y"`, "env", py.MapOf("A", "dep")),
+			runVars: py.MapOf("env.EXTRA2", "dotted", "finished_job_ttl", int64(60), "image_pull_policy", "Always", "memory_limit", "1Gi"),
 		},
-		{name: "docker default, image only", poolType: "docker", depVars: value.MapOf("image", "127.0.0.1:5000/hello:abc1234")},
+		{name: "docker default, image only", poolType: "docker", depVars: py.MapOf("image", "127.0.0.1:5000/hello:abc1234")},
 		{
 			name: "docker everything", poolType: "docker",
-			depVars: value.MapOf("image", "reg/x:1", "network_mode", "host", "volumes", []any{"/tmp:/data:ro"}, "labels", value.MapOf("team", "x"),
-				"env", value.MapOf("A", "1", "N", int64(5)), "auto_remove", true, "mem_limit", "512m", "name", "run {{ ctx.flow_run.name }}!",
-				"container_create_kwargs", value.MapOf("user", "1000", "image", "ignored", "extra_hosts", []any{"db:127.0.0.1"})),
-			runVars: value.MapOf("privileged", true, "env", value.MapOf("B", "2")),
+			depVars: py.MapOf("image", "reg/x:1", "network_mode", "host", "volumes", []any{"/tmp:/data:ro"}, "labels", py.MapOf("team", "x"),
+				"env", py.MapOf("A", "1", "N", int64(5)), "auto_remove", true, "mem_limit", "512m", "name", "run {{ ctx.flow_run.name }}!",
+				"container_create_kwargs", py.MapOf("user", "1000", "image", "ignored", "extra_hosts", []any{"db:127.0.0.1"})),
+			runVars: py.MapOf("privileged", true, "env", py.MapOf("B", "2")),
 		},
 		{
 			name: "docker remote API, networks", poolType: "docker",
-			depVars: value.MapOf("image", "reg/x:1", "networks", []any{"n1", "n2"}, "env", value.MapOf("PREFECT_API_URL", "https://api.example.test/api")),
+			depVars: py.MapOf("image", "reg/x:1", "networks", []any{"n1", "n2"}, "env", py.MapOf("PREFECT_API_URL", "https://api.example.test/api")),
 		},
 	}
 	var inputs []any
 	for _, c := range cases {
-		tmpl := value.Clone(defTmpl[c.poolType]).(*value.Map)
+		tmpl := py.Clone(defTmpl[c.poolType]).(*py.Map)
 		if c.customise != nil {
 			c.customise(tmpl)
 		}
 		inputs = append(inputs, oracleInput(c, tmpl))
 	}
-	want := runOracle(t, value.MapOf("settings", settings, "cases", inputs), "testdata/oracle.py").([]any)
+	want := runOracle(t, py.MapOf("settings", settings, "cases", inputs), "testdata/oracle.py").([]any)
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			in := inputs[i].(*value.Map)
+			in := inputs[i].(*py.Map)
 			got, err := Render(context.Background(), Input{
 				PoolType: c.poolType, PoolName: "pool", PoolID: tPoolID, BaseJobTemplate: mapAt(in, "base_job_template"),
 				DeploymentID: tDepID, DeploymentName: "arthur", DeploymentUpdated: time.Date(2026, 12, 5, 8, 40, 1, 123456000, time.UTC),
@@ -160,48 +160,48 @@ func TestRenderMatchesWorkers(t *testing.T) {
 				}
 			}
 			if diffs := Diff(wantDoc, got.Document); len(diffs) > 0 {
-				gotJSON, _ := value.EncodeJSON(got.Document)
-				wantJSON, _ := value.EncodeJSON(wantDoc)
+				gotJSON, _ := py.EncodeJSON(got.Document)
+				wantJSON, _ := py.EncodeJSON(wantDoc)
 				t.Errorf("render differs from the worker's:\n  %s\nworker: %s\nrender: %s", strings.Join(diffs, "\n  "), wantJSON, gotJSON)
 			}
 		})
 	}
 }
 
-func oracleInput(c oracleCase, tmpl *value.Map) *value.Map {
+func oracleInput(c oracleCase, tmpl *py.Map) *py.Map {
 	var bjt any
 	if tmpl != nil {
 		bjt = tmpl
 	}
-	return value.MapOf(
+	return py.MapOf(
 		"pool_type", c.poolType, "base_job_template", bjt,
-		"pool", value.MapOf("id", tPoolID, "name", "pool"),
-		"deployment", value.MapOf("id", tDepID, "name", "arthur", "flow_id", tFlowID, "updated", "2026-12-05T08:40:01.123456+00:00", "job_variables", orEmpty(c.depVars)),
-		"flow", value.MapOf("id", tFlowID, "name", "hello"),
-		"flow_run", value.MapOf("id", tRunID, "name", "smart-otter", "flow_id", tFlowID, "deployment_id", tDepID, "job_variables", orEmpty(c.runVars)),
+		"pool", py.MapOf("id", tPoolID, "name", "pool"),
+		"deployment", py.MapOf("id", tDepID, "name", "arthur", "flow_id", tFlowID, "updated", "2026-12-05T08:40:01.123456+00:00", "job_variables", orEmpty(c.depVars)),
+		"flow", py.MapOf("id", tFlowID, "name", "hello"),
+		"flow_run", py.MapOf("id", tRunID, "name", "smart-otter", "flow_id", tFlowID, "deployment_id", tDepID, "job_variables", orEmpty(c.runVars)),
 		"worker_name", "worker-1", "worker_id", tWorkerID,
 	)
 }
 
-func orEmpty(m *value.Map) *value.Map {
+func orEmpty(m *py.Map) *py.Map {
 	if m == nil {
-		return value.NewMap()
+		return py.NewMap()
 	}
 	return m
 }
 
-func mapAt(v any, keys ...string) *value.Map {
+func mapAt(v any, keys ...string) *py.Map {
 	for _, k := range keys {
-		m, _ := v.(*value.Map)
+		m, _ := v.(*py.Map)
 		v, _ = m.Get(k)
 	}
-	m, _ := v.(*value.Map)
+	m, _ := v.(*py.Map)
 	return m
 }
 
 func TestJSONRoundTrip(t *testing.T) {
-	// Result marshals with value.Map's JSON (order kept).
-	r := &Result{Kind: "k", Document: value.MapOf("b", int64(1), "a", "x")}
+	// Result marshals with py.Map's JSON (order kept).
+	r := &Result{Kind: "k", Document: py.MapOf("b", int64(1), "a", "x")}
 	b, err := json.Marshal(r)
 	if err != nil || !strings.Contains(string(b), `"document":{"b":1,"a":"x"}`) {
 		t.Fatalf("%s %v", b, err)
