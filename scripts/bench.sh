@@ -39,8 +39,9 @@ trap cleanup EXIT
 # Its own test environment: the suite's shared server (SQLite) is busy with other tests, and lock
 # contention there (503 "database is locked") would be measured instead of the CLIs.
 export PREFECTCTL_TESTENV_DIR=${BENCH_TESTENV_DIR:-/tmp/prefectctl-bench-env}
-say "test environment in $PREFECTCTL_TESTENV_DIR (scripts/testenv.sh up all)"
-scripts/testenv.sh up all >"$started" || die "scripts/testenv.sh up all failed"
+# The parts the benchmarks use (no Kubernetes cluster).
+say "test environment in $PREFECTCTL_TESTENV_DIR (scripts/testenv.sh up prefect docker registry images)"
+scripts/testenv.sh up prefect docker registry images >"$started" || die "scripts/testenv.sh up failed"
 eval "$(scripts/testenv.sh env)"
 for v in PREFECT_API_URL DOCKER_HOST PREFECTCTL_REGISTRY PREFECTCTL_PREFECT PREFECTCTL_PYTHON PREFECTCTL_BASE_IMAGE; do
   [[ -n ${!v:-} ]] || die "scripts/testenv.sh env gave no $v"

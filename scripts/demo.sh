@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# make demo: Prefect's "Run flows on Kubernetes" guide, end to end on this machine, with a Docker
-# work pool standing in for the cluster.
+# make demo: Prefect's "Run flows on Kubernetes" guide, end to end on this machine, on a real
+# single-node Kubernetes cluster (scripts/testenv.sh up kubernetes) with Prefect's Kubernetes
+# worker running in it (scripts/lib/demo-kubernetes.sh). PREFECTCTL_DEMO_POOL_TYPE=docker runs
+# the same guide with a Docker work pool and a local Docker worker instead.
 #
 #   scripts/demo.sh [up]    bring up what is missing, deploy examples/flows, run hello/arthur
 #   scripts/demo.sh down    stop exactly what earlier `up` runs started (by PID), nothing else
@@ -52,6 +54,9 @@ read_file() { cat "$1" 2>/dev/null || true; }
 
 # shellcheck source=SCRIPTDIR/lib/procs.sh
 source "$ROOT/scripts/lib/procs.sh" # proc_start, proc_alive, proc_wait, proc_stop, proc_owned
+# shellcheck source=SCRIPTDIR/lib/demo-kubernetes.sh
+source "$ROOT/scripts/lib/demo-kubernetes.sh" # kube_up, kube_run_cpu, kube_status, kube_worker_log
+DEMO_POOL_TYPE=${PREFECTCTL_DEMO_POOL_TYPE:-kubernetes}
 
 stop_worker() {
   proc_stop "$WORKER" "the Prefect worker" 30
@@ -104,6 +109,8 @@ cmd_status() {
     echo "Docker Hub mirror: stopped"
   fi
   "$ROOT/scripts/testenv.sh" status || true
+  eval "$("$ROOT/scripts/testenv.sh" env)"
+  kube_status
 }
 
 # need CMD WHY: fail naming the missing command.
@@ -294,8 +301,14 @@ cmd_up() {
   need curl "by scripts/testenv.sh to wait for services"
   ensure_binary
   ensure_services
-  ensure_pool
-  ensure_worker
+  case $DEMO_POOL_TYPE in
+    kubernetes) kube_up ;;
+    docker)
+      ensure_pool
+      ensure_worker
+      ;;
+    *) die "PREFECTCTL_DEMO_POOL_TYPE must be kubernetes or docker, not '$DEMO_POOL_TYPE'" ;;
+  esac
 
   local dir image
   dir=$(project_dir)
@@ -312,10 +325,11 @@ cmd_up() {
   local log=$DEMO/run.log rc=0
   "$BIN" deployment run hello/arthur --watch --timeout "$WATCH_TIMEOUT" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
   if ((rc != 0)); then
-    tail -30 "$WORKER/log" >&2
-    die "the run of hello/arthur did not complete (exit $rc); worker log: $WORKER/log"
+    if [[ $DEMO_POOL_TYPE == kubernetes ]]; then kube_worker_log >&2; else tail -30 "$WORKER/log" >&2; fi
+    die "the run of hello/arthur did not complete (exit $rc); see the worker log above"
   fi
   grep -q 'Hello, Arthur!' "$log" || die "the run completed but its log line 'Hello, Arthur!' was not shown (see $log)"
+  [[ $DEMO_POOL_TYPE != kubernetes ]] || kube_run_cpu
 
   # The image as registered: HEAD may have moved while the build ran.
   local registered
@@ -323,17 +337,34 @@ cmd_up() {
     "$PREFECTCTL_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["job_variables"]["image"])') ||
     die "prefectctl deployment inspect hello/arthur failed"
   step "done"
+  local pool_line try_more=
+  if [[ $DEMO_POOL_TYPE == kubernetes ]]; then
+    pool_line="$POOL (type kubernetes), worker: Deployment $KUBE_NS/$KUBE_WORKER in the cluster"
+  else
+    pool_line="$POOL (type docker, network_mode host), worker pid $(proc_pid "$WORKER")"
+  fi
   cat <<EOF
 The guide ran end to end:
   Prefect server   $PREFECT_API_URL
-  work pool        $POOL (type docker, network_mode host), worker pid $(proc_pid "$WORKER")
+  work pool        $pool_line
   image            $registered (built for linux/amd64, pushed to the loopback registry)
   deployments      hello/default, hello/arthur
   flow run         hello/arthur COMPLETED, logged "Hello, Arthur!"
+EOF
+  if [[ $DEMO_POOL_TYPE == kubernetes ]]; then
+    cat <<EOF
+  flow run         hello/default --job-variable cpu_request=250m COMPLETED
+  Kubernetes Job   $KUBE_JOB_NAME: image $KUBE_JOB_IMAGE, CPU request $KUBE_JOB_CPU
+EOF
+    try_more="       export KUBECONFIG=$KUBECONFIG; $PREFECTCTL_KUBECTL -n $KUBE_NS get jobs,pods
+       $BIN deployment inspect hello/default --job --job-variable cpu_request=250m
+"
+  fi
+  cat <<EOF
 
 Try:   export PREFECT_API_URL=$PREFECT_API_URL
        $BIN deployment run hello/default --param name=Ford --watch
-Stop everything the demo started:   make demo-down
+${try_more}Stop everything the demo started:   make demo-down
 EOF
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end test of `make demo` (run by scripts/test.sh): the demo runs twice in its own state
 # directory, the second run must reuse what the first started, the flow run must have logged
-# "Hello, Arthur!", the image must be in the loopback registry under the git SHA tag, and
-# `scripts/demo.sh down` must stop exactly the processes the demo started.
+# "Hello, Arthur!", the image must be in the loopback registry under the git SHA tag, the Job of
+# the cpu_request=250m run must ask for 250m, and `scripts/demo.sh down` must stop exactly the
+# processes the demo started and leave no mount or cgroup of its cluster behind.
 #
 # PREFECTCTL_DEMO_TEST_DIR (default ${PREFECTCTL_TESTENV_DIR:-/tmp/prefectctl-testenv}-demotest, so
 # that test runs in different state directories never share a demo) keeps the engine's data root
@@ -57,6 +58,8 @@ grep -q 'Hello, Arthur!' <<<"$out1" || fail "the first run did not show 'Hello, 
 grep -q "finished successfully in 'Completed'" <<<"$out1" || fail "the first run did not end Completed"
 grep -q 'hello/default, hello/arthur' <<<"$out1" || fail "the summary does not name both deployments"
 grep -q 'make demo-down' <<<"$out1" || fail "the summary does not say how to tear down"
+grep -qE 'Kubernetes Job +[^ ]+: image [^ ]+/hello:[0-9a-f]+, CPU request 250m' <<<"$out1" ||
+  fail "the summary does not show the cpu_request=250m Job's image and CPU request"
 
 # The tag the summary names must be a commit of this repository (HEAD may have moved since: the
 # tree is shared) and must be in the registry.
@@ -72,7 +75,8 @@ for name in default arthur; do
   grep -q "\"$name\"" <<<"$deployments" || fail "deployment hello/$name is not on the server"
 done
 
-worker1=$(proc_pid "$D/worker" || true)
+worker1=$(read_file "$D/worker.pod")
+[[ -n $worker1 ]] || fail "the demo recorded no worker pod"
 started1=$(sort -u "$D/started")
 t1=$((SECONDS - start))
 
@@ -82,12 +86,19 @@ out2=$(scripts/demo.sh 2>&1) || {
   fail "the second make demo failed"
 }
 grep -q 'Hello, Arthur!' <<<"$out2" || fail "the second run did not show 'Hello, Arthur!'"
-grep -q "reusing the worker (pid $worker1)" <<<"$out2" || fail "the second run did not reuse the worker $worker1"
+[[ $(read_file "$D/worker.pod") == "$worker1" ]] || fail "the second run replaced the worker pod $worker1 by $(read_file "$D/worker.pod")"
 [[ $(sort -u "$D/started") == "$started1" ]] || fail "the second run started services again: $(cat "$D/started")"
 t2=$((SECONDS - start - t1))
 
 pids=$(demo_pids)
 [[ -n $pids ]] || fail "the demo recorded no PIDs"
+# The cluster's container shims are the demo's too (children of its containerd, by its socket).
+shims=$(pgrep -f "containerd-shim.* -address $D/env/kube/containerd/containerd.sock" || true)
+[[ -n $shims ]] || fail "the cluster runs no container shim (is the worker pod running?)"
+pids="$pids $shims"
+# The cluster's pods live under this cgroup (kubelet's cgroupRoot, see scripts/testenv/kubernetes.sh).
+cgroup_root=/prefectctl-kube-$(printf '%s' "$D/env/kube" | sha256sum | cut -c1-10)
+compgen -G "/sys/fs/cgroup/*$cgroup_root" >/dev/null || fail "no cgroup $cgroup_root while the cluster runs"
 echo "demo_test: down"
 scripts/demo.sh down >/dev/null 2>&1 || fail "scripts/demo.sh down failed"
 downed=1
@@ -98,4 +109,6 @@ for pid in $pids; do
   ! running "$pid" || fail "pid $pid is still running after down"
 done
 [[ -z $outsider ]] || running "$outsider" || fail "down stopped the test environment's Prefect server (pid $outsider)"
+if awk '{print $2}' /proc/mounts | grep -q "^$D/env/kube"; then fail "mounts under $D/env/kube are left after down"; fi
+! compgen -G "/sys/fs/cgroup/*$cgroup_root" >/dev/null || fail "the cluster's cgroup $cgroup_root is left after down: $(compgen -G "/sys/fs/cgroup/*$cgroup_root" | head -3)"
 echo "demo_test: ok (first run ${t1}s, second ${t2}s, $(wc -w <<<"$pids") processes stopped)"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Real services for prefectctl's tests, on loopback only.
 #
-#   scripts/testenv.sh up [all|venv|prefect|docker|registry|images|postgres|prefect-pg]...
-#   scripts/testenv.sh down [all|prefect|docker|registry|postgres|prefect-pg]...
+#   scripts/testenv.sh up [all|venv|prefect|docker|registry|images|kubernetes|postgres|prefect-pg]...
+#   scripts/testenv.sh down [all|prefect|docker|registry|kubernetes|postgres|prefect-pg]...
 #   scripts/testenv.sh env
 #   scripts/testenv.sh status [part...]
 #
@@ -33,9 +33,9 @@ readonly IMAGE_EXTRAS="prefect-docker==$PREFECT_DOCKER_VERSION prefect-kubernete
 readonly BASE_PYTHON=3.11
 readonly BASE_SUITE=bookworm # Debian's Python in bookworm is 3.11, which the image tag promises.
 readonly BASE_IMAGE="prefecthq/prefect:${PREFECT_VERSION}-python${BASE_PYTHON}"
-readonly ALL_PARTS=(prefect docker registry images)
+readonly ALL_PARTS=(prefect docker registry images kubernetes)
 # Every part, in start order (`down` goes backwards): `all` for down and status.
-readonly KNOWN_PARTS=(venv prefect docker registry images postgres prefect-pg)
+readonly KNOWN_PARTS=(venv prefect docker registry images kubernetes postgres prefect-pg)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STATE=${PREFECTCTL_TESTENV_DIR:-/tmp/prefectctl-testenv}
@@ -1073,6 +1073,12 @@ status_prefect_pg() {
     return 1
   fi
 }
+
+# ---------------------------------------------------------------------------------------------
+# Kubernetes: a real single-node cluster (scripts/testenv/kubernetes.sh)
+
+# shellcheck source=SCRIPTDIR/testenv/kubernetes.sh
+source "$HELPERS/kubernetes.sh" # up_kubernetes, down_kubernetes, env_kubernetes, status_kubernetes
 
 # ---------------------------------------------------------------------------------------------
 # Commands

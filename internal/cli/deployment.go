@@ -149,6 +149,7 @@ func scheduleSummary(ss []cloudapi.Schedule) string {
 
 func newDeploymentInspectCmd(a *app) *cobra.Command {
 	var output, id string
+	jf := &jobFlags{}
 	cmd := &cobra.Command{
 		Use:   "inspect FLOW/DEPLOYMENT | --id ID",
 		Short: "Show everything the server holds for a deployment",
@@ -170,9 +171,15 @@ default is the same content as YAML.`,
 			if err != nil {
 				return err
 			}
+			if err := jf.check(cmd); err != nil {
+				return err
+			}
 			d, err := flowrun.ResolveDeployment(cmd.Context(), client, flowrun.Target{Name: name, ID: id})
 			if err != nil {
 				return withRunHints(err)
+			}
+			if jf.job {
+				return inspectJob(cmd.Context(), a, client, d, jf, output)
 			}
 			doc, err := deploymentDoc(*d)
 			if err != nil {
@@ -200,6 +207,7 @@ default is the same content as YAML.`,
 	}
 	cmd.Flags().StringVar(&id, "id", "", "a deployment id, instead of FLOW/DEPLOYMENT")
 	addOutputFlag(cmd, &output)
+	addInspectJobFlags(cmd, jf)
 	return cmd
 }
 
