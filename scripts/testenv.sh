@@ -103,6 +103,19 @@ on_signal() {
   stop_pending
   exit "$1"
 }
+# Any other way out while a start is pending (set -e after a child died of the same signal, a
+# die): the exit status tells whether a signal was the cause; what was launched is stopped too.
+on_exit() {
+  local rc=$?
+  ((${#PENDING[@]})) || return 0
+  if ((rc > 128)); then
+    log "interrupted; stopping what this run was starting"
+  else
+    log "stopping what this run was starting"
+  fi
+  stop_pending
+}
+trap on_exit EXIT
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 trap 'on_signal 129' HUP
