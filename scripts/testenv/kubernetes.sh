@@ -577,6 +577,8 @@ kube_stop_all() {
   # Container rootfs, sandbox shm and volume tmpfs mounts all sit under $k.
   unmount_under "$k"
   kube_cgroup_remove
+  # containerd's ttrpc socket and kubelet's pod-resources socket outlive their processes.
+  [[ -d $k ]] && find "$k" -type s -delete 2>/dev/null
   # kubelet's one fixed path here: /var/log/containers, symlinks into our podLogsDir.
   if [[ -d /var/log/containers ]]; then
     for f in /var/log/containers/*.log; do
