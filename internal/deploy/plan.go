@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
@@ -109,10 +110,20 @@ func staticChecks(ctx context.Context, p *project.Project, sel *project.Selectio
 		problems = append(problems, stepProblems...)
 		spec, err := Finalize(d, nil, true, now, opt, offline)
 		if err != nil {
-			problems = append(problems, diag.AsList(err)...)
-			continue
+			problems = append(problems, locateIn(p, d, err)...)
+			// The parameters are still worth checking: without the
+			// schedules, which are what usually fails here.
+			rest := *d
+			rest.Config = py.Clone(d.Config).(*py.Map)
+			rest.Config.Delete("schedules")
+			quiet := offline
+			quiet.Warn = nil
+			if spec, err = Finalize(&rest, nil, true, now, opt, quiet); err != nil {
+				continue
+			}
+		} else {
+			it.planned = &Planned{Deployment: d, Spec: spec}
 		}
-		it.planned = &Planned{Deployment: d, Spec: spec}
 		v := checkParameters(p, d, spec, d.pendingValues(true))
 		if !online {
 			v.offline(paramLocator{p: p, d: d})
@@ -127,7 +138,41 @@ func staticChecks(ctx context.Context, p *project.Project, sel *project.Selectio
 	}
 	problems = append(env.problems, problems...)
 	problems.Sort()
-	return items, problems
+	return items, distinct(problems)
+}
+
+// distinct drops repeated problems: top-level steps are checked with each
+// deployment that runs them.
+func distinct(l diag.List) diag.List {
+	seen := map[string]bool{}
+	out := l[:0:0]
+	for _, e := range l {
+		key := e.Error() + "\x00" + e.Hint
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// locateIn places problems Finalize names by the deployment's label
+// ("daily.schedules[0]") in prefect.yaml ("deployments[1].schedules[0]",
+// with its line).
+func locateIn(p *project.Project, d *Deployment, err error) diag.List {
+	list := diag.AsList(err)
+	sd := d.Selected.Deployment
+	if sd == nil || p == nil || p.File == nil {
+		return list
+	}
+	for _, e := range list {
+		if e.File == "" && strings.HasPrefix(e.Path, d.Label+".") {
+			e.Path = sd.Path() + strings.TrimPrefix(e.Path, d.Label)
+			pos := p.File.Pos(e.Path)
+			e.File, e.Line, e.Col = p.File.Path, pos.Line, pos.Col
+		}
+	}
+	return list
 }
 
 // fromServer reports whether x holds a Prefect variable or block
