@@ -194,9 +194,6 @@ func TestWrongParametersSendNoWrites(t *testing.T) {
 		{"extra parameter", `deployments:
 - {name: a, entrypoint: flows/etl.py:etl, parameters: {batchsize: 5}, work_pool: {name: POOL}}
 `, `has no parameter "batchsize"`, false},
-		{"extra parameter, enforcement off", `deployments:
-- {name: a, entrypoint: flows/etl.py:etl, enforce_parameter_schema: false, parameters: {batch: "x", limit: 5}, work_pool: {name: POOL}}
-`, `has no parameter "limit"`, false},
 		{"nested model", `deployments:
 - {name: a, entrypoint: flows/etl.py:etl, parameters: {window: {days: seven}}, work_pool: {name: POOL}}
 `, `deployments[0].parameters.window.days: expected integer, got string 'seven'`, false},
@@ -322,10 +319,11 @@ deployments:
 	}
 }
 
-// TestMissingRequiredParameterIsAWarning: the server accepts a deployment
-// without a required parameter (each run must give it); prefectctl
-// registers it and says so.
-func TestMissingRequiredParameterIsAWarning(t *testing.T) {
+// TestParameterWarnings: the server accepts a deployment without a
+// required parameter (each run must give it), and with enforcement off one
+// with a parameter the flow does not have; prefectctl registers both and
+// says what is wrong.
+func TestParameterWarnings(t *testing.T) {
 	pp := newParamsProject(t)
 	must(t, os.WriteFile(filepath.Join("flows", "req.py"), []byte(fmt.Sprintf(`from prefect import flow
 
@@ -336,15 +334,23 @@ def req(source: str, batch: int = 1):
 `, pp.prefix)), 0o644))
 	pp.write(`deployments:
 - {name: a, entrypoint: flows/req.py:req, parameters: {batch: 2}, work_pool: {name: POOL}}
+- {name: b, entrypoint: flows/req.py:req, enforce_parameter_schema: false, parameters: {source: s, batch: "x", limit: 5}, work_pool: {name: POOL}}
 `)
 	code, out, errOut := pp.deploy()
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
-	if want := `requires parameter 'source', which the deployment does not give`; !strings.Contains(errOut, want) {
-		t.Errorf("stderr lacks %q:\n%s", want, errOut)
+	for _, want := range []string{
+		`deployments[0].parameters: flow "` + pp.prefix + `-req" requires parameter 'source', which the deployment does not give`,
+		`deployments[1].parameters.limit: flow "` + pp.prefix + `-req" has no parameter "limit": the server stores it, and every run of the deployment then fails (enforce_parameter_schema is off, so it is registered anyway)`,
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
 	}
-	if _, err := pp.c.ReadDeploymentByName(context.Background(), pp.prefix+"-req", "a"); err != nil {
-		t.Errorf("not registered: %v", err)
+	for _, name := range []string{"a", "b"} {
+		if _, err := pp.c.ReadDeploymentByName(context.Background(), pp.prefix+"-req", name); err != nil {
+			t.Errorf("%s not registered: %v", name, err)
+		}
 	}
 }

@@ -29,9 +29,9 @@ import (
 //     block, a __prefect_kind value), the deployment's existence decides,
 //     read from the server before any step runs; offline (validate, a dry
 //     run) it is a warning.
-//   - A parameter the flow does not have is an error whether or not
-//     enforcement is on: the server stores it, and every run of the
-//     deployment then fails (SignatureMismatchError).
+//   - A parameter the flow does not have is an error while enforcement is
+//     on, and a warning when it is off: the server stores it either way,
+//     and every run of the deployment then fails (SignatureMismatchError).
 //   - A required parameter (no default) that prefect.yaml does not give is
 //     a warning: the server accepts the deployment, and each run must
 //     supply it.
@@ -61,9 +61,11 @@ func checkParameters(p *project.Project, d *Deployment, s *Spec, pending func(an
 	}
 	v.enforceSet = s.EnforceSet
 	v.enforce, _ = get(s.Body, "enforce_parameter_schema").(bool)
+	unenforced := v.enforceSet && !v.enforce
 	loc := paramLocator{p: p, d: d}
 
-	// Parameters the flow does not take.
+	// Parameters the flow does not take: an error while enforcement is
+	// on, a warning when the project turned the checks off.
 	if props, ok := get(schema, "properties").(*py.Map); ok {
 		for _, k := range params.Keys() {
 			if props.Has(k) {
@@ -76,11 +78,17 @@ func checkParameters(p *project.Project, d *Deployment, s *Spec, pending func(an
 			if c := closestName(k, props.Keys()); c != "" {
 				hint = fmt.Sprintf("did you mean %q? %s", c, hint)
 			}
-			v.errors = append(v.errors, loc.problem("."+k, fmt.Sprintf("flow %q has no parameter %q: the server stores it, and every run of the deployment then fails", d.FlowName, k), hint))
+			e := loc.problem("."+k, fmt.Sprintf("flow %q has no parameter %q: the server stores it, and every run of the deployment then fails", d.FlowName, k), hint)
+			if unenforced {
+				e.Msg += " (enforce_parameter_schema is off, so it is registered anyway)"
+				v.warnings = append(v.warnings, e)
+			} else {
+				v.errors = append(v.errors, e)
+			}
 		}
 	}
 
-	if v.enforceSet && !v.enforce {
+	if unenforced {
 		return v
 	}
 	create := jsonschema.Validate(schema, params, jsonschema.ParametersCreate.WithPending(pending))
