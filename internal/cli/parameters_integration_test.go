@@ -178,6 +178,22 @@ func TestWrongParametersSendNoWrites(t *testing.T) {
 	if _, err := pp.c.Do(ctx, "POST", "/variables/", nil, py.MapOf("name", "batch_size", "value", "a lot"), nil); err != nil {
 		t.Fatal(err)
 	}
+	// A Secret block whose value goes into an int parameter: the error
+	// must not show it.
+	const secretValue = "pctl-secret-value-8f3a"
+	var bt struct{ ID string }
+	if _, err := pp.c.Do(ctx, http.MethodGet, "block_types/slug/secret", nil, nil, &bt); err != nil {
+		t.Fatal(err)
+	}
+	var schemas []struct{ ID string }
+	if _, err := pp.c.Do(ctx, http.MethodPost, "block_schemas/filter", nil,
+		py.MapOf("block_schemas", py.MapOf("block_type_id", py.MapOf("any_", []any{bt.ID}))), &schemas); err != nil || len(schemas) == 0 {
+		t.Fatalf("secret block schema: %v", err)
+	}
+	if _, err := pp.c.Do(ctx, http.MethodPost, "block_documents/", nil, py.MapOf("name", "pw", "block_type_id", bt.ID,
+		"block_schema_id", schemas[0].ID, "data", py.MapOf("value", secretValue)), nil); err != nil {
+		t.Fatal("creating the secret block failed")
+	}
 	t.Setenv("PCTL_TEST_BATCH", "many")
 	os.Unsetenv("PREFECT_IMAGE_NAME")
 	cases := []struct {
@@ -199,7 +215,7 @@ func TestWrongParametersSendNoWrites(t *testing.T) {
 `, `deployments[0].parameters.window.days: expected integer, got string 'seven'`, false},
 		{"environment variable", `deployments:
 - {name: a, entrypoint: flows/etl.py:etl, parameters: {batch: "{{ $PCTL_TEST_BATCH }}"}, work_pool: {name: POOL}}
-`, `expected integer, got string 'many'`, false},
+`, `deployments[0].parameters.batch: expected integer, got string (the value of '{{ $PCTL_TEST_BATCH }}', not shown)`, false},
 		{"step output", `build:
 - prefect.deployments.steps.run_shell_script:
     id: size
@@ -211,6 +227,9 @@ deployments:
 		{"Prefect variable", `deployments:
 - {name: a, entrypoint: flows/etl.py:etl, parameters: {batch: "{{ prefect.variables.batch_size }}"}, work_pool: {name: POOL}}
 `, `expected integer, got string 'a lot'`, true},
+		{"secret block", `deployments:
+- {name: a, entrypoint: flows/etl.py:etl, parameters: {batch: "{{ prefect.blocks.secret.pw }}"}, work_pool: {name: POOL}}
+`, `deployments[0].parameters.batch: expected integer, got string (the value of '{{ prefect.blocks.secret.pw }}', not shown)`, true},
 		{"refused on create only", `deployments:
 - {name: new, entrypoint: flows/etl.py:etl, parameters: {window: {days: 1, skip: null}}, work_pool: {name: POOL}}
 `, `deployments[0].parameters.window.skip: expected array, got null None`, true},
@@ -235,6 +254,9 @@ deployments:
 			}
 			if !strings.Contains(errOut, c.want) {
 				t.Errorf("stderr lacks %q:\n%s", c.want, errOut)
+			}
+			if strings.Contains(out+errOut, secretValue) {
+				t.Errorf("the secret block's value is in the output")
 			}
 			if w := pp.rec.writes(); len(w) > 0 {
 				t.Errorf("requests that write were sent: %v", w)

@@ -253,11 +253,33 @@ func (l paramLocator) problem(sub, msg, hint string) *diag.Error {
 
 func (l paramLocator) violation(v jsonschema.Violation) *diag.Error {
 	msg := v.Message
-	// A value a template produced: say which template.
-	if raw, ok := template.GetFromDict(get(l.d.Config, "parameters"), strings.TrimPrefix(v.Path, ".")); ok && template.IsTemplated(raw) {
-		msg += fmt.Sprintf(" (the value of %s)", py.StrRepr(raw.(string)))
+	// A value a template produced: say which template. A value from the
+	// environment or a block may be a secret: it is not shown.
+	raw, ok := template.GetFromDict(get(l.d.Selected.Config, "parameters"), strings.TrimPrefix(v.Path, "."))
+	if s, isStr := raw.(string); ok && isStr && template.IsTemplated(s) {
+		if mayBeSecret(s) && v.Value != nil {
+			if r := " " + py.Repr(v.Value); strings.Contains(msg, r) {
+				i := strings.LastIndex(msg, r)
+				msg = msg[:i] + msg[i+len(r):]
+			}
+			msg += fmt.Sprintf(" (the value of %s, not shown)", py.StrRepr(s))
+		} else {
+			msg += fmt.Sprintf(" (the value of %s)", py.StrRepr(s))
+		}
 	}
 	return l.problem(v.Path, msg, v.Hint)
+}
+
+// mayBeSecret reports whether a template takes a value from the
+// environment or from a block, where secrets live.
+func mayBeSecret(s string) bool {
+	ps, _ := template.FindPlaceholders(s)
+	for _, ph := range ps {
+		if ph.Kind == template.EnvVar || ph.Kind == template.BlockDocument {
+			return true
+		}
+	}
+	return false
 }
 
 // topKey is the parameter a violation path starts with: ".a.b[0]" → "a".

@@ -31,6 +31,9 @@ type Violation struct {
 	// Keyword is the JSON Schema keyword that failed ("type", "required",
 	// ...), or "hydration" for a value the server cannot resolve.
 	Keyword string
+	// Value is the value that failed, which Message shows (as Python's
+	// repr) unless it is nil.
+	Value any
 }
 
 func (v Violation) String() string { return v.Path + ": " + v.Message }
@@ -169,7 +172,7 @@ func Validate(schema *py.Map, value any, rules Rules) []Violation {
 		leaves = append(leaves, leaf)
 	}
 	for _, l := range leaves {
-		out = append(out, Violation{Path: formatPath(l.path), Message: l.msg, Hint: l.hint, Keyword: l.keyword})
+		out = append(out, Violation{Path: formatPath(l.path), Message: l.msg, Hint: l.hint, Keyword: l.keyword, Value: l.instance})
 	}
 	return out
 }
