@@ -171,9 +171,11 @@ func newValidateCmd(a *app) *cobra.Command {
 		Use:   "validate",
 		Short: "Check prefect.yaml, its templates and entrypoints without deploying",
 		Long: `Validate loads prefect.yaml and runs every check 'deploy --dry-run' runs: the file's
-syntax and fields, deployment selection, templates, entrypoints and flow metadata.
-It prints nothing and exits 0 when all is well; otherwise it reports every problem
-and exits 2. Without --all or -n it checks every deployment.`,
+syntax and fields, deployment selection, steps, templates and unset environment
+variables, schedules, entrypoints and flow metadata, and parameters against each
+flow's schema. It needs no Prefect server and sends nothing. It prints nothing and
+exits 0 when all is well; otherwise it reports every problem and exits 2. Without
+--all or -n it checks every deployment.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(f.output); err != nil {

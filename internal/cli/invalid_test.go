@@ -46,7 +46,8 @@ func runIn(t *testing.T, dir string, env map[string]string, args ...string) (int
 func noAPI(t *testing.T) string { return apimock.New(t).URL() }
 
 // TestInvalidCorpus runs every project under testdata/invalid: each must
-// fail with exit code 2, the golden error text, no panic and no API call.
+// fail with exit code 2, the golden error text, no panic and no API call
+// (cases run as `deploy --all` prove that a real deploy sends nothing).
 // Run with -update to rewrite the golden sections.
 func TestInvalidCorpus(t *testing.T) {
 	root := filepath.Join("..", "..", "testdata", "invalid")
@@ -75,6 +76,18 @@ func TestInvalidCorpus(t *testing.T) {
 					args = strings.Fields(string(f.Data))
 				case "want":
 					want, wantIdx = string(f.Data), i
+				case "env":
+					// NAME=value sets a variable, -NAME makes sure it is unset.
+					for _, line := range strings.Split(strings.TrimSpace(string(f.Data)), "\n") {
+						if name, ok := strings.CutPrefix(line, "-"); ok {
+							if old, was := os.LookupEnv(name); was {
+								os.Unsetenv(name)
+								t.Cleanup(func() { os.Setenv(name, old) })
+							}
+						} else if k, v, ok := strings.Cut(line, "="); ok {
+							t.Setenv(k, v)
+						}
+					}
 				case "big.yaml.lines":
 					// A file too large to keep in the repository: the line
 					// given, repeated until the file passes 8 MiB.

@@ -94,6 +94,9 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 		if err == nil {
 			specs[i], err = Finalize(d, outputs, false, deps.now(), opt, deps)
 		}
+		if err == nil {
+			err = finalParameters(ctx, p, d, specs[i], deps)
+		}
 		if err != nil {
 			// Nothing is registered when a step fails: the images of the
 			// deployments before it may be pushed, but no deployment points

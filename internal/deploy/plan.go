@@ -3,11 +3,15 @@ package deploy
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
+	"sync"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
 	"github.com/prefectctl/prefectctl/internal/py"
+	"github.com/prefectctl/prefectctl/internal/template"
 )
 
 // online reports what Apply and Plan need that deps lacks.
@@ -21,19 +25,30 @@ func (d Deps) online() error {
 	return nil
 }
 
-// prepareAll is the first phase of a deploy: every selected deployment is
-// prepared, its work pool read and its job variables and steps checked.
-// Nothing is built, pushed or written; every problem is reported at once.
+// prepareAll is the first phase of a deploy. First every check that needs
+// neither the server nor Docker runs on every selected deployment
+// (staticChecks), and their problems are reported together before any
+// request; then each deployment is prepared with the server (Prefect
+// variables and blocks), its work pool read and its job variables checked,
+// its parameters checked again with what the server resolved (and with the
+// deployment's state where create and update disagree), and Docker
+// checked. Nothing is built, pushed or written.
 func prepareAll(ctx context.Context, p *project.Project, sel *project.Selection, opt Options, deps Deps, checkDocker bool) ([]*Deployment, diag.List) {
-	var problems diag.List
+	deps = deps.onceWarnings()
+	static, problems := staticChecks(ctx, p, sel, opt, deps, true)
+	if len(problems) > 0 {
+		return nil, problems
+	}
 	var ds []*Deployment
-	for _, s := range sel.Items {
+	var items []*staticItem
+	for i, s := range sel.Items {
 		d, err := Prepare(ctx, p, s, opt, deps)
 		if err != nil {
 			problems = append(problems, diag.AsList(err)...)
 			continue
 		}
 		ds = append(ds, d)
+		items = append(items, static[i])
 	}
 	if len(problems) == 0 {
 		problems = append(problems, preflightPools(ctx, deps.API, ds)...)
@@ -41,10 +56,200 @@ func prepareAll(ctx context.Context, p *project.Project, sel *project.Selection,
 	if len(problems) == 0 {
 		problems = append(problems, parseAllSteps(ds, p)...)
 	}
+	if len(problems) == 0 {
+		problems = append(problems, preflightParameters(ctx, p, ds, items, opt, deps)...)
+	}
 	if len(problems) == 0 && checkDocker {
 		problems = append(problems, preflightDocker(ctx, ds, opt, deps)...)
 	}
 	return ds, problems
+}
+
+// staticItem is one selected deployment after the static checks.
+type staticItem struct {
+	planned *Planned // nil when it could not be prepared offline
+	// deferred: its entrypoint comes from the server (a Prefect variable
+	// or block), so only the online checks can prepare it.
+	deferred bool
+}
+
+// staticChecks runs, on every selected deployment, the checks that need
+// neither the server nor Docker: unset environment variables, preparation
+// (templates, entrypoint and flow metadata), steps, schedules and the
+// request's other fields (Finalize as a dry run), and parameters against
+// the flow's schema. Every problem of every deployment is collected.
+// online says whether the server's checks follow (deploy, plan) or not
+// (a dry run, validate).
+func staticChecks(ctx context.Context, p *project.Project, sel *project.Selection, opt Options, deps Deps, online bool) ([]*staticItem, diag.List) {
+	offline := deps
+	offline.Resolver = nil
+	env := newEnvCheck(opt.env())
+	var problems diag.List
+	items := make([]*staticItem, len(sel.Items))
+	now := deps.now()
+	for i, s := range sel.Items {
+		it := &staticItem{}
+		items[i] = it
+		if env.deployment(p, s, opt) {
+			continue
+		}
+		if ep := get(s.Config, "entrypoint"); fromServer(ep) {
+			it.deferred = true
+			if !online {
+				deps.warn(&diag.Error{Kind: diag.Invalid, Msg: fmt.Sprintf("%s: the entrypoint %s comes from the Prefect server, so its flow is not checked without one", s.Label(), py.Repr(ep)),
+					Hint: "prefectctl deploy --plan reads the server and checks it"})
+			}
+			continue
+		}
+		d, err := Prepare(ctx, p, s, opt, offline)
+		if err != nil {
+			problems = append(problems, diag.AsList(err)...)
+			continue
+		}
+		_, _, stepProblems := CheckSteps(p, d)
+		problems = append(problems, stepProblems...)
+		spec, err := Finalize(d, nil, true, now, opt, offline)
+		if err != nil {
+			problems = append(problems, locateIn(p, d, err)...)
+			// The parameters are still worth checking: without the
+			// schedules, which are what usually fails here.
+			rest := *d
+			rest.Config = py.Clone(d.Config).(*py.Map)
+			rest.Config.Delete("schedules")
+			quiet := offline
+			quiet.Warn = nil
+			if spec, err = Finalize(&rest, nil, true, now, opt, quiet); err != nil {
+				continue
+			}
+		} else {
+			it.planned = &Planned{Deployment: d, Spec: spec}
+		}
+		v := checkParameters(p, d, spec, d.pendingValues(true))
+		if !online {
+			v.offline(paramLocator{p: p, d: d})
+		}
+		problems = append(problems, v.errors...)
+		for _, w := range v.warnings {
+			deps.warn(w)
+		}
+	}
+	for _, w := range env.warnings(p) {
+		deps.warn(w)
+	}
+	problems = append(env.problems, problems...)
+	problems.Sort()
+	return items, distinct(problems)
+}
+
+// distinct drops repeated problems: top-level steps are checked with each
+// deployment that runs them.
+func distinct(l diag.List) diag.List {
+	seen := map[string]bool{}
+	out := l[:0:0]
+	for _, e := range l {
+		key := e.Error() + "\x00" + e.Hint
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// locateIn places problems Finalize names by the deployment's label
+// ("daily.schedules[0]") in prefect.yaml ("deployments[1].schedules[0]",
+// with its line).
+func locateIn(p *project.Project, d *Deployment, err error) diag.List {
+	list := diag.AsList(err)
+	sd := d.Selected.Deployment
+	if sd == nil || p == nil || p.File == nil {
+		return list
+	}
+	for _, e := range list {
+		if e.File == "" && strings.HasPrefix(e.Path, d.Label+".") {
+			e.Path = sd.Path() + strings.TrimPrefix(e.Path, d.Label)
+			pos := p.File.Pos(e.Path)
+			e.File, e.Line, e.Col = p.File.Path, pos.Line, pos.Col
+		}
+	}
+	return list
+}
+
+// fromServer reports whether x holds a Prefect variable or block
+// placeholder, which only the server resolves.
+func fromServer(x any) bool {
+	ps, err := template.FindPlaceholders(x)
+	if err != nil {
+		return false
+	}
+	for _, ph := range ps {
+		if ph.Kind == template.Variable || ph.Kind == template.BlockDocument {
+			return true
+		}
+	}
+	return false
+}
+
+// preflightParameters checks each deployment's parameters again once the
+// server resolved its Prefect variables and blocks, and settles with the
+// deployment's state on the server the values that only one of create and
+// update refuses. Warnings were given by the static checks, except for the
+// deployments those could not prepare.
+func preflightParameters(ctx context.Context, p *project.Project, ds []*Deployment, items []*staticItem, opt Options, deps Deps) diag.List {
+	quiet := deps
+	quiet.Warn = nil
+	var problems diag.List
+	for i, d := range ds {
+		spec, err := Finalize(d, nil, true, deps.now(), opt, quiet)
+		if err != nil {
+			problems = append(problems, diag.AsList(err)...)
+			continue
+		}
+		v := checkParameters(p, d, spec, d.pendingValues(false))
+		if items[i].deferred {
+			for _, w := range v.warnings {
+				deps.warn(w)
+			}
+		}
+		if err := v.decide(ctx, deps.API, paramLocator{p: p, d: d}, spec.FlowName, spec.Name); err != nil {
+			return append(problems, diag.AsList(err)...)
+		}
+		problems = append(problems, v.errors...)
+	}
+	return problems
+}
+
+// finalParameters checks the parameters exactly as they will be sent, once
+// the build and push steps have produced their values, before anything is
+// registered.
+func finalParameters(ctx context.Context, p *project.Project, d *Deployment, s *Spec, deps Deps) error {
+	v := checkParameters(p, d, s, nil)
+	if err := v.decide(ctx, deps.API, paramLocator{p: p, d: d}, s.FlowName, s.Name); err != nil {
+		return err
+	}
+	return v.errors.Err()
+}
+
+// onceWarnings gives each distinct warning once: the checks before any step
+// runs prepare a deployment offline and then with the server.
+func (d Deps) onceWarnings() Deps {
+	if d.Warn == nil {
+		return d
+	}
+	warn := d.Warn
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	d.Warn = func(e *diag.Error) {
+		key := e.Error() + "\x00" + e.Hint
+		mu.Lock()
+		dup := seen[key]
+		seen[key] = true
+		mu.Unlock()
+		if !dup {
+			warn(e)
+		}
+	}
+	return d
 }
 
 // PlanItem says what a deploy would do to one deployment.
@@ -109,25 +314,14 @@ type Planned struct {
 // DryRun prepares, checks and finalises every selected deployment offline,
 // as `deploy --dry-run` and `validate` do: no step runs and no API is
 // called, and every problem of every deployment is collected instead of
-// stopping at the first.
+// stopping at the first (staticChecks).
 func DryRun(ctx context.Context, p *project.Project, sel *project.Selection, opt Options, deps Deps) ([]Planned, error) {
-	var problems diag.List
+	items, problems := staticChecks(ctx, p, sel, opt, deps.onceWarnings(), false)
 	var out []Planned
-	now := deps.now()
-	for _, s := range sel.Items {
-		d, err := Prepare(ctx, p, s, opt, deps)
-		if err == nil {
-			if _, _, stepProblems := CheckSteps(p, d); len(stepProblems) > 0 {
-				problems = append(problems, stepProblems...)
-				continue
-			}
-			var spec *Spec
-			if spec, err = Finalize(d, nil, true, now, opt, deps); err == nil {
-				out = append(out, Planned{Deployment: d, Spec: spec})
-				continue
-			}
+	for _, it := range items {
+		if it.planned != nil {
+			out = append(out, *it.planned)
 		}
-		problems = append(problems, diag.AsList(err)...)
 	}
 	if len(problems) > 0 {
 		return out, problems

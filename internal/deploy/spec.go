@@ -60,6 +60,9 @@ func Finalize(d *Deployment, outputs *py.Map, dryRun bool, now time.Time, opt Op
 		skip = d.pendingPrefixes()
 	}
 	notSet := func(name string) {
+		if isEnvPlaceholder(name) {
+			return // reported once per variable before any step ran (envcheck.go)
+		}
 		deps.warn(&diag.Error{Kind: diag.Invalid, Msg: fmt.Sprintf("%s: %s", d.Label, template.NotSetWarning(name)),
 			Hint: "check the placeholder's spelling and that an earlier step with that id produces the value"})
 	}
@@ -487,4 +490,10 @@ func withDTSTART(rule, tz string, now time.Time) string {
 
 func prependDTSTART(rule string, t time.Time) string {
 	return "DTSTART:" + t.Format("20060102T150405") + "\n" + rule
+}
+
+// isEnvPlaceholder reports whether text is one {{ $VAR }} placeholder.
+func isEnvPlaceholder(text string) bool {
+	ps, err := template.FindPlaceholders(text)
+	return err == nil && len(ps) == 1 && ps[0].Kind == template.EnvVar && ps[0].Full == text
 }
