@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 
-	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
-	"github.com/prefectctl/prefectctl/internal/py"
 )
 
 // online reports what Apply and Plan need that deps lacks.
@@ -22,9 +20,11 @@ func (d Deps) online() error {
 }
 
 // prepareAll is the first phase of a deploy: every selected deployment is
-// prepared, its work pool read and its job variables and steps checked.
-// Nothing is built, pushed or written; every problem is reported at once.
-func prepareAll(ctx context.Context, p *project.Project, sel *project.Selection, opt Options, deps Deps, checkDocker bool) ([]*Deployment, diag.List) {
+// prepared, the server's state for all of them read (one Snapshot), their
+// work pools, job variables and steps checked, and with forApply the
+// Docker daemon and registries too. Nothing is built, pushed or written;
+// every problem is reported at once.
+func prepareAll(ctx context.Context, p *project.Project, sel *project.Selection, opt Options, deps Deps, forApply bool) ([]*Deployment, *Snapshot, diag.List) {
 	var problems diag.List
 	var ds []*Deployment
 	for _, s := range sel.Items {
@@ -35,16 +35,30 @@ func prepareAll(ctx context.Context, p *project.Project, sel *project.Selection,
 		}
 		ds = append(ds, d)
 	}
-	if len(problems) == 0 {
-		problems = append(problems, preflightPools(ctx, deps.API, ds)...)
+	if len(problems) > 0 {
+		return ds, nil, problems
 	}
+	keys := make([]Key, len(ds))
+	pools := make([]string, len(ds))
+	for i, d := range ds {
+		keys[i], pools[i] = preparedKey(d), d.WorkPool
+	}
+	var alongside func(context.Context) error
+	if forApply {
+		alongside = deps.API.PrepareWrites
+	}
+	snap, err := ReadSnapshot(ctx, deps.API, keys, pools, alongside)
+	if err != nil {
+		return ds, nil, diag.AsList(err)
+	}
+	problems = append(problems, preflightPools(ctx, deps.API, ds, snap)...)
 	if len(problems) == 0 {
 		problems = append(problems, parseAllSteps(ds, p)...)
 	}
-	if len(problems) == 0 && checkDocker {
+	if len(problems) == 0 && forApply {
 		problems = append(problems, preflightDocker(ctx, ds, opt, deps)...)
 	}
-	return ds, problems
+	return ds, snap, problems
 }
 
 // PlanItem says what a deploy would do to one deployment.
@@ -60,39 +74,49 @@ type PlanItem struct {
 }
 
 // Plan compares every selected deployment with the server without changing
-// anything: it reads work pools, variables, blocks and existing
-// deployments, runs no step and sends no write.
+// anything: it reads the server's state for the selection (one Snapshot,
+// as a deploy does), resolves variables and blocks, runs no step and sends
+// no write.
 func Plan(ctx context.Context, p *project.Project, sel *project.Selection, opt Options, deps Deps) ([]*PlanItem, error) {
 	if err := deps.online(); err != nil {
 		return nil, err
 	}
-	ds, problems := prepareAll(ctx, p, sel, opt, deps, false)
+	ds, snap, problems := prepareAll(ctx, p, sel, opt, deps, false)
 	if len(problems) > 0 {
 		return nil, problems
 	}
-	var items []*PlanItem
-	for _, d := range ds {
+	specs := make([]*Spec, len(ds))
+	keys := make([]Key, len(ds))
+	for i, d := range ds {
 		spec, err := Finalize(d, nil, true, deps.now(), opt, deps)
 		if err != nil {
 			return nil, err
 		}
+		specs[i], keys[i] = spec, keyOf(spec)
+	}
+	if err := snap.Extend(ctx, deps.API, keys); err != nil {
+		return nil, err
+	}
+	var items []*PlanItem
+	for _, spec := range specs {
 		it := &PlanItem{Name: spec.FlowName + "/" + spec.Name, Pending: spec.Pending, Spec: spec}
-		existing, err := deps.API.ReadDeploymentByName(ctx, spec.FlowName, spec.Name)
-		switch {
-		case errors.Is(err, cloudapi.ErrNotFound):
+		st := snap.Deployment(keyOf(spec))
+		if st == nil {
 			it.Action = "create"
-		case err != nil:
-			return nil, err
-		default:
-			it.ID = existing.ID
-			server, err := py.DecodeJSON(existing.Raw)
-			if m, ok := server.(*py.Map); err == nil && ok {
-				it.Changes = Diff(m, spec)
-			}
+			items = append(items, it)
+			continue
+		}
+		it.ID = st.ID()
+		dec := decide(st, spec, snap, false)
+		it.Changes = dec.changes
+		if len(spec.Triggers) == 0 && len(st.Automations) > 0 && snap.AutomationsSupported {
+			// Deleted by the deploy if owned by the deployment, which the
+			// server does not tell.
+			it.Changes = append(it.Changes, Change{Field: "automations", Old: automationNames(st.Automations), New: []any{}})
+		}
+		it.Action = "unchanged"
+		if dec.update || dec.deleteAutomations {
 			it.Action = "update"
-			if len(it.Changes) == 0 && len(spec.Triggers) == 0 && !hasOwnedAutomations(ctx, deps.API, it.ID) {
-				it.Action = "unchanged"
-			}
 		}
 		items = append(items, it)
 	}
