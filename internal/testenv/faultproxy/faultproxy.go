@@ -68,6 +68,8 @@ type Config struct {
 	DisappearMatch func(*http.Request) bool
 	// RTT is the simulated round-trip time (latency mode); 0 = none.
 	RTT time.Duration
+	// LogBodies keeps each request's body in the log (to replay it).
+	LogBodies bool
 }
 
 // Entry is one request the proxy answered.
@@ -75,6 +77,7 @@ type Entry struct {
 	Method string
 	Path   string // below the upstream's path, with the query
 	Status int    // 0: the connection was dropped
+	Body   []byte // with Config.LogBodies
 }
 
 // Proxy is a running fault proxy.
@@ -194,7 +197,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lw := &loggingWriter{ResponseWriter: w}
-	defer p.record(r, lw)
+	defer p.record(r, lw, body)
 	w = lw
 	if !p.wait(r, p.cfg.RTT/2) { // the request's way in
 		return
@@ -263,7 +266,7 @@ func (p *Proxy) wait(r *http.Request, d time.Duration) bool {
 	}
 }
 
-func (p *Proxy) record(r *http.Request, w *loggingWriter) {
+func (p *Proxy) record(r *http.Request, w *loggingWriter, body []byte) {
 	path := r.URL.Path
 	if up := p.upstream.Path; up != "" && up != "/" {
 		path = "/" + strings.TrimPrefix(strings.TrimPrefix(path, strings.TrimRight(up, "/")), "/")
@@ -271,8 +274,12 @@ func (p *Proxy) record(r *http.Request, w *loggingWriter) {
 	if r.URL.RawQuery != "" {
 		path += "?" + r.URL.RawQuery
 	}
+	e := Entry{Method: r.Method, Path: path, Status: w.status}
+	if p.cfg.LogBodies && len(body) > 0 {
+		e.Body = body
+	}
 	p.mu.Lock()
-	p.log = append(p.log, Entry{Method: r.Method, Path: path, Status: w.status})
+	p.log = append(p.log, e)
 	p.mu.Unlock()
 }
 
