@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench: prefectctl side by side with the real `prefect==3.9.1` CLI against the same real
-# Prefect server, on this machine. Writes BENCHMARKS.md and docs/bench-scaling.png.
+# Prefect servers (SQLite and PostgreSQL), on this machine, locally and through a latency proxy.
+# Writes BENCHMARKS.md, docs/bench-scaling.png and docs/bench-latency.png.
 #
-#   scripts/bench.sh            full run (~20 minutes on 2 cores)
+#   scripts/bench.sh            full run (~50 minutes on 2 cores, most of it `prefect deploy` at 80 ms)
 #   BENCH_QUICK=1 scripts/bench.sh   fewer repetitions and sizes, to try the script out
 #
 # The services come from scripts/testenv.sh in a state directory of their own (only the parts this
@@ -17,6 +18,7 @@ CACHE=${PREFECTCTL_TESTENV_CACHE:-$HOME/.cache/prefectctl-testenv}
 QUICK=${BENCH_QUICK:-}
 OUT_MD=${BENCH_OUT:-$ROOT/BENCHMARKS.md}
 OUT_PNG=${BENCH_PNG:-$ROOT/docs/bench-scaling.png}
+OUT_LAT_PNG=${BENCH_LATENCY_PNG:-$ROOT/docs/bench-latency.png}
 
 say() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
 die() {
@@ -39,16 +41,18 @@ trap cleanup EXIT
 # Its own test environment: the suite's shared server (SQLite) is busy with other tests, and lock
 # contention there (503 "database is locked") would be measured instead of the CLIs.
 export PREFECTCTL_TESTENV_DIR=${BENCH_TESTENV_DIR:-/tmp/prefectctl-bench-env}
-# The parts the benchmarks use (no Kubernetes cluster).
-say "test environment in $PREFECTCTL_TESTENV_DIR (scripts/testenv.sh up prefect docker registry images)"
-scripts/testenv.sh up prefect docker registry images >"$started" || die "scripts/testenv.sh up failed"
+# The parts the benchmarks use (no Kubernetes cluster), and a server on PostgreSQL.
+say "test environment in $PREFECTCTL_TESTENV_DIR (scripts/testenv.sh up prefect docker registry images prefect-pg)"
+scripts/testenv.sh up prefect docker registry images prefect-pg >"$started" || die "scripts/testenv.sh up failed"
 eval "$(scripts/testenv.sh env)"
-for v in PREFECT_API_URL DOCKER_HOST PREFECTCTL_REGISTRY PREFECTCTL_PREFECT PREFECTCTL_PYTHON PREFECTCTL_BASE_IMAGE; do
+for v in PREFECT_API_URL PREFECTCTL_PG_API_URL DOCKER_HOST PREFECTCTL_REGISTRY PREFECTCTL_PREFECT PREFECTCTL_PYTHON PREFECTCTL_BASE_IMAGE; do
   [[ -n ${!v:-} ]] || die "scripts/testenv.sh env gave no $v"
 done
 PREFECT=$PREFECTCTL_PREFECT
 # Both CLIs see the same clean settings: the server's URL and nothing of the user's profiles.
 export PREFECT_API_URL DOCKER_HOST PREFECT_HOME=$W/home PREFECT_PROFILES_PATH=$W/profiles.toml
+# The generated projects' version is "stamp-$BENCH_STAMP": a new stamp changes every deployment.
+export BENCH_STAMP=base
 unset PREFECT_API_KEY PREFECT_PROFILE
 mkdir -p "$PREFECT_HOME"
 
@@ -139,10 +143,76 @@ for n in "${SIZES[@]}"; do
   "$B" time -label "prefectctl deploy --all ($n)" -dir "$W/p$n" -n "$(if ((n >= 500)); then echo 1; else reps 2 1; fi)" -warmup 1 -out "$R" -- "$BIN" deploy --all --force
 done
 for n in "${PYSIZES[@]}"; do
+  # 50 is measured above; 10 and 200 by the latency section (0 ms, SQLite), when it runs.
   [[ $n == 50 ]] && continue
+  if want latency && [[ $n == 10 || $n == 200 ]]; then continue; fi
   # The prefectctl warm-up above created these deployments, so this too is an update.
   "$B" time -label "prefect deploy --all ($n)" -dir "$W/p$n" -n 1 -warmup 0 -out "$R" -- "$PREFECT" --no-prompt deploy --all
 done
+
+fi
+
+if want latency; then
+say "latency: 10 / 50 / 200 deployments x 0 / 20 / 80 ms RTT x SQLite / PostgreSQL"
+# Every command goes through the fault proxy's latency mode (scripts/bench time -rtt), which also
+# counts its requests. Per cell, in rounds: prefectctl's first deploy (the project's flows wiped
+# before), an all-changed redeploy (a new BENCH_STAMP changes every deployment's version), a
+# nothing-changed redeploy, and `prefect deploy --all` right after them (it always re-sends
+# everything), so each prefect run is paired with the prefectctl runs of its round. prefect deploy
+# takes minutes at 80 ms and 200 deployments: it runs 3 times only where a target is set (50
+# deployments at 80 ms), once elsewhere.
+if [[ -n $QUICK ]]; then LSIZES=(10 50); RTTS=(0 80); else LSIZES=(10 50 200); RTTS=(0 20 80); fi
+for db in sqlite postgres; do
+  if [[ $db == sqlite ]]; then api=$PREFECT_API_URL; else api=$PREFECTCTL_PG_API_URL; fi
+  PREFECT_API_URL=$api "$PREFECT" --no-prompt work-pool create bench --type process --overwrite >/dev/null 2>&1 ||
+    die "prefect work-pool create bench on $db failed"
+  for n in "${LSIZES[@]}"; do
+    for rtt in "${RTTS[@]}"; do
+      cell="$db $n ${rtt}ms"
+      if [[ -n $QUICK ]]; then reps=1; pyreps=1; elif ((n >= 200)); then reps=1; pyreps=1; else reps=3; pyreps=1; fi
+      if [[ -z $QUICK && $n == 50 && $rtt == 80 ]]; then pyreps=3; fi
+      for ((i = 0; i < reps; i++)); do
+        rec=()
+        T() { "$B" time -label "$1" -dir "$W/p$n" -n 1 -warmup 0 -out "$R" -upstream "$api" -rtt "${rtt}ms" "${@:2}"; }
+        last=$((i == reps - 1 && rtt == 0))
+        export BENCH_STAMP=$db-$n-$rtt-$i
+        ((last)) && rec=(-record "$RES/req-first-$db-$n.json")
+        T "ctl first | $cell" -wipe bench-flow- "${rec[@]}" -- "$BIN" deploy --all
+        export BENCH_STAMP=$db-$n-$rtt-$i-changed
+        ((last)) && rec=(-record "$RES/req-changed-$db-$n.json")
+        T "ctl changed | $cell" "${rec[@]}" -- "$BIN" deploy --all
+        ((last)) && rec=(-record "$RES/req-unchanged-$db-$n.json")
+        T "ctl unchanged | $cell" "${rec[@]}" -- "$BIN" deploy --all
+        if ((i < pyreps)); then
+          T "prefect | $cell" -- "$PREFECT" --no-prompt deploy --all
+        fi
+      done
+    done
+    # The server's own time for each kind of deploy: its recorded requests replayed straight to the
+    # server by a minimal client, one at a time and 8 at a time (the report takes the faster).
+    for kind in first changed unchanged; do
+      for c in 1 8; do
+        passes=$(reps 3 1)
+        ((n >= 200)) && passes=1
+        "$B" replay -in "$RES/req-$kind-$db-$n.json" -api "$api" -c "$c" -n "$passes" -label "server $kind c$c | $db $n" -out "$R" ||
+          echo "bench: replay of $kind ($db, $n, $c in flight) gave up (the report leaves it out)" >&2
+      done
+    done
+  done
+done
+if [[ -z $QUICK ]]; then
+  say "500 deployments, all changed, PostgreSQL at 20 ms"
+  export BENCH_STAMP=big-created
+  "$B" time -label "ctl first | postgres 500 20ms" -dir "$W/p500" -n 1 -warmup 0 -out "$R" \
+    -upstream "$PREFECTCTL_PG_API_URL" -rtt 20ms -wipe bench-flow- -- "$BIN" deploy --all
+  export BENCH_STAMP=big-changed
+  "$B" time -label "ctl changed | postgres 500 20ms" -dir "$W/p500" -n 1 -warmup 0 -out "$R" \
+    -upstream "$PREFECTCTL_PG_API_URL" -rtt 20ms -record "$RES/req-changed-postgres-500.json" -- "$BIN" deploy --all
+  "$B" check -api "$PREFECTCTL_PG_API_URL" -prefix bench-flow- -deployments 500 -flows 100 2>"$RES/check-500.txt" ||
+    { cat "$RES/check-500.txt" >&2; die "500 deployments on PostgreSQL: the server does not hold each exactly once"; }
+  cat "$RES/check-500.txt" >&2
+fi
+export BENCH_STAMP=base
 
 fi
 
@@ -206,6 +276,7 @@ if [[ -n ${BENCH_ONLY:-} ]]; then
 fi
 say "report"
 "$PLOTVENV/bin/python" scripts/bench/report.py --results "$R" --meta "$META" --flowmeta "$RES/flowmeta.txt" \
-  --requests "$RES/requests-50.json" --requests-prefect "$RES/requests-50-prefect.json" \
-  --md "$OUT_MD" --png "$OUT_PNG" --png-rel "docs/$(basename "$OUT_PNG")"
-echo "wrote $OUT_MD and $OUT_PNG" >&2
+  --requests "$RES/requests-50.json" --requests-prefect "$RES/requests-50-prefect.json" --resdir "$RES" \
+  --md "$OUT_MD" --png "$OUT_PNG" --png-rel "docs/$(basename "$OUT_PNG")" \
+  --latency-png "$OUT_LAT_PNG" --latency-png-rel "docs/$(basename "$OUT_LAT_PNG")"
+echo "wrote $OUT_MD, $OUT_PNG and $OUT_LAT_PNG" >&2

@@ -48,13 +48,21 @@ func (a *app) prefectSettings() (*config.Settings, error) {
 }
 
 // apiClient is a Prefect API client for the configured URL; without one
-// it fails with a hint and never starts anything.
-func (a *app) apiClient() (*cloudapi.Client, *config.Settings, error) {
+// it fails with a hint and never starts anything. mods adjust the options
+// the settings give (deploy's --concurrency).
+func (a *app) apiClient(mods ...func(*cloudapi.Options)) (*cloudapi.Client, *config.Settings, error) {
 	s, err := a.prefectSettings()
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := cloudapi.FromSettings(s, a.ui.debugf)
+	if err := s.RequireAPI(); err != nil {
+		return nil, nil, err
+	}
+	opt := cloudapi.SettingsOptions(s, s.APIURL(), a.ui.debugf)
+	for _, mod := range mods {
+		mod(&opt)
+	}
+	c, err := cloudapi.New(opt)
 	if err != nil {
 		return nil, nil, err
 	}

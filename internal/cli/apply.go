@@ -34,7 +34,7 @@ func (f *applyFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.skipBuild, "skip-build", false, "do not run build steps (use with --image to stand in for a built image)")
 	fl.BoolVar(&f.skipPush, "skip-push", false, "do not run push steps")
 	fl.StringVar(&f.image, "image", "", "an already built image reference to use for {{ build-image.image }}-style references (implies --skip-build)")
-	fl.IntVar(&f.concurrency, "concurrency", 0, "how many deployments to register at once (default 4 on Prefect Cloud, 1 on a self-hosted server)")
+	fl.IntVar(&f.concurrency, "concurrency", 0, "how many requests to have in flight at once (default: adapts to the server, see docs/registration.md)")
 	fl.BoolVar(&f.allowPipInstall, "allow-pip-install", false, "let custom Python steps pip-install their 'requires'")
 	fl.BoolVar(&f.force, "force", false, "re-send deployments that have not changed")
 	fl.BoolVar(&f.plan, "plan", false, "compare with the server and print what would change: reads only, runs no step")
@@ -43,7 +43,11 @@ func (f *applyFlags) register(cmd *cobra.Command) {
 // runDeploy applies the selected deployments against the Prefect API.
 func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, af *applyFlags, entrypoint string) error {
 	start := time.Now()
-	client, settings, err := a.apiClient()
+	concurrency, err := registerConcurrency(cmd.Flags().Changed("concurrency"), af.concurrency)
+	if err != nil {
+		return err
+	}
+	client, settings, err := a.apiClient(func(o *cloudapi.Options) { o.Concurrency = concurrency })
 	if err != nil {
 		return err
 	}
@@ -73,10 +77,6 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 	if err != nil {
 		return err
 	}
-	concurrency, err := registerConcurrency(cmd.Flags().Changed("concurrency"), af.concurrency, settings.IsCloud())
-	if err != nil {
-		return err
-	}
 	resolver := template.NewCachedResolver(cloudapi.Resolver{C: client})
 	prog := startProgress(a) // before stepOut: step output must go through it
 	defer prog.stop()
@@ -88,12 +88,11 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 		Docker: docker.Options{ProjectPrefectVersion: p.PrefectVersion, DefaultNamespace: settings.DefaultDockerBuildNamespace()}})
 	defer runner.Close()
 	opt := deploy.Options{
-		Dir:         dir,
-		SkipBuild:   af.skipBuild || af.image != "",
-		SkipPush:    af.skipPush,
-		Image:       af.image,
-		Concurrency: concurrency,
-		Force:       af.force,
+		Dir:       dir,
+		SkipBuild: af.skipBuild || af.image != "",
+		SkipPush:  af.skipPush,
+		Image:     af.image,
+		Force:     af.force,
 	}
 	deps := deploy.Deps{API: client, Flows: loader, Resolver: resolver, Steps: runner, Docker: runner, Warn: a.ui.warn, Progress: prog.event}
 	if af.plan {
@@ -185,25 +184,18 @@ func renderApply(a *app, report *deploy.Report, ui string) {
 	}
 }
 
-// registerConcurrency is how many deployments deploy registers at once: the
-// --concurrency flag when given, else 4 on Prefect Cloud and 1 elsewhere. A
-// self-hosted server keeps its database in SQLite unless set up otherwise, and
-// SQLite serialises writes: concurrent registrations collide there (503
-// "database is locked"), each collision costs a client backoff of seconds, and
-// one at a time is faster (BENCHMARKS.md: 1.9 s against 4.4 s for 50
-// deployments).
-func registerConcurrency(flagSet bool, flag int, cloud bool) (int, error) {
-	switch {
-	case flagSet:
-		if flag < 1 {
-			return 0, usageErr("pass --concurrency 1 or more", "--concurrency must be at least 1, got %d", flag)
-		}
-		return flag, nil
-	case cloud:
-		return 4, nil
-	default:
-		return 1, nil
+// registerConcurrency is the --concurrency flag as the API client's
+// Options.Concurrency: the number given, or 0 when the flag is not set,
+// which leaves the decision to the client's adaptive limiter (the one place
+// that decides it, cloudapi.Limiter).
+func registerConcurrency(flagSet bool, flag int) (int, error) {
+	if flagSet && flag < 1 {
+		return 0, usageErr("pass --concurrency 1 or more, or leave it out to let prefectctl adapt to the server", "--concurrency must be at least 1, got %d", flag)
 	}
+	if !flagSet {
+		return 0, nil
+	}
+	return flag, nil
 }
 
 func changedFields(cs []deploy.Change) []any {

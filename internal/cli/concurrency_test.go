@@ -7,19 +7,17 @@ func TestRegisterConcurrency(t *testing.T) {
 		name    string
 		set     bool
 		flag    int
-		cloud   bool
 		want    int
 		wantErr bool
 	}{
-		{"self-hosted default", false, 0, false, 1, false},
-		{"cloud default", false, 0, true, 4, false},
-		{"flag wins on a server", true, 8, false, 8, false},
-		{"flag wins on cloud", true, 1, true, 1, false},
-		{"zero given", true, 0, true, 0, true},
-		{"negative given", true, -2, false, 0, true},
+		{"not given: adaptive", false, 0, 0, false},
+		{"given", true, 8, 8, false},
+		{"one", true, 1, 1, false},
+		{"zero given", true, 0, 0, true},
+		{"negative given", true, -2, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := registerConcurrency(tc.set, tc.flag, tc.cloud)
+			got, err := registerConcurrency(tc.set, tc.flag)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
 			}

@@ -1,8 +1,10 @@
 package cli
 
-// Load: 500 deployments with --concurrency 16 against the real server, all
-// present and correct; and the client backs off (Retry-After, exponential
-// waits) when the server slows down and sheds load.
+// Load: 500 deployments against the real servers, SQLite and PostgreSQL,
+// with the concurrency prefectctl finds by itself, all present, correct and
+// unduplicated; a redeploy of them all unchanged costs a handful of reads;
+// and the client backs off (Retry-After, exponential waits) when the
+// server slows down and sheds load.
 
 import (
 	"context"
@@ -18,21 +20,29 @@ import (
 
 func TestLoadFiveHundredDeployments(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the real Prefect server")
+		t.Skip("needs the real Prefect servers")
 	}
-	// A server of its own: the shared one serves other packages' tests at
-	// the same time, and its single SQLite writer then sheds this load with
-	// 503s beyond any retry budget.
-	api := privatePrefect(t)
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			// SQLite: a server of its own; the shared one serves other
+			// packages' tests at the same time, and its single writer then
+			// sheds this load beyond any retry budget.
+			api := testenv.PrefectPostgres(t)
+			if kind == "sqlite" {
+				api = privatePrefect(t)
+			}
+			loadFiveHundred(t, api)
+		})
+	}
+}
+
+func loadFiveHundred(t *testing.T, api string) {
 	ctx := context.Background()
 	g := newGeneratedProject(t, api, "load", 20, 25)
 	c, prefix, names := g.c, g.prefix, g.names
-	t.Setenv("PREFECT_API_URL", api)
-	// SQLite serialises writes: 16 at once collide ("database is locked",
-	// 503) and are retried; a larger budget than the default 5 absorbs it.
-	t.Setenv("PREFECT_CLIENT_MAX_RETRIES", "10")
+	p := countingProxy(t, api)
 	start := time.Now()
-	code, out, errOut := run("deploy", "--all", "--concurrency", "16", "-o", "json")
+	code, out, errOut := run("deploy", "--all", "-o", "json")
 	took := time.Since(start)
 	if code != 0 {
 		t.Fatalf("deploy: exit %d\n%s", code, lastLines(errOut, 20))
@@ -46,7 +56,12 @@ func TestLoadFiveHundredDeployments(t *testing.T) {
 			t.Errorf("%s: %s %s", d.Name, d.Action, d.Error)
 		}
 	}
-	got, nflows := snapshot(ctx, t, c, prefix)
+	log := p.Log()
+	shapes := successShapes(log)
+	if shapes["POST /flows/"] != 20 || shapes["POST /deployments/"] != 500 {
+		t.Errorf("want 20 flows and 500 deployments created once each: %v", shapes)
+	}
+	got, nflows := snapshot(ctx, t, c, prefix) // fails on a duplicate
 	if len(got) != 500 || nflows != 20 {
 		t.Fatalf("server holds %d deployments and %d flows, want 500 and 20", len(got), nflows)
 	}
@@ -63,7 +78,22 @@ func TestLoadFiveHundredDeployments(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("500 deployments, --concurrency 16: %.1fs", took.Seconds())
+	t.Logf("500 deployments created in %.1fs: %d requests %v", took.Seconds(), len(log), requestShapes(log))
+
+	// Unchanged: the snapshot's reads (the deployments in four requests of
+	// at most 150 pairs) and nothing else.
+	code, out, errOut = run("deploy", "--all", "-o", "json")
+	if code != 0 {
+		t.Fatalf("redeploy: exit %d\n%s", code, lastLines(errOut, 20))
+	}
+	for _, d := range parseApply(t, out).Deployments {
+		if d.Action != "unchanged" {
+			t.Errorf("redeploy: %s %s", d.Name, d.Action)
+		}
+	}
+	if log := p.Log(); len(log) > 8 || len(writes(log)) > 0 {
+		t.Errorf("unchanged redeploy of 500: %d requests %v", len(log), requestShapes(log))
+	}
 }
 
 func itoa(i int) string { return py.Str(int64(i)) }

@@ -23,6 +23,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"regexp"
@@ -56,6 +57,7 @@ type Options struct {
 	RetryExtraCodes []int         // more statuses to retry
 	JitterFactor    float64       // Prefect's PREFECT_CLIENT_RETRY_JITTER_FACTOR
 	BackoffBase     time.Duration // delay unit: waits are Base*2^try; default 1s
+	BusyBackoffBase time.Duration // first wait after the database turned a request away; default 25ms
 	MaxDelay        time.Duration // cap on one wait, Retry-After included; default 60s
 
 	CSRF                  bool              // fetch and send CSRF tokens when the server wants them
@@ -64,6 +66,11 @@ type Options struct {
 	SSLCertFile           string
 	HTTP2                 bool // PREFECT_API_ENABLE_HTTP2; off by default, as in Prefect
 	UserAgent             string
+
+	// Concurrency pins how many requests are in flight at once; 0 lets
+	// the limiter find the server's capacity (see Limiter). Ignored when
+	// Limiter is given.
+	Concurrency int
 
 	HTTPClient *http.Client                                     // overrides the transport settings above
 	Limiter    *Limiter                                         // shared across clients and goroutines; nil = a private one
@@ -128,6 +135,9 @@ func New(opt Options) (*Client, error) {
 	if opt.BackoffBase == 0 {
 		opt.BackoffBase = time.Second
 	}
+	if opt.BusyBackoffBase == 0 {
+		opt.BusyBackoffBase = 25 * time.Millisecond
+	}
 	if opt.MaxDelay == 0 {
 		opt.MaxDelay = 60 * time.Second
 	}
@@ -139,12 +149,17 @@ func New(opt Options) (*Client, error) {
 	}
 	c := &Client{opt: opt, base: u, limiter: opt.Limiter, hc: opt.HTTPClient}
 	if c.limiter == nil {
-		c.limiter = NewLimiter(0)
+		c.limiter = NewLimiter(opt.Concurrency)
+		if opt.Debug != nil {
+			c.limiter.debug = c.debugf
+		}
 	}
 	if c.hc == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxConnsPerHost = 16 // Prefect's pool size
-		tr.MaxIdleConnsPerHost = 8
+		// As many connections as the limiter lets requests be in flight,
+		// kept open between them.
+		tr.MaxConnsPerHost = maxWindow
+		tr.MaxIdleConnsPerHost = maxWindow
 		tr.IdleConnTimeout = 25 * time.Second // below Cloud's 30 s load-balancer idle timeout
 		tr.Proxy = http.ProxyFromEnvironment
 		if !opt.HTTP2 {
@@ -176,6 +191,19 @@ func (c *Client) BaseURL() string { return c.base.String() }
 
 // IsCloud reports whether this client talks to Prefect Cloud.
 func (c *Client) IsCloud() bool { return c.opt.Cloud }
+
+// InFlightLimit is how many requests the client lets be in flight now:
+// the limiter's current window. Work that sends one request after the
+// other per item (registering deployments) starts as many items at once.
+func (c *Client) InFlightLimit() int { return c.limiter.Window() }
+
+// PrepareWrites fetches what the first change request will need (a CSRF
+// token, on a server that wants one), so that the round trip can travel
+// with other reads instead of before the first write.
+func (c *Client) PrepareWrites(ctx context.Context) error {
+	_, err := c.csrfHeaders(ctx)
+	return err
+}
 
 // endpoint joins the base URL and an API path the way httpx does: base
 // path + "/" + path, never dropping the base's /api/... prefix.
@@ -259,8 +287,11 @@ func (c *Client) call(ctx context.Context, r request) (*response, error) {
 		}
 	}
 	u := c.endpoint(r.path, r.query)
+	class, write := requestClass(r.method, r.path), isWrite(r.method, r.path)
 	csrfRetried := false
 	maintenance := 0
+	busy, idle := 0, 0
+	var since time.Time // when the first attempt was admitted
 	for attempt := 0; ; attempt++ {
 		var csrf http.Header
 		if isMutation(r.method) {
@@ -271,11 +302,20 @@ func (c *Client) call(ctx context.Context, r request) (*response, error) {
 				return nil, err
 			}
 		}
-		if err := c.limiter.acquire(ctx, c.opt.Sleep); err != nil {
+		s, err := c.limiter.acquire(ctx, c.opt.Sleep, class, write)
+		if err != nil {
 			return nil, err
 		}
+		if since.IsZero() {
+			since = s.start
+		}
 		status, hdr, body, err := c.once(ctx, r, u, payload, csrf)
-		c.limiter.release()
+		busyAnswer := err == nil && status == http.StatusServiceUnavailable && isServerBusy(hdr, body)
+		o := c.outcome(status, err)
+		if busyAnswer {
+			o = outcomeBusy
+		}
+		c.limiter.release(s, o, since)
 		if err == nil && (status >= 200 && status < 300 || slices.Contains(r.ok, status)) {
 			return &response{status: status, body: body}, nil
 		}
@@ -288,6 +328,33 @@ func (c *Client) call(ctx context.Context, r request) (*response, error) {
 			c.csrfMu.Lock()
 			c.csrfToken = ""
 			c.csrfMu.Unlock()
+			attempt--
+			continue
+		}
+		if busyAnswer && busy < maxBusyRetries {
+			// The server's database turned the request away (SQLite's
+			// "database is locked" when writes collide): it did nothing,
+			// and a retry succeeds once the lock is free. The lock holder
+			// is most often another of these requests, so the retry goes
+			// when the next one finishes, or after a short jittered wait
+			// (the server's own services hold the lock too). These retries
+			// are not counted against the retry budget.
+			busy++
+			attempt--
+			wait := c.busyBackoff(busy)
+			c.debugf("server busy (database locked): retrying %s %s after the next answer, at most %s", r.method, redactURL(u.String()), wait.Round(time.Millisecond))
+			wake, cancel := c.limiter.handoff()
+			err := c.sleepUntil(ctx, wait, wake)
+			cancel()
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil && strings.Contains(err.Error(), "server closed idle connection") && idle < maxBusyRetries {
+			// A kept-alive connection the server had closed: the request
+			// never reached it, so it goes again at once, uncounted.
+			idle++
 			attempt--
 			continue
 		}
@@ -330,6 +397,72 @@ func (c *Client) call(ctx context.Context, r request) (*response, error) {
 	}
 }
 
+// sleepUntil waits for d, or less when wake is closed first.
+func (c *Client) sleepUntil(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		select {
+		case <-wake:
+			cancel()
+		case <-stop:
+		}
+	}()
+	if err := c.opt.Sleep(wctx, d); err != nil && ctx.Err() != nil {
+		return err
+	}
+	return nil
+}
+
+// maxBusyRetries bounds the quick, uncounted retries of a request the
+// server's database turned away; beyond them the normal retries (and
+// their backoff) apply.
+const maxBusyRetries = 20
+
+// isServerBusy reports whether a 503 is the Prefect server's own answer to
+// a database error its clients may retry (SQLite's "database is locked",
+// a dropped PostgreSQL connection): the body Prefect's exception handler
+// writes, with no Retry-After. A 503 from a proxy or a load balancer, or
+// one asking for a wait, is left to the normal retries.
+func isServerBusy(hdr http.Header, body []byte) bool {
+	if hdr.Get("Retry-After") != "" {
+		return false
+	}
+	var m struct {
+		Msg string `json:"exception_message"`
+	}
+	return json.Unmarshal(body, &m) == nil && m.Msg == "Service Unavailable"
+}
+
+// busyBackoff is the longest wait before the nth quick retry of a busy
+// answer: 25 ms doubling to at most 1 s, with full jitter so that
+// colliding writers do not collide again.
+func (c *Client) busyBackoff(n int) time.Duration {
+	d := min(c.opt.BusyBackoffBase*time.Duration(1<<min(n-1, 10)), time.Second)
+	return time.Duration(mrand.Int64N(int64(d)) + 1)
+}
+
+// outcome classifies an attempt for the limiter.
+func (c *Client) outcome(status int, err error) outcome {
+	switch {
+	case err != nil:
+		var ne net.Error
+		if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) ||
+			errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return outcomeCongested
+		}
+		return outcomeNeutral
+	case status == http.StatusServiceUnavailable, status == http.StatusTooManyRequests, status == http.StatusBadGateway,
+		status == http.StatusGatewayTimeout, status == http.StatusRequestTimeout:
+		return outcomeCongested
+	case status >= 200 && status < 500:
+		return outcomeOK
+	}
+	return outcomeNeutral
+}
+
 // maxMaintenanceWaits bounds the uncounted retries while a server answers
 // with Prefect-Maintenance: true.
 const maxMaintenanceWaits = 30
@@ -362,6 +495,10 @@ func (c *Client) once(ctx context.Context, r request, u *url.URL, payload []byte
 	for k, v := range extra {
 		req.Header[k] = v
 	}
+	var conn net.Conn
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) { conn = info.Conn },
+	}))
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -373,6 +510,13 @@ func (c *Client) once(ctx context.Context, r request, u *url.URL, payload []byte
 	body, err := io.ReadAll(resp.Body)
 	if err == nil && resp.ContentLength >= 0 && int64(len(body)) != resp.ContentLength {
 		err = io.ErrUnexpectedEOF
+	}
+	if resp.StatusCode >= 500 && conn != nil && bytes.Contains(body, []byte(`"exception_message"`)) {
+		// The Prefect server answers an exception (a 500, or the 503 of a
+		// locked database) and then resets the connection (Starlette
+		// re-raises after the answer), without saying so: a request sent
+		// on it again would fail. It must not go back to the pool.
+		conn.Close()
 	}
 	if c.opt.Debug != nil {
 		c.logCall(r, u, payload, resp.StatusCode, body, err, time.Since(start))

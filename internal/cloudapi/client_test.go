@@ -170,7 +170,9 @@ func TestBackoffThenAPIError(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
 		w.WriteHeader(503)
-		io.WriteString(w, `{"exception_message": "Service Unavailable"}`)
+		// A proxy's 503 (Retry-After-less, not the server's own busy
+		// answer): Prefect's retry policy, 2**try seconds.
+		io.WriteString(w, `{"detail": "Service Unavailable"}`)
 	}))
 	defer srv.Close()
 	c, rec, _ := newTestClient(t, srv, func(o *Options) { o.JitterFactor = 0 })
@@ -189,6 +191,53 @@ func TestBackoffThenAPIError(t *testing.T) {
 	var d *diag.Error
 	if !errors.As(err, &d) || d.Hint == "" {
 		t.Errorf("no diag hint: %#v", err)
+	}
+}
+
+// The server's own 503 (its exception handler's answer to a database error
+// a client may retry: SQLite's "database is locked") is retried at once and
+// quickly, without using the retry budget; the normal retries follow only
+// when the database keeps turning the request away.
+func TestServerBusyIsRetriedQuickly(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) <= 5 {
+			w.WriteHeader(503)
+			io.WriteString(w, `{"exception_message":"Service Unavailable"}`)
+			return
+		}
+		io.WriteString(w, `{"id":"1","name":"x","tags":[]}`)
+	}))
+	defer srv.Close()
+	c, rec, log := newTestClient(t, srv, nil)
+	if _, err := c.ReadFlow(context.Background(), "x"); err != nil {
+		t.Fatal(err)
+	}
+	if n.Load() != 6 || len(rec.sleeps) != 5 {
+		t.Fatalf("%d attempts, sleeps %v; want 6 attempts after 5 quick waits", n.Load(), rec.sleeps)
+	}
+	for i, d := range rec.sleeps {
+		if hi := 25 * time.Millisecond << i; d <= 0 || d > hi {
+			t.Errorf("wait %d: %v, want in (0, %v]", i+1, d, hi)
+		}
+	}
+	if !strings.Contains(log.String(), "server busy (database locked)") {
+		t.Errorf("no debug line for the busy retries:\n%s", log)
+	}
+
+	// A database that never recovers: the quick retries, then Prefect's.
+	n.Store(-1000)
+	rec.sleeps = nil
+	_, err := c.ReadFlow(context.Background(), "x")
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Status != 503 || ae.Retries != 3 {
+		t.Fatalf("err %v", err)
+	}
+	if got := len(rec.sleeps); got != maxBusyRetries+3 {
+		t.Fatalf("%d waits, want %d quick and 3 backed off", got, maxBusyRetries)
+	}
+	if rec.sleeps[len(rec.sleeps)-1] < 4*time.Second {
+		t.Errorf("the last waits are not Prefect's backoff: %v", rec.sleeps)
 	}
 }
 
@@ -407,8 +456,8 @@ func TestCSRFTokenFetchIsRetried(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/api/csrf-token" {
 			if tokenCalls.Add(1) <= 2 {
-				w.WriteHeader(503)
-				io.WriteString(w, `{"exception_message":"Service Unavailable"}`)
+				w.WriteHeader(502)
+				io.WriteString(w, `{"detail":"Bad Gateway"}`)
 				return
 			}
 			fmt.Fprintf(w, `{"token":"s3cr3t-tok","client":"c","expiration":%q}`, time.Now().Add(time.Hour).Format(time.RFC3339))
@@ -437,7 +486,7 @@ func TestCSRFTokenFetchIsRetried(t *testing.T) {
 	tokenCalls.Store(-100)
 	c2, _, _ := newTestClient(t, srv, func(o *Options) { o.CSRF = true; o.MaxRetries = 1 })
 	_, err := c2.CreateFlow(context.Background(), "x")
-	if err == nil || !strings.Contains(err.Error(), "csrf-token") || !strings.Contains(err.Error(), "503") {
+	if err == nil || !strings.Contains(err.Error(), "csrf-token") || !strings.Contains(err.Error(), "502") {
 		t.Fatalf("err %v", err)
 	}
 }

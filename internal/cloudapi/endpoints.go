@@ -388,6 +388,13 @@ func (c *Client) CreateAutomation(ctx context.Context, body *py.Map) (*Automatio
 	return create[Automation](ctx, c, "automations/", body)
 }
 
+// FilterAutomations is POST /automations/filter; body may be nil. Each
+// automation is returned whole, in the server's field order (an automation
+// read back does not say which resource owns it).
+func (c *Client) FilterAutomations(ctx context.Context, body any) ([]*py.Map, error) {
+	return filter[*py.Map](ctx, c, "automations/filter", body)
+}
+
 // ReadRelatedAutomations is GET /automations/related-to/{resource_id},
 // e.g. "prefect.deployment.<id>". Each automation is returned whole, in the
 // server's field order.

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
+	"sync/atomic"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/diag"
@@ -49,11 +49,17 @@ type Result struct {
 	Image        string
 	WorkerOnline bool
 	Spec         *Spec
+
+	// mayHaveDeleted are automations whose deletion is not settled yet.
+	mayHaveDeleted []*py.Map
 }
 
 // Report is the outcome of Apply.
 type Report struct {
 	Results []*Result
+	// Snapshot is the server's state for the selection as it was before
+	// anything was written (nil when Apply stopped before reading it).
+	Snapshot *Snapshot
 }
 
 // Failed reports whether any deployment was not applied.
@@ -66,27 +72,29 @@ func (r *Report) Failed() bool {
 	return false
 }
 
-// Apply deploys the selected deployments: it prepares all of them and
-// checks their work pools before any step runs (so a bad deployment stops
-// everything before anything is built or registered), then runs the build
-// and push steps, then registers the deployments with bounded concurrency.
+// Apply deploys the selected deployments: it prepares all of them, reads
+// the server's state for the whole selection (a Snapshot) and checks their
+// work pools before any step runs (so a bad deployment stops everything
+// before anything is built or registered), then runs the build and push
+// steps, then registers the deployments, as many at once as the API
+// client's limiter allows, sending only what differs from the snapshot.
 func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt Options, deps Deps) (*Report, error) {
 	if err := deps.online(); err != nil {
 		return nil, err
 	}
-	a := &applier{opt: opt, deps: deps}
-	// Phase 1: prepare and preflight everything.
-	ds, problems := prepareAll(ctx, p, sel, opt, deps, true)
+	// Phase 1: prepare, read the server, preflight.
+	ds, snap, problems := prepareAll(ctx, p, sel, opt, deps, true)
 	if len(problems) > 0 {
 		return nil, problems
 	}
+	a := &applier{opt: opt, deps: deps, snap: snap}
 	for _, d := range ds {
 		deps.emit(EventPrepared, d.FullName(), "ready")
 	}
 
 	// Phase 2: steps, in order, one deployment after the other as prefect
 	// deploy runs them; identical Docker steps run once (memoised).
-	report := &Report{}
+	report := &Report{Snapshot: snap}
 	specs := make([]*Spec, len(ds))
 	for i, d := range ds {
 		deps.emit(EventRunningSteps, d.FullName(), "running build and push steps")
@@ -95,92 +103,110 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 			specs[i], err = Finalize(d, outputs, false, deps.now(), opt, deps)
 		}
 		if err == nil {
-			err = finalParameters(ctx, p, d, specs[i], deps)
+			err = finalParameters(ctx, p, d, specs[i], snap, deps)
 		}
 		if err != nil {
 			// Nothing is registered when a step fails: the images of the
 			// deployments before it may be pushed, but no deployment points
 			// at them yet.
-			for j, other := range ds {
-				r := &Result{Name: other.FullName(), Action: "not-applied", WorkPool: other.WorkPool}
-				if j == i {
-					r.Action, r.Error = "failed", err
-				}
-				report.Results = append(report.Results, r)
-			}
+			report.Results = notApplied(ds, i, err)
 			deps.emit(EventFailed, d.FullName(), "%v", err)
 			return report, err
 		}
 		deps.emit(EventSteps, d.FullName(), "steps done")
 	}
+	// A name that a step's output completed was not in the snapshot yet.
+	keys := make([]Key, len(specs))
+	for i, s := range specs {
+		keys[i] = keyOf(s)
+	}
+	if err := snap.Extend(ctx, deps.API, keys); err != nil {
+		report.Results = notApplied(ds, -1, nil)
+		return report, err
+	}
 
 	// Phase 3: register.
-	n := opt.Concurrency
-	if n <= 0 {
-		n = 4
-	}
-	results := make([]*Result, len(ds))
-	var mu sync.Mutex
+	report.Results = a.registerAll(ctx, ds, specs)
 	var firstErr error
-	stop := false
-	sem := make(chan struct{}, n)
-	var wg sync.WaitGroup
-	for i, d := range ds {
-		mu.Lock()
-		halted := stop || ctx.Err() != nil
-		mu.Unlock()
-		if halted {
-			results[i] = &Result{Name: d.FullName(), Action: "not-applied", WorkPool: d.WorkPool}
-			continue
+	for _, r := range report.Results {
+		if r.Error != nil {
+			firstErr = r.Error
+			break
 		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(i int, d *Deployment) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			deps.emit(EventRegistering, d.FullName(), "registering")
-			r := a.register(ctx, d, specs[i])
-			results[i] = r
-			if r.Error != nil {
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = r.Error
-				}
-				stop = true
-				mu.Unlock()
-				deps.emit(EventFailed, d.FullName(), "%v", r.Error)
-				return
-			}
-			deps.emit(EventApplied, d.FullName(), "%s %s", r.Action, r.ID)
-		}(i, d)
 	}
-	wg.Wait()
-	report.Results = results
 	return report, firstErr
 }
 
-// preflightPools reads each work pool once and checks what prefect deploy
-// checks, plus the job variables against the pool's schema.
-func preflightPools(ctx context.Context, c ServerReader, ds []*Deployment) diag.List {
-	var problems diag.List
-	pools := map[string]*cloudapi.WorkPool{}
-	for _, d := range ds {
-		pool, seen := pools[d.WorkPool]
-		if !seen {
-			wp, err := c.ReadWorkPool(ctx, d.WorkPool)
-			if err != nil {
-				if errors.Is(err, cloudapi.ErrNotFound) {
-					problems = append(problems, &diag.Error{Kind: diag.Invalid, Path: d.FullName() + ".work_pool.name",
-						Msg:  fmt.Sprintf("work pool %q does not exist, so no worker could pick up this deployment's runs", d.WorkPool),
-						Hint: poolHint(ctx, c, d.WorkPool)})
-					pools[d.WorkPool] = nil
-					continue
-				}
-				return append(problems, diag.AsList(err)...)
-			}
-			pools[d.WorkPool], pool = wp, wp
+// notApplied is the result of a deploy that stopped before registering:
+// every deployment not applied, the one at failed (if any) failed with err.
+func notApplied(ds []*Deployment, failed int, err error) []*Result {
+	out := make([]*Result, len(ds))
+	for j, d := range ds {
+		out[j] = &Result{Name: d.FullName(), Action: "not-applied", WorkPool: d.WorkPool}
+		if j == failed {
+			out[j].Action, out[j].Error = "failed", err
 		}
+	}
+	return out
+}
+
+// registerAll registers the deployments, keeping as many registrations in
+// flight as the API client's limiter allows at the time (each registration
+// sends its requests one after the other). After the first failure no
+// further registration starts.
+func (a *applier) registerAll(ctx context.Context, ds []*Deployment, specs []*Spec) []*Result {
+	results := make([]*Result, len(ds))
+	done := make(chan struct{}, len(ds))
+	var failed atomic.Bool
+	running := 0
+	for i, d := range ds {
+		for running > 0 && running >= a.deps.API.InFlightLimit() {
+			<-done
+			running--
+		}
+		if failed.Load() || ctx.Err() != nil {
+			results[i] = &Result{Name: d.FullName(), Action: "not-applied", WorkPool: d.WorkPool}
+			continue
+		}
+		running++
+		go func() {
+			defer func() { done <- struct{}{} }()
+			a.deps.emit(EventRegistering, d.FullName(), "registering")
+			r := a.register(ctx, d, specs[i])
+			results[i] = r
+			switch {
+			case r.Error != nil:
+				failed.Store(true)
+				a.deps.emit(EventFailed, d.FullName(), "%v", r.Error)
+			case r.mayHaveDeleted == nil:
+				a.deps.emit(EventApplied, d.FullName(), "%s %s", r.Action, r.ID)
+			}
+		}()
+	}
+	for ; running > 0; running-- {
+		<-done
+	}
+	a.settleDeletedAutomations(ctx, results)
+	return results
+}
+
+// preflightPools checks each deployment's work pool, as the snapshot read
+// it: that it exists and can run prefect.yaml deployments, as prefect
+// deploy checks, and the job variables against the pool's schema.
+func preflightPools(ctx context.Context, c ServerReader, ds []*Deployment, snap *Snapshot) diag.List {
+	var problems diag.List
+	hinted := map[string]string{}
+	for _, d := range ds {
+		pool := snap.Pools[d.WorkPool]
 		if pool == nil {
+			hint, ok := hinted[d.WorkPool]
+			if !ok {
+				hint = poolHint(ctx, c, d.WorkPool)
+				hinted[d.WorkPool] = hint
+			}
+			problems = append(problems, &diag.Error{Kind: diag.Invalid, Path: d.FullName() + ".work_pool.name",
+				Msg:  fmt.Sprintf("work pool %q does not exist, so no worker could pick up this deployment's runs", d.WorkPool),
+				Hint: hint})
 			continue
 		}
 		if pool.Type == "prefect-agent" {
@@ -290,16 +316,21 @@ func fillImage(outputs *py.Map, build []*steps.Step, image string) {
 	outputs.Update(out)
 }
 
-// applier is one Apply: its inputs and dependencies, and what it learns
-// along the way.
+// applier is one Apply: its inputs and dependencies, the snapshot, and
+// what it learns along the way.
 type applier struct {
 	opt     Options
 	deps    Deps
-	workers memo.Cache[string, bool] // work pool → a worker polls it
+	snap    *Snapshot
+	flows   memo.Cache[string, string] // flow name → id of a flow this Apply created
+	workers memo.Cache[string, bool]   // work pool → a worker polls it
 }
 
 // register creates or updates one deployment the way RunnerDeployment.apply
-// does.
+// does, sending only what the snapshot says differs: an unchanged
+// deployment costs no request, and owned automations are deleted (and
+// recreated from the triggers) only when prefect.yaml declares triggers or
+// the server holds automations that may be owned by the deployment.
 func (a *applier) register(ctx context.Context, d *Deployment, s *Spec) *Result {
 	c := a.deps.API
 	r := &Result{Name: s.FlowName + "/" + s.Name, WorkPool: d.WorkPool, Spec: s}
@@ -310,50 +341,51 @@ func (a *applier) register(ctx context.Context, d *Deployment, s *Spec) *Result 
 		r.Action, r.Error = "failed", err
 		return r
 	}
-	existing, err := c.ReadDeploymentByName(ctx, s.FlowName, s.Name)
-	switch {
-	case errors.Is(err, cloudapi.ErrNotFound):
-		flow, err := c.CreateFlow(ctx, s.FlowName)
+	st := a.snap.Deployment(keyOf(s))
+	dec := decide(st, s, a.snap, a.opt.Force)
+	r.Changes = dec.changes
+	if st == nil {
+		flowID, err := a.flowID(ctx, s.FlowName)
 		if err != nil {
 			return fail(err)
 		}
-		body := py.MapOf("name", get(s.Body, "name"), "flow_id", flow.ID)
+		body := py.MapOf("name", get(s.Body, "name"), "flow_id", flowID)
 		for _, k := range s.Body.Keys() {
 			if k != "name" {
 				body.Set(k, get(s.Body, k))
 			}
 		}
-		dep, _, err := c.CreateDeployment(ctx, body)
+		dep, created, err := c.CreateDeployment(ctx, body)
 		if err != nil {
 			return fail(err)
 		}
 		r.ID, r.Action = dep.ID, "created"
-	case err != nil:
-		return fail(err)
-	default:
-		r.ID = existing.ID
-		if server, err := py.DecodeJSON(existing.Raw); err == nil {
-			if m, ok := server.(*py.Map); ok {
-				r.Changes = Diff(m, s)
+		if !created {
+			// Someone registered it since the snapshot: the create was an
+			// update, and what automations it has is not known.
+			r.Action = "updated"
+			dec.deleteAutomations = a.snap.AutomationsSupported
+		}
+	} else {
+		r.ID, r.Action = st.ID(), "unchanged"
+		if dec.update {
+			if err := c.UpdateDeployment(ctx, r.ID, UpdateBody(s)); err != nil {
+				return fail(err)
 			}
+			r.Action = "updated"
 		}
-		if len(r.Changes) == 0 && !a.opt.Force && len(s.Triggers) == 0 && !hasOwnedAutomations(ctx, c, r.ID) {
-			// Re-sending would change nothing prefect.yaml controls; skipping
-			// keeps schedules (and their future runs) as they are.
-			r.Action = "unchanged"
-			r.WorkerOnline = a.workerOnline(ctx, d.WorkPool)
-			return r
-		}
-		if err := c.UpdateDeployment(ctx, existing.ID, UpdateBody(s)); err != nil {
+	}
+	triggers := a.snap.AutomationsSupported
+	if dec.deleteAutomations {
+		err := c.DeleteAutomationsOwnedBy(ctx, "prefect.deployment."+r.ID)
+		switch {
+		case errors.Is(err, cloudapi.ErrNotFound):
+			triggers = false // a server without automations, as prefect deploy decides
+		case err != nil:
 			return fail(err)
 		}
-		r.Action = "updated"
 	}
-	owner := "prefect.deployment." + r.ID
-	if err := c.DeleteAutomationsOwnedBy(ctx, owner); err != nil && !errors.Is(err, cloudapi.ErrNotFound) {
-		return fail(err)
-	}
-	if len(s.Triggers) > 0 {
+	if triggers {
 		for i, t := range s.Triggers {
 			body, err := automationBody(t.(*py.Map), s.Name, i+1, r.ID)
 			if err != nil {
@@ -363,15 +395,91 @@ func (a *applier) register(ctx context.Context, d *Deployment, s *Spec) *Result 
 				return fail(err)
 			}
 		}
+		if len(s.Triggers) > 0 && r.Action == "unchanged" {
+			r.Action = "updated"
+		}
 	}
-	r.WorkerOnline = a.workerOnline(ctx, d.WorkPool)
+	if dec.deleteAutomations && len(s.Triggers) == 0 && st != nil && len(st.Automations) > 0 {
+		// Which of the candidates were owned (and so deleted) is only
+		// known by reading the automations again, once for the whole
+		// deploy (settleDeletedAutomations).
+		r.mayHaveDeleted = st.Automations
+	}
+	if r.Action == "created" || r.Action == "updated" {
+		r.WorkerOnline = a.workerOnline(ctx, d.WorkPool)
+	}
 	return r
 }
 
-// workerOnline asks once per pool per Apply whether a worker polls it; it
-// only decides whether to print the "start a worker" hint, so a failed
-// answer counts as no.
+// flowID is the id of the named flow: from the snapshot, or created once
+// for the whole deploy (concurrent registrations of one new flow share the
+// one request).
+func (a *applier) flowID(ctx context.Context, name string) (string, error) {
+	if f := a.snap.Flows[name]; f != nil {
+		return f.ID, nil
+	}
+	return a.flows.Get(name, func() (string, error) {
+		f, err := a.deps.API.CreateFlow(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		return f.ID, nil
+	})
+}
+
+// settleDeletedAutomations finishes the results of deployments whose
+// automations were deleted only because some may have been owned by them:
+// one read of the automations tells which are gone (they were owned) and
+// which are still there (they merely run the deployment). A deployment
+// whose fields were not sent and that lost no automation stays unchanged.
+func (a *applier) settleDeletedAutomations(ctx context.Context, results []*Result) {
+	var pending []*Result
+	for _, r := range results {
+		if r != nil && r.Error == nil && r.mayHaveDeleted != nil {
+			pending = append(pending, r)
+		}
+	}
+	if len(pending) == 0 {
+		return
+	}
+	left := map[string]bool{}
+	after, err := readAutomations(ctx, a.deps.API)
+	for _, au := range after {
+		left[py.Str(get(au, "id"))] = true
+	}
+	for _, r := range pending {
+		var deleted []*py.Map
+		for _, au := range r.mayHaveDeleted {
+			if err != nil || !left[py.Str(get(au, "id"))] {
+				deleted = append(deleted, au)
+			}
+		}
+		if len(deleted) > 0 {
+			r.Changes = append(r.Changes, Change{Field: "automations", Old: automationNames(deleted), New: []any{}})
+			if r.Action == "unchanged" {
+				r.Action = "updated"
+				r.WorkerOnline = a.workerOnline(ctx, r.WorkPool)
+			}
+		}
+		r.mayHaveDeleted = nil
+		a.deps.emit(EventApplied, r.Name, "%s %s", r.Action, r.ID)
+	}
+}
+
+// workerOnline says whether a worker polls the pool; it only decides
+// whether to print the "start a worker" hint, so a failed answer counts
+// as no. The pool's status in the snapshot answers it (READY: a worker is
+// online; NOT_READY: none is); otherwise (a paused pool) the pool's online
+// workers are asked for once, as prefect deploy does.
 func (a *applier) workerOnline(ctx context.Context, pool string) bool {
+	if wp := a.snap.Pools[pool]; wp != nil && wp.Status != nil {
+		switch *wp.Status {
+		case "READY":
+			return true
+		case "NOT_READY":
+			return false
+		}
+	}
 	online, _ := a.workers.Get(pool, func() (bool, error) {
 		workers, err := a.deps.API.FilterWorkers(ctx, pool, true)
 		return err == nil && len(workers) > 0, nil
@@ -379,21 +487,51 @@ func (a *applier) workerOnline(ctx context.Context, pool string) bool {
 	return online
 }
 
-// hasOwnedAutomations reports whether automations created from the
-// deployment's triggers exist; a deploy deletes them, so their presence
-// means the deployment is not unchanged. When it cannot tell, it says yes.
-func hasOwnedAutomations(ctx context.Context, c ServerReader, id string) bool {
-	owner := "prefect.deployment." + id
-	autos, err := c.ReadRelatedAutomations(ctx, owner)
-	if err != nil {
-		return true
+// decision is what registering a spec sends, given the snapshot.
+type decision struct {
+	changes []Change
+	// update: PATCH the existing deployment.
+	update bool
+	// deleteAutomations: DELETE /automations/owned-by/<the deployment>
+	// before creating the triggers' automations.
+	deleteAutomations bool
+}
+
+// decide compares a spec with the deployment's state in the snapshot (nil:
+// the deployment does not exist). A field that differs, or --force, sends
+// the update. Owned automations are deleted when prefect.yaml declares
+// triggers (their automations are recreated), when the server holds
+// automations that may be owned by the deployment, or with --force, as
+// prefect deploy always does; a deployment just created owns none.
+func decide(st *DeploymentState, s *Spec, snap *Snapshot, force bool) decision {
+	var dec decision
+	if st == nil {
+		return dec
 	}
-	for _, a := range autos {
-		if o, _ := a.Get("owner_resource"); o == owner {
-			return true
+	dec.changes = Diff(st.Server, s)
+	dec.update = force || len(dec.changes) > 0
+	if snap.AutomationsSupported {
+		dec.deleteAutomations = force || len(s.Triggers) > 0 || len(st.Automations) > 0
+		if len(s.Triggers) > 0 {
+			// Recreated whatever they hold: the server's automations cannot
+			// be told apart from copies of the triggers' (ids, ownership).
+			dec.changes = append(dec.changes, Change{Field: "automations", Old: automationNames(st.Automations), New: triggerNames(s)})
 		}
 	}
-	return false
+	return dec
+}
+
+// triggerNames are the names of the automations a spec's triggers become.
+func triggerNames(s *Spec) []any {
+	out := []any{}
+	for i, t := range s.Triggers {
+		name, _ := get(t.(*py.Map), "name").(string)
+		if name == "" {
+			name = fmt.Sprintf("%s__automation_%d", s.Name, i+1)
+		}
+		out = append(out, name)
+	}
+	return out
 }
 
 // UpdateBody is the PATCH body for an existing deployment (Prefect's

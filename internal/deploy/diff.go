@@ -46,12 +46,18 @@ func Diff(server *py.Map, s *Spec) []Change {
 				continue
 			}
 		case "concurrency_options":
-			if want == nil && have == nil {
+			// The server fills in the options' defaults (a missing
+			// grace_period_seconds reads back null).
+			if sameOptions(have, want) {
 				continue
 			}
 		case "concurrency_limit":
-			// The server reports the limit both here and as a global
-			// concurrency limit object; the number is what matters.
+			// 3.9.1 always reads concurrency_limit back as null: the
+			// deployment's limit is the global concurrency limit it points
+			// at, and the number is what a deploy sets.
+			if gcl, ok := get(server, "global_concurrency_limit").(*py.Map); ok {
+				have = get(gcl, "limit")
+			}
 		case "pull_steps":
 			if s.PullUnset {
 				continue
@@ -92,6 +98,23 @@ func normalise(x any) any {
 		}
 	}
 	return x
+}
+
+// sameOptions compares concurrency options, a missing key as null.
+func sameOptions(have, want any) bool {
+	h, _ := have.(*py.Map)
+	w, _ := want.(*py.Map)
+	if h.Len() == 0 || w.Len() == 0 {
+		return h.Len() == 0 && w.Len() == 0
+	}
+	for _, m := range []*py.Map{h, w} {
+		for _, k := range m.Keys() {
+			if !py.Equal(get(h, k), get(w, k)) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func versionInfoEqual(have, want any) bool {

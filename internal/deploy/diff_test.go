@@ -49,3 +49,30 @@ func TestDiff(t *testing.T) {
 		t.Fatalf("enforce change not seen: %+v", ch)
 	}
 }
+
+// 3.9.1 reads concurrency_limit back as null and the deployment's limit as
+// the global concurrency limit it points at; the options come back with
+// their defaults filled in. Neither is a change by itself.
+func TestDiffConcurrencyAsTheServerReturnsIt(t *testing.T) {
+	spec := &Spec{Body: py.MapOf("concurrency_limit", int64(42),
+		"concurrency_options", py.MapOf("collision_strategy", "CANCEL_NEW"))}
+	server := py.MapOf("concurrency_limit", nil,
+		"global_concurrency_limit", py.MapOf("name", "deployment:x", "limit", int64(42), "active", true),
+		"concurrency_options", py.MapOf("collision_strategy", "CANCEL_NEW", "grace_period_seconds", nil))
+	if ch := Diff(server, spec); len(ch) != 0 {
+		t.Fatalf("expected no changes, got %+v", ch)
+	}
+	server.Set("global_concurrency_limit", py.MapOf("name", "deployment:x", "limit", int64(3)))
+	server.Set("concurrency_options", py.MapOf("collision_strategy", "ENQUEUE", "grace_period_seconds", nil))
+	if ch := Diff(server, spec); len(ch) != 2 || ch[0].Field != "concurrency_limit" || ch[1].Field != "concurrency_options" {
+		t.Fatalf("changes = %+v", ch)
+	}
+	// No limit in prefect.yaml: a limit on the server is a change (the
+	// update sends concurrency_limit: null, which deletes it).
+	spec.Body.Set("concurrency_limit", nil)
+	spec.Body.Set("concurrency_options", nil)
+	server.Set("concurrency_options", nil)
+	if ch := Diff(server, spec); len(ch) != 1 || ch[0].Field != "concurrency_limit" {
+		t.Fatalf("changes = %+v", ch)
+	}
+}

@@ -27,8 +27,6 @@ type Options struct {
 	// Image, when set, stands in for the image a skipped build step would
 	// produce.
 	Image string
-	// Concurrency is how many deployments are registered at once; 0 means 4.
-	Concurrency int
 	// Force re-sends deployments that have not changed.
 	Force bool
 }
@@ -84,22 +82,23 @@ func (d Deps) emit(k EventKind, name, format string, args ...any) {
 	}
 }
 
-// ServerReader is what deploying reads from the Prefect API. The work to
-// read a whole selection's server state in a few filter requests (a
-// snapshot) can stand in for it.
+// ServerReader is what deploying reads from the Prefect API: the filter
+// requests a Snapshot is made of, and the workers of a pool whose status
+// does not say whether one is online.
 type ServerReader interface {
-	ReadWorkPool(ctx context.Context, name string) (*cloudapi.WorkPool, error)
-	FilterWorkPools(ctx context.Context, body any) ([]cloudapi.WorkPool, error)
-	FilterWorkers(ctx context.Context, pool string, onlineOnly bool) ([]cloudapi.Worker, error)
-	ReadDeploymentByName(ctx context.Context, flowName, name string) (*cloudapi.Deployment, error)
-	FilterDeployments(ctx context.Context, body any) ([]cloudapi.Deployment, error)
 	FilterFlows(ctx context.Context, body any) ([]cloudapi.Flow, error)
-	ReadRelatedAutomations(ctx context.Context, resourceID string) ([]*py.Map, error)
+	FilterDeployments(ctx context.Context, body any) ([]cloudapi.Deployment, error)
+	FilterWorkPools(ctx context.Context, body any) ([]cloudapi.WorkPool, error)
+	FilterAutomations(ctx context.Context, body any) ([]*py.Map, error)
+	FilterWorkers(ctx context.Context, pool string, onlineOnly bool) ([]cloudapi.Worker, error)
 }
 
 // ServerWriter is what deploying changes on the Prefect API: registering,
 // and the calls that put a deployment back or remove it.
 type ServerWriter interface {
+	// PrepareWrites fetches what the first write needs (a CSRF token), so
+	// that it travels with the snapshot's reads.
+	PrepareWrites(ctx context.Context) error
 	CreateFlow(ctx context.Context, name string) (*cloudapi.Flow, error)
 	CreateDeployment(ctx context.Context, body *py.Map) (*cloudapi.Deployment, bool, error)
 	UpdateDeployment(ctx context.Context, id string, body *py.Map) error
@@ -113,6 +112,10 @@ type ServerWriter interface {
 type API interface {
 	ServerReader
 	ServerWriter
+	// InFlightLimit is how many requests the client lets be in flight now
+	// (its cloudapi.Limiter decides: adaptive, or pinned by
+	// --concurrency); Apply registers as many deployments at once.
+	InFlightLimit() int
 }
 
 var _ API = (*cloudapi.Client)(nil)

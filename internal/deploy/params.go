@@ -173,13 +173,21 @@ func closestName(k string, names []string) string {
 }
 
 // decide settles an undecided verdict with the deployment's state on the
-// server: the path that applies, and for an update, whether enforcement
-// is on there.
-func (v *paramVerdict) decide(ctx context.Context, api ServerReader, loc paramLocator, flowName, name string) error {
+// server, as the snapshot holds it (extended by one read for a name the
+// steps completed): the path that applies, and for an update, whether
+// enforcement is on there.
+func (v *paramVerdict) decide(ctx context.Context, snap *Snapshot, api ServerReader, loc paramLocator, flowName, name string) error {
 	if len(v.undecided) == 0 {
 		return nil
 	}
-	existing, err := api.ReadDeploymentByName(ctx, flowName, name)
+	k := Key{Flow: flowName, Name: name}
+	var existing *cloudapi.Deployment
+	err := snap.Extend(ctx, api, []Key{k})
+	if st := snap.Deployment(k); err == nil && st == nil {
+		err = cloudapi.ErrNotFound
+	} else if st != nil {
+		existing = st.Deployment
+	}
 	refused := false
 	switch {
 	case errors.Is(err, cloudapi.ErrNotFound):

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
 	"github.com/prefectctl/prefectctl/internal/py"
@@ -29,15 +28,16 @@ func (d Deps) online() error {
 // neither the server nor Docker runs on every selected deployment
 // (staticChecks), and their problems are reported together before any
 // request; then each deployment is prepared with the server (Prefect
-// variables and blocks), its work pool read and its job variables checked,
-// its parameters checked again with what the server resolved (and with the
-// deployment's state where create and update disagree), and Docker
-// checked. Nothing is built, pushed or written.
-func prepareAll(ctx context.Context, p *project.Project, sel *project.Selection, opt Options, deps Deps, checkDocker bool) ([]*Deployment, diag.List) {
+// variables and blocks), the server's state for all of them read (one
+// Snapshot), their work pools, job variables and steps checked, their
+// parameters checked again with what the server resolved (and with the
+// deployment's state where create and update disagree), and with forApply
+// the Docker daemon and registries too. Nothing is built, pushed or written.
+func prepareAll(ctx context.Context, p *project.Project, sel *project.Selection, opt Options, deps Deps, forApply bool) ([]*Deployment, *Snapshot, diag.List) {
 	deps = deps.onceWarnings()
 	static, problems := staticChecks(ctx, p, sel, opt, deps, true)
 	if len(problems) > 0 {
-		return nil, problems
+		return nil, nil, problems
 	}
 	var ds []*Deployment
 	var items []*staticItem
@@ -50,19 +50,33 @@ func prepareAll(ctx context.Context, p *project.Project, sel *project.Selection,
 		ds = append(ds, d)
 		items = append(items, static[i])
 	}
-	if len(problems) == 0 {
-		problems = append(problems, preflightPools(ctx, deps.API, ds)...)
+	if len(problems) > 0 {
+		return ds, nil, problems
 	}
+	keys := make([]Key, len(ds))
+	pools := make([]string, len(ds))
+	for i, d := range ds {
+		keys[i], pools[i] = preparedKey(d), d.WorkPool
+	}
+	var alongside func(context.Context) error
+	if forApply {
+		alongside = deps.API.PrepareWrites
+	}
+	snap, err := ReadSnapshot(ctx, deps.API, keys, pools, alongside)
+	if err != nil {
+		return ds, nil, diag.AsList(err)
+	}
+	problems = append(problems, preflightPools(ctx, deps.API, ds, snap)...)
 	if len(problems) == 0 {
 		problems = append(problems, parseAllSteps(ds, p)...)
 	}
 	if len(problems) == 0 {
-		problems = append(problems, preflightParameters(ctx, p, ds, items, opt, deps)...)
+		problems = append(problems, preflightParameters(ctx, p, ds, items, snap, opt, deps)...)
 	}
-	if len(problems) == 0 && checkDocker {
+	if len(problems) == 0 && forApply {
 		problems = append(problems, preflightDocker(ctx, ds, opt, deps)...)
 	}
-	return ds, problems
+	return ds, snap, problems
 }
 
 // staticItem is one selected deployment after the static checks.
@@ -195,7 +209,7 @@ func fromServer(x any) bool {
 // deployment's state on the server the values that only one of create and
 // update refuses. Warnings were given by the static checks, except for the
 // deployments those could not prepare.
-func preflightParameters(ctx context.Context, p *project.Project, ds []*Deployment, items []*staticItem, opt Options, deps Deps) diag.List {
+func preflightParameters(ctx context.Context, p *project.Project, ds []*Deployment, items []*staticItem, snap *Snapshot, opt Options, deps Deps) diag.List {
 	quiet := deps
 	quiet.Warn = nil
 	var problems diag.List
@@ -211,7 +225,7 @@ func preflightParameters(ctx context.Context, p *project.Project, ds []*Deployme
 				deps.warn(w)
 			}
 		}
-		if err := v.decide(ctx, deps.API, paramLocator{p: p, d: d}, spec.FlowName, spec.Name); err != nil {
+		if err := v.decide(ctx, snap, deps.API, paramLocator{p: p, d: d}, spec.FlowName, spec.Name); err != nil {
 			return append(problems, diag.AsList(err)...)
 		}
 		problems = append(problems, v.errors...)
@@ -222,9 +236,9 @@ func preflightParameters(ctx context.Context, p *project.Project, ds []*Deployme
 // finalParameters checks the parameters exactly as they will be sent, once
 // the build and push steps have produced their values, before anything is
 // registered.
-func finalParameters(ctx context.Context, p *project.Project, d *Deployment, s *Spec, deps Deps) error {
+func finalParameters(ctx context.Context, p *project.Project, d *Deployment, s *Spec, snap *Snapshot, deps Deps) error {
 	v := checkParameters(p, d, s, nil)
-	if err := v.decide(ctx, deps.API, paramLocator{p: p, d: d}, s.FlowName, s.Name); err != nil {
+	if err := v.decide(ctx, snap, deps.API, paramLocator{p: p, d: d}, s.FlowName, s.Name); err != nil {
 		return err
 	}
 	return v.errors.Err()
@@ -265,39 +279,49 @@ type PlanItem struct {
 }
 
 // Plan compares every selected deployment with the server without changing
-// anything: it reads work pools, variables, blocks and existing
-// deployments, runs no step and sends no write.
+// anything: it reads the server's state for the selection (one Snapshot,
+// as a deploy does), resolves variables and blocks, runs no step and sends
+// no write.
 func Plan(ctx context.Context, p *project.Project, sel *project.Selection, opt Options, deps Deps) ([]*PlanItem, error) {
 	if err := deps.online(); err != nil {
 		return nil, err
 	}
-	ds, problems := prepareAll(ctx, p, sel, opt, deps, false)
+	ds, snap, problems := prepareAll(ctx, p, sel, opt, deps, false)
 	if len(problems) > 0 {
 		return nil, problems
 	}
-	var items []*PlanItem
-	for _, d := range ds {
+	specs := make([]*Spec, len(ds))
+	keys := make([]Key, len(ds))
+	for i, d := range ds {
 		spec, err := Finalize(d, nil, true, deps.now(), opt, deps)
 		if err != nil {
 			return nil, err
 		}
+		specs[i], keys[i] = spec, keyOf(spec)
+	}
+	if err := snap.Extend(ctx, deps.API, keys); err != nil {
+		return nil, err
+	}
+	var items []*PlanItem
+	for _, spec := range specs {
 		it := &PlanItem{Name: spec.FlowName + "/" + spec.Name, Pending: spec.Pending, Spec: spec}
-		existing, err := deps.API.ReadDeploymentByName(ctx, spec.FlowName, spec.Name)
-		switch {
-		case errors.Is(err, cloudapi.ErrNotFound):
+		st := snap.Deployment(keyOf(spec))
+		if st == nil {
 			it.Action = "create"
-		case err != nil:
-			return nil, err
-		default:
-			it.ID = existing.ID
-			server, err := py.DecodeJSON(existing.Raw)
-			if m, ok := server.(*py.Map); err == nil && ok {
-				it.Changes = Diff(m, spec)
-			}
+			items = append(items, it)
+			continue
+		}
+		it.ID = st.ID()
+		dec := decide(st, spec, snap, false)
+		it.Changes = dec.changes
+		if len(spec.Triggers) == 0 && len(st.Automations) > 0 && snap.AutomationsSupported {
+			// Deleted by the deploy if owned by the deployment, which the
+			// server does not tell.
+			it.Changes = append(it.Changes, Change{Field: "automations", Old: automationNames(st.Automations), New: []any{}})
+		}
+		it.Action = "unchanged"
+		if dec.update || dec.deleteAutomations {
 			it.Action = "update"
-			if len(it.Changes) == 0 && len(spec.Triggers) == 0 && !hasOwnedAutomations(ctx, deps.API, it.ID) {
-				it.Action = "unchanged"
-			}
 		}
 		items = append(items, it)
 	}

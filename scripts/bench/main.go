@@ -3,9 +3,17 @@
 // replays a CLI's HTTP requests to measure the floor a minimal client would reach.
 //
 //	bench gen -dir D -files F -deployments N -pool P
-//	bench time -label L -n N [-warmup W] -out results.jsonl -- CMD ARGS...
+//	bench time -label L -n N [-warmup W] -out results.jsonl [-upstream URL -rtt D [-record F] [-wipe PREFIX]] -- CMD ARGS...
 //	bench record -upstream URL -out reqs.json -- CMD ARGS...   (CMD gets PREFECT_API_URL of the proxy)
 //	bench replay -in reqs.json -api URL -c N [-n N] -label L -out results.jsonl
+//	bench proxy -upstream URL -rtt D                           (a latency proxy until interrupted)
+//	bench wipe -api URL -prefix P                              (delete the flows named P*, and so their deployments)
+//	bench check -api URL -prefix P -deployments N -flows F     (exactly that many, each once)
+//
+// With -upstream and -rtt, time runs each command through the fault proxy's
+// latency mode (internal/testenv/faultproxy) in front of the server, as if
+// the server were one round trip away, and records how many requests each
+// run sent; -record keeps the requests of the last run for replay.
 package main
 
 import (
@@ -22,12 +30,15 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/prefectctl/prefectctl/internal/testenv/faultproxy"
 )
 
 func main() {
@@ -45,8 +56,14 @@ func main() {
 		err = cmdRecord(os.Args[2:])
 	case "replay":
 		err = cmdReplay(os.Args[2:])
+	case "proxy":
+		err = cmdProxy(os.Args[2:])
+	case "wipe":
+		err = cmdWipe(os.Args[2:])
+	case "check":
+		err = cmdCheck(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown command %q (want gen, time, record or replay)", os.Args[1])
+		err = fmt.Errorf("unknown command %q (want gen, time, record, replay, proxy, wipe or check)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -56,10 +73,11 @@ func main() {
 
 // Result is one line of results.jsonl: one measured command, all its runs.
 type Result struct {
-	Label   string    `json:"label"`
-	Seconds []float64 `json:"seconds"`
-	RSSKB   []int64   `json:"rss_kb,omitempty"`
-	Command string    `json:"command,omitempty"`
+	Label    string    `json:"label"`
+	Seconds  []float64 `json:"seconds"`
+	RSSKB    []int64   `json:"rss_kb,omitempty"`
+	Requests []int     `json:"requests,omitempty"` // per run, through the latency proxy
+	Command  string    `json:"command,omitempty"`
 }
 
 func appendResult(path string, r Result) error {
@@ -126,7 +144,9 @@ def flow_%[1]d(name: str = "world", count: int = 3, ratio: float = 0.5,
 	b.WriteString("build: null\npush: null\npull:\n- prefect.deployments.steps.set_working_directory:\n    directory: /opt/prefect/bench\n\ndeployments:\n")
 	for d := 0; d < *deps; d++ {
 		i := d % *files
-		fmt.Fprintf(&b, "- name: dep-%d\n  entrypoint: flows/flow_%d.py:flow_%d\n  tags: [bench, \"batch-%d\"]\n  parameters:\n    name: user-%d\n  schedules: []\n  work_pool:\n    name: %s\n    job_variables:\n      env:\n        INDEX: \"%d\"\n", d, i, i, d%5, d, *pool, d)
+		// The version comes from BENCH_STAMP: a new stamp changes every
+		// deployment (an all-changed redeploy), the same one none.
+		fmt.Fprintf(&b, "- name: dep-%d\n  entrypoint: flows/flow_%d.py:flow_%d\n  version: \"stamp-{{ $BENCH_STAMP }}\"\n  tags: [bench, \"batch-%d\"]\n  parameters:\n    name: user-%d\n  schedules: []\n  work_pool:\n    name: %s\n    job_variables:\n      env:\n        INDEX: \"%d\"\n", d, i, i, d%5, d, *pool, d)
 	}
 	return os.WriteFile(filepath.Join(*dir, "prefect.yaml"), []byte(b.String()), 0o644)
 }
@@ -140,6 +160,10 @@ func cmdTime(args []string) error {
 	warmup := fs.Int("warmup", 1, "unmeasured runs first")
 	out := fs.String("out", "", "results.jsonl to append to")
 	dir := fs.String("dir", "", "working directory")
+	upstream := fs.String("upstream", "", "with -rtt: the server's API URL, reached through a latency proxy")
+	rtt := fs.Duration("rtt", -1, "simulated round-trip time to the server (0: the proxy, no delay)")
+	record := fs.String("record", "", "with -upstream: save the requests of the last run here (JSON, for replay)")
+	wipe := fs.String("wipe", "", "with -upstream: before each run, delete the flows named PREFIX* (a first deploy)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -147,10 +171,30 @@ func cmdTime(args []string) error {
 	if *label == "" || *out == "" || len(argv) == 0 {
 		return errors.New("time needs -label, -out and a command after --")
 	}
+	var proxy *faultproxy.Proxy
+	if *rtt >= 0 {
+		if *upstream == "" {
+			return errors.New("time -rtt needs -upstream")
+		}
+		var err error
+		if proxy, err = faultproxy.Start(*upstream, faultproxy.Config{RTT: *rtt, LogBodies: *record != "", Lifetime: 24 * time.Hour}); err != nil {
+			return err
+		}
+		defer proxy.Close()
+	}
 	r := Result{Label: *label, Command: strings.Join(argv, " ")}
 	for i := 0; i < *warmup+*n; i++ {
+		if *wipe != "" {
+			if err := wipeFlows(*upstream, *wipe); err != nil {
+				return err
+			}
+		}
 		cmd := exec.Command(argv[0], argv[1:]...)
 		cmd.Dir = *dir
+		if proxy != nil {
+			cmd.Env = append(os.Environ(), "PREFECT_API_URL="+proxy.URL)
+			proxy.Log() // forget what came before
+		}
 		var stderr bytes.Buffer // Prefect's CLI prints its errors on stdout
 		cmd.Stdout = &stderr
 		cmd.Stderr = &stderr
@@ -160,6 +204,10 @@ func cmdTime(args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %s: %v\n%s", *label, r.Command, err, tail(stderr.String(), 2000))
 		}
+		var log []faultproxy.Entry
+		if proxy != nil {
+			log = proxy.Log()
+		}
 		if i < *warmup {
 			continue
 		}
@@ -167,9 +215,173 @@ func cmdTime(args []string) error {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.RSSKB = append(r.RSSKB, ru.Maxrss) // Linux: kilobytes
 		}
-		fmt.Fprintf(os.Stderr, "  %s run %d/%d: %.3fs\n", *label, i-*warmup+1, *n, el)
+		reqs := ""
+		if proxy != nil {
+			r.Requests = append(r.Requests, len(log))
+			reqs = fmt.Sprintf(", %d requests", len(log))
+			if *record != "" && i == *warmup+*n-1 {
+				if err := saveRequests(*record, log); err != nil {
+					return err
+				}
+			}
+		}
+		fmt.Fprintf(os.Stderr, "  %s run %d/%d: %.3fs%s\n", *label, i-*warmup+1, *n, el, reqs)
 	}
 	return appendResult(*out, r)
+}
+
+// saveRequests writes the proxy's log in record's format.
+func saveRequests(path string, log []faultproxy.Entry) error {
+	reqs := make([]Request, len(log))
+	for i, e := range log {
+		reqs[i] = Request{Method: e.Method, Path: e.Path, Body: e.Body, Status: e.Status}
+	}
+	b, err := json.MarshalIndent(reqs, "", " ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+// apiCall sends one JSON request to the API and decodes the answer.
+func apiCall(method, url string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for try := 0; ; try++ {
+		if rd != nil {
+			b, _ := json.Marshal(body)
+			req.Body = io.NopCloser(bytes.NewReader(b))
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable && try < 20 {
+			time.Sleep(100 * time.Millisecond) // a locked SQLite database
+			continue
+		}
+		if resp.StatusCode/100 != 2 && resp.StatusCode != http.StatusNotFound {
+			return fmt.Errorf("%s %s: %d %s", method, url, resp.StatusCode, tail(string(b), 300))
+		}
+		if out != nil && len(b) > 0 {
+			return json.Unmarshal(b, out)
+		}
+		return nil
+	}
+}
+
+type named struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	FlowID string `json:"flow_id"`
+}
+
+// flowsNamed lists the flows whose name starts with prefix.
+func flowsNamed(api, prefix string) ([]named, error) {
+	var all []named
+	for offset := 0; ; offset += 200 {
+		var page []named
+		body := map[string]any{"limit": 200, "offset": offset, "sort": "NAME_ASC", "flows": map[string]any{"name": map[string]any{"like_": prefix}}}
+		if err := apiCall("POST", strings.TrimRight(api, "/")+"/flows/filter", body, &page); err != nil {
+			return nil, err
+		}
+		for _, f := range page {
+			if strings.HasPrefix(f.Name, prefix) {
+				all = append(all, f)
+			}
+		}
+		if len(page) < 200 {
+			return all, nil
+		}
+	}
+}
+
+// wipeFlows deletes the flows named prefix*, which deletes their
+// deployments too.
+func wipeFlows(api, prefix string) error {
+	flows, err := flowsNamed(api, prefix)
+	if err != nil {
+		return err
+	}
+	for _, f := range flows {
+		if err := apiCall("DELETE", strings.TrimRight(api, "/")+"/flows/"+f.ID, nil, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func cmdWipe(args []string) error {
+	fs := flag.NewFlagSet("wipe", flag.ContinueOnError)
+	api := fs.String("api", "", "API URL")
+	prefix := fs.String("prefix", "", "flow name prefix")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *api == "" || *prefix == "" {
+		return errors.New("wipe needs -api and -prefix")
+	}
+	return wipeFlows(*api, *prefix)
+}
+
+// cmdCheck verifies that the server holds exactly the deployments and flows
+// a deploy should have made: the given numbers, each (flow, name) once.
+func cmdCheck(args []string) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	api := fs.String("api", "", "API URL")
+	prefix := fs.String("prefix", "", "flow name prefix")
+	wantDeps := fs.Int("deployments", 0, "deployments expected")
+	wantFlows := fs.Int("flows", 0, "flows expected")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	flows, err := flowsNamed(*api, *prefix)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	flowName := map[string]string{}
+	for _, f := range flows {
+		if seen[f.Name] {
+			return fmt.Errorf("flow %s twice", f.Name)
+		}
+		seen[f.Name] = true
+		flowName[f.ID] = f.Name
+	}
+	n := 0
+	for _, f := range flows {
+		var deps []named
+		body := map[string]any{"limit": 200, "flows": map[string]any{"id": map[string]any{"any_": []string{f.ID}}}}
+		if err := apiCall("POST", strings.TrimRight(*api, "/")+"/deployments/filter", body, &deps); err != nil {
+			return err
+		}
+		for _, d := range deps {
+			key := flowName[d.FlowID] + "/" + d.Name
+			if seen[key] {
+				return fmt.Errorf("deployment %s twice", key)
+			}
+			seen[key] = true
+			n++
+		}
+	}
+	if len(flows) != *wantFlows || n != *wantDeps {
+		return fmt.Errorf("the server holds %d flows and %d deployments named %s*, want %d and %d", len(flows), n, *prefix, *wantFlows, *wantDeps)
+	}
+	fmt.Fprintf(os.Stderr, "  check: %d flows, %d deployments, each once\n", len(flows), n)
+	return nil
 }
 
 func tail(s string, n int) string {
@@ -407,3 +619,27 @@ func doRetry(client *http.Client, req *http.Request, body []byte) (*http.Respons
 
 // retries counts the 503/429 answers the replay had to retry.
 var retries atomic.Int64
+
+// cmdProxy serves the fault proxy in latency mode in front of upstream
+// until it is interrupted, and prints its URL: for trying a CLI at a
+// distance by hand.
+func cmdProxy(args []string) error {
+	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
+	upstream := fs.String("upstream", "", "real API URL, e.g. http://127.0.0.1:4200/api")
+	rtt := fs.Duration("rtt", 80*time.Millisecond, "simulated round-trip time")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	p, err := faultproxy.Start(*upstream, faultproxy.Config{RTT: *rtt, Lifetime: 24 * time.Hour})
+	if err != nil {
+		return err
+	}
+	fmt.Println(p.URL)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	for _, e := range p.Log() {
+		fmt.Fprintf(os.Stderr, "%s %s -> %d\n", e.Method, e.Path, e.Status)
+	}
+	return p.Close()
+}

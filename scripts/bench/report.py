@@ -1,13 +1,16 @@
-"""Writes BENCHMARKS.md and the scaling plot from the results of scripts/bench.sh.
+"""Writes BENCHMARKS.md, the scaling plot and the latency plot from the results of scripts/bench.sh.
 
-Input: results.jsonl (one line per measured command: label, seconds[], rss_kb[]),
-meta.env (machine and versions), the flow-metadata benchmark's text output, and the
-requests recorded from one `prefectctl deploy --all` and one `prefect deploy --all`.
+Input: results.jsonl (one line per measured command: label, seconds[], rss_kb[], requests[];
+several lines with one label are runs of the same command, in order), meta.env (machine and
+versions), the flow-metadata benchmark's text output, the requests recorded from one
+`prefectctl deploy --all` and one `prefect deploy --all`, and the results directory (the check
+of the 500-deployment run).
 """
 
 import argparse
 import collections
 import json
+import os
 import re
 import statistics
 
@@ -23,6 +26,24 @@ TARGETS = {
     "rss_mb": 60.0,  # peak RSS at 500 deployments
 }
 
+# Issue 12's targets, at 50 deployments and 80 ms: prefect deploy / prefectctl, paired medians.
+LATENCY_TARGETS = {
+    ("postgres", "changed"): 25.0,
+    ("postgres", "unchanged"): 100.0,
+    ("sqlite", "changed"): 10.0,
+    ("sqlite", "unchanged"): 60.0,
+}
+MAX_UNCHANGED_REQUESTS = 6
+LOCAL_FLOOR = 1.3  # local (0 ms) SQLite, all changed: within 1.3x of the floor
+# BENCHMARKS.md before issue 12 (prefectctl 912726e, 2026-11-26): 50 deployments, local SQLite.
+TODAY = {"prefectctl deploy --all (50)": 2.77, "prefectctl deploy --all, nothing changed (50)": 1.00}
+
+# The fewest round trips any client needs for each kind of deploy: a new connection's handshake,
+# the reads (one round, in parallel), then each round of writes that depends on the one before.
+MIN_ROUND_TRIPS = {"first": 4, "changed": 3, "unchanged": 2}
+KINDS = ("first", "changed", "unchanged")
+KIND_TEXT = {"first": "first deploy", "changed": "all changed", "unchanged": "nothing changed"}
+
 
 def load(path):
     res = {}
@@ -30,7 +51,12 @@ def load(path):
         for line in f:
             if line.strip():
                 r = json.loads(line)
-                res[r["label"]] = r
+                if r["label"] in res:
+                    prev = res[r["label"]]
+                    for k in ("seconds", "rss_kb", "requests"):
+                        prev[k] = (prev.get(k) or []) + (r.get(k) or [])
+                else:
+                    res[r["label"]] = r
     return res
 
 
@@ -69,7 +95,8 @@ def shape(reqs):
 
 def main():
     ap = argparse.ArgumentParser()
-    for a in ("results", "meta", "flowmeta", "requests", "requests-prefect", "md", "png", "png-rel"):
+    for a in ("results", "meta", "flowmeta", "requests", "requests-prefect", "md", "png", "png-rel", "resdir",
+              "latency-png", "latency-png-rel"):
         ap.add_argument("--" + a, required=True)
     a = ap.parse_args()
     R = load(a.results)
@@ -86,7 +113,7 @@ def main():
     w(f"- Date: {meta['date']}" + (" — **quick mode** (BENCH_QUICK=1): fewer runs" if meta.get("quick") not in ("", "0") else ""))
     w(f"- Machine: {meta['nproc']} CPUs ({meta['cpu']}), {meta['mem']} memory, Linux {meta['kernel']}")
     w(f"- prefectctl {meta['prefectctl']} ({meta['go']}); prefect {meta['prefect']} on Python {meta['python']} (the test venv); Docker engine {meta['docker']}")
-    w("- Server: one real Prefect 3.9.1 server (SQLite) on loopback, shared by both CLIs; a clean `PREFECT_HOME` and profiles file for both.")
+    w("- Servers: real Prefect 3.9.1 servers on loopback, one on SQLite and one on PostgreSQL (scripts/testenv.sh), shared by both CLIs; a clean `PREFECT_HOME` and profiles file for both. Sections before \"Registration at a distance\" use the SQLite one directly.")
     w("- Each figure is min / median / max over the runs listed; ratios are of medians, with the range from the least to the most favourable pairing of runs.")
     w("- Deploy timings are updates of existing deployments (a warm-up run created them), the everyday case. prefectctl runs "
       "with `--force`, so it re-sends every deployment as `prefect deploy` always does; by default it skips deployments the "
@@ -196,13 +223,14 @@ def main():
 
     w("## Scale: 10 → 500 deployments\n")
     w(f"![time vs number of deployments]({a.png_rel})\n")
-    sizes = sorted({int(m.group(1)) for l in R for m in [re.match(r"prefect(?:ctl)? deploy --all \((\d+)\)$", l)] if m})
+    sizes = sorted({int(m.group(1)) for l in R for m in [re.match(r"prefect(?:ctl)? deploy --all \((\d+)\)$", l)] if m}
+                   | {int(m.group(1)) for l in R for m in [re.match(r"prefect \| sqlite (\d+) 0ms$", l)] if m})
     w("| deployments | prefectctl | prefectctl peak RSS | prefect | prefect / prefectctl |")
     w("|---|---|---|---|---|")
     xs_go, ys_go, xs_py, ys_py = [], [], [], []
     for n in sizes:
         g = R.get(f"prefectctl deploy --all ({n})")
-        p = R.get(f"prefect deploy --all ({n})")
+        p = R.get(f"prefect deploy --all ({n})") or R.get(f"prefect | sqlite {n} 0ms")
         gs = stats(g)[1] if g else None
         ps = stats(p)[1] if p else None
         if g:
@@ -225,6 +253,8 @@ def main():
           f"deployments: by its trend ({ys_py[-1] / xs_py[-1]:.2f} s per deployment) one run would take about "
           f"{500 * ys_py[-1] / xs_py[-1] / 60:.0f} minutes, more than the bench's budget allows.")
     w("")
+
+    latency_notes = latency_section(w, R, a, meta)
 
     w("## Flow metadata (scripts/bench-flowmeta.sh)\n")
     w("prefectctl's static flow reader against Prefect's own static path (`load_flow_arguments_from_entrypoint` + "
@@ -281,6 +311,7 @@ def main():
         notes.append(f"- prefectctl vs the floor: {floor_line[0]:.2f}x against ≤ 1.5x; see \"where the rest goes\" above.")
     if big in R and rss_mb(R[big]) >= TARGETS["rss_mb"]:
         notes.append(f"- Peak RSS at 500 deployments: {rss_mb(R[big]):.1f} MB against < 60 MB.")
+    notes.extend(latency_notes)
     w("\n".join(notes) if notes else "None: every target above is met.")
     w("")
 
@@ -299,6 +330,161 @@ def main():
     ax.legend()
     fig.tight_layout()
     fig.savefig(a.png)
+
+
+def cell(R, kind, db, n, rtt):
+    return R.get(f"{kind} | {db} {n} {rtt}ms")
+
+
+def med(r):
+    return statistics.median(r["seconds"]) if r and r.get("seconds") else None
+
+
+def med_requests(r):
+    return statistics.median(r["requests"]) if r and r.get("requests") else None
+
+
+def server_time(R, kind, db, n):
+    """The server's own time for a kind of deploy: the faster of the two replays (1 and 8 in flight)."""
+    vals = [med(R.get(f"server {kind} c{c} | {db} {n}")) for c in (1, 8)]
+    vals = [v for v in vals if v is not None]
+    return min(vals) if vals else None
+
+
+def floor_of(R, kind, db, n, rtt):
+    s = server_time(R, kind, db, n)
+    return None if s is None else MIN_ROUND_TRIPS[kind] * rtt / 1000 + s
+
+
+def paired_ratio(slow, fast):
+    """Median over rounds of slow_i / fast_i: the runs of one round ran back to back."""
+    if not slow or not fast:
+        return None, None, None
+    k = min(len(slow["seconds"]), len(fast["seconds"]))
+    rs = sorted(slow["seconds"][i] / fast["seconds"][i] for i in range(k))
+    return statistics.median(rs), rs[0], rs[-1]
+
+
+def latency_section(w, R, a, meta):
+    """The table of 10/50/200 deployments x RTT x server, its plot, the issue-12 targets; returns notes on missed ones."""
+    cells = [(m.group(1), int(m.group(2)), int(m.group(3))) for l in R
+             for m in [re.match(r"prefect \| (\w+) (\d+) (\d+)ms$", l)] if m]
+    if not cells:
+        return []
+    dbs = [d for d in ("sqlite", "postgres") if any(c[0] == d for c in cells)]
+    sizes = sorted({c[1] for c in cells})
+    rtts = sorted({c[2] for c in cells})
+    w("## Registration at a distance: 10 / 50 / 200 deployments x RTT x SQLite / PostgreSQL\n")
+    w("Every command runs against the server through the fault proxy's latency mode "
+      "(internal/testenv/faultproxy: half a round trip on the way in and half on the way out of every request, one round "
+      "trip more for each new connection, as a TCP handshake costs), which also counts the requests. Per cell, in rounds: "
+      "prefectctl's **first deploy** (the project's flows and deployments deleted before), an **all-changed** redeploy "
+      "(every deployment's version changed in prefect.yaml: one update each), a **nothing-changed** redeploy, and "
+      "`prefect deploy --all` right after them, which re-sends everything every time. prefectctl runs with its defaults "
+      "(adaptive concurrency, no flag).\n")
+    w("- Times are medians; requests are per run (retried answers included). Ratios are **paired**: the median over rounds "
+      "of prefect's time over prefectctl's in the same round.")
+    w("- Repetitions: prefectctl 3 rounds per cell (1 at 200 deployments); `prefect deploy` once per cell, 3 times at 50 "
+      "deployments and 80 ms where the targets are, because one run at 200 deployments and 80 ms takes minutes.")
+    w("- **Floor** = the fewest round trips any client needs × the RTT + the server's own time. Round trips: a nothing-changed "
+      "deploy needs 2 (the connection's handshake, then the reads in parallel), an all-changed one 3 (then every update in "
+      "parallel), a first deploy 4 (then the flows, then the deployments). The server's own time is prefectctl's recorded "
+      "requests for that kind of deploy replayed straight to the server by a minimal Go client, the faster of 1 and 8 in "
+      "flight. A measurement below the floor means the server was faster in that run than in the replay.\n")
+    w(f"![time vs round-trip time]({a.latency_png_rel})\n")
+    for db in dbs:
+        w(f"### {'SQLite' if db == 'sqlite' else 'PostgreSQL'}\n")
+        w("| deployments | RTT | prefect deploy | req | first deploy | req | floor | all changed | req | floor | nothing changed | req | floor | prefect ÷ all changed | prefect ÷ nothing changed |")
+        w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for n in sizes:
+            for rtt in rtts:
+                py = cell(R, "prefect", db, n, rtt)
+                row = [str(n), f"{rtt} ms", fmt_s(med(py)) if py else "—", f"{med_requests(py):.0f}" if py and med_requests(py) else "—"]
+                for kind in KINDS:
+                    r = cell(R, "ctl " + kind, db, n, rtt)
+                    fl = floor_of(R, kind, db, n, rtt)
+                    row += [fmt_s(med(r)) if r else "—", f"{med_requests(r):.0f}" if r and med_requests(r) is not None else "—",
+                            fmt_s(fl) if fl else "—"]
+                for kind in ("changed", "unchanged"):
+                    m, lo, hi = paired_ratio(py, cell(R, "ctl " + kind, db, n, rtt))
+                    row.append(f"**{m:.1f}x**" + (f" ({lo:.1f}–{hi:.1f})" if hi != lo else "") if m else "—")
+                w("| " + " | ".join(row) + " |")
+        w("")
+
+    # Issue 12's targets.
+    w("### Targets\n")
+    w("| target | measured | met |")
+    w("|---|---|---|")
+    notes = []
+
+    def target(name, measured, ok, why=None):
+        w(f"| {name} | {measured} | {'yes' if ok else '**no**'} |")
+        if not ok and why:
+            notes.append(f"- {name}: {measured}. {why}")
+
+    for (db, kind), goal in LATENCY_TARGETS.items():
+        py, ctl = cell(R, "prefect", db, 50, 80), cell(R, "ctl " + kind, db, 50, 80)
+        m, lo, hi = paired_ratio(py, ctl)
+        if m is None:
+            continue
+        name = f"50 deployments, 80 ms, {'PostgreSQL' if db == 'postgres' else 'SQLite'}: {KIND_TEXT[kind]} ≥ {goal:g}x faster than prefect deploy"
+        fl = floor_of(R, kind, db, 50, 80)
+        bound = f" The floor for it is {fmt_s(fl)}, so no client can be more than {med(py) / fl:.0f}x faster here." if fl else ""
+        target(name, f"{m:.1f}x ({lo:.1f}–{hi:.1f}; {fmt_s(med(ctl))} against {fmt_s(med(py))})", m >= goal,
+               f"prefectctl needs {fmt_s(med(ctl))} in {med_requests(ctl):.0f} requests.{bound}")
+        if kind == "unchanged":
+            reqs = max(ctl.get("requests") or [0])
+            target(f"same, in at most {MAX_UNCHANGED_REQUESTS} requests", f"{reqs} (every run)", reqs <= MAX_UNCHANGED_REQUESTS)
+    for label, today in TODAY.items():
+        if label in R:
+            now = stats(R[label])[1]
+            target(f"local SQLite, `{label}` no worse than before issue 12 ({fmt_s(today)})", fmt_s(now), now <= today * 1.1,
+                   "the machine was busier than on the earlier run; see the local rows of the table above.")
+    ctl = cell(R, "ctl changed", "sqlite", 50, 0)
+    fl = floor_of(R, "changed", "sqlite", 50, 0)
+    if ctl and fl:
+        ratio_fl = med(ctl) / fl
+        target(f"local SQLite, 50 deployments all changed, within {LOCAL_FLOOR}x of the floor", f"{ratio_fl:.2f}x ({fmt_s(med(ctl))} against {fmt_s(fl)})",
+               ratio_fl <= LOCAL_FLOOR, "the rest is prefectctl's own start (see the dry run) and the writes it finds it cannot overlap on SQLite.")
+    big = cell(R, "ctl changed", "postgres", 500, 20)
+    if big:
+        check = open(os.path.join(a.resdir, "check-500.txt")).read().strip() if os.path.exists(os.path.join(a.resdir, "check-500.txt")) else ""
+        mb = rss_mb(big)
+        target("500 deployments, all changed, PostgreSQL at 20 ms: no error, no duplicate, peak RSS < 60 MB",
+               f"{fmt_s(med(big))}, {med_requests(big):.0f} requests, peak RSS {mb:.1f} MB; {check.replace('check: ', '')}",
+               mb < TARGETS["rss_mb"] and "each once" in check)
+    w("")
+
+    # The plot: time against RTT, per server, 50 deployments (and 200, dashed), floors dotted.
+    fig, axes = plt.subplots(1, len(dbs), figsize=(6 * len(dbs), 4.4), dpi=110, sharey=True, squeeze=False)
+    colours = {"prefect": "#2563eb", "ctl first": "#9333ea", "ctl changed": "#16a34a", "ctl unchanged": "#ea580c"}
+    names = {"prefect": "prefect deploy", "ctl first": "prefectctl first deploy", "ctl changed": "prefectctl all changed",
+             "ctl unchanged": "prefectctl nothing changed"}
+    for ax, db in zip(axes[0], dbs):
+        for n, style in ((50, "-"), (200, "--")):
+            if n not in sizes:
+                continue
+            for kind, col in colours.items():
+                xs = [r for r in rtts if cell(R, kind, db, n, r)]
+                ys = [med(cell(R, kind, db, n, r)) for r in xs]
+                if xs:
+                    ax.plot(xs, ys, style, marker="o", color=col, label=f"{names[kind]} ({n})")
+            for kind in ("changed", "unchanged"):
+                xs = [r for r in rtts if floor_of(R, kind, db, n, r)]
+                if xs and n == 50:
+                    ax.plot(xs, [floor_of(R, kind, db, n, r) for r in xs], ":", color=colours["ctl " + kind], alpha=0.6,
+                            label=f"floor, {KIND_TEXT[kind]} (50)")
+        ax.set_title(f"{'SQLite' if db == 'sqlite' else 'PostgreSQL'}", fontsize=10)
+        ax.set_xlabel("round-trip time to the server (ms)")
+        ax.set_yscale("log")
+        ax.set_xticks(rtts)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0][0].set_ylabel("wall time, median (s)")
+    axes[0][-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.suptitle(f"Registration time vs RTT, 50 (solid) and 200 (dashed) deployments ({meta['nproc']} CPUs, {meta['date']})", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(a.latency_png)
+    return notes
 
 
 if __name__ == "__main__":

@@ -3,6 +3,13 @@
 // answers, dropped connections (before or after the upstream handled the
 // request) and truncated bodies, chosen by a seeded RNG so a failing run
 // can be replayed. It is bounded (MaxFaults) and self-stopping (Lifetime).
+//
+// Its latency mode (Config.RTT) puts a network between client and server:
+// every request waits half a round trip on the way in and its answer half
+// on the way out, and a new connection waits one round trip before its
+// first request is read (the TCP handshake), so a loopback server behaves
+// like one RTT away. It also logs every request it forwards (Log), for
+// tests and benchmarks that count requests at the HTTP level.
 package faultproxy
 
 import (
@@ -15,6 +22,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -58,6 +66,18 @@ type Config struct {
 	// DisappearMatch limits the requests DisappearAfter counts (e.g. only
 	// deployment writes); nil = all.
 	DisappearMatch func(*http.Request) bool
+	// RTT is the simulated round-trip time (latency mode); 0 = none.
+	RTT time.Duration
+	// LogBodies keeps each request's body in the log (to replay it).
+	LogBodies bool
+}
+
+// Entry is one request the proxy answered.
+type Entry struct {
+	Method string
+	Path   string // below the upstream's path, with the query
+	Status int    // 0: the connection was dropped
+	Body   []byte // with Config.LogBodies
 }
 
 // Proxy is a running fault proxy.
@@ -79,6 +99,7 @@ type Proxy struct {
 	forwarded int
 	counted   int // forwarded requests matching DisappearMatch
 	counts    map[Kind]int
+	log       []Entry
 	closed    bool
 	closeOnce sync.Once
 }
@@ -117,6 +138,9 @@ func Start(upstream string, cfg Config) (*Proxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
+	}
+	if cfg.RTT > 0 {
+		ln = &handshakeListener{Listener: ln, rtt: cfg.RTT}
 	}
 	p := &Proxy{
 		URL:      "http://" + ln.Addr().String() + up.EscapedPath(),
@@ -172,6 +196,12 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	lw := &loggingWriter{ResponseWriter: w}
+	defer p.record(r, lw, body)
+	w = lw
+	if !p.wait(r, p.cfg.RTT/2) { // the request's way in
+		return
+	}
 	delay, k := p.pick(r)
 	if delay {
 		select {
@@ -210,11 +240,97 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		hangUp(w) // nothing to cut: a dropped answer is the nearest fault
 		return
 	}
+	if !p.wait(r, p.cfg.RTT-p.cfg.RTT/2) { // the answer's way out
+		return
+	}
 	for key, vs := range resp.header {
 		w.Header()[key] = vs
 	}
 	w.WriteHeader(resp.status)
 	w.Write(resp.body) //nolint:errcheck // the client may have gone
+}
+
+// wait holds the request for d (latency mode); false when the client went
+// away meanwhile.
+func (p *Proxy) wait(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+func (p *Proxy) record(r *http.Request, w *loggingWriter, body []byte) {
+	path := r.URL.Path
+	if up := p.upstream.Path; up != "" && up != "/" {
+		path = "/" + strings.TrimPrefix(strings.TrimPrefix(path, strings.TrimRight(up, "/")), "/")
+	}
+	if r.URL.RawQuery != "" {
+		path += "?" + r.URL.RawQuery
+	}
+	e := Entry{Method: r.Method, Path: path, Status: w.status}
+	if p.cfg.LogBodies && len(body) > 0 {
+		e.Body = body
+	}
+	p.mu.Lock()
+	p.log = append(p.log, e)
+	p.mu.Unlock()
+}
+
+// loggingWriter keeps the status an answer was sent with (0 when the
+// connection was dropped instead).
+type loggingWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *loggingWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *loggingWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController hijack the connection underneath.
+func (w *loggingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// handshakeListener makes each new connection wait one round trip before
+// its first request is read, as a TCP handshake over that distance would.
+type handshakeListener struct {
+	net.Listener
+	rtt time.Duration
+}
+
+func (l *handshakeListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &handshakeConn{Conn: c, ready: time.Now().Add(l.rtt)}, nil
+}
+
+type handshakeConn struct {
+	net.Conn
+	ready time.Time
+	once  sync.Once
+}
+
+func (c *handshakeConn) Read(b []byte) (int, error) {
+	c.once.Do(func() { time.Sleep(time.Until(c.ready)) })
+	return c.Conn.Read(b)
 }
 
 type answer struct {
@@ -308,6 +424,16 @@ func (p *Proxy) Counts() map[Kind]int {
 	for k, v := range p.counts {
 		out[k] = v
 	}
+	return out
+}
+
+// Log is every request the proxy answered so far, in the order the answers
+// were sent, and forgets them.
+func (p *Proxy) Log() []Entry {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.log
+	p.log = nil
 	return out
 }
 

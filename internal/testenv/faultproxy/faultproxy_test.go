@@ -187,3 +187,40 @@ func TestBadConfig(t *testing.T) {
 		t.Fatal("non-http upstream accepted")
 	}
 }
+
+// In latency mode a request costs one round trip, and a new connection one
+// more (its handshake); every request is logged with its status.
+func TestLatencyModeAndLog(t *testing.T) {
+	up, _ := upstream(t)
+	const rtt = 60 * time.Millisecond
+	p, err := Start(up.URL+"/api", Config{RTT: rtt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	c := &http.Client{Timeout: 5 * time.Second}
+	send := func() time.Duration {
+		start := time.Now()
+		resp, err := c.Post(p.URL+"/deployments/filter?x=1", "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return time.Since(start)
+	}
+	first, second := send(), send()
+	if first < 2*rtt || first > 2*rtt+time.Second {
+		t.Errorf("first request (new connection) took %v, want about %v", first, 2*rtt)
+	}
+	if second < rtt || second >= 2*rtt {
+		t.Errorf("second request (kept-alive connection) took %v, want about %v", second, rtt)
+	}
+	log := p.Log()
+	if len(log) != 2 || log[0].Method != "POST" || log[0].Path != "/deployments/filter?x=1" || log[0].Status != 200 || log[0].Body != nil {
+		t.Errorf("log %+v", log)
+	}
+	if len(p.Log()) != 0 {
+		t.Error("Log did not forget what it returned")
+	}
+}

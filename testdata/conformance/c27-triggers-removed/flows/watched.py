@@ -1,0 +1,6 @@
+from prefect import flow
+
+
+@flow(name="c27-watched")
+def watched(source: str = ""):
+    """Started by events, until it is not."""
