@@ -119,6 +119,17 @@ func (m *overlay) errorf(path, hint, format string, args ...any) {
 	m.errs = append(m.errs, m.o.Errorf(path, hint, format, args...))
 }
 
+// entryErrorf reports a problem with an entry: at its name, the key of the
+// mapping form or the entry of the list form.
+func (m *overlay) entryErrorf(e overlayEntry, hint, format string, args ...any) {
+	err := m.o.Errorf(e.path, hint, format, args...)
+	if e.keyed {
+		pos := m.o.KeyPos(e.path)
+		err.Line, err.Col = pos.Line, pos.Col
+	}
+	m.errs = append(m.errs, err)
+}
+
 // mergeOverlay merges o over f. An empty overlay changes nothing.
 func mergeOverlay(f, o *File) error {
 	m := &overlay{f: f, o: o}
@@ -214,6 +225,7 @@ type overlayEntry struct {
 	path     string   // the entry's path in the overlay
 	fields   *py.Map  // the fields to merge; nil removes the deployment
 	skip     []string // keys of fields that only select (the list form's name)
+	keyed    bool     // written in the mapping form
 }
 
 // deployments merges the overlay's deployments: a list of entries like
@@ -246,9 +258,9 @@ func (m *overlay) deployments(base *py.Map, v any) {
 			path := joinPath("deployments", k)
 			switch fields := x.(type) {
 			case nil:
-				entries = append(entries, overlayEntry{selector: k, path: path})
+				entries = append(entries, overlayEntry{selector: k, path: path, keyed: true})
 			case *py.Map:
-				entries = append(entries, overlayEntry{selector: k, path: path, fields: fields})
+				entries = append(entries, overlayEntry{selector: k, path: path, fields: fields, keyed: true})
 			default:
 				m.errorf(path, "map the deployment's name to the fields to change ({daily: {work_pool: {name: prod}}}), or to null to leave it out of this environment",
 					"expected a mapping of deployment fields, got %s", py.TypeName(x))
@@ -280,20 +292,20 @@ func (m *overlay) deployments(base *py.Map, v any) {
 			if len(names) > 0 {
 				hint = "deployments in " + m.f.Path + ": " + strings.Join(names, ", ") + "; " + hint
 			}
-			m.errorf(e.path, hint, "%q names no deployment in %s", e.selector, m.f.Path)
+			m.entryErrorf(e, hint, "%q names no deployment in %s", e.selector, m.f.Path)
 			continue
 		case len(hits) > 1:
 			var which []string
 			for _, i := range hits {
 				which = append(which, names[i])
 			}
-			m.errorf(e.path, "name one of them as flow/name: "+strings.Join(which, ", "), "%q names %d deployments in %s", e.selector, len(hits), m.f.Path)
+			m.entryErrorf(e, "name one of them as flow/name: "+strings.Join(which, ", "), "%q names %d deployments in %s", e.selector, len(hits), m.f.Path)
 			continue
 		}
 		i := hits[0]
 		if first, dup := claimed[i]; dup {
-			pos := m.o.Pos(first)
-			m.errorf(e.path, fmt.Sprintf("merge the two entries into one (the other is at line %d)", pos.Line), "%s is changed twice in this overlay", names[i])
+			pos := m.o.KeyPos(first)
+			m.entryErrorf(e, fmt.Sprintf("merge the two entries into one (the other is at line %d)", pos.Line), "%s is changed twice in this overlay", names[i])
 			continue
 		}
 		claimed[i] = e.path

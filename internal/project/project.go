@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -207,22 +208,33 @@ func LoadWith(path string, opt LoadOptions) (*Project, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The problems of the overlay, the values and the merged file are
+	// reported together.
+	var problems diag.List
 	var envFile string
 	if opt.Overlaid() {
 		o, err := readOverlay(path, opt)
 		if err != nil {
 			return nil, err
 		}
-		if err := mergeOverlay(f, o); err != nil {
-			return nil, err
-		}
+		problems = append(problems, diag.AsList(mergeOverlay(f, o))...)
 		envFile = o.Path
 	}
 	valueWarnings, err := applyValues(f)
-	if err != nil {
-		return nil, err
-	}
+	valueProblems := diag.AsList(err)
+	problems = append(problems, valueProblems...)
 	p, err := validate(f)
+	if len(problems) > 0 {
+		for _, e := range diag.AsList(err) {
+			// A placeholder without a value is reported once, not also as
+			// a value of the wrong type.
+			if !slices.ContainsFunc(valueProblems, func(v *diag.Error) bool { return v.Path == e.Path }) {
+				problems = append(problems, e)
+			}
+		}
+		problems.Sort()
+		return nil, problems
+	}
 	if err != nil {
 		return nil, err
 	}
