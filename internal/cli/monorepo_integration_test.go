@@ -201,3 +201,69 @@ func TestMonorepoDeploysInOneRun(t *testing.T) {
 		t.Errorf("a project after the failing one was changed: %s", d.Raw)
 	}
 }
+
+// TestEnvironmentsAgainstPrefect: one project deployed for prod; the plan
+// for prod then has nothing to do, the plan for dev shows exactly what the
+// overlays change, and a deploy without --env is the file as written.
+func TestEnvironmentsAgainstPrefect(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the real Prefect server")
+	}
+	sp := newServerProject(t, "pctl-env", "process")
+	sp.write(fmt.Sprintf(`pull: []
+prefectctl:
+  values: {tier: dev, team: data}
+deployments:
+- name: d
+  entrypoint: flows/f.py:f
+  tags: [(( values.tier ))]
+  description: owned by (( values.team )) ((values.tier))
+  work_pool: {name: %s}
+`, sp.pool))
+	must(t, os.WriteFile(filepath.Join(sp.work, "prefect.prod.yaml"), []byte("prefectctl: {values: {tier: prod}}\ndeployments:\n  d: {parameters: {x: 5}}\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(sp.work, "prefect.dev.yaml"), []byte("{}\n"), 0o644))
+	code, out, errOut := run("deploy", "--all", "--env", "prod", "-o", "json")
+	if code != 0 {
+		t.Fatalf("deploy --env prod: %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "Environment prod: prefect.prod.yaml merged over prefect.yaml") {
+		t.Errorf("stderr does not name the environment:\n%s", errOut)
+	}
+	d, err := sp.c.ReadDeploymentByName(sp.ctx, sp.flow, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sp.c.DeleteDeployment(context.Background(), d.ID) })
+	raw := string(d.Raw)
+	for _, want := range []string{`"tags":["prod"]`, `"parameters":{"x":5}`, `"description":"owned by data prod"`} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("prod deployment lacks %s: %s", want, raw)
+		}
+	}
+	plan := func(env string) []string {
+		t.Helper()
+		code, out, errOut := run("deploy", "--all", "--plan", "--env", env, "-o", "json")
+		var p struct {
+			Plan []struct {
+				Action  string `json:"action"`
+				Changes []struct {
+					Field string `json:"field"`
+				} `json:"changes"`
+			} `json:"plan"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &p) != nil || len(p.Plan) != 1 {
+			t.Fatalf("plan --env %s: %d\n%s\n%s", env, code, out, errOut)
+		}
+		fields := []string{p.Plan[0].Action}
+		for _, c := range p.Plan[0].Changes {
+			fields = append(fields, c.Field)
+		}
+		return fields
+	}
+	if got := strings.Join(plan("prod"), " "); got != "unchanged" {
+		t.Errorf("plan --env prod after deploying prod: %s", got)
+	}
+	if got := strings.Join(plan("dev"), " "); got != "update description parameters tags" {
+		t.Errorf("plan --env dev: %s", got)
+	}
+}
