@@ -340,6 +340,10 @@ func writeMerged(a *app, p *project.Project) {
 // deployProjects is deploy (and deploy --plan) over several projects.
 func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, af *applyFlags, files []string, entrypoint string) error {
 	start := time.Now()
+	if af.image != "" {
+		return usageErr("deploy the project that builds the image on its own (--prefect-file PATH --image REF), or let each project's build step build its image",
+			"--image stands in for one project's image, and this run has several projects")
+	}
 	client, settings, err := a.apiClient()
 	if err != nil {
 		return err
