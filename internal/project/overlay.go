@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/diag"
@@ -109,10 +110,14 @@ func readOverlay(path string, opt LoadOptions) (*File, error) {
 }
 
 // overlay lays the document of an overlay file over f's, moving the
-// positions of what it sets into f, marked with the overlay's name.
+// positions of what it sets into f, marked with the overlay's name. The
+// positions are moved once, after the merge (movePositions): a file may
+// hold a million values, so nothing walks them per merged key.
 type overlay struct {
 	f, o *File
 	errs diag.List
+	drop map[string]bool   // paths of f whose positions go
+	take map[string]string // overlay path → the path of f it now sets
 }
 
 func (m *overlay) errorf(path, hint, format string, args ...any) {
@@ -132,7 +137,7 @@ func (m *overlay) entryErrorf(e overlayEntry, hint, format string, args ...any) 
 
 // mergeOverlay merges o over f. An empty overlay changes nothing.
 func mergeOverlay(f, o *File) error {
-	m := &overlay{f: f, o: o}
+	m := &overlay{f: f, o: o, drop: map[string]bool{}, take: map[string]string{}}
 	if o.Raw == nil {
 		return nil
 	}
@@ -148,13 +153,18 @@ func mergeOverlay(f, o *File) error {
 	} else if !ok {
 		return nil // validate reports the base file's own problem
 	}
+	var removed map[int]bool
 	for _, k := range top.Keys() {
 		v, _ := top.Get(k)
 		if k == "deployments" {
-			m.deployments(base, v)
+			removed = m.deployments(base, v)
 			continue
 		}
 		m.set(base, k, v, "", "")
+	}
+	m.movePositions()
+	if len(removed) > 0 {
+		m.removeDeployments(base, removed)
 	}
 	m.errs.Sort()
 	return m.errs.Err()
@@ -167,7 +177,7 @@ func (m *overlay) set(dst *py.Map, k string, v any, dstPath, srcPath string) {
 	if v == nil {
 		if dst.Has(k) {
 			dst.Delete(k)
-			m.forget(dp)
+			m.drop[dp] = true
 		}
 		return
 	}
@@ -185,8 +195,8 @@ func (m *overlay) set(dst *py.Map, k string, v any, dstPath, srcPath string) {
 		// and all: there is nothing under it to remove.
 	}
 	dst.Set(k, py.Clone(v))
-	m.forget(dp)
-	m.take(dp, sp)
+	m.drop[dp] = true
+	m.take[sp] = dp
 }
 
 // under reports whether path p is at or below path root.
@@ -194,26 +204,36 @@ func under(p, root string) bool {
 	return p == root || strings.HasPrefix(p, root+".") || strings.HasPrefix(p, root+"[")
 }
 
-// forget drops the positions at and below path in f.
-func (m *overlay) forget(path string) {
-	for _, pos := range []map[string]Pos{m.f.pos, m.f.keyPos} {
-		for p := range pos {
-			if under(p, path) {
-				delete(pos, p)
-			}
+// within returns the path of set that p is at or below, if any: p itself
+// or one of its parents.
+func within[V any](p string, set map[string]V) (string, bool) {
+	for {
+		if _, ok := set[p]; ok {
+			return p, true
 		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			return "", false
+		}
+		p = p[:i]
 	}
 }
 
-// take copies the overlay's positions at and below src to dst in f.
-func (m *overlay) take(dst, src string) {
+// movePositions drops the positions of what the overlay replaced or
+// removed and gives what it set the overlay's positions.
+func (m *overlay) movePositions() {
 	from := [2]map[string]Pos{m.o.pos, m.o.keyPos}
 	to := [2]map[string]Pos{m.f.pos, m.f.keyPos}
-	for i := range from {
+	for i := range to {
+		for p := range to[i] {
+			if _, gone := within(p, m.drop); gone {
+				delete(to[i], p)
+			}
+		}
 		for p, pos := range from[i] {
-			if under(p, src) {
+			if src, ok := within(p, m.take); ok {
 				pos.File = m.o.Path
-				to[i][dst+p[len(src):]] = pos
+				to[i][m.take[src]+p[len(src):]] = pos
 			}
 		}
 	}
@@ -232,7 +252,7 @@ type overlayEntry struct {
 // prefect.yaml's, each naming the deployment it changes with name (or
 // flow/name), or a mapping from name (or flow/name) to the fields to
 // change, which may rename the deployment and where null removes it.
-func (m *overlay) deployments(base *py.Map, v any) {
+func (m *overlay) deployments(base *py.Map, v any) (removed map[int]bool) {
 	var entries []overlayEntry
 	switch t := v.(type) {
 	case []any:
@@ -269,16 +289,16 @@ func (m *overlay) deployments(base *py.Map, v any) {
 	default:
 		m.errorf("deployments", "write a list like prefect.yaml's (- name: daily ...) or a mapping of names to fields (daily: {...})",
 			"expected a list or a mapping of deployments, got %s", py.TypeName(v))
-		return
+		return nil
 	}
 	if len(entries) == 0 {
-		return
+		return nil
 	}
 	x, _ := base.Get("deployments")
 	list, _ := x.([]any)
 	names := deploymentNames(list)
 	claimed := map[int]string{}
-	removed := map[int]bool{}
+	removed = map[int]bool{}
 	for _, e := range entries {
 		var hits []int
 		for i, item := range list {
@@ -322,41 +342,40 @@ func (m *overlay) deployments(base *py.Map, v any) {
 			m.set(dst, k, fv, fmt.Sprintf("deployments[%d]", i), e.path)
 		}
 	}
-	if len(removed) > 0 {
-		m.removeDeployments(base, list, removed)
-	}
+	return removed
 }
 
-// removeDeployments drops the removed deployments and renumbers the
-// positions of those after them.
-func (m *overlay) removeDeployments(base *py.Map, list []any, removed map[int]bool) {
+// removeDeployments drops the removed deployments, with their positions,
+// and renumbers the positions of those after them.
+func (m *overlay) removeDeployments(base *py.Map, removed map[int]bool) {
+	x, _ := base.Get("deployments")
+	list, _ := x.([]any)
 	kept := make([]any, 0, len(list))
 	renumber := map[int]int{}
 	for i, item := range list {
-		if removed[i] {
-			m.forget(fmt.Sprintf("deployments[%d]", i))
-			continue
+		if !removed[i] {
+			renumber[i] = len(kept)
+			kept = append(kept, item)
 		}
-		renumber[i] = len(kept)
-		kept = append(kept, item)
 	}
 	base.Set("deployments", kept)
 	for _, pos := range []map[string]Pos{m.f.pos, m.f.keyPos} {
 		moved := map[string]Pos{}
 		for p, at := range pos {
-			var i int
-			var rest string
-			if n, _ := fmt.Sscanf(p, "deployments[%d]", &i); n != 1 {
+			rest, ok := strings.CutPrefix(p, "deployments[")
+			if !ok {
 				continue
 			}
-			prefix := fmt.Sprintf("deployments[%d]", i)
-			if !under(p, prefix) {
+			n, rest, ok := strings.Cut(rest, "]")
+			i, err := strconv.Atoi(n)
+			if !ok || err != nil {
 				continue
 			}
-			rest = p[len(prefix):]
-			if j, ok := renumber[i]; ok && j != i {
+			if j, kept := renumber[i]; !kept || j != i {
 				delete(pos, p)
-				moved[fmt.Sprintf("deployments[%d]", j)+rest] = at
+				if kept {
+					moved["deployments["+strconv.Itoa(j)+"]"+rest] = at
+				}
 			}
 		}
 		for p, at := range moved {

@@ -35,6 +35,7 @@ type valueSubst struct {
 	values   *py.Map
 	errs     diag.List
 	warnings []*diag.Error
+	uses     map[string]string // where a whole value was put → its definition
 }
 
 // applyValues replaces every `(( values.NAME ))` in f's document. A file
@@ -44,7 +45,7 @@ func applyValues(f *File) ([]*diag.Error, error) {
 	if !ok {
 		return nil, nil
 	}
-	s := &valueSubst{f: f, values: py.NewMap()}
+	s := &valueSubst{f: f, values: py.NewMap(), uses: map[string]string{}}
 	if settings, _ := top.Get("prefectctl"); settings != nil {
 		if sm, ok := settings.(*py.Map); ok {
 			if v, present := sm.Get("values"); present && v != nil {
@@ -63,6 +64,7 @@ func applyValues(f *File) ([]*diag.Error, error) {
 			top.Set(k, nv)
 		}
 	}
+	s.movePositions()
 	s.errs.Sort()
 	return s.warnings, s.errs.Err()
 }
@@ -139,7 +141,7 @@ func (s *valueSubst) str(text, path string) (any, bool) {
 			s.unknown(text, name, path)
 			return text, false
 		}
-		s.movePositions(path, vpath)
+		s.uses[path] = vpath
 		return py.Clone(v), true
 	}
 	var b strings.Builder
@@ -217,20 +219,29 @@ func (s *valueSubst) names(m *py.Map, prefix string) []string {
 	return out
 }
 
-// movePositions gives the use of a whole value the positions of its
-// definition: a value of the wrong type is reported where it was set.
-func (s *valueSubst) movePositions(use, def string) {
+// movePositions gives each use of a whole value the positions of its
+// definition: a value of the wrong type is reported where it was set. The
+// key naming a use stays where it is.
+func (s *valueSubst) movePositions() {
+	if len(s.uses) == 0 {
+		return
+	}
+	byDef := map[string][]string{}
+	for use, def := range s.uses {
+		byDef[def] = append(byDef[def], use)
+	}
 	for i, pos := range []map[string]Pos{s.f.pos, s.f.keyPos} {
 		keys := i == 1
-		for p := range pos {
-			if under(p, use) && !(keys && p == use) {
-				delete(pos, p)
-			}
-		}
 		moved := map[string]Pos{}
 		for p, at := range pos {
-			if under(p, def) && !(keys && p == def) { // the key naming the use stays where it is
-				moved[use+p[len(def):]] = at
+			if use, ok := within(p, s.uses); ok && !(keys && p == use) {
+				delete(pos, p)
+				continue
+			}
+			if def, ok := within(p, byDef); ok && !(keys && p == def) {
+				for _, use := range byDef[def] {
+					moved[use+p[len(def):]] = at
+				}
 			}
 		}
 		for p, at := range moved {
