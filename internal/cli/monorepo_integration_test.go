@@ -171,6 +171,22 @@ func TestMonorepoDeploysInOneRun(t *testing.T) {
 		}
 	}
 
+	// A work pool missing for the last project: no project's steps run.
+	for _, name := range []string{"ingest", "ml", "report"} {
+		must(t, os.Remove(filepath.Join(root, "services", name, "built-here")))
+	}
+	must(t, os.WriteFile(filepath.Join(root, "services", "report", "prefect.prod.yaml"), []byte("prefectctl: {values: {tier: prod, pool: "+prefix+"-missing}}\n"), 0o644))
+	_, errOut = deploy(ExitUsage)
+	if !strings.Contains(errOut, "services/report/prefect.yaml: "+prefix+"-report/daily.work_pool.name: work pool \""+prefix+"-missing\" does not exist") {
+		t.Errorf("a missing work pool in the last project:\n%s", errOut)
+	}
+	for _, name := range []string{"ingest", "ml", "report"} {
+		if _, err := os.Stat(filepath.Join(root, "services", name, "built-here")); err == nil {
+			t.Errorf("%s ran its steps although a project's work pool is missing", name)
+		}
+	}
+	must(t, os.WriteFile(filepath.Join(root, "services", "report", "prefect.prod.yaml"), []byte("prefectctl: {values: {tier: prod}}\ndeployments:\n  daily: {parameters: {n: 7}}\n"), 0o644))
+
 	// A fourth project defining ingest's flow/name again: nothing runs.
 	writeMonorepoProject(t, root, "zz-copy", prefix, "ingest", pool, mark, "- name: only-here\n  entrypoint: flows/main.py:main\n  work_pool: {name: (( values.pool ))}\n", "")
 	_, errOut = deploy(ExitUsage)

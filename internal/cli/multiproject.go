@@ -52,6 +52,18 @@ type projectRun struct {
 // identity is the project's name in prefect.yaml ("" when it has none).
 func (r *projectRun) identity() string { return r.p.Name }
 
+// located names the project's file in problems that name no file (a work
+// pool, Docker): with several projects, which one is at fault matters.
+func (r *projectRun) located(err error) diag.List {
+	list := diag.AsList(err)
+	for _, e := range list {
+		if e.File == "" {
+			e.File = r.file
+		}
+	}
+	return list
+}
+
 // multiRun is the projects of one invocation.
 type multiRun struct {
 	a    *app
@@ -167,7 +179,7 @@ func (m *multiRun) check(ctx context.Context) error {
 	for _, r := range m.runs {
 		planned, err := deploy.DryRun(ctx, r.p, r.sel, deploy.Options{Dir: r.dir}, deploy.Deps{Flows: r.loader, Warn: m.warn})
 		if err != nil {
-			problems = append(problems, diag.AsList(err)...)
+			problems = append(problems, r.located(err)...)
 			continue
 		}
 		r.planned = planned
@@ -393,7 +405,7 @@ func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFl
 	var problems diag.List
 	for i, r := range m.runs {
 		if err := deploy.Preflight(ctx, r.p, r.sel, options(r), deps[i]); err != nil {
-			problems = append(problems, diag.AsList(err)...)
+			problems = append(problems, r.located(err)...)
 		}
 	}
 	if len(problems) > 0 {
@@ -417,6 +429,9 @@ func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFl
 		case r.report.Failed():
 			applyErr = &silentError{code: ExitFailure}
 		}
+	}
+	if applyErr == nil && ctx.Err() != nil {
+		applyErr = ctx.Err() // interrupted between two projects
 	}
 	prog.stop()
 	ui := settings.UIURL()
@@ -492,7 +507,7 @@ func (m *multiRun) plan(ctx context.Context, output string, client *cloudapi.Cli
 		opt, deps := setup(r)
 		its, err := deploy.Plan(ctx, r.p, r.sel, opt, deps)
 		if err != nil {
-			problems = append(problems, diag.AsList(err)...)
+			problems = append(problems, r.located(err)...)
 			continue
 		}
 		items[i] = its
