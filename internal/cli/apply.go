@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -40,8 +41,9 @@ func (f *applyFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.plan, "plan", false, "compare with the server and print what would change: reads only, runs no step")
 }
 
-// runDeploy applies the selected deployments against the Prefect API.
-func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, af *applyFlags, entrypoint string) error {
+// runDeploy applies the selected deployments of the prefect.yaml at file
+// against the Prefect API.
+func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, af *applyFlags, file, entrypoint string) error {
 	start := time.Now()
 	concurrency, err := registerConcurrency(cmd.Flags().Changed("concurrency"), af.concurrency)
 	if err != nil {
@@ -54,10 +56,11 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 	if err := settings.RequireAPI(); err != nil {
 		return err
 	}
-	p, err := project.Load(f.prefectFile)
+	p, err := project.LoadWith(file, f.loadOptions(cmd))
 	if err != nil {
 		return err
 	}
+	announceEnv(a, p)
 	for _, w := range p.Warnings {
 		a.ui.warn(w)
 	}
@@ -122,15 +125,7 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 	if f.output == "json" {
 		items := []any{}
 		for _, r := range report.Results {
-			m := py.MapOf("name", r.Name, "action", r.Action, "id", nilIfEmpty(r.ID), "work_pool", r.WorkPool, "image", nilIfEmpty(r.Image))
-			if r.ID != "" && ui != "" {
-				m.Set("url", strings.TrimRight(ui, "/")+"/deployments/deployment/"+r.ID)
-			}
-			if r.Error != nil {
-				m.Set("error", r.Error.Error())
-			}
-			m.Set("changes", changedFields(r.Changes))
-			items = append(items, m)
+			items = append(items, applyResultJSON(r, ui))
 		}
 		if err := writeJSON(a.io.Out, py.MapOf("ok", applyErr == nil && !report.Failed(), "deployments", items, "seconds", time.Since(start).Seconds())); err != nil {
 			return err
@@ -155,9 +150,29 @@ func nilIfEmpty(s string) any {
 	return s
 }
 
+// applyResultJSON is one deployment in `deploy -o json`.
+func applyResultJSON(r *deploy.Result, ui string) *py.Map {
+	m := py.MapOf("name", r.Name, "action", r.Action, "id", nilIfEmpty(r.ID), "work_pool", r.WorkPool, "image", nilIfEmpty(r.Image))
+	if r.ID != "" && ui != "" {
+		m.Set("url", strings.TrimRight(ui, "/")+"/deployments/deployment/"+r.ID)
+	}
+	if r.Error != nil {
+		m.Set("error", r.Error.Error())
+	}
+	m.Set("changes", changedFields(r.Changes))
+	return m
+}
+
 func renderApply(a *app, report *deploy.Report, ui string) {
-	p := a.ui.p
 	poolsWithoutWorkers := map[string]bool{}
+	renderApplyResults(a, report, ui, poolsWithoutWorkers)
+	renderWorkerHints(a, poolsWithoutWorkers)
+}
+
+// renderApplyResults prints one line per deployment and adds the work
+// pools no worker polls to poolsWithoutWorkers.
+func renderApplyResults(a *app, report *deploy.Report, ui string, poolsWithoutWorkers map[string]bool) {
+	p := a.ui.p
 	for _, r := range report.Results {
 		switch r.Action {
 		case "created", "updated":
@@ -179,7 +194,15 @@ func renderApply(a *app, report *deploy.Report, ui string) {
 			fmt.Fprintf(a.io.Out, "%s Deployment '%s' was not applied.\n", p.dim.Render("-"), r.Name)
 		}
 	}
+}
+
+func renderWorkerHints(a *app, poolsWithoutWorkers map[string]bool) {
+	pools := make([]string, 0, len(poolsWithoutWorkers))
 	for pool := range poolsWithoutWorkers {
+		pools = append(pools, pool)
+	}
+	sort.Strings(pools)
+	for _, pool := range pools {
 		a.ui.infof("\nTo execute flow runs from these deployments, start a worker that pulls work from the '%s' work pool:\n\n\t$ prefect worker start --pool '%s'", pool, pool)
 	}
 }
@@ -220,17 +243,30 @@ func renderPlan(a *app, output string, items []*deploy.PlanItem) error {
 	if output == "json" {
 		list := []any{}
 		for _, it := range items {
-			changes := []any{}
-			for _, c := range it.Changes {
-				changes = append(changes, py.MapOf("field", c.Field, "old", py.FromGo(c.Old), "new", py.FromGo(c.New)))
-			}
-			list = append(list, py.MapOf("name", it.Name, "action", it.Action, "id", nilIfEmpty(it.ID),
-				"changes", changes, "pending", py.FromGo(it.Pending), "body", it.Spec.Body))
+			list = append(list, planItemJSON(it))
 		}
 		return writeJSON(a.io.Out, py.MapOf("plan", list))
 	}
-	p := a.ui.p
 	counts := map[string]int{}
+	renderPlanItems(a, items, counts)
+	a.ui.infof("\nPlan: %d to create, %d to update, %d unchanged. Nothing was changed.", counts["create"], counts["update"], counts["unchanged"])
+	return nil
+}
+
+// planItemJSON is one deployment in `deploy --plan -o json`.
+func planItemJSON(it *deploy.PlanItem) *py.Map {
+	changes := []any{}
+	for _, c := range it.Changes {
+		changes = append(changes, py.MapOf("field", c.Field, "old", py.FromGo(c.Old), "new", py.FromGo(c.New)))
+	}
+	return py.MapOf("name", it.Name, "action", it.Action, "id", nilIfEmpty(it.ID),
+		"changes", changes, "pending", py.FromGo(it.Pending), "body", it.Spec.Body)
+}
+
+// renderPlanItems prints the plan of some deployments and counts their
+// actions.
+func renderPlanItems(a *app, items []*deploy.PlanItem, counts map[string]int) {
+	p := a.ui.p
 	for _, it := range items {
 		counts[it.Action]++
 		switch it.Action {
@@ -248,6 +284,4 @@ func renderPlan(a *app, output string, items []*deploy.PlanItem) error {
 			fmt.Fprintf(a.io.Out, "    pending until the build and push steps run: %s\n", strings.Join(it.Pending, ", "))
 		}
 	}
-	a.ui.infof("\nPlan: %d to create, %d to update, %d unchanged. Nothing was changed.", counts["create"], counts["update"], counts["unchanged"])
-	return nil
 }

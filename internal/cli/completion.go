@@ -19,6 +19,9 @@ func registerCompletions(root *cobra.Command, a *app) {
 		switch c.Name() {
 		case "deploy":
 			_ = c.RegisterFlagCompletionFunc("name", a.completeProjectDeployments)
+			_ = c.RegisterFlagCompletionFunc("env", completeEnvironments)
+		case "validate":
+			_ = c.RegisterFlagCompletionFunc("env", completeEnvironments)
 		case "deployment":
 			for _, sub := range c.Commands() {
 				if sub.Name() == "run" || sub.Name() == "inspect" {
@@ -34,15 +37,32 @@ func registerCompletions(root *cobra.Command, a *app) {
 // completeProjectDeployments offers the deployments of the prefect.yaml in
 // effect (--prefect-file or ./prefect.yaml) for deploy -n.
 func (a *app) completeProjectDeployments(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	file := project.DefaultFile
-	if f := cmd.Flags().Lookup("prefect-file"); f != nil && f.Value.String() != "" {
-		file = f.Value.String()
-	}
-	p, err := project.Load(file)
+	p, err := project.Load(completionFile(cmd))
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 	return projectDeploymentNames(p, toComplete), cobra.ShellCompDirectiveNoFileComp
+}
+
+// completionFile is the prefect.yaml in effect: the last --prefect-file,
+// or ./prefect.yaml.
+func completionFile(cmd *cobra.Command) string {
+	if files, err := cmd.Flags().GetStringArray("prefect-file"); err == nil && len(files) > 0 {
+		return files[len(files)-1]
+	}
+	return project.DefaultFile
+}
+
+// completeEnvironments offers the environments whose overlay sits beside
+// the prefect.yaml in effect.
+func completeEnvironments(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	var out []string
+	for _, env := range project.Environments(completionFile(cmd)) {
+		if strings.HasPrefix(env, toComplete) {
+			out = append(out, env+"\t"+project.OverlayPath(completionFile(cmd), env))
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
 // projectDeploymentNames lists NAME and, when the flow name is written in

@@ -16,11 +16,13 @@ import (
 
 // deployFlags are the flags of `deploy` and `validate`.
 type deployFlags struct {
-	prefectFile string
-	all         bool
-	names       []string
-	output      string
-	dryRun      bool
+	prefectFiles []string
+	recursive    bool
+	env, envFile string
+	all          bool
+	names        []string
+	output       string
+	dryRun       bool
 
 	description, version, versionType string
 	tags                              []string
@@ -39,7 +41,10 @@ type deployFlags struct {
 
 func (f *deployFlags) register(cmd *cobra.Command, full bool) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.prefectFile, "prefect-file", project.DefaultFile, "path to the prefect.yaml file")
+	fl.StringArrayVar(&f.prefectFiles, "prefect-file", nil, "path to the prefect.yaml file (default prefect.yaml); repeat it, or give a quoted glob such as 'services/*/prefect.yaml', for several projects")
+	fl.BoolVarP(&f.recursive, "recursive", "R", false, "every prefect.yaml under the current directory, or under each --prefect-file directory, skipping what git ignores")
+	fl.StringVar(&f.env, "env", "", "environment: merge the overlay prefect.ENV.yaml beside prefect.yaml over it (default $PREFECTCTL_ENV)")
+	fl.StringVar(&f.envFile, "env-file", "", "merge this overlay file over prefect.yaml instead of prefect.ENV.yaml")
 	fl.BoolVar(&f.all, "all", false, "select every deployment in prefect.yaml")
 	fl.StringArrayVarP(&f.names, "name", "n", nil, "deployment to select: NAME, FLOW/NAME or a * pattern (repeatable)")
 	addOutputFlag(cmd, &f.output)
@@ -137,10 +142,20 @@ and parameter schema from its source, and creates or updates the deployments.
 
 With --dry-run it prints, for each deployment, the request it would send and stops:
 no step runs and no API is called. Values that build or push steps would produce
-are shown as their placeholders and listed as pending.`,
+are shown as their placeholders and listed as pending.
+
+With --env NAME (or PREFECTCTL_ENV) the overlay prefect.NAME.yaml beside prefect.yaml
+is merged over it first, and (( values.KEY )) placeholders take their values from
+prefectctl.values (docs/environments.md).
+
+With several --prefect-file values, a glob, or --recursive, it deploys several
+projects in one run, each from its own directory: every project is checked before
+any step runs, and a flow/name defined twice stops the run (docs/monorepo.md).`,
 		Example: `  prefectctl deploy --all
   prefectctl deploy -n hello/arthur
-  prefectctl deploy --all --dry-run -o json`,
+  prefectctl deploy --all --dry-run -o json
+  prefectctl deploy --all --env prod --plan
+  prefectctl deploy --all --recursive`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(f.output); err != nil {
@@ -150,10 +165,24 @@ are shown as their placeholders and listed as pending.`,
 			if len(args) == 1 {
 				entrypoint = args[0]
 			}
-			if !f.dryRun {
-				return runDeploy(cmd.Context(), a, cmd, f, af, entrypoint)
+			files, err := f.projectFiles()
+			if err != nil {
+				return err
 			}
-			res, err := dryRun(cmd.Context(), a, cmd, f, entrypoint)
+			if files.Multi {
+				if !f.dryRun {
+					return deployProjects(cmd.Context(), a, cmd, f, af, files.Files, entrypoint)
+				}
+				m, err := dryRunProjects(cmd.Context(), a, cmd, f, files.Files, entrypoint)
+				if err != nil {
+					return err
+				}
+				return renderDryRunProjects(a, f.output, m)
+			}
+			if !f.dryRun {
+				return runDeploy(cmd.Context(), a, cmd, f, af, files.Files[0], entrypoint)
+			}
+			res, err := dryRun(cmd.Context(), a, cmd, f, files.Files[0], entrypoint)
 			if err != nil {
 				return err
 			}
@@ -175,7 +204,11 @@ syntax and fields, deployment selection, steps, templates and unset environment
 variables, schedules, entrypoints and flow metadata, and parameters against each
 flow's schema. It needs no Prefect server and sends nothing. It prints nothing and
 exits 0 when all is well; otherwise it reports every problem and exits 2. Without
---all or -n it checks every deployment.`,
+--all or -n it checks every deployment.
+
+With --env NAME it checks prefect.yaml as the environment's overlay makes it, and
+prints the merged file. With several --prefect-file values, a glob, or --recursive,
+it checks every project and reports the problems of all of them together.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(f.output); err != nil {
@@ -184,9 +217,19 @@ exits 0 when all is well; otherwise it reports every problem and exits 2. Withou
 			if !f.all && len(f.names) == 0 {
 				f.all = true
 			}
-			res, err := dryRun(cmd.Context(), a, cmd, f, "")
+			files, err := f.projectFiles()
+			if err != nil {
+				return err
+			}
+			if files.Multi {
+				return validateProjects(cmd.Context(), a, cmd, f, files.Files)
+			}
+			res, err := dryRun(cmd.Context(), a, cmd, f, files.Files[0], "")
 			if f.output == "json" {
 				out := map[string]any{"valid": err == nil, "warnings": problemsJSON(res.warnings), "errors": problemsJSON(diag.AsList(err))}
+				if res.p != nil && res.p.EnvFile != "" {
+					out["env"], out["env_file"], out["merged"] = nilIfEmpty(res.p.Env), res.p.EnvFile, res.p.Document()
+				}
 				if werr := writeJSON(a.io.Out, out); werr != nil {
 					return werr
 				}
@@ -194,6 +237,9 @@ exits 0 when all is well; otherwise it reports every problem and exits 2. Withou
 					return &silentError{code: exitCode(err)}
 				}
 				return nil
+			}
+			if err == nil && res.p.EnvFile != "" {
+				writeMerged(a, res.p)
 			}
 			return err
 		},
@@ -204,14 +250,15 @@ exits 0 when all is well; otherwise it reports every problem and exits 2. Withou
 
 // dryRunResult is a dry run of every selected deployment.
 type dryRunResult struct {
+	p        *project.Project
 	planned  []deploy.Planned
 	warnings []*diag.Error
 }
 
-// dryRun loads and selects, then prepares, checks and finalises every
-// selected deployment offline (deploy.DryRun), collecting every problem
-// instead of stopping at the first.
-func dryRun(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, entrypoint string) (*dryRunResult, error) {
+// dryRun loads the prefect.yaml at file and selects, then prepares, checks
+// and finalises every selected deployment offline (deploy.DryRun),
+// collecting every problem instead of stopping at the first.
+func dryRun(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, file, entrypoint string) (*dryRunResult, error) {
 	res := &dryRunResult{}
 	warn := func(e *diag.Error) {
 		res.warnings = append(res.warnings, e)
@@ -219,10 +266,12 @@ func dryRun(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, ent
 			a.ui.warn(e)
 		}
 	}
-	p, err := project.Load(f.prefectFile)
+	p, err := project.LoadWith(file, f.loadOptions(cmd))
 	if err != nil {
 		return res, err
 	}
+	res.p = p
+	announceEnv(a, p)
 	for _, w := range p.Warnings {
 		warn(w)
 	}
@@ -329,16 +378,29 @@ func renderDryRun(a *app, output string, res *dryRunResult) error {
 		for i, pl := range res.planned {
 			items[i] = dryRunJSON(pl.Deployment, pl.Spec)
 		}
-		out := py.MapOf("dry_run", true, "deployments", items, "warnings", py.FromGo(anySlice(problemsJSON(res.warnings))))
+		out := py.MapOf("dry_run", true)
+		if res.p != nil && res.p.EnvFile != "" {
+			out.Set("env", nilIfEmpty(res.p.Env))
+			out.Set("env_file", res.p.EnvFile)
+		}
+		out.Set("deployments", items)
+		out.Set("warnings", py.FromGo(anySlice(problemsJSON(res.warnings))))
 		if err := writeJSON(a.io.Out, out); err != nil {
 			return err
 		}
 		a.ui.infof("%d deployment(s) planned; nothing was built, pushed or registered (dry run).", len(res.planned))
 		return nil
 	}
+	renderDryRunItems(a, res.planned)
+	a.ui.infof("\n%d deployment(s) planned; nothing was built, pushed or registered (dry run).", len(res.planned))
+	return nil
+}
+
+// renderDryRunItems prints each planned deployment's request.
+func renderDryRunItems(a *app, planned []deploy.Planned) {
 	w := a.io.Out
 	p := a.ui.p
-	for i, pl := range res.planned {
+	for i, pl := range planned {
 		d, s := pl.Deployment, pl.Spec
 		if i > 0 {
 			fmt.Fprintln(w)
@@ -367,8 +429,6 @@ func renderDryRun(a *app, output string, res *dryRunResult) error {
 		}
 		a.ui.printKV(w, indentKV(rows))
 	}
-	a.ui.infof("\n%d deployment(s) planned; nothing was built, pushed or registered (dry run).", len(res.planned))
-	return nil
 }
 
 func indentKV(rows []kv) []kv {

@@ -46,6 +46,7 @@ var envVars = []struct{ name, doc string }{
 	{"DOCKER_CONFIG", "the Docker CLI config directory, for registry credentials (default ~/.docker)"},
 	{"HOME", "home directory, for ~/.docker and ~/.prefect"},
 	{"PATH", "where shell steps (run_shell_script) find their programs"},
+	{"PREFECTCTL_ENV", "the environment whose overlay prefect.ENV.yaml deploy and validate merge when --env is not given"},
 	{"PREFECTCTL_FLOW_METADATA", "how deploy reads flow metadata when --flow-metadata is not given: static or python"},
 	{"PREFECTCTL_PYTHON_VERSION", "Python version of the default base image for auto-built Dockerfiles"},
 	{"PREFECTCTL_PREFECT_IMAGE_VERSION", "Prefect version of the default base image for auto-built Dockerfiles"},

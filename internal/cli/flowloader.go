@@ -19,6 +19,7 @@ import (
 type flowLoader struct {
 	mode   string
 	dir    string
+	shown  string // messages name files relative to it (default dir)
 	python string
 	flows  memo.Cache[string, *deploy.Flow]
 }
@@ -85,8 +86,12 @@ func (l *flowLoader) relative(err error) error {
 }
 
 func (l *flowLoader) relativeProblem(e *diag.Error) {
-	prefix := strings.TrimRight(l.dir, string(filepath.Separator)) + string(filepath.Separator)
-	if l.dir == "" {
+	base := l.dir
+	if l.shown != "" {
+		base = l.shown
+	}
+	prefix := strings.TrimRight(base, string(filepath.Separator)) + string(filepath.Separator)
+	if base == "" {
 		return
 	}
 	e.File = strings.TrimPrefix(e.File, prefix)

@@ -84,7 +84,7 @@ func Prepare(ctx context.Context, p *project.Project, sel *project.Selected, opt
 		e := &diag.Error{Kind: diag.Invalid, File: file, Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint}
 		if sel.Deployment != nil {
 			pos := p.File.Pos(path)
-			e.Line, e.Col = pos.Line, pos.Col
+			e.File, e.Line, e.Col = pos.File, pos.Line, pos.Col
 		}
 		return e
 	}

@@ -24,7 +24,7 @@ func CheckSteps(p *project.Project, d *Deployment) (build, push []*steps.Step, p
 			if strings.HasPrefix(e.Path, section) && p != nil && p.File != nil {
 				e.Path = prefix + e.Path
 				pos := p.File.Pos(e.Path)
-				e.File, e.Line, e.Col = p.File.Path, pos.Line, pos.Col
+				e.File, e.Line, e.Col = pos.File, pos.Line, pos.Col
 			}
 			problems = append(problems, e)
 		}
@@ -122,7 +122,7 @@ func checkBlockPlaceholders(p *project.Project, d *Deployment) diag.List {
 					Hint: "write {{ prefect.blocks.<block-type-slug>.<block-document-name> }}, e.g. {{ prefect.blocks.secret.my-token }}"}
 				if sd := d.Selected.Deployment; sd != nil && p != nil && p.File != nil {
 					pos := p.File.Pos(sd.Path())
-					e.File, e.Line, e.Col, e.Path = p.File.Path, pos.Line, pos.Col, sd.Path()
+					e.File, e.Line, e.Col, e.Path = pos.File, pos.Line, pos.Col, sd.Path()
 				}
 				problems = append(problems, e)
 			}

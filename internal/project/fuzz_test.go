@@ -43,3 +43,41 @@ func FuzzLoad(f *testing.F) {
 		_, _ = p.Select(SelectOptions{Names: []string{"*"}})
 	})
 }
+
+// FuzzOverlay merges arbitrary overlays over arbitrary files and replaces
+// values: never a panic, and every problem names one of the two files.
+func FuzzOverlay(f *testing.F) {
+	f.Add([]byte(overlayBase), []byte("deployments:\n- name: etl/daily\n  tags: [prod]\n  work_pool: {name: (( values.pool ))}\nprefectctl: {values: {pool: p}}\n"))
+	f.Add([]byte(overlayBase), []byte("deployments:\n  report/daily: null\n  hourly: {name: h2, schedules: null}\n"))
+	f.Add([]byte(valuesBase), []byte("prefectctl: {values: {image: {tag: x}, replicas: [1]}}\n"))
+	f.Add([]byte("deployments: [1, {name: a}]\n"), []byte("deployments: [{name: a, x: null}, {name: a}]\n"))
+	f.Add([]byte("- a\n"), []byte("deployments: {a: 3}\n"))
+	f.Fuzz(func(t *testing.T, base, over []byte) {
+		if len(base)+len(over) > 1<<16 {
+			return
+		}
+		file, err := Parse("base.yaml", base)
+		if err != nil {
+			return
+		}
+		o, err := Parse("over.yaml", over)
+		if err != nil {
+			return
+		}
+		var problems []error
+		problems = append(problems, mergeOverlay(file, o))
+		_, err = applyValues(file)
+		problems = append(problems, err)
+		p, err := validate(file)
+		problems = append(problems, err)
+		for _, err := range problems {
+			if err != nil && !strings.Contains(err.Error(), "base.yaml") && !strings.Contains(err.Error(), "over.yaml") {
+				t.Fatalf("a problem that names no file: %v", err)
+			}
+		}
+		if p != nil {
+			_ = p.YAML()
+			_, _ = p.Select(SelectOptions{All: true})
+		}
+	})
+}

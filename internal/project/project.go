@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -38,6 +39,10 @@ type Project struct {
 	Build, Push, Pull Action
 
 	Deployments []*Deployment
+
+	// Env is the environment the project was loaded for ("" for none), and
+	// EnvFile the overlay merged over the file, as named ("" for none).
+	Env, EnvFile string
 
 	// Warnings are problems that do not stop a deploy, such as unknown keys.
 	Warnings []*diag.Error
@@ -96,17 +101,19 @@ type File struct {
 }
 
 // Pos returns the position of the value at path, or of its nearest parent.
+// Its File is the file that set the value: this one, or the overlay of an
+// environment (overlay.go).
 func (f *File) Pos(path string) Pos {
 	for p := path; ; {
 		if pos, ok := f.pos[p]; ok {
-			return pos
+			return f.own(pos)
 		}
 		i := strings.LastIndexAny(p, ".[")
 		if i < 0 {
 			if pos, ok := f.pos[""]; ok {
-				return pos
+				return f.own(pos)
 			}
-			return Pos{}
+			return Pos{File: f.Path}
 		}
 		p = p[:i]
 	}
@@ -115,15 +122,23 @@ func (f *File) Pos(path string) Pos {
 // KeyPos returns the position of the key naming path, or Pos(path).
 func (f *File) KeyPos(path string) Pos {
 	if pos, ok := f.keyPos[path]; ok {
-		return pos
+		return f.own(pos)
 	}
 	return f.Pos(path)
 }
 
-// Errorf makes an Invalid problem located at path.
+// own names this file in a position recorded without a file.
+func (f *File) own(p Pos) Pos {
+	if p.File == "" {
+		p.File = f.Path
+	}
+	return p
+}
+
+// Errorf makes an Invalid problem located at path, in the file that set it.
 func (f *File) Errorf(path, hint, format string, args ...any) *diag.Error {
 	p := f.Pos(path)
-	return &diag.Error{Kind: diag.Invalid, File: f.Path, Line: p.Line, Col: p.Col, Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint}
+	return &diag.Error{Kind: diag.Invalid, File: p.File, Line: p.Line, Col: p.Col, Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint}
 }
 
 // Parse reads prefect.yaml bytes. name is used in messages.
@@ -179,10 +194,57 @@ func yamlSyntaxError(name string, err error) *diag.Error {
 // Load reads and validates the prefect.yaml at path. A missing file is an
 // error (Prefect carries on with an empty configuration; see
 // docs/differences.md).
-func Load(path string) (*Project, error) {
+func Load(path string) (*Project, error) { return LoadWith(path, LoadOptions{}) }
+
+// LoadWith reads the prefect.yaml at path, merges the overlay of the
+// environment opt names over it (overlay.go), replaces the
+// (( values.NAME )) placeholders (values.go) and validates the result.
+// Problems name the file that set the value at fault.
+func LoadWith(path string, opt LoadOptions) (*Project, error) {
 	if path == "" {
 		path = DefaultFile
 	}
+	f, err := readYAMLFile(path)
+	if err != nil {
+		return nil, err
+	}
+	// The problems of the overlay, the values and the merged file are
+	// reported together.
+	var problems diag.List
+	var envFile string
+	if opt.Overlaid() {
+		o, err := readOverlay(path, opt)
+		if err != nil {
+			return nil, err
+		}
+		problems = append(problems, diag.AsList(mergeOverlay(f, o))...)
+		envFile = o.Path
+	}
+	valueWarnings, err := applyValues(f)
+	valueProblems := diag.AsList(err)
+	problems = append(problems, valueProblems...)
+	p, err := validate(f)
+	if len(problems) > 0 {
+		for _, e := range diag.AsList(err) {
+			// A placeholder without a value is reported once, not also as
+			// a value of the wrong type.
+			if !slices.ContainsFunc(valueProblems, func(v *diag.Error) bool { return v.Path == e.Path }) {
+				problems = append(problems, e)
+			}
+		}
+		problems.Sort()
+		return nil, problems
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.Env, p.EnvFile = opt.Env, envFile
+	p.Warnings = append(p.Warnings, valueWarnings...)
+	return p, nil
+}
+
+// readYAMLFile reads and parses a YAML file of the project.
+func readYAMLFile(path string) (*File, error) {
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -198,9 +260,5 @@ func Load(path string) (*Project, error) {
 	if err != nil {
 		return nil, &diag.Error{Kind: diag.Invalid, File: path, Msg: "cannot read the file", Err: err, Hint: "check the path and its permissions"}
 	}
-	f, err := Parse(path, data)
-	if err != nil {
-		return nil, err
-	}
-	return validate(f)
+	return Parse(path, data)
 }

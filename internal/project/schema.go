@@ -135,7 +135,9 @@ func Schema() *py.Map {
 			"definitions":     py.MapOf("description", "Free-form YAML anchors reused elsewhere with *aliases."),
 			"prefectctl": py.MapOf("description", "prefectctl's own settings; Prefect ignores this key.", "type", "object",
 				"additionalProperties", false,
-				"properties", py.MapOf("flow_metadata", py.MapOf("description", "How flow metadata is read: static (parse the source) or python (ask python3 with prefect installed).", "enum", []any{"static", "python"}))),
+				"properties", py.MapOf(
+					"flow_metadata", py.MapOf("description", "How flow metadata is read: static (parse the source) or python (ask python3 with prefect installed).", "enum", []any{"static", "python"}),
+					"values", py.MapOf("description", "Values that (( values.NAME )) placeholders anywhere in the file are replaced with; an environment's overlay (prefect.ENV.yaml) may change them.", "type", "object"))),
 		}),
 		"additionalProperties", false,
 		"definitions", py.MapOf(

@@ -17,7 +17,7 @@ import (
 // prefectctl warns, because a typo there silently loses a setting.
 var (
 	topKeys        = []string{"prefect-version", "prefect_version", "name", "build", "push", "pull", "deployments", "definitions", "prefectctl"}
-	prefectctlKeys = []string{"flow_metadata"}
+	prefectctlKeys = []string{"flow_metadata", "values"}
 	deploymentKeys = []string{"name", "version", "version_type", "tags", "description", "schedule", "schedules", "paused", "concurrency_limit", "flow_name", "entrypoint", "parameters", "enforce_parameter_schema", "build", "push", "pull", "work_pool", "triggers", "sla"}
 	workPoolKeys   = []string{"name", "work_queue_name", "job_variables"}
 	scheduleKeys   = []string{"cron", "interval", "rrule", "timezone", "anchor_date", "active", "parameters", "slug", "replaces", "day_or"}
@@ -64,7 +64,7 @@ func (v *validator) unknownKeys(m *py.Map, path string, known []string, context 
 		} else {
 			hint = "known keys: " + strings.Join(known, ", ")
 		}
-		v.warnings = append(v.warnings, &diag.Error{Kind: diag.Invalid, File: v.f.Path, Line: pos.Line, Col: pos.Col, Path: p,
+		v.warnings = append(v.warnings, &diag.Error{Kind: diag.Invalid, File: pos.File, Line: pos.Line, Col: pos.Col, Path: p,
 			Msg: fmt.Sprintf("unknown key %q in %s; Prefect ignores it", k, context), Hint: hint})
 	}
 }

@@ -42,8 +42,12 @@ func resolvesToString(s string) bool {
 	return true
 }
 
-// Pos is a place in the file, 1-based.
-type Pos struct{ Line, Col int }
+// Pos is a place in a file, 1-based. File names the file when it is not the
+// one the positions belong to: a value an environment's overlay set.
+type Pos struct {
+	Line, Col int
+	File      string
+}
 
 // converter turns a yaml.v3 node tree into values and records where each
 // value and key came from, by field path.
@@ -64,7 +68,7 @@ type yamlError struct {
 func (e *yamlError) Error() string { return e.msg }
 
 func (c *converter) fail(n *yaml.Node, format string, args ...any) error {
-	return &yamlError{pos: Pos{n.Line, n.Column}, msg: fmt.Sprintf(format, args...)}
+	return &yamlError{pos: Pos{Line: n.Line, Col: n.Column}, msg: fmt.Sprintf(format, args...)}
 }
 
 // maxDepth bounds nesting so hostile input (alias bombs, deep nesting)
@@ -84,7 +88,7 @@ func (c *converter) convert(n *yaml.Node, path string) (any, error) {
 		return nil, c.fail(n, "the document expands to more than %d values (aliases repeated too often?)", maxNodes)
 	}
 	if _, seen := c.pos[path]; !seen {
-		c.pos[path] = Pos{n.Line, n.Column}
+		c.pos[path] = Pos{Line: n.Line, Col: n.Column}
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
@@ -230,7 +234,7 @@ func (c *converter) mapping(n *yaml.Node, path string) (any, error) {
 			return nil, err
 		}
 		child := joinPath(path, key)
-		c.keyPos[child] = Pos{p.k.Line, p.k.Column}
+		c.keyPos[child] = Pos{Line: p.k.Line, Col: p.k.Column}
 		// A later duplicate key wins, as in PyYAML; its position is the one
 		// reported.
 		delete(c.pos, child)

@@ -5,11 +5,30 @@ package project
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
 	"github.com/prefectctl/prefectctl/internal/py"
 )
+
+// YAML is the project's document as loaded, after an environment's overlay
+// and the (( values.NAME )) placeholders: what Prefect would read had it
+// been written that way.
+func (p *Project) YAML() string {
+	var b strings.Builder
+	switch p.File.Raw.(type) {
+	case *py.Map, []any:
+		writeYAML(&b, p.File.Raw, 0)
+	default:
+		b.WriteString(yamlScalar(p.File.Raw) + "\n")
+	}
+	return b.String()
+}
+
+// Document is the project's document as YAML returns it, for JSON output:
+// dates and times as ISO strings, as pydantic's JSON mode writes them.
+func (p *Project) Document() any { return jsonMode(py.Clone(p.File.Raw)) }
 
 // writeYAML writes v in block style the way PyYAML's default dumper lays it
 // out (sequences not indented under their key, flow {} and [] when empty,
@@ -92,7 +111,30 @@ func yamlScalar(v any) string {
 	case int64:
 		return strconv.FormatInt(x, 10)
 	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64)
+		// PyYAML's represent_float: repr, with ".0" added before an
+		// exponent so that YAML 1.1 still reads a float.
+		switch {
+		case math.IsNaN(x):
+			return ".nan"
+		case math.IsInf(x, 1):
+			return ".inf"
+		case math.IsInf(x, -1):
+			return "-.inf"
+		}
+		r := strings.ToLower(py.FloatRepr(x))
+		if !strings.Contains(r, ".") && strings.Contains(r, "e") {
+			r = strings.Replace(r, "e", ".0e", 1)
+		}
+		return r
+	case py.Date:
+		return x.ISO()
+	case py.DateTime:
+		// datetime.isoformat(" "), as PyYAML writes a timestamp.
+		iso := x.ISO()
+		if strings.HasSuffix(iso, "Z") {
+			iso = strings.TrimSuffix(iso, "Z") + "+00:00"
+		}
+		return iso[:10] + " " + iso[11:]
 	case string:
 		if plainOK(x) {
 			return x
