@@ -78,8 +78,15 @@ func checkCommandParses(t *testing.T, doc string, args []string) {
 func runConsoleBlock(t *testing.T, root, doc, body string) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSuffix(body, "\n"), "\n")
+	env := map[string]string{"PREFECT_API_URL": noAPI(t), "NO_COLOR": "1", "PREFECT_HOME": t.TempDir(), "PREFECTCTL_ENV": ""}
+	// "$ export NAME=VALUE" lines after the cd set the command's environment.
+	for len(lines) > 2 && strings.HasPrefix(lines[1], "$ export ") {
+		name, value, _ := strings.Cut(strings.TrimPrefix(lines[1], "$ export "), "=")
+		env[name] = value
+		lines = append(lines[:1], lines[2:]...)
+	}
 	if len(lines) < 2 || !strings.HasPrefix(lines[0], "$ cd ") || !strings.HasPrefix(lines[1], "$ prefectctl ") {
-		t.Errorf("%s: a console block starts with \"$ cd DIR\" and \"$ prefectctl ...\":\n%s", doc, body)
+		t.Errorf("%s: a console block starts with \"$ cd DIR\", any \"$ export NAME=VALUE\" and \"$ prefectctl ...\":\n%s", doc, body)
 		return
 	}
 	dir := filepath.Join(root, strings.TrimPrefix(lines[0], "$ cd "))
@@ -92,7 +99,6 @@ func runConsoleBlock(t *testing.T, root, doc, body string) {
 	if want != "" {
 		want += "\n"
 	}
-	env := map[string]string{"PREFECT_API_URL": noAPI(t), "NO_COLOR": "1", "PREFECT_HOME": t.TempDir(), "PREFECTCTL_ENV": ""}
 	code, stdout, stderr := runIn(t, dir, env, args...)
 	if code != 0 || stdout != want {
 		t.Errorf("%s: %s in %s: exit %d\n--- stdout\n%s--- doc\n%s--- stderr\n%s", doc, lines[1], lines[0], code, stdout, want, stderr)

@@ -169,9 +169,11 @@ func TestFaultsServerDisappearsMidApply(t *testing.T) {
 			t.Errorf("%s: unexpected action %q", d.Name, d.Action)
 		}
 	}
-	// Five deployment writes reached the server; the first to vanish with
-	// it fails, new work stops, the rest are not applied.
-	if count["created"] < 3 || count["not-applied"] == 0 || count["failed"] == 0 || len(got) < count["created"] || len(got) > 5 {
+	// Five deployment writes reached the server (retries of the SQLite
+	// server's "database is locked" answers among them, so under load
+	// fewer than five deployments); the first to vanish with it fails, new
+	// work stops, the rest are not applied.
+	if count["created"] < 1 || count["not-applied"] == 0 || count["failed"] == 0 || len(got) < count["created"] || len(got) > 5 {
 		t.Fatalf("actions %v, %d on the server\n%s\n%s", count, len(got), out, errOut)
 	}
 	t.Logf("actions %v, %d on the server", count, len(got))

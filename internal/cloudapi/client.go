@@ -156,6 +156,7 @@ func New(opt Options) (*Client, error) {
 	}
 	if c.hc == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.DialContext = retiringDialer(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second})
 		// As many connections as the limiter lets requests be in flight,
 		// kept open between them.
 		tr.MaxConnsPerHost = maxWindow
@@ -507,16 +508,25 @@ func (c *Client) once(ctx context.Context, r request, u *url.URL, payload []byte
 	}
 	c.connected.Store(true)
 	defer resp.Body.Close()
+	// The Prefect server answers an exception (a 500, or the 503 of a
+	// locked database) and then resets the connection (Starlette re-raises
+	// after the answer) without saying so. The transport puts a connection
+	// back in its pool the moment its body is read to the end, so another
+	// request could take it before the body says what it was: any 5xx
+	// retires it first (see retiringConn), and it is closed.
+	var rc *retiringConn
+	if resp.StatusCode >= 500 {
+		if rc = asRetiring(conn); rc != nil {
+			rc.retired.Store(true)
+		}
+	}
 	body, err := io.ReadAll(resp.Body)
 	if err == nil && resp.ContentLength >= 0 && int64(len(body)) != resp.ContentLength {
 		err = io.ErrUnexpectedEOF
 	}
-	if resp.StatusCode >= 500 && conn != nil && bytes.Contains(body, []byte(`"exception_message"`)) {
-		// The Prefect server answers an exception (a 500, or the 503 of a
-		// locked database) and then resets the connection (Starlette
-		// re-raises after the answer), without saying so: a request sent
-		// on it again would fail. It must not go back to the pool.
-		conn.Close()
+	if rc != nil {
+		// Retired before the body was read; closed once it is.
+		rc.Conn.Close()
 	}
 	if c.opt.Debug != nil {
 		c.logCall(r, u, payload, resp.StatusCode, body, err, time.Since(start))
