@@ -94,4 +94,3 @@ func TestConnectionRetiredAfterServerError(t *testing.T) {
 		t.Fatalf("connections per request: %v; want the first two on one, the rest on a new one", addrs)
 	}
 }
-
