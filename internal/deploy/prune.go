@@ -229,7 +229,7 @@ func markWarnings(snap *Snapshot, keys []Key, project string) []*diag.Error {
 	var out []*diag.Error
 	if len(unmarked) > 0 {
 		out = append(out, &diag.Error{Kind: diag.Invalid,
-			Msg: fmt.Sprintf("%d deployment(s) were created without project %q's mark and will never be pruned: %s", len(unmarked), project, strings.Join(unmarked, ", ")),
+			Msg:  fmt.Sprintf("%d deployment(s) were created without project %q's mark and will never be pruned: %s", len(unmarked), project, strings.Join(unmarked, ", ")),
 			Hint: "Prefect sets a deployment's labels only when it is created; to let --prune manage one, delete it ('prefect deployment delete FLOW/NAME') and deploy again with --prune or --project (docs/prune.md)"})
 	}
 	names := make([]string, 0, len(others))
