@@ -165,6 +165,9 @@ any step runs, and a flow/name defined twice stops the run (docs/monorepo.md).`,
 			if len(args) == 1 {
 				entrypoint = args[0]
 			}
+			if _, err := af.prune.mode(cmd, f, entrypoint); err != nil {
+				return err
+			}
 			files, err := f.projectFiles()
 			if err != nil {
 				return err

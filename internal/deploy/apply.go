@@ -99,6 +99,13 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 	// Phase 2: steps, in order, one deployment after the other as prefect
 	// deploy runs them; identical Docker steps run once (memoised).
 	report := &Report{Snapshot: snap}
+	// Known now so that a deploy that stops early reports them, not pruned;
+	// decided again below with the names the steps completed.
+	prepared := make([]Key, len(ds))
+	for i, d := range ds {
+		prepared[i] = preparedKey(d)
+	}
+	report.Prune = snap.PruneCandidates(opt.Prune, prepared)
 	specs := make([]*Spec, len(ds))
 	for i, d := range ds {
 		deps.emit(EventRunningSteps, d.FullName(), "running build and push steps")
