@@ -28,6 +28,7 @@ type applyFlags struct {
 	concurrency         int
 	allowPipInstall     bool
 	force, plan         bool
+	prune               pruneFlags
 }
 
 func (f *applyFlags) register(cmd *cobra.Command) {
@@ -39,6 +40,7 @@ func (f *applyFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.allowPipInstall, "allow-pip-install", false, "let custom Python steps pip-install their 'requires'")
 	fl.BoolVar(&f.force, "force", false, "re-send deployments that have not changed")
 	fl.BoolVar(&f.plan, "plan", false, "compare with the server and print what would change: reads only, runs no step")
+	f.prune.register(cmd)
 }
 
 // runDeploy applies the selected deployments of the prefect.yaml at file
@@ -56,7 +58,15 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 	if err := settings.RequireAPI(); err != nil {
 		return err
 	}
+	pruneMode, err := af.prune.mode(cmd, f, entrypoint)
+	if err != nil {
+		return err
+	}
 	p, err := project.LoadWith(file, f.loadOptions(cmd))
+	if err != nil {
+		return err
+	}
+	identity, err := af.prune.identity(cmd, pruneMode, file, p.Name)
 	if err != nil {
 		return err
 	}
@@ -96,6 +106,8 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 		SkipPush:  af.skipPush,
 		Image:     af.image,
 		Force:     af.force,
+		Project:   identity,
+		Prune:     pruneMode,
 	}
 	deps := deploy.Deps{API: client, Flows: loader, Resolver: resolver, Steps: runner, Docker: runner, Warn: a.ui.warn, Progress: prog.event}
 	if af.plan {
@@ -121,22 +133,43 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 	if report == nil {
 		return applyErr
 	}
+	// Prune only after every deployment was applied, and never after an
+	// interrupt.
+	why := ""
+	switch {
+	case ctx.Err() != nil:
+		why = "interrupted"
+	case applyErr != nil || report.Failed():
+		why = "a deployment was not applied"
+	}
+	var pruneErr error
+	if why != "" {
+		skipPrune(report.Prune)
+	} else if len(report.Prune) > 0 {
+		pruneErr = deploy.Prune(ctx, client, report.Prune)
+	}
 	ui := settings.UIURL()
 	if f.output == "json" {
 		items := []any{}
 		for _, r := range report.Results {
 			items = append(items, applyResultJSON(r, ui))
 		}
-		if err := writeJSON(a.io.Out, py.MapOf("ok", applyErr == nil && !report.Failed(), "deployments", items, "seconds", time.Since(start).Seconds())); err != nil {
+		out := py.MapOf("ok", applyErr == nil && !report.Failed() && pruneErr == nil, "deployments", items)
+		if pruneMode != deploy.PruneOff {
+			out.Set("pruned", pruneJSON(report.Prune))
+		}
+		out.Set("seconds", time.Since(start).Seconds())
+		if err := writeJSON(a.io.Out, out); err != nil {
 			return err
 		}
 	} else {
 		renderApply(a, report, ui)
+		renderPrune(a, report.Prune, why)
 	}
 	if applyErr != nil {
 		return applyErr
 	}
-	if report.Failed() {
+	if report.Failed() || pruneErr != nil {
 		return &silentError{code: ExitFailure}
 	}
 	a.ui.infof("Done in %.1fs.", time.Since(start).Seconds())
@@ -249,7 +282,7 @@ func renderPlan(a *app, output string, items []*deploy.PlanItem) error {
 	}
 	counts := map[string]int{}
 	renderPlanItems(a, items, counts)
-	a.ui.infof("\nPlan: %d to create, %d to update, %d unchanged. Nothing was changed.", counts["create"], counts["update"], counts["unchanged"])
+	a.ui.infof("\nPlan: %d to create, %d to update, %d unchanged%s. Nothing was changed.", counts["create"], counts["update"], counts["unchanged"], pruneCounts(counts))
 	return nil
 }
 
@@ -259,8 +292,23 @@ func planItemJSON(it *deploy.PlanItem) *py.Map {
 	for _, c := range it.Changes {
 		changes = append(changes, py.MapOf("field", c.Field, "old", py.FromGo(c.Old), "new", py.FromGo(c.New)))
 	}
+	if it.Spec == nil { // a deployment --prune would remove
+		return py.MapOf("name", it.Name, "action", it.Action, "id", nilIfEmpty(it.ID), "reason", "removed from prefect.yaml")
+	}
 	return py.MapOf("name", it.Name, "action", it.Action, "id", nilIfEmpty(it.ID),
 		"changes", changes, "pending", py.FromGo(it.Pending), "body", it.Spec.Body)
+}
+
+// pruneCounts is the plan summary's part for --prune ("" without one).
+func pruneCounts(counts map[string]int) string {
+	s := ""
+	if n := counts["delete"]; n > 0 {
+		s += fmt.Sprintf(", %d to delete", n)
+	}
+	if n := counts["pause"]; n > 0 {
+		s += fmt.Sprintf(", %d to pause", n)
+	}
+	return s
 }
 
 // renderPlanItems prints the plan of some deployments and counts their
@@ -274,6 +322,10 @@ func renderPlanItems(a *app, items []*deploy.PlanItem, counts map[string]int) {
 			fmt.Fprintf(a.io.Out, "%s %s (new)\n", p.added.Render("+"), it.Name)
 		case "unchanged":
 			fmt.Fprintf(a.io.Out, "%s %s (unchanged)\n", p.dim.Render("="), it.Name)
+		case "delete":
+			fmt.Fprintf(a.io.Out, "%s %s (removed from prefect.yaml)\n", p.removed.Render("-"), it.Name)
+		case "pause":
+			fmt.Fprintf(a.io.Out, "%s %s (removed from prefect.yaml)\n", p.removed.Render("-"), it.Name)
 		default:
 			fmt.Fprintf(a.io.Out, "%s %s\n", p.warn.Render("~"), it.Name)
 			for _, c := range it.Changes {

@@ -150,12 +150,18 @@ prefectctl.values (docs/environments.md).
 
 With several --prefect-file values, a glob, or --recursive, it deploys several
 projects in one run, each from its own directory: every project is checked before
-any step runs, and a flow/name defined twice stops the run (docs/monorepo.md).`,
+any step runs, and a flow/name defined twice stops the run (docs/monorepo.md).
+
+With --all --prune, once every deployment was applied, it deletes (--prune=pause:
+pauses) the deployments this project created that prefect.yaml no longer defines.
+Only deployments marked with the project's name (prefect.yaml's name or --project)
+are candidates; --plan lists them (docs/prune.md).`,
 		Example: `  prefectctl deploy --all
   prefectctl deploy -n hello/arthur
   prefectctl deploy --all --dry-run -o json
   prefectctl deploy --all --env prod --plan
-  prefectctl deploy --all --recursive`,
+  prefectctl deploy --all --recursive
+  prefectctl deploy --all --prune --plan`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(f.output); err != nil {
@@ -164,6 +170,9 @@ any step runs, and a flow/name defined twice stops the run (docs/monorepo.md).`,
 			entrypoint := ""
 			if len(args) == 1 {
 				entrypoint = args[0]
+			}
+			if _, err := af.prune.mode(cmd, f, entrypoint); err != nil {
+				return err
 			}
 			files, err := f.projectFiles()
 			if err != nil {

@@ -47,6 +47,9 @@ type projectRun struct {
 	planned []deploy.Planned // the offline check's result
 	report  *deploy.Report   // set once applied (or not applied)
 	err     error            // what stopped its apply
+
+	mark     string // the identity its new deployments are marked with ("": none)
+	pruneErr error  // the first failure of its prune
 }
 
 // identity is the project's name in prefect.yaml ("" when it has none).
@@ -227,6 +230,32 @@ func (m *multiRun) duplicates() diag.List {
 	return problems
 }
 
+// checkIdentities gives each project its mark: with --prune, its
+// prefect.yaml's name, which every project must have and no two may share
+// (one project's prune would remove the other's deployments).
+func (m *multiRun) checkIdentities(cmd *cobra.Command, af *applyFlags, mode deploy.PruneMode) error {
+	if mode == deploy.PruneOff {
+		return nil
+	}
+	var problems diag.List
+	owner := map[string]*projectRun{}
+	for _, r := range m.runs {
+		mark, err := af.prune.identity(cmd, mode, r.file, r.identity())
+		if err != nil {
+			problems = append(problems, diag.AsList(err)...)
+			continue
+		}
+		if other := owner[mark]; other != nil {
+			problems = append(problems, &diag.Error{Kind: diag.Usage, File: r.file, Path: "name",
+				Msg:  fmt.Sprintf("project name %q is also the name of %s: --prune tells projects apart by name", mark, other.file),
+				Hint: "give each prefect.yaml its own top-level name"})
+			continue
+		}
+		owner[mark], r.mark = r, mark
+	}
+	return problems.Err()
+}
+
 func (m *multiRun) count() int {
 	n := 0
 	for _, r := range m.runs {
@@ -368,8 +397,19 @@ func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFl
 	if err := settings.RequireAPI(); err != nil {
 		return err
 	}
+	pruneMode, err := af.prune.mode(cmd, f, entrypoint)
+	if err != nil {
+		return err
+	}
+	if cmd.Flags().Changed("project") {
+		return usageErr("each project is known by its prefect.yaml's name: set 'name:' in each, or deploy one project at a time with --project",
+			"--project names one project, and this run has several")
+	}
 	m, err := loadProjects(a, cmd, f, files, entrypoint, settings.DefaultWorkPool(), false)
 	if err != nil {
+		return err
+	}
+	if err := m.checkIdentities(cmd, af, pruneMode); err != nil {
 		return err
 	}
 	if err := m.check(ctx); err != nil {
@@ -377,7 +417,8 @@ func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFl
 	}
 	resolver := template.NewCachedResolver(cloudapi.Resolver{C: client})
 	options := func(r *projectRun) deploy.Options {
-		return deploy.Options{Dir: r.dir, SkipBuild: af.skipBuild || af.image != "", SkipPush: af.skipPush, Image: af.image, Force: af.force}
+		return deploy.Options{Dir: r.dir, SkipBuild: af.skipBuild || af.image != "", SkipPush: af.skipPush, Image: af.image, Force: af.force,
+			Project: r.mark, Prune: pruneMode}
 	}
 	if af.plan {
 		return m.plan(ctx, f.output, client, func(r *projectRun) (deploy.Options, deploy.Deps) {
@@ -434,6 +475,25 @@ func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFl
 	if applyErr == nil && ctx.Err() != nil {
 		applyErr = ctx.Err() // interrupted between two projects
 	}
+	// Each project prunes its own marked deployments, and only once every
+	// deployment of every project was applied.
+	why := ""
+	switch {
+	case applyErr != nil && ctx.Err() != nil:
+		why = "interrupted"
+	case applyErr != nil:
+		why = "a deployment was not applied"
+	}
+	for _, r := range m.runs {
+		if why != "" {
+			skipPrune(r.report.Prune)
+		} else if len(r.report.Prune) > 0 {
+			if err := deploy.Prune(ctx, client, r.report.Prune); err != nil {
+				r.pruneErr = err
+				applyErr = &silentError{code: ExitFailure}
+			}
+		}
+	}
 	prog.stop()
 	ui := settings.UIURL()
 	ok := applyErr == nil
@@ -441,7 +501,10 @@ func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFl
 		projects, items := []any{}, []any{}
 		for _, r := range m.runs {
 			pj := r.projectJSON()
-			pj.Set("ok", r.err == nil && !r.report.Failed())
+			pj.Set("ok", r.err == nil && !r.report.Failed() && r.pruneErr == nil)
+			if pruneMode != deploy.PruneOff {
+				pj.Set("pruned", pruneJSON(r.report.Prune))
+			}
 			projects = append(projects, pj)
 			for _, res := range r.report.Results {
 				items = append(items, r.withProject(applyResultJSON(res, ui)))
@@ -458,6 +521,10 @@ func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFl
 			}
 			fmt.Fprintln(a.io.Out, r.header(a))
 			renderApplyResults(a, r.report, ui, pools)
+			renderPrune(a, r.report.Prune, "")
+		}
+		if why != "" && pruneMode != deploy.PruneOff {
+			a.ui.infof("\nPrune skipped: %s; nothing was %s.", why, pastTense(pruneMode))
 		}
 		a.ui.infof("\n%s", m.applySummary())
 		renderWorkerHints(a, pools)
@@ -544,7 +611,7 @@ func (m *multiRun) plan(ctx context.Context, output string, client *cloudapi.Cli
 	if err := out.flush(client); err != nil {
 		return err
 	}
-	m.a.ui.infof("\nPlan: %d project(s); %d to create, %d to update, %d unchanged. Nothing was changed.", len(m.runs), counts["create"], counts["update"], counts["unchanged"])
+	m.a.ui.infof("\nPlan: %d project(s); %d to create, %d to update, %d unchanged%s. Nothing was changed.", len(m.runs), counts["create"], counts["update"], counts["unchanged"], pruneCounts(counts))
 	return nil
 }
 

@@ -60,6 +60,10 @@ type Report struct {
 	// Snapshot is the server's state for the selection as it was before
 	// anything was written (nil when Apply stopped before reading it).
 	Snapshot *Snapshot
+	// Prune are the project's marked deployments that prefect.yaml no
+	// longer defines (with Options.Prune): what Prune would remove once
+	// the whole run has succeeded. Apply itself never prunes.
+	Prune []*PruneItem
 }
 
 // Failed reports whether any deployment was not applied.
@@ -95,6 +99,13 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 	// Phase 2: steps, in order, one deployment after the other as prefect
 	// deploy runs them; identical Docker steps run once (memoised).
 	report := &Report{Snapshot: snap}
+	// Known now so that a deploy that stops early reports them, not pruned;
+	// decided again below with the names the steps completed.
+	prepared := make([]Key, len(ds))
+	for i, d := range ds {
+		prepared[i] = preparedKey(d)
+	}
+	report.Prune = snap.PruneCandidates(opt.Prune, prepared)
 	specs := make([]*Spec, len(ds))
 	for i, d := range ds {
 		deps.emit(EventRunningSteps, d.FullName(), "running build and push steps")
@@ -127,6 +138,12 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 
 	// Phase 3: register.
 	report.Results = a.registerAll(ctx, ds, specs)
+	report.Prune = snap.PruneCandidates(opt.Prune, keys)
+	if opt.Project != "" {
+		for _, w := range markWarnings(snap, keys, opt.Project) {
+			deps.warn(w)
+		}
+	}
 	var firstErr error
 	for _, r := range report.Results {
 		if r.Error != nil {

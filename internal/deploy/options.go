@@ -29,6 +29,14 @@ type Options struct {
 	Image string
 	// Force re-sends deployments that have not changed.
 	Force bool
+	// Project, when set, is the project's identity: the deployments this
+	// deploy creates carry it as their mark (MarkLabel). Empty: they carry
+	// no labels, as with prefect deploy.
+	Project string
+	// Prune, with Project, reads the project's marked deployments with the
+	// snapshot; Plan lists those prefect.yaml no longer defines and Apply
+	// reports them (Report.Prune) for the caller to Prune.
+	Prune PruneMode
 }
 
 func (o Options) env() func(string) (string, bool) {

@@ -62,10 +62,22 @@ func prepareAll(ctx context.Context, p *project.Project, sel *project.Selection,
 	if forApply {
 		alongside = deps.API.PrepareWrites
 	}
+	var marked []Marked
+	if opt.Prune != PruneOff && opt.Project != "" {
+		// The prune candidates are read in the snapshot's round.
+		prepare := alongside
+		alongside = func(ctx context.Context) error {
+			return parallel(ctx, prepare, func(ctx context.Context) (err error) {
+				marked, err = readMarked(ctx, deps.API, opt.Project, nil)
+				return err
+			})
+		}
+	}
 	snap, err := ReadSnapshot(ctx, deps.API, keys, pools, alongside)
 	if err != nil {
 		return ds, nil, diag.AsList(err)
 	}
+	snap.Marked = marked
 	problems = append(problems, preflightPools(ctx, deps.API, ds, snap)...)
 	if len(problems) == 0 {
 		problems = append(problems, parseAllSteps(ds, p)...)
@@ -324,6 +336,15 @@ func Plan(ctx context.Context, p *project.Project, sel *project.Selection, opt O
 			it.Action = "update"
 		}
 		items = append(items, it)
+	}
+	if opt.Project != "" {
+		for _, w := range markWarnings(snap, keys, opt.Project) {
+			deps.warn(w)
+		}
+	}
+	// What --prune would remove: Spec is nil, Action is the prune's mode.
+	for _, c := range snap.PruneCandidates(opt.Prune, keys) {
+		items = append(items, &PlanItem{Name: c.Name, Action: c.Action, ID: c.ID})
 	}
 	return items, nil
 }

@@ -48,6 +48,9 @@ type Snapshot struct {
 	// Automations is every automation of the workspace, whole, newest
 	// first; DeploymentState.Automations points into it.
 	Automations []*py.Map
+	// Marked are the workspace's deployments that carry the mark of the
+	// project being pruned (read only with Options.Prune; see prune.go).
+	Marked []Marked
 
 	read map[Key]bool // the keys asked for, found or not
 }

@@ -201,7 +201,7 @@ func Finalize(d *Deployment, outputs *py.Map, dryRun bool, now time.Time, opt Op
 	body.Set("parameter_openapi_schema", d.Flow.ParameterSchema)
 	body.Set("parameters", params)
 	body.Set("tags", normaliseTags(get(cfg, "tags")))
-	body.Set("labels", py.NewMap())
+	body.Set("labels", markBody(opt.Project))
 	body.Set("pull_steps", pull)
 	body.Set("work_queue_name", get(wp, "work_queue_name"))
 	if n := get(wp, "name"); n != nil {
