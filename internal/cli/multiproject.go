@@ -377,7 +377,7 @@ func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFl
 	}
 	resolver := template.NewCachedResolver(cloudapi.Resolver{C: client})
 	options := func(r *projectRun) deploy.Options {
-		return deploy.Options{Dir: r.dir, SkipBuild: af.skipBuild || af.image != "", SkipPush: af.skipPush, Image: af.image, Force: af.force}
+		return deploy.Options{Dir: r.dir, SkipBuild: af.skipBuild || af.image != "", SkipPush: af.skipPush, Image: af.image, Force: af.force, Atomic: af.atomic}
 	}
 	if af.plan {
 		return m.plan(ctx, f.output, client, func(r *projectRun) (deploy.Options, deploy.Deps) {
@@ -434,6 +434,15 @@ func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFl
 	if applyErr == nil && ctx.Err() != nil {
 		applyErr = ctx.Err() // interrupted between two projects
 	}
+	if applyErr != nil && af.atomic {
+		// The project that failed rolled itself back; the ones applied
+		// before it are put back too, the last first.
+		for i := len(m.runs) - 1; i >= 0; i-- {
+			if r := m.runs[i]; r.err == nil && r.report != nil && r.report.Rollback == nil && r.report.Snapshot != nil {
+				r.report.Rollback = deploy.RollBack(ctx, client, r.report)
+			}
+		}
+	}
 	prog.stop()
 	ui := settings.UIURL()
 	ok := applyErr == nil
@@ -443,6 +452,9 @@ func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFl
 			pj := r.projectJSON()
 			pj.Set("ok", r.err == nil && !r.report.Failed())
 			projects = append(projects, pj)
+			if r.report.Rollback != nil {
+				pj.Set("rollback", rollbackJSON(r.report.Rollback))
+			}
 			for _, res := range r.report.Results {
 				items = append(items, r.withProject(applyResultJSON(res, ui)))
 			}
@@ -458,11 +470,15 @@ func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFl
 			}
 			fmt.Fprintln(a.io.Out, r.header(a))
 			renderApplyResults(a, r.report, ui, pools)
+			renderRollback(a, r.report.Rollback)
 		}
 		a.ui.infof("\n%s", m.applySummary())
 		renderWorkerHints(a, pools)
 	}
 	if applyErr != nil {
+		for _, r := range m.runs {
+			withRollback(a, nil, r.report.Rollback)
+		}
 		return applyErr
 	}
 	a.ui.infof("Done in %.1fs.", time.Since(start).Seconds())

@@ -60,6 +60,11 @@ type Report struct {
 	// Snapshot is the server's state for the selection as it was before
 	// anything was written (nil when Apply stopped before reading it).
 	Snapshot *Snapshot
+	// Rollback is what --atomic put back after a failure (nil when it
+	// did not run).
+	Rollback *Rollback
+
+	journal *journal // what was written, for a rollback
 }
 
 // Failed reports whether any deployment was not applied.
@@ -87,14 +92,18 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 	if len(problems) > 0 {
 		return nil, problems
 	}
-	a := &applier{opt: opt, deps: deps, snap: snap}
+	restorer, canRestore := deps.API.(RestoreAPI)
+	if opt.Atomic && !canRestore {
+		return nil, errors.New("deploy: --atomic needs an API client that can read and delete what it restores")
+	}
+	a := &applier{opt: opt, deps: deps, snap: snap, journal: newJournal()}
 	for _, d := range ds {
 		deps.emit(EventPrepared, d.FullName(), "ready")
 	}
 
 	// Phase 2: steps, in order, one deployment after the other as prefect
 	// deploy runs them; identical Docker steps run once (memoised).
-	report := &Report{Snapshot: snap}
+	report := &Report{Snapshot: snap, journal: a.journal}
 	specs := make([]*Spec, len(ds))
 	for i, d := range ds {
 		deps.emit(EventRunningSteps, d.FullName(), "running build and push steps")
@@ -134,7 +143,35 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 			break
 		}
 	}
+	if firstErr == nil && ctx.Err() != nil && report.Failed() {
+		firstErr = ctx.Err() // interrupted before every registration started
+	}
+	if opt.Atomic && firstErr != nil {
+		report.Rollback = RollBack(ctx, restorer, report)
+	}
 	return report, firstErr
+}
+
+// RollBack puts back what a finished Apply wrote (its report's journal)
+// as the report's snapshot found it: --atomic. Apply calls it itself when
+// it fails; a run of several projects calls it for the projects applied
+// before the one that failed. It runs even when ctx is cancelled (an
+// interrupt must not stop it), bounded in time.
+func RollBack(ctx context.Context, api RestoreAPI, report *Report) *Rollback {
+	if report == nil || report.Snapshot == nil || report.journal == nil || report.journal.empty() {
+		return &Rollback{}
+	}
+	rb := rollback(ctx, api, report.Snapshot, report.journal)
+	undone := map[string]bool{}
+	for _, it := range rb.Deployments {
+		undone[it.Name] = it.Action != "failed"
+	}
+	for _, r := range report.Results {
+		if (r.Action == "created" || r.Action == "updated") && undone[r.Name] {
+			r.Action = "rolled-back"
+		}
+	}
+	return rb
 }
 
 // notApplied is the result of a deploy that stopped before registering:
@@ -324,6 +361,7 @@ type applier struct {
 	snap    *Snapshot
 	flows   memo.Cache[string, string] // flow name → id of a flow this Apply created
 	workers memo.Cache[string, bool]   // work pool → a worker polls it
+	journal *journal                   // every write, recorded before it is sent
 }
 
 // register creates or updates one deployment the way RunnerDeployment.apply
@@ -355,10 +393,12 @@ func (a *applier) register(ctx context.Context, d *Deployment, s *Spec) *Result 
 				body.Set(k, get(s.Body, k))
 			}
 		}
+		a.journal.creating(keyOf(s))
 		dep, created, err := c.CreateDeployment(ctx, body)
 		if err != nil {
 			return fail(err)
 		}
+		a.journal.created(keyOf(s), dep.ID, created)
 		r.ID, r.Action = dep.ID, "created"
 		if !created {
 			// Someone registered it since the snapshot: the create was an
@@ -368,6 +408,9 @@ func (a *applier) register(ctx context.Context, d *Deployment, s *Spec) *Result 
 		}
 	} else {
 		r.ID, r.Action = st.ID(), "unchanged"
+		if dec.update || dec.deleteAutomations || len(s.Triggers) > 0 {
+			a.journal.touch(keyOf(s), r.ID)
+		}
 		if dec.update {
 			if err := c.UpdateDeployment(ctx, r.ID, UpdateBody(s)); err != nil {
 				return fail(err)
@@ -419,10 +462,12 @@ func (a *applier) flowID(ctx context.Context, name string) (string, error) {
 		return f.ID, nil
 	}
 	return a.flows.Get(name, func() (string, error) {
+		a.journal.creatingFlow(name)
 		f, err := a.deps.API.CreateFlow(ctx, name)
 		if err != nil {
 			return "", err
 		}
+		a.journal.createdFlow(name, f.ID)
 		return f.ID, nil
 	})
 }

@@ -29,6 +29,9 @@ type Options struct {
 	Image string
 	// Force re-sends deployments that have not changed.
 	Force bool
+	// Atomic puts the server back as the snapshot found it when a write
+	// fails after others succeeded or the run is interrupted (--atomic).
+	Atomic bool
 }
 
 func (o Options) env() func(string) (string, bool) {
