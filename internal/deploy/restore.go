@@ -456,7 +456,7 @@ var automationFields = []string{"name", "description", "enabled", "tags", "trigg
 // created them from triggers), and recreates the snapshot's candidates
 // that are gone (a deploy deletes only automations the deployment owns,
 // so they are recreated owned by it). A recreated automation gets a new
-// id; its trigger keeps its id.
+// id, and its trigger too: the server does not keep the id sent with it.
 func restoreAutomations(ctx context.Context, api RestoreAPI, st *DeploymentState, autos []*py.Map, before map[string]bool) (bool, error) {
 	id, name := st.ID(), st.Deployment.Name
 	now := map[string]bool{}
