@@ -454,29 +454,36 @@ func TestAtomicServerRejection(t *testing.T) {
 // by the server; either way the server ends as it was.
 func TestAtomicInterrupt(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the real Prefect server")
+		t.Skip("needs the real Prefect servers")
 	}
-	ap := newAtomicProject(t, "sqlite")
-	ap.write(atomicV2, "")
-	before := ap.state()
-	for _, k := range []int{1, 3, 6} {
-		var mu sync.Mutex
-		writes := 0
-		code, r, out := ap.deploy(faultproxy.Config{Match: func(req *http.Request) bool {
-			if isWriteRequest(req) {
-				mu.Lock()
-				writes++
-				if writes == k {
-					syscall.Kill(os.Getpid(), syscall.SIGINT)
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			ap := newAtomicProject(t, kind)
+			ap.write(atomicV2, "")
+			before := ap.state()
+			for _, k := range []int{1, 2, 4, 6, 8} {
+				var mu sync.Mutex
+				writes := 0
+				code, r, out := ap.deploy(faultproxy.Config{Match: func(req *http.Request) bool {
+					if isWriteRequest(req) {
+						mu.Lock()
+						writes++
+						if writes == k {
+							syscall.Kill(os.Getpid(), syscall.SIGINT)
+						}
+						mu.Unlock()
+					}
+					return false
+				}})
+				if code != ExitInterrupted {
+					t.Fatalf("interrupt at write %d: exit %d\n%s", k, code, out)
 				}
-				mu.Unlock()
+				ap.checkRestored(fmt.Sprintf("interrupt at write %d", k), before, code, r, out)
+				if len(r.Rollback.Deployments) == 0 {
+					t.Fatalf("interrupt at write %d: the rollback has nothing recorded, though a write was sent:\n%s", k, out)
+				}
 			}
-			return false
-		}})
-		if code != ExitInterrupted {
-			t.Fatalf("interrupt at write %d: exit %d\n%s", k, code, out)
-		}
-		ap.checkRestored(fmt.Sprintf("interrupt at write %d", k), before, code, r, out)
+		})
 	}
 }
 

@@ -164,54 +164,211 @@ func (r *Rollback) Err() error {
 
 // restoreTimeout bounds a whole rollback; restoreAttempts bounds each of
 // its requests (on top of the API client's own retries of 429, 5xx
-// gateway errors and dropped connections).
+// gateway errors and dropped connections); restorePasses bounds the
+// rounds of restore and check (see rollback), settleTime is the pause
+// before each check.
 const (
 	restoreTimeout  = 3 * time.Minute
 	restoreAttempts = 3
+	restorePasses   = 3
+	settleTime      = time.Second
 )
+
+// restorer is one rollback: the snapshot, what the journal recorded, and
+// the automations it recreated.
+type restorer struct {
+	api  RestoreAPI
+	snap *Snapshot
+	// before are the ids of every automation the snapshot read.
+	before map[string]bool
+	// recreated maps a snapshot automation's id to its copy's; ours are
+	// the copies' ids.
+	recreated map[string]string
+	ours      map[string]bool
+	autos     []*py.Map // the automations as last read
+	autosErr  error
+}
 
 // rollback puts the server back as snap found it for everything j
 // recorded. It runs on a context of its own (an interrupt that stopped
 // the Apply must not stop its rollback), bounded by restoreTimeout.
+//
+// A write the Apply gave up on (an interrupt, a timeout) may still be
+// running on the server and land after the rollback put its object back.
+// So after a pause the rollback reads everything it restored again and
+// restores what drifted, for at most restorePasses rounds; what still
+// differs then is reported as not restored.
 func rollback(parent context.Context, api RestoreAPI, snap *Snapshot, j *journal) *Rollback {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), restoreTimeout)
 	defer cancel()
-	out := &Rollback{}
-	var autos []*py.Map
-	var autosErr error
-	if snap.AutomationsSupported {
-		autosErr = retrying(ctx, func(ctx context.Context) (err error) {
-			autos, err = readAutomations(ctx, api)
-			return err
-		})
-	}
-	before := map[string]bool{}
+	r := &restorer{api: api, snap: snap, before: map[string]bool{}, recreated: map[string]string{}, ours: map[string]bool{}}
 	for _, a := range snap.Automations {
-		before[py.Str(get(a, "id"))] = true
+		r.before[py.Str(get(a, "id"))] = true
 	}
 	var entries []*journalEntry
 	for _, e := range j.deployments {
 		entries = append(entries, e)
 	}
 	sort.Slice(entries, func(a, b int) bool { return entries[a].key.String() < entries[b].key.String() })
-	for _, e := range entries {
-		var it *RestoreItem
-		if st := snap.Deployment(e.key); st != nil && !e.created {
-			it = restoreDeployment(ctx, api, snap, e.key, st, autos, autosErr, before)
-		} else {
-			it = deleteCreated(ctx, api, snap, e)
-		}
-		out.Deployments = append(out.Deployments, it)
-	}
 	var flows []string
 	for name := range j.flows {
 		flows = append(flows, name)
 	}
 	sort.Strings(flows)
+
+	deps := map[Key]*RestoreItem{}
+	flowItems := map[string]*RestoreItem{}
+	pendingDeps, pendingFlows := entries, flows
+	for pass := 0; pass < restorePasses && (len(pendingDeps) > 0 || len(pendingFlows) > 0); pass++ {
+		if pass > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(settleTime):
+			}
+		}
+		r.readAutomations(ctx)
+		for _, e := range pendingDeps {
+			var it *RestoreItem
+			if st := snap.Deployment(e.key); st != nil && !e.created {
+				it = r.restoreDeployment(ctx, e.key, st)
+			} else {
+				it = r.deleteCreated(ctx, e)
+			}
+			deps[e.key] = merge(deps[e.key], it)
+		}
+		for _, name := range pendingFlows {
+			id := j.flows[name]
+			if pass > 0 {
+				id = "" // found again: look it up by name
+			}
+			flowItems[name] = merge(flowItems[name], r.deleteCreatedFlow(ctx, name, id))
+		}
+		// Check: what is put back must stay so.
+		select {
+		case <-ctx.Done():
+		case <-time.After(settleTime):
+		}
+		r.readAutomations(ctx)
+		var driftDeps []*journalEntry
+		for _, e := range entries {
+			if it := deps[e.key]; it.Action != "failed" && r.drifted(ctx, e) {
+				driftDeps = append(driftDeps, e)
+			}
+		}
+		var driftFlows []string
+		for _, name := range flows {
+			if it := flowItems[name]; it.Action == "deleted" && r.flowExists(ctx, name) {
+				driftFlows = append(driftFlows, name)
+			}
+		}
+		pendingDeps, pendingFlows = driftDeps, driftFlows
+	}
+	out := &Rollback{}
+	for _, e := range entries {
+		it := deps[e.key]
+		if containsKey(pendingDeps, e.key) {
+			it.Action, it.Error = "failed", fmt.Errorf("still differs from the snapshot after %d rounds of restoring (someone else is writing to it?)", restorePasses)
+		}
+		out.Deployments = append(out.Deployments, it)
+	}
 	for _, name := range flows {
-		out.Flows = append(out.Flows, deleteCreatedFlow(ctx, api, name, j.flows[name]))
+		it := flowItems[name]
+		for _, p := range pendingFlows {
+			if p == name {
+				it.Action, it.Error = "failed", fmt.Errorf("still exists after %d rounds of deleting it", restorePasses)
+			}
+		}
+		out.Flows = append(out.Flows, it)
 	}
 	return out
+}
+
+func containsKey(list []*journalEntry, k Key) bool {
+	for _, e := range list {
+		if e.key == k {
+			return true
+		}
+	}
+	return false
+}
+
+// merge folds a later round's result for one object into the earlier's:
+// the fields put back add up; a round that found nothing to do does not
+// hide that an earlier one did something.
+func merge(prev, next *RestoreItem) *RestoreItem {
+	if prev == nil {
+		return next
+	}
+	for _, f := range next.Fields {
+		if !containsString(prev.Fields, f) {
+			prev.Fields = append(prev.Fields, f)
+		}
+	}
+	if next.ID != "" {
+		prev.ID = next.ID
+	}
+	switch {
+	case next.Action == "failed", next.Action == "kept":
+		prev.Action, prev.Error, prev.Reason = next.Action, next.Error, next.Reason
+	case next.Action == "unchanged":
+		// nothing more was needed
+	default:
+		prev.Action, prev.Error = next.Action, nil
+	}
+	return prev
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *restorer) readAutomations(ctx context.Context) {
+	if !r.snap.AutomationsSupported {
+		return
+	}
+	r.autosErr = retrying(ctx, func(ctx context.Context) (err error) {
+		r.autos, err = readAutomations(ctx, r.api)
+		return err
+	})
+}
+
+// drifted reports whether an object of the journal differs from what the
+// rollback put back (a read fails: it is taken as drifted, and the next
+// round says why).
+func (r *restorer) drifted(ctx context.Context, e *journalEntry) bool {
+	st := r.snap.Deployment(e.key)
+	if st == nil || e.created {
+		d, err := r.api.ReadDeploymentByName(ctx, e.key.Flow, e.key.Name)
+		if err == nil {
+			e.id = d.ID // a create that landed late: this is the one to delete
+		}
+		return !errors.Is(err, cloudapi.ErrNotFound)
+	}
+	cur, err := readDeploymentMap(ctx, r.api, st.ID())
+	if err != nil {
+		return true
+	}
+	if len(differentFields(restoreBody(cur), restoreBody(st.Server))) > 0 {
+		return true
+	}
+	if !schedulesMatch(anyList(get(cur, "schedules")), anyList(get(st.Server, "schedules"))) {
+		return true
+	}
+	if r.snap.AutomationsSupported {
+		del, missing := r.automationDrift(st)
+		return r.autosErr != nil || len(del) > 0 || len(missing) > 0
+	}
+	return false
+}
+
+func (r *restorer) flowExists(ctx context.Context, name string) bool {
+	_, err := r.api.ReadFlowByName(ctx, name)
+	return !errors.Is(err, cloudapi.ErrNotFound)
 }
 
 // restoreDeployment puts one deployment of the snapshot back: its fields
@@ -219,9 +376,9 @@ func rollback(parent context.Context, api RestoreAPI, snap *Snapshot, j *journal
 // schedules endpoints: the PATCH's schedules drop max_scheduled_runs and,
 // without slugs, recreate every schedule under a new id), and its
 // automations (those created since the snapshot deleted, those deleted
-// recreated). It reads the deployment again at the end and reports any
-// field still different.
-func restoreDeployment(ctx context.Context, api RestoreAPI, snap *Snapshot, k Key, st *DeploymentState, autos []*py.Map, autosErr error, before map[string]bool) *RestoreItem {
+// recreated). rollback checks the result with a fresh read after a pause.
+func (r *restorer) restoreDeployment(ctx context.Context, k Key, st *DeploymentState) *RestoreItem {
+	api, snap := r.api, r.snap
 	id := st.ID()
 	it := &RestoreItem{Name: k.String(), ID: id, Action: "restored"}
 	fail := func(err error) *RestoreItem {
@@ -250,27 +407,16 @@ func restoreDeployment(ctx context.Context, api RestoreAPI, snap *Snapshot, k Ke
 		it.Fields = append(it.Fields, "schedules")
 	}
 	if snap.AutomationsSupported {
-		if autosErr != nil {
-			return fail(fmt.Errorf("reading the automations: %w", autosErr))
+		if r.autosErr != nil {
+			return fail(fmt.Errorf("reading the automations: %w", r.autosErr))
 		}
-		changed, err := restoreAutomations(ctx, api, st, autos, before)
+		changed, err := r.restoreAutomations(ctx, st)
 		if err != nil {
 			return fail(fmt.Errorf("putting back the automations: %w", err))
 		}
 		if changed {
 			it.Fields = append(it.Fields, "automations")
 		}
-	}
-	// Verify against a fresh read.
-	cur, err = readDeploymentMap(ctx, api, id)
-	if err != nil {
-		return fail(fmt.Errorf("reading the deployment back: %w", err))
-	}
-	if diff := differentFields(restoreBody(cur), want); len(diff) > 0 {
-		return fail(fmt.Errorf("after the restore the server still differs in %v", diff))
-	}
-	if !schedulesMatch(anyList(get(cur, "schedules")), anyList(get(st.Server, "schedules"))) {
-		return fail(errors.New("after the restore the server's schedules still differ"))
 	}
 	if len(it.Fields) == 0 {
 		it.Action = "unchanged"
@@ -451,40 +597,61 @@ func scheduleMap(s cloudapi.Schedule) *py.Map {
 // automation read back carries (the server never returns its owner).
 var automationFields = []string{"name", "description", "enabled", "tags", "trigger", "actions", "actions_on_trigger", "actions_on_resolve"}
 
-// restoreAutomations deletes the automations that may be owned by the
-// deployment and did not exist when the snapshot was read (this Apply
-// created them from triggers), and recreates the snapshot's candidates
-// that are gone (a deploy deletes only automations the deployment owns,
-// so they are recreated owned by it). A recreated automation gets a new
-// id, and its trigger too: the server does not keep the id sent with it.
-func restoreAutomations(ctx context.Context, api RestoreAPI, st *DeploymentState, autos []*py.Map, before map[string]bool) (bool, error) {
+// automationDrift compares the automations that may be owned by the
+// deployment now with the snapshot's: del are those created since the
+// snapshot (this Apply created them from triggers) and not by the
+// rollback; missing are the snapshot's candidates that are gone, with no
+// copy of the rollback's in their place.
+func (r *restorer) automationDrift(st *DeploymentState) (del []string, missing []*py.Map) {
 	id, name := st.ID(), st.Deployment.Name
 	now := map[string]bool{}
-	changed := false
-	for _, a := range autos {
+	for _, a := range r.autos {
 		aid := py.Str(get(a, "id"))
 		now[aid] = true
-		if !before[aid] && MayOwn(id, name, a) {
-			if err := retrying(ctx, func(ctx context.Context) error { return ignoreNotFound(api.DeleteAutomation(ctx, aid)) }); err != nil {
-				return changed, err
-			}
-			changed = true
+		if !r.before[aid] && !r.ours[aid] && MayOwn(id, name, a) {
+			del = append(del, aid)
 		}
 	}
 	for _, a := range st.Automations {
-		if now[py.Str(get(a, "id"))] {
-			continue
+		aid := py.Str(get(a, "id"))
+		if !now[aid] && !now[r.recreated[aid]] {
+			missing = append(missing, a)
 		}
+	}
+	return del, missing
+}
+
+// restoreAutomations deletes the automations created since the snapshot
+// that may be owned by the deployment and recreates the snapshot's
+// candidates that are gone (a deploy deletes only automations the
+// deployment owns, so they are recreated owned by it). A recreated
+// automation gets a new id, and its trigger too: the server does not keep
+// the id sent with it.
+func (r *restorer) restoreAutomations(ctx context.Context, st *DeploymentState) (bool, error) {
+	del, missing := r.automationDrift(st)
+	changed := false
+	for _, aid := range del {
+		if err := retrying(ctx, func(ctx context.Context) error { return ignoreNotFound(r.api.DeleteAutomation(ctx, aid)) }); err != nil {
+			return changed, err
+		}
+		changed = true
+	}
+	for _, a := range missing {
 		body := py.NewMap()
 		for _, k := range automationFields {
 			if v, ok := a.Get(k); ok {
 				body.Set(k, py.Clone(v))
 			}
 		}
-		body.Set("owner_resource", "prefect.deployment."+id)
-		if _, err := api.CreateAutomation(ctx, body); err != nil {
+		body.Set("owner_resource", "prefect.deployment."+st.ID())
+		// Not retried here: a retry after a lost answer could create it
+		// twice (the client retries only what never reached the server).
+		created, err := r.api.CreateAutomation(ctx, body)
+		if err != nil {
 			return changed, err
 		}
+		r.recreated[py.Str(get(a, "id"))] = created.ID
+		r.ours[created.ID] = true
 		changed = true
 	}
 	return changed, nil
@@ -493,7 +660,8 @@ func restoreAutomations(ctx context.Context, api RestoreAPI, st *DeploymentState
 // deleteCreated deletes a deployment the Apply created, with the
 // automations it owns. A create whose answer never came is looked up by
 // name: if the server has it, the create was done.
-func deleteCreated(ctx context.Context, api RestoreAPI, snap *Snapshot, e *journalEntry) *RestoreItem {
+func (r *restorer) deleteCreated(ctx context.Context, e *journalEntry) *RestoreItem {
+	api, snap := r.api, r.snap
 	it := &RestoreItem{Name: e.key.String(), ID: e.id, Action: "deleted"}
 	if e.existedUnseen {
 		it.Action = "failed"
@@ -535,7 +703,8 @@ func deleteCreated(ctx context.Context, api RestoreAPI, snap *Snapshot, e *journ
 // uses it now: a deployment (someone else's, registered since) or a flow
 // run. Deleting a flow deletes its deployments and runs, so it is kept
 // then, and the report says so.
-func deleteCreatedFlow(ctx context.Context, api RestoreAPI, name, id string) *RestoreItem {
+func (r *restorer) deleteCreatedFlow(ctx context.Context, name, id string) *RestoreItem {
+	api := r.api
 	it := &RestoreItem{Name: name, ID: id, Action: "deleted"}
 	fail := func(err error) *RestoreItem {
 		it.Action, it.Error = "failed", err
