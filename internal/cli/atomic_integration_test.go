@@ -404,7 +404,8 @@ func TestAtomicKthWriteFails(t *testing.T) {
 						return writes == k
 					}})
 				if code == 0 {
-					if k < 8 {
+					if k < 9 { // a, its automations (delete, two creates), b, flow g, c, d
+
 						t.Fatalf("the run succeeded with the %d-th write failed: it has fewer writes than expected\n%s", k, out)
 					}
 					t.Logf("%s: %d writes failed one at a time, each rolled back", kind, k-1)
@@ -439,8 +440,20 @@ func TestAtomicServerRejection(t *testing.T) {
 			if restored[ap.prefix+"-f/a"] != "restored" || restored[ap.prefix+"-f/c"] != "deleted" {
 				t.Fatalf("rollback report: %+v\n%s", r.Rollback, out)
 			}
-			// Without --atomic the same run stops and leaves what it wrote.
+			// The same in text.
 			ap.t.Setenv("PREFECT_API_URL", ap.api)
+			code, text, errOut := run("deploy", "--all", "--atomic")
+			for _, want := range []string{"Rollback (--atomic):", "Deployment '" + ap.prefix + "-f/a' restored (", "Deployment '" + ap.prefix + "-f/c' deleted (this deploy created it)",
+				"Flow '" + ap.prefix + "-g' deleted", "was applied, then rolled back (--atomic)"} {
+				if code != ExitFailure || !strings.Contains(text, want) {
+					t.Fatalf("text output: exit %d, want %q:\n%s\n%s", code, want, text, errOut)
+				}
+			}
+			t.Logf("text output:\n%s", text)
+			if after := ap.state(); after != before {
+				t.Fatalf("the text run left the server changed:\n%s", lineDiff(before, after))
+			}
+			// Without --atomic the same run stops and leaves what it wrote.
 			code, out2, errOut := run("deploy", "--all", "-o", "json")
 			if code == 0 || strings.Contains(out2, "rollback") || ap.state() == before {
 				t.Fatalf("without --atomic: %d\n%s\n%s", code, out2, errOut)
@@ -484,6 +497,44 @@ func TestAtomicInterrupt(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// When the server refuses the rollback's writes too, the report says
+// which objects were not put back, and the error that stopped the deploy
+// stays the one reported first, with its exit code.
+func TestAtomicRollbackThatCannotFinish(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the real Prefect server")
+	}
+	ap := newAtomicProject(t, "sqlite")
+	ap.write(atomicV2, "")
+	var mu sync.Mutex
+	writes := 0
+	code, r, out := ap.deploy(faultproxy.Config{MaxFaults: 1000, Rates: map[faultproxy.Kind]float64{faultproxy.Status500: 1},
+		Match: func(req *http.Request) bool {
+			if !isWriteRequest(req) {
+				return false
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			writes++
+			return writes >= 3 // the third write fails, and every write after it: the rollback's too
+		}})
+	if code != ExitFailure || r.Rollback == nil || r.Rollback.Complete {
+		t.Fatalf("exit %d, want 1 and an incomplete rollback:\n%s", code, out)
+	}
+	failed := 0
+	for _, d := range r.Rollback.Deployments {
+		if d.Action == "failed" && strings.Contains(d.Error, "500") {
+			failed++
+		}
+	}
+	errOut := out[strings.LastIndex(out, "}")+1:]
+	first := strings.Index(errOut, "Error:")
+	if failed == 0 || first < 0 || !strings.Contains(errOut[first:], "500") || !strings.Contains(errOut, "--atomic could not put back") ||
+		strings.Index(errOut, "--atomic could not put back") > strings.LastIndex(errOut, "Error: ") {
+		t.Fatalf("want the failed restores reported and the original error kept:\n%s", out)
 	}
 }
 
