@@ -171,6 +171,19 @@ func newAtomicProject(t *testing.T, kind string) *atomicProject {
 	// A user's automation that runs a: it is not owned by a, and no deploy
 	// or rollback may touch it.
 	a := ap.deployment(ctx, "a")
+	// A schedule's max_scheduled_runs, set through the API (prefect.yaml
+	// has no such key): an update's schedules would lose it.
+	scheds, err := c.ReadDeploymentSchedules(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range scheds {
+		if s.Slug == nil {
+			if err := c.UpdateDeploymentSchedule(ctx, a.ID, s.ID, py.MapOf("max_scheduled_runs", int64(5))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	own, err := c.CreateAutomation(ctx, py.MapOf("name", ap.prefix+"-users-own", "description", "", "enabled", true, "tags", []any{},
 		"trigger", py.MapOf("type", "event", "match", py.NewMap(), "match_related", py.NewMap(), "after", []any{}, "expect", []any{"x.y"},
 			"for_each", []any{}, "posture", "Reactive", "threshold", int64(1), "within", 0.0),
@@ -180,6 +193,9 @@ func newAtomicProject(t *testing.T, kind string) *atomicProject {
 		t.Fatal(err)
 	}
 	ap.userOwn = own.ID
+	if st := ap.state(); !strings.Contains(st, `\"max_scheduled_runs\":5`) || !strings.Contains(st, `"limit":2`) || !strings.Contains(st, "a__automation_1") {
+		t.Fatalf("the starting state lacks what the test restores:\n%s", st)
+	}
 	return ap
 }
 
