@@ -12,6 +12,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -557,4 +558,82 @@ func TestAtomicRollbackThatCannotFinish(t *testing.T) {
 func asList(x any) []any {
 	l, _ := x.([]any)
 	return l
+}
+
+// With several projects, a failure in the last project rolls back the
+// projects applied before it too.
+func TestAtomicSeveralProjects(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the real Prefect server")
+	}
+	api := serverAPI(t, "sqlite")
+	isolate(t)
+	t.Setenv("PREFECT_API_URL", api)
+	t.Setenv("NO_COLOR", "1")
+	ctx := context.Background()
+	c, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := uniquePrefix("atomicmono")
+	pool := prefix + "-pool"
+	if _, err := c.CreateWorkPool(ctx, py.MapOf("name", pool, "type", "process")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })
+	root, _ := os.Getwd()
+	must(t, os.WriteFile(filepath.Join(root, ".gitignore"), nil, 0o644))
+	write := func(name, extra string) {
+		writeMonorepoProject(t, root, name, prefix, name, pool, "echo built", extra, "")
+	}
+	write("one", "")
+	write("two", "")
+	if code, out, errOut := run("deploy", "--all", "--recursive"); code != 0 {
+		t.Fatalf("first deploy: %d\n%s\n%s", code, out, errOut)
+	}
+	read := func() string {
+		var lines []string
+		for _, name := range []string{"one", "two"} {
+			d, err := c.ReadDeploymentByName(ctx, prefix+"-"+name, "daily")
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, _ := py.DecodeJSON(d.Raw)
+			m := v.(*py.Map)
+			drop(m, atomicIgnored...)
+			lines = append(lines, canon(t, m))
+		}
+		return strings.Join(lines, "\n")
+	}
+	before := read()
+	// one changes (its tags), two gets a second deployment whose trigger the
+	// server refuses.
+	writeMonorepoProject(t, root, "one", prefix, "one", pool, "echo built", "", "deployments:\n  daily: {tags: [changed]}\n")
+	write("two", "- name: weekly\n  entrypoint: flows/main.py:main\n  work_pool: {name: (( values.pool ))}\n  triggers:\n  - expect: [x.done]\n    within: -5\n")
+	code, out, errOut := run("deploy", "--all", "--recursive", "--env", "prod", "--atomic", "-o", "json")
+	var r struct {
+		OK       bool
+		Projects []struct {
+			Name     string
+			OK       bool
+			Rollback *struct {
+				Complete    bool
+				Deployments []struct{ Name, Action string }
+			}
+		}
+	}
+	if code != ExitFailure || json.Unmarshal([]byte(out), &r) != nil || len(r.Projects) != 2 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, p := range r.Projects {
+		if p.OK || p.Rollback == nil || !p.Rollback.Complete || len(p.Rollback.Deployments) == 0 {
+			t.Fatalf("project %s: %+v\n%s\n%s", p.Name, p, out, errOut)
+		}
+	}
+	if after := read(); after != before {
+		t.Fatalf("the projects were not put back:\n%s", lineDiff(before, after))
+	}
+	if _, err := c.ReadDeploymentByName(ctx, prefix+"-two", "weekly"); !errors.Is(err, cloudapi.ErrNotFound) {
+		t.Fatalf("the created deployment is still there: %v", err)
+	}
 }
