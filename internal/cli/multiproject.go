@@ -506,7 +506,7 @@ func (m *multiRun) applySummary() string {
 		}
 	}
 	var parts []string
-	for _, k := range []string{"created", "updated", "unchanged", "failed", "not-applied"} {
+	for _, k := range []string{"created", "updated", "unchanged", "rolled-back", "failed", "not-applied"} {
 		if counts[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[k], strings.ReplaceAll(k, "-", " ")))
 		}
