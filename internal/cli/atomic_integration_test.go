@@ -466,6 +466,9 @@ func TestAtomicServerRejection(t *testing.T) {
 					t.Fatalf("text output: exit %d, want %q:\n%s\n%s", code, want, text, errOut)
 				}
 			}
+			if !strings.Contains(errOut, ap.prefix+"-f/a: rolling back (--atomic)") || !strings.Contains(errOut, ap.prefix+"-f/a: rolled back: restored") {
+				t.Fatalf("no rollback progress on stderr:\n%s", errOut)
+			}
 			t.Logf("text output:\n%s", text)
 			if after := ap.state(); after != before {
 				t.Fatalf("the text run left the server changed:\n%s", lineDiff(before, after))

@@ -439,7 +439,7 @@ func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFl
 		// before it are put back too, the last first.
 		for i := len(m.runs) - 1; i >= 0; i-- {
 			if r := m.runs[i]; r.err == nil && r.report != nil && r.report.Rollback == nil && r.report.Snapshot != nil {
-				r.report.Rollback = deploy.RollBack(ctx, client, r.report)
+				r.report.Rollback = deploy.RollBack(ctx, client, r.report, deps[i].Progress)
 			}
 		}
 	}

@@ -29,6 +29,10 @@ const (
 	EventApplied      EventKind = "applied"
 	EventFailed       EventKind = "failed"
 	EventSkipped      EventKind = "skipped"
+	// EventRollingBack and EventRolledBack are --atomic's rollback of a
+	// deployment the Apply wrote to.
+	EventRollingBack EventKind = "rolling-back"
+	EventRolledBack  EventKind = "rolled-back"
 )
 
 // Event reports progress; the CLI renders it.
@@ -147,7 +151,7 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 		firstErr = ctx.Err() // interrupted before every registration started
 	}
 	if opt.Atomic && firstErr != nil {
-		report.Rollback = RollBack(ctx, restorer, report)
+		report.Rollback = RollBack(ctx, restorer, report, deps.Progress)
 	}
 	return report, firstErr
 }
@@ -157,11 +161,24 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 // it fails; a run of several projects calls it for the projects applied
 // before the one that failed. It runs even when ctx is cancelled (an
 // interrupt must not stop it), bounded in time.
-func RollBack(ctx context.Context, api RestoreAPI, report *Report) *Rollback {
+// progress, when not nil, hears of each deployment as its rollback starts
+// and ends.
+func RollBack(ctx context.Context, api RestoreAPI, report *Report, progress func(Event)) *Rollback {
 	if report == nil || report.Snapshot == nil || report.journal == nil || report.journal.empty() {
 		return &Rollback{}
 	}
+	emit := Deps{Progress: progress}.emit
+	for _, k := range report.journal.keys() {
+		emit(EventRollingBack, k.String(), "rolling back (--atomic)")
+	}
 	rb := rollback(ctx, api, report.Snapshot, report.journal)
+	for _, it := range rb.Deployments {
+		if it.Action == "failed" {
+			emit(EventFailed, it.Name, "rollback failed: %v", it.Error)
+		} else {
+			emit(EventRolledBack, it.Name, "rolled back: %s", it.Action)
+		}
+	}
 	undone := map[string]bool{}
 	for _, it := range rb.Deployments {
 		undone[it.Name] = it.Action != "failed"

@@ -103,6 +103,17 @@ func (j *journal) createdFlow(name, id string) {
 	j.flows[name] = id
 }
 
+func (j *journal) keys() []Key {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var out []Key
+	for k := range j.deployments {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].String() < out[b].String() })
+	return out
+}
+
 func (j *journal) empty() bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
