@@ -520,6 +520,38 @@ func TestAtomicInterrupt(t *testing.T) {
 	}
 }
 
+// A lost connection: from the k-th write on, the server does the work but
+// its answer is lost, six times in a row (more than a write and its one retry; the client cannot
+// know whether the write landed); then the connection comes back. The
+// rollback finds out by reading, and the server ends as it was.
+func TestAtomicLostConnection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the real Prefect server")
+	}
+	ap := newAtomicProject(t, "sqlite")
+	ap.write(atomicV2, "")
+	t.Setenv("PREFECT_CLIENT_MAX_RETRIES", "1")
+	before := ap.state()
+	for _, k := range []int{1, 3, 5, 7} {
+		var mu sync.Mutex
+		writes := 0
+		code, r, out := ap.deploy(faultproxy.Config{MaxFaults: 6, Rates: map[faultproxy.Kind]float64{faultproxy.DropAfter: 1},
+			Match: func(req *http.Request) bool {
+				if !isWriteRequest(req) {
+					return false
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				writes++
+				return writes >= k
+			}})
+		if !strings.Contains(out, "EOF") && !strings.Contains(out, "connection") {
+			t.Fatalf("write %d: the failure is not a lost connection:\n%s", k, out)
+		}
+		ap.checkRestored(fmt.Sprintf("answers lost from write %d", k), before, code, r, out)
+	}
+}
+
 // When the server refuses the rollback's writes too, the report says
 // which objects were not put back, and the error that stopped the deploy
 // stays the one reported first, with its exit code.

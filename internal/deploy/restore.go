@@ -53,9 +53,7 @@ type journalEntry struct {
 	id  string // "" for a create whose answer never came
 	// created: the deployment was not in the snapshot (a create was sent).
 	created bool
-	// existedUnseen: the create answered 200, an update of a deployment
-	// registered by someone else after the snapshot was read; its earlier
-	// state is unknown.
+	// existedUnseen: the create answered 200 (an update): see deleteCreated.
 	existedUnseen bool
 }
 
@@ -675,9 +673,12 @@ func (r *restorer) deleteCreated(ctx context.Context, e *journalEntry) *RestoreI
 	api, snap := r.api, r.snap
 	it := &RestoreItem{Name: e.key.String(), ID: e.id, Action: "deleted"}
 	if e.existedUnseen {
-		it.Action = "failed"
-		it.Error = errors.New("someone registered this deployment after prefectctl read the server, so its earlier state is unknown; it was left as this deploy wrote it")
-		return it
+		// The create answered "updated": a retry of this run's own create
+		// whose first answer was lost, or someone registering the same
+		// name after the snapshot (which this run then overwrote). Either
+		// way the snapshot did not have it, and it holds what this run
+		// wrote.
+		it.Reason = "the create found it already there (a retried create, or registered by someone else after prefectctl read the server); deleted, as the server did not have it when read"
 	}
 	if it.ID == "" {
 		var d *cloudapi.Deployment
