@@ -27,7 +27,7 @@ type applyFlags struct {
 	image               string
 	concurrency         int
 	allowPipInstall     bool
-	force, plan         bool
+	force, plan, atomic bool
 	prune               pruneFlags
 }
 
@@ -40,6 +40,7 @@ func (f *applyFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.allowPipInstall, "allow-pip-install", false, "let custom Python steps pip-install their 'requires'")
 	fl.BoolVar(&f.force, "force", false, "re-send deployments that have not changed")
 	fl.BoolVar(&f.plan, "plan", false, "compare with the server and print what would change: reads only, runs no step")
+	fl.BoolVar(&f.atomic, "atomic", false, "if a write fails or the run is interrupted, put back every deployment it changed, delete those it created (see docs/registration.md)")
 	f.prune.register(cmd)
 }
 
@@ -108,6 +109,7 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 		Force:     af.force,
 		Project:   identity,
 		Prune:     pruneMode,
+		Atomic:    af.atomic,
 	}
 	deps := deploy.Deps{API: client, Flows: loader, Resolver: resolver, Steps: runner, Docker: runner, Warn: a.ui.warn, Progress: prog.event}
 	if af.plan {
@@ -158,16 +160,20 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 		if pruneMode != deploy.PruneOff {
 			out.Set("pruned", pruneJSON(report.Prune))
 		}
+		if report.Rollback != nil {
+			out.Set("rollback", rollbackJSON(report.Rollback))
+		}
 		out.Set("seconds", time.Since(start).Seconds())
 		if err := writeJSON(a.io.Out, out); err != nil {
 			return err
 		}
 	} else {
 		renderApply(a, report, ui)
+		renderRollback(a, report.Rollback)
 		renderPrune(a, report.Prune, why)
 	}
 	if applyErr != nil {
-		return applyErr
+		return withRollback(a, applyErr, report.Rollback)
 	}
 	if report.Failed() || pruneErr != nil {
 		return &silentError{code: ExitFailure}
@@ -223,6 +229,8 @@ func renderApplyResults(a *app, report *deploy.Report, ui string, poolsWithoutWo
 			fmt.Fprintf(a.io.Out, "%s Deployment '%s' unchanged (id '%s'); not re-sent (--force re-sends it).\n", p.dim.Render("="), r.Name, r.ID)
 		case "failed":
 			fmt.Fprintf(a.io.Out, "%s Deployment '%s' failed: %v\n", p.err.Render("✗"), r.Name, r.Error)
+		case "rolled-back":
+			fmt.Fprintf(a.io.Out, "%s Deployment '%s' was applied, then rolled back (--atomic).\n", p.dim.Render("↺"), r.Name)
 		default:
 			fmt.Fprintf(a.io.Out, "%s Deployment '%s' was not applied.\n", p.dim.Render("-"), r.Name)
 		}
@@ -336,4 +344,78 @@ func renderPlanItems(a *app, items []*deploy.PlanItem, counts map[string]int) {
 			fmt.Fprintf(a.io.Out, "    pending until the build and push steps run: %s\n", strings.Join(it.Pending, ", "))
 		}
 	}
+}
+
+// rollbackJSON is the "rollback" of `deploy --atomic -o json`.
+func rollbackJSON(rb *deploy.Rollback) *py.Map {
+	item := func(it *deploy.RestoreItem) *py.Map {
+		fields := []any{}
+		for _, f := range it.Fields {
+			fields = append(fields, f)
+		}
+		m := py.MapOf("name", it.Name, "id", nilIfEmpty(it.ID), "action", it.Action, "fields", fields)
+		if it.Reason != "" {
+			m.Set("reason", it.Reason)
+		}
+		if it.Error != nil {
+			m.Set("error", it.Error.Error())
+		}
+		return m
+	}
+	deps, flows := []any{}, []any{}
+	for _, it := range rb.Deployments {
+		deps = append(deps, item(it))
+	}
+	for _, it := range rb.Flows {
+		flows = append(flows, item(it))
+	}
+	return py.MapOf("complete", rb.Complete(), "deployments", deps, "flows", flows)
+}
+
+// renderRollback prints what --atomic put back, and loudly what it could
+// not.
+func renderRollback(a *app, rb *deploy.Rollback) {
+	if rb == nil {
+		return
+	}
+	p := a.ui.p
+	if len(rb.Deployments) == 0 && len(rb.Flows) == 0 {
+		fmt.Fprintln(a.io.Out, "Rollback (--atomic): nothing had been written.")
+		return
+	}
+	fmt.Fprintln(a.io.Out, "Rollback (--atomic):")
+	for _, it := range rb.Deployments {
+		switch it.Action {
+		case "restored":
+			fmt.Fprintf(a.io.Out, "  %s Deployment '%s' restored (%s).\n", p.ok.Render("↺"), it.Name, strings.Join(it.Fields, ", "))
+		case "deleted":
+			fmt.Fprintf(a.io.Out, "  %s Deployment '%s' deleted (this deploy created it).\n", p.ok.Render("↺"), it.Name)
+		case "unchanged":
+			fmt.Fprintf(a.io.Out, "  %s Deployment '%s' was not changed on the server.\n", p.dim.Render("="), it.Name)
+		default:
+			fmt.Fprintf(a.io.Out, "  %s Deployment '%s' could NOT be restored: %v\n", p.err.Render("✗"), it.Name, it.Error)
+		}
+	}
+	for _, it := range rb.Flows {
+		switch it.Action {
+		case "deleted":
+			fmt.Fprintf(a.io.Out, "  %s Flow '%s' deleted (this deploy created it).\n", p.ok.Render("↺"), it.Name)
+		case "kept":
+			fmt.Fprintf(a.io.Out, "  %s Flow '%s' kept: %s.\n", p.dim.Render("="), it.Name, it.Reason)
+		case "unchanged":
+		default:
+			fmt.Fprintf(a.io.Out, "  %s Flow '%s' could NOT be deleted: %v\n", p.err.Render("✗"), it.Name, it.Error)
+		}
+	}
+}
+
+// withRollback returns the error that stopped the deploy, unchanged (its
+// exit code, location and hint are the user's first concern), after
+// writing to stderr what an incomplete rollback could not put back, which
+// no --quiet silences.
+func withRollback(a *app, err error, rb *deploy.Rollback) error {
+	if rb != nil && !rb.Complete() {
+		fmt.Fprintf(a.io.ErrOut, "%s %v; the server is partly as this deploy left it.\n", a.ui.p.err.Render("Error:"), rb.Err())
+	}
+	return err
 }

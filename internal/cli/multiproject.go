@@ -418,7 +418,7 @@ func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFl
 	resolver := template.NewCachedResolver(cloudapi.Resolver{C: client})
 	options := func(r *projectRun) deploy.Options {
 		return deploy.Options{Dir: r.dir, SkipBuild: af.skipBuild || af.image != "", SkipPush: af.skipPush, Image: af.image, Force: af.force,
-			Project: r.mark, Prune: pruneMode}
+			Project: r.mark, Prune: pruneMode, Atomic: af.atomic}
 	}
 	if af.plan {
 		return m.plan(ctx, f.output, client, func(r *projectRun) (deploy.Options, deploy.Deps) {
@@ -475,6 +475,15 @@ func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFl
 	if applyErr == nil && ctx.Err() != nil {
 		applyErr = ctx.Err() // interrupted between two projects
 	}
+	if applyErr != nil && af.atomic {
+		// The project that failed rolled itself back; the ones applied
+		// before it are put back too, the last first.
+		for i := len(m.runs) - 1; i >= 0; i-- {
+			if r := m.runs[i]; r.err == nil && r.report != nil && r.report.Rollback == nil && r.report.Snapshot != nil {
+				r.report.Rollback = deploy.RollBack(ctx, client, r.report, deps[i].Progress)
+			}
+		}
+	}
 	// Each project prunes its own marked deployments, and only once every
 	// deployment of every project was applied.
 	why := ""
@@ -506,6 +515,9 @@ func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFl
 				pj.Set("pruned", pruneJSON(r.report.Prune))
 			}
 			projects = append(projects, pj)
+			if r.report.Rollback != nil {
+				pj.Set("rollback", rollbackJSON(r.report.Rollback))
+			}
 			for _, res := range r.report.Results {
 				items = append(items, r.withProject(applyResultJSON(res, ui)))
 			}
@@ -521,6 +533,7 @@ func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFl
 			}
 			fmt.Fprintln(a.io.Out, r.header(a))
 			renderApplyResults(a, r.report, ui, pools)
+			renderRollback(a, r.report.Rollback)
 			renderPrune(a, r.report.Prune, "")
 		}
 		if why != "" && pruneMode != deploy.PruneOff {
@@ -530,6 +543,9 @@ func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFl
 		renderWorkerHints(a, pools)
 	}
 	if applyErr != nil {
+		for _, r := range m.runs {
+			withRollback(a, nil, r.report.Rollback)
+		}
 		return applyErr
 	}
 	a.ui.infof("Done in %.1fs.", time.Since(start).Seconds())
@@ -557,7 +573,7 @@ func (m *multiRun) applySummary() string {
 		}
 	}
 	var parts []string
-	for _, k := range []string{"created", "updated", "unchanged", "failed", "not-applied"} {
+	for _, k := range []string{"created", "updated", "unchanged", "rolled-back", "failed", "not-applied"} {
 		if counts[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[k], strings.ReplaceAll(k, "-", " ")))
 		}

@@ -173,6 +173,8 @@ func eventText(k deploy.EventKind, msg string) string {
 		return "failed: " + firstLine(msg)
 	case deploy.EventSkipped:
 		return "skipped: " + msg
+	case deploy.EventRolledBack:
+		return msg // "rolled back: restored", "rolled back: deleted"
 	}
 	return msg
 }
@@ -196,6 +198,8 @@ func (pr *progress) line(name string, width int) string {
 		icon, text = pr.p.err.Render("✗"), pr.p.err.Render(eventText(r.kind, r.msg))
 	case deploy.EventSkipped:
 		icon, text = pr.p.dim.Render("-"), pr.p.dim.Render(eventText(r.kind, r.msg))
+	case deploy.EventRolledBack:
+		icon, text = pr.p.dim.Render("↺"), pr.p.dim.Render(eventText(r.kind, r.msg))
 	case deploy.EventPrepared, deploy.EventSteps:
 		icon, text = pr.p.dim.Render("·"), pr.p.dim.Render(eventText(r.kind, r.msg))
 	default:

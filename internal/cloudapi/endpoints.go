@@ -99,6 +99,13 @@ func (c *Client) FilterFlows(ctx context.Context, body any) ([]Flow, error) {
 	return filter[Flow](ctx, c, "flows/filter", body)
 }
 
+// DeleteFlow is DELETE /flows/{id}; the server deletes the flow's
+// deployments and runs with it.
+func (c *Client) DeleteFlow(ctx context.Context, id string) error {
+	_, err := c.send(ctx, http.MethodDelete, "flows/"+seg(id), nil, nil)
+	return err
+}
+
 // --- deployments ---
 
 // CreateDeployment posts a DeploymentCreate body (an upsert on flow_id +
@@ -380,6 +387,12 @@ func (c *Client) FlowRunLogs(ctx context.Context, flowRunID, afterRFC3339 string
 // A server without automations answers 404; callers check ErrNotFound.
 func (c *Client) DeleteAutomationsOwnedBy(ctx context.Context, resourceID string) error {
 	_, err := c.send(ctx, http.MethodDelete, "automations/owned-by/"+seg(resourceID), nil, nil)
+	return err
+}
+
+// DeleteAutomation is DELETE /automations/{id}.
+func (c *Client) DeleteAutomation(ctx context.Context, id string) error {
+	_, err := c.send(ctx, http.MethodDelete, "automations/"+seg(id), nil, nil)
 	return err
 }
 

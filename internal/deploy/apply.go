@@ -29,6 +29,10 @@ const (
 	EventApplied      EventKind = "applied"
 	EventFailed       EventKind = "failed"
 	EventSkipped      EventKind = "skipped"
+	// EventRollingBack and EventRolledBack are --atomic's rollback of a
+	// deployment the Apply wrote to.
+	EventRollingBack EventKind = "rolling-back"
+	EventRolledBack  EventKind = "rolled-back"
 )
 
 // Event reports progress; the CLI renders it.
@@ -64,6 +68,11 @@ type Report struct {
 	// longer defines (with Options.Prune): what Prune would remove once
 	// the whole run has succeeded. Apply itself never prunes.
 	Prune []*PruneItem
+	// Rollback is what --atomic put back after a failure (nil when it
+	// did not run).
+	Rollback *Rollback
+
+	journal *journal // what was written, for a rollback
 }
 
 // Failed reports whether any deployment was not applied.
@@ -91,14 +100,18 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 	if len(problems) > 0 {
 		return nil, problems
 	}
-	a := &applier{opt: opt, deps: deps, snap: snap}
+	restorer, canRestore := deps.API.(RestoreAPI)
+	if opt.Atomic && !canRestore {
+		return nil, errors.New("deploy: --atomic needs an API client that can read and delete what it restores")
+	}
+	a := &applier{opt: opt, deps: deps, snap: snap, journal: newJournal()}
 	for _, d := range ds {
 		deps.emit(EventPrepared, d.FullName(), "ready")
 	}
 
 	// Phase 2: steps, in order, one deployment after the other as prefect
 	// deploy runs them; identical Docker steps run once (memoised).
-	report := &Report{Snapshot: snap}
+	report := &Report{Snapshot: snap, journal: a.journal}
 	// Known now so that a deploy that stops early reports them, not pruned;
 	// decided again below with the names the steps completed.
 	prepared := make([]Key, len(ds))
@@ -151,7 +164,48 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 			break
 		}
 	}
+	if firstErr == nil && ctx.Err() != nil && report.Failed() {
+		firstErr = ctx.Err() // interrupted before every registration started
+	}
+	if opt.Atomic && firstErr != nil {
+		report.Rollback = RollBack(ctx, restorer, report, deps.Progress)
+	}
 	return report, firstErr
+}
+
+// RollBack puts back what a finished Apply wrote (its report's journal)
+// as the report's snapshot found it: --atomic. Apply calls it itself when
+// it fails; a run of several projects calls it for the projects applied
+// before the one that failed. It runs even when ctx is cancelled (an
+// interrupt must not stop it), bounded in time.
+// progress, when not nil, hears of each deployment as its rollback starts
+// and ends.
+func RollBack(ctx context.Context, api RestoreAPI, report *Report, progress func(Event)) *Rollback {
+	if report == nil || report.Snapshot == nil || report.journal == nil || report.journal.empty() {
+		return &Rollback{}
+	}
+	emit := Deps{Progress: progress}.emit
+	for _, k := range report.journal.keys() {
+		emit(EventRollingBack, k.String(), "rolling back (--atomic)")
+	}
+	rb := rollback(ctx, api, report.Snapshot, report.journal)
+	for _, it := range rb.Deployments {
+		if it.Action == "failed" {
+			emit(EventFailed, it.Name, "rollback failed: %v", it.Error)
+		} else {
+			emit(EventRolledBack, it.Name, "rolled back: %s", it.Action)
+		}
+	}
+	undone := map[string]bool{}
+	for _, it := range rb.Deployments {
+		undone[it.Name] = it.Action != "failed"
+	}
+	for _, r := range report.Results {
+		if (r.Action == "created" || r.Action == "updated") && undone[r.Name] {
+			r.Action = "rolled-back"
+		}
+	}
+	return rb
 }
 
 // notApplied is the result of a deploy that stopped before registering:
@@ -341,6 +395,7 @@ type applier struct {
 	snap    *Snapshot
 	flows   memo.Cache[string, string] // flow name → id of a flow this Apply created
 	workers memo.Cache[string, bool]   // work pool → a worker polls it
+	journal *journal                   // every write, recorded before it is sent
 }
 
 // register creates or updates one deployment the way RunnerDeployment.apply
@@ -372,10 +427,12 @@ func (a *applier) register(ctx context.Context, d *Deployment, s *Spec) *Result 
 				body.Set(k, get(s.Body, k))
 			}
 		}
+		a.journal.creating(keyOf(s))
 		dep, created, err := c.CreateDeployment(ctx, body)
 		if err != nil {
 			return fail(err)
 		}
+		a.journal.created(keyOf(s), dep.ID, created)
 		r.ID, r.Action = dep.ID, "created"
 		if !created {
 			// Someone registered it since the snapshot: the create was an
@@ -385,6 +442,9 @@ func (a *applier) register(ctx context.Context, d *Deployment, s *Spec) *Result 
 		}
 	} else {
 		r.ID, r.Action = st.ID(), "unchanged"
+		if dec.update || dec.deleteAutomations || len(s.Triggers) > 0 {
+			a.journal.touch(keyOf(s), r.ID)
+		}
 		if dec.update {
 			if err := c.UpdateDeployment(ctx, r.ID, UpdateBody(s)); err != nil {
 				return fail(err)
@@ -436,10 +496,12 @@ func (a *applier) flowID(ctx context.Context, name string) (string, error) {
 		return f.ID, nil
 	}
 	return a.flows.Get(name, func() (string, error) {
+		a.journal.creatingFlow(name)
 		f, err := a.deps.API.CreateFlow(ctx, name)
 		if err != nil {
 			return "", err
 		}
+		a.journal.createdFlow(name, f.ID)
 		return f.ID, nil
 	})
 }

@@ -37,6 +37,9 @@ type Options struct {
 	// snapshot; Plan lists those prefect.yaml no longer defines and Apply
 	// reports them (Report.Prune) for the caller to Prune.
 	Prune PruneMode
+	// Atomic puts the server back as the snapshot found it when a write
+	// fails after others succeeded or the run is interrupted (--atomic).
+	Atomic bool
 }
 
 func (o Options) env() func(string) (string, bool) {
