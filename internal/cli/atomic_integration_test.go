@@ -610,12 +610,7 @@ func TestAtomicSeveralProjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prefix := uniquePrefix("atomicmono")
-	pool := prefix + "-pool"
-	if _, err := c.CreateWorkPool(ctx, py.MapOf("name", pool, "type", "process")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })
+	prefix, pool := scratchPool(t, c, "atomicmono", "process")
 	root, _ := os.Getwd()
 	must(t, os.WriteFile(filepath.Join(root, ".gitignore"), nil, 0o644))
 	write := func(name, extra string) {

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
-	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
 )
 
@@ -54,12 +53,7 @@ func TestInterruptDuringBuild(t *testing.T) {
 			name += " during docker build"
 		}
 		t.Run(name, func(t *testing.T) {
-			prefix := uniquePrefix("intr")
-			pool := prefix + "-pool"
-			if _, err := c.CreateWorkPool(ctx, py.MapOf("name", pool, "type", "docker")); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })
+			prefix, pool := scratchPool(t, c, "intr", "docker")
 			dir := t.TempDir()
 			pidFile := filepath.Join(dir, "sleep.pid")
 			must(t, os.MkdirAll(filepath.Join(dir, "flows"), 0o755))

@@ -18,7 +18,6 @@ import (
 	"testing"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
-	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
 )
 
@@ -78,12 +77,7 @@ func TestMonorepoDeploysInOneRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prefix := uniquePrefix("mono")
-	pool := prefix + "-pool"
-	if _, err := c.CreateWorkPool(ctx, py.MapOf("name", pool, "type", "process")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })
+	prefix, pool := scratchPool(t, c, "mono", "process")
 
 	root, _ := os.Getwd()
 	if out, err := exec.Command("git", "init", "-q", root).CombinedOutput(); err != nil {

@@ -97,17 +97,11 @@ func TestPruneAgainstPrefect(t *testing.T) {
 	prefectCLI := testenv.PrefectCLI(t)
 	home := isolate(t)
 	t.Setenv("PREFECT_API_URL", api)
-	ctx := context.Background()
 	c, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
-	prefix := uniquePrefix("prune")
-	pool := prefix + "-pool"
-	if _, err := c.CreateWorkPool(ctx, py.MapOf("name", pool, "type", "process")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })
+	prefix, pool := scratchPool(t, c, "prune", "process")
 	flow := prefix + "-flow" // both projects deploy this one flow
 	root, _ := os.Getwd()
 	dirA, dirB := filepath.Join(root, "a"), filepath.Join(root, "b")

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
-	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/testenv"
 	"github.com/prefectctl/prefectctl/internal/testenv/faultproxy"
 )
@@ -46,12 +45,7 @@ func TestRegistryFailsMidPush(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			isolate(t)
 			work, _ := os.Getwd()
-			prefix := uniquePrefix("regfault")
-			pool := prefix + "-pool"
-			if _, err := c.CreateWorkPool(ctx, py.MapOf("name", pool, "type", "docker")); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })
+			prefix, pool := scratchPool(t, c, "regfault", "docker")
 			p, err := faultproxy.Start("http://"+registry, faultproxy.Config{
 				Rates: map[faultproxy.Kind]float64{tc.kind: 1}, Match: tc.match, Lifetime: 3 * time.Minute,
 			})

@@ -172,6 +172,20 @@ func enc(t *testing.T, v any) string {
 	return string(b)
 }
 
+// scratchPool makes a name prefix of the test's own and a work pool of
+// poolType under it, and removes what the test created under the prefix
+// when it ends.
+func scratchPool(t *testing.T, c *cloudapi.Client, name, poolType string) (prefix, pool string) {
+	t.Helper()
+	prefix = uniquePrefix(name)
+	pool = prefix + "-pool"
+	if _, err := c.CreateWorkPool(context.Background(), py.MapOf("name", pool, "type", poolType)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })
+	return prefix, pool
+}
+
 // cleanupPrefix deletes every deployment and flow named prefix*, and the
 // work pool.
 func cleanupPrefix(c *cloudapi.Client, prefix, pool string) {

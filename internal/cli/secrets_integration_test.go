@@ -71,12 +71,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prefix := uniquePrefix("secrets")
-	pool := prefix + "-pool"
-	if _, err := direct.CreateWorkPool(ctx, py.MapOf("name", pool, "type", "process")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cleanupPrefix(direct, prefix, pool) })
+	prefix, pool := scratchPool(t, direct, "secrets", "process")
 
 	// A Secret block document holding the block secret.
 	var bt struct{ ID string }
@@ -212,17 +207,11 @@ func TestSecretsRegistryPassword(t *testing.T) {
 	secrets["registry-password"] = pass
 	home := isolate(t)
 	work, _ := os.Getwd()
-	ctx := context.Background()
 	c, err := cloudapi.New(cloudapi.Options{BaseURL: api, MaxRetries: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
-	prefix := uniquePrefix("regsecret")
-	pool := prefix + "-pool"
-	if _, err := c.CreateWorkPool(ctx, py.MapOf("name", pool, "type", "docker")); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cleanupPrefix(c, prefix, pool) })
+	prefix, pool := scratchPool(t, c, "regsecret", "docker")
 	// The password comes in through the environment, so the project file
 	// holds none.
 	writePushProject(t, work, prefix, addr+"/"+prefix+"/img", pool,
