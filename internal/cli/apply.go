@@ -27,6 +27,8 @@ type applyFlags struct {
 	concurrency         int
 	allowPipInstall     bool
 	force, plan         bool
+	fullBuild           bool
+	pinDigest           bool
 }
 
 func (f *applyFlags) register(cmd *cobra.Command) {
@@ -38,6 +40,8 @@ func (f *applyFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.allowPipInstall, "allow-pip-install", false, "let custom Python steps pip-install their 'requires'")
 	fl.BoolVar(&f.force, "force", false, "re-send deployments that have not changed")
 	fl.BoolVar(&f.plan, "plan", false, "compare with the server and print what would change: reads only, runs no step")
+	fl.BoolVar(&f.fullBuild, "full-build", false, "build every image with Docker, never as a code layer appended in the registry")
+	fl.BoolVar(&f.pinDigest, "pin-digest", false, "register job_variables.image as name@sha256:... of the pushed image instead of name:tag")
 }
 
 // runDeploy applies the selected deployments against the Prefect API.
@@ -94,8 +98,10 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 		Image:       af.image,
 		Concurrency: concurrency,
 		Force:       af.force,
+		FullBuild:   af.fullBuild,
+		PinDigests:  af.pinDigest,
 	}
-	deps := deploy.Deps{API: client, Flows: loader, Resolver: resolver, Steps: runner, Docker: runner, Warn: a.ui.warn, Progress: prog.event}
+	deps := deploy.Deps{API: client, Flows: loader, Resolver: resolver, Steps: runner, Docker: runner, Images: runner, Warn: a.ui.warn, Progress: prog.event}
 	if af.plan {
 		prog.stop()
 		items, err := deploy.Plan(ctx, p, sel, opt, deps)
@@ -131,6 +137,7 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 				m.Set("error", r.Error.Error())
 			}
 			m.Set("changes", changedFields(r.Changes))
+			m.Set("images", imagesJSON(r.Images))
 			items = append(items, m)
 		}
 		if err := writeJSON(a.io.Out, py.MapOf("ok", applyErr == nil && !report.Failed(), "deployments", items, "seconds", time.Since(start).Seconds())); err != nil {
@@ -233,7 +240,7 @@ func renderPlan(a *app, output string, items []*deploy.PlanItem) error {
 				changes = append(changes, py.MapOf("field", c.Field, "old", py.FromGo(c.Old), "new", py.FromGo(c.New)))
 			}
 			list = append(list, py.MapOf("name", it.Name, "action", it.Action, "id", nilIfEmpty(it.ID),
-				"changes", changes, "pending", py.FromGo(it.Pending), "body", it.Spec.Body))
+				"changes", changes, "pending", py.FromGo(it.Pending), "images", imagesJSON(it.Images), "body", it.Spec.Body))
 		}
 		return writeJSON(a.io.Out, py.MapOf("plan", list))
 	}
@@ -255,7 +262,27 @@ func renderPlan(a *app, output string, items []*deploy.PlanItem) error {
 		if len(it.Pending) > 0 {
 			fmt.Fprintf(a.io.Out, "    pending until the build and push steps run: %s\n", strings.Join(it.Pending, ", "))
 		}
+		for _, d := range it.Images {
+			fmt.Fprintf(a.io.Out, "    image %s: %s\n", d.Image, d.String())
+			for _, w := range d.Warnings {
+				fmt.Fprintf(a.io.Out, "      warning: %s\n", w)
+			}
+		}
 	}
 	a.ui.infof("\nPlan: %d to create, %d to update, %d unchanged. Nothing was changed.", counts["create"], counts["update"], counts["unchanged"])
 	return nil
+}
+
+// imagesJSON is how a deployment's images are (or would be) made, for -o json.
+func imagesJSON(ds []*docker.Decision) []any {
+	out := []any{}
+	for _, d := range ds {
+		warnings := []any{}
+		for _, w := range d.Warnings {
+			warnings = append(warnings, w)
+		}
+		out = append(out, py.MapOf("image", d.Image, "mode", string(d.Mode), "reason", d.Reason,
+			"previous", nilIfEmpty(d.Previous), "unchanged", d.Unchanged, "pending", d.Pending, "warnings", warnings))
+	}
+	return out
 }

@@ -173,6 +173,8 @@ func eventText(k deploy.EventKind, msg string) string {
 		return "failed: " + firstLine(msg)
 	case deploy.EventSkipped:
 		return "skipped: " + msg
+	case deploy.EventImage:
+		return "image " + msg // "NAME: code layer: …" or "NAME: full build: …"
 	}
 	return msg
 }

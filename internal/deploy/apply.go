@@ -15,6 +15,7 @@ import (
 	"github.com/prefectctl/prefectctl/internal/project"
 	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/steps"
+	"github.com/prefectctl/prefectctl/internal/steps/docker"
 	"github.com/prefectctl/prefectctl/internal/template"
 )
 
@@ -29,6 +30,9 @@ const (
 	EventApplied      EventKind = "applied"
 	EventFailed       EventKind = "failed"
 	EventSkipped      EventKind = "skipped"
+	// EventImage says how an image will be made: "full build" or "code
+	// layer", and why.
+	EventImage EventKind = "image"
 )
 
 // Event reports progress; the CLI renders it.
@@ -49,6 +53,8 @@ type Result struct {
 	Image        string
 	WorkerOnline bool
 	Spec         *Spec
+	// Images says how each of the deployment's images was made.
+	Images []*docker.Decision
 }
 
 // Report is the outcome of Apply.
@@ -89,10 +95,14 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 	report := &Report{}
 	specs := make([]*Spec, len(ds))
 	for i, d := range ds {
+		emitImages(deps, d)
 		deps.emit(EventRunningSteps, d.FullName(), "running build and push steps")
 		outputs, err := runSteps(ctx, d, opt, deps)
 		if err == nil {
 			specs[i], err = Finalize(d, outputs, false, deps.now(), opt, deps)
+		}
+		if err == nil && opt.PinDigests && deps.Images != nil {
+			err = pinImage(specs[i], deps.Images.Pushed())
 		}
 		if err != nil {
 			// Nothing is registered when a step fails: the images of the
@@ -137,6 +147,7 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 			defer func() { <-sem }()
 			deps.emit(EventRegistering, d.FullName(), "registering")
 			r := a.register(ctx, d, specs[i])
+			r.Images = d.Decisions()
 			results[i] = r
 			if r.Error != nil {
 				mu.Lock()

@@ -31,6 +31,11 @@ type Options struct {
 	Concurrency int
 	// Force re-sends deployments that have not changed.
 	Force bool
+	// FullBuild builds every image with Docker, never as a code layer.
+	FullBuild bool
+	// PinDigests registers job_variables.image as name@sha256:… of the
+	// image the steps pushed, instead of name:tag.
+	PinDigests bool
 }
 
 func (o Options) env() func(string) (string, bool) {
@@ -57,6 +62,10 @@ type Deps struct {
 	// Docker checks the Docker daemon before steps that need it; nil
 	// skips the check.
 	Docker DockerChecker
+	// Images decides before the steps run whether each image is a full
+	// Docker build or a code layer, so Docker is needed only for full
+	// builds; nil builds every image with Docker.
+	Images ImagePlanner
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Warn receives problems that do not stop the deploy.

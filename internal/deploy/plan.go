@@ -8,6 +8,8 @@ import (
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
 	"github.com/prefectctl/prefectctl/internal/py"
+	"github.com/prefectctl/prefectctl/internal/steps"
+	"github.com/prefectctl/prefectctl/internal/steps/docker"
 )
 
 // online reports what Apply and Plan need that deps lacks.
@@ -57,6 +59,8 @@ type PlanItem struct {
 	// fields holding them show as changes until the steps have run.
 	Pending []string
 	Spec    *Spec
+	// Images says how each of the deployment's images would be made.
+	Images []*docker.Decision
 }
 
 // Plan compares every selected deployment with the server without changing
@@ -93,6 +97,21 @@ func Plan(ctx context.Context, p *project.Project, sel *project.Selection, opt O
 			if len(it.Changes) == 0 && len(spec.Triggers) == 0 && !hasOwnedAutomations(ctx, deps.API, it.ID) {
 				it.Action = "unchanged"
 			}
+		}
+		if deps.Images != nil && !opt.SkipBuild {
+			push := d.push
+			if opt.SkipPush {
+				push = nil
+			}
+			var previous []string
+			if existing != nil {
+				previous = serverImages(existing)
+			}
+			plan, err := deps.Images.PlanImages(ctx, d.build, push, steps.ImageOptions{Previous: previous, FullBuild: opt.FullBuild})
+			if err != nil {
+				return nil, err
+			}
+			it.Images = plan.Decisions
 		}
 		items = append(items, it)
 	}
