@@ -256,10 +256,12 @@ func (s *Steps) build(ctx context.Context, dir string, in *py.Map, h *Hints) (*p
 	}
 	// The fingerprint labels let a later deploy append a code layer
 	// instead of building (after the Dockerfile is written: it is part
-	// of the context).
-	labels, err := s.codeLabels(ctx, api, dir, b)
-	if err != nil {
-		return nil, err
+	// of the context). Only a pushed image can be appended to later.
+	var labels map[string]string
+	if h != nil && h.Pushed {
+		if labels, err = s.codeLabels(ctx, api, dir, b); err != nil {
+			return nil, err
+		}
 	}
 	if b.dockerfile == "auto" {
 		b.dockerfile = "Dockerfile"
