@@ -2,7 +2,9 @@
 # make demo: Prefect's "Run flows on Kubernetes" guide, end to end on this machine, with a Docker
 # work pool standing in for the cluster.
 #
-#   scripts/demo.sh [up]    bring up what is missing, deploy examples/flows, run hello/arthur
+#   scripts/demo.sh [up]    bring up what is missing, deploy examples/flows, run hello/arthur;
+#                           then change the flow's log line and redeploy with the Docker daemon
+#                           stopped (a code layer, scripts/lib/demo-codelayer.sh) and run it again
 #   scripts/demo.sh down    stop exactly what earlier `up` runs started (by PID), nothing else
 #   scripts/demo.sh status  show what the demo runs
 #
@@ -52,6 +54,8 @@ read_file() { cat "$1" 2>/dev/null || true; }
 
 # shellcheck source=SCRIPTDIR/lib/procs.sh
 source "$ROOT/scripts/lib/procs.sh" # proc_start, proc_alive, proc_wait, proc_stop, proc_owned
+# shellcheck source=SCRIPTDIR/lib/demo-codelayer.sh
+source "$ROOT/scripts/lib/demo-codelayer.sh" # codelayer_act: the code-only redeploy without Docker
 
 stop_worker() {
   proc_stop "$WORKER" "the Prefect worker" 30
@@ -193,6 +197,9 @@ ensure_services() {
     [[ -n ${!v:-} ]] || die "scripts/testenv.sh env gave no $v: that part is not running ('scripts/testenv.sh status')"
   done
   export PREFECT_API_URL DOCKER_HOST
+  # A code layer re-checks the base image (pull: true) in the registry without the daemon: through
+  # the same mirror the daemon pulls from.
+  export PREFECTCTL_REGISTRY_MIRRORS=$mirror
   need docker "to push the base image into the mirror (apt-get install docker.io)"
   local mref
   mref=127.0.0.1:$(read_file "$MIRROR/port")/${PREFECTCTL_BASE_IMAGE}
@@ -322,6 +329,9 @@ cmd_up() {
   registered=$("$BIN" deployment inspect hello/arthur -o json |
     "$PREFECTCTL_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["job_variables"]["image"])') ||
     die "prefectctl deployment inspect hello/arthur failed"
+
+  # The Docker pool's worker needs dockerd to start the run's container.
+  codelayer_act "$dir" "$image" 1
   step "done"
   cat <<EOF
 The guide ran end to end:
@@ -330,6 +340,9 @@ The guide ran end to end:
   image            $registered (built for linux/amd64, pushed to the loopback registry)
   deployments      hello/default, hello/arthur
   flow run         hello/arthur COMPLETED, logged "Hello, Arthur!"
+  second act       a one-line change deployed with the Docker daemon stopped: a code layer
+                   appended in the registry, $CODELAYER_IMAGE;
+                   hello/arthur COMPLETED on it, logged "$CODELAYER_LINE"
 
 Try:   export PREFECT_API_URL=$PREFECT_API_URL
        $BIN deployment run hello/default --param name=Ford --watch

@@ -57,6 +57,11 @@ grep -q 'Hello, Arthur!' <<<"$out1" || fail "the first run did not show 'Hello, 
 grep -q "finished successfully in 'Completed'" <<<"$out1" || fail "the first run did not end Completed"
 grep -q 'hello/default, hello/arthur' <<<"$out1" || fail "the summary does not name both deployments"
 grep -q 'make demo-down' <<<"$out1" || fail "the summary does not say how to tear down"
+# The second act: the changed log line, deployed as a code layer with the daemon stopped, run by
+# the real worker.
+grep -q "stopping the demo's Docker daemon" <<<"$out1" || fail "the second act did not stop the Docker daemon"
+grep -q 'code layer: only project files changed' <<<"$out1" || fail "the second act's deploy did not append a code layer"
+grep -qF 'Hello again, Arthur! (code layer, no Docker)' <<<"$out1" || fail "the second act's run did not log the new line"
 
 # The tag the summary names must be a commit of this repository (HEAD may have moved since: the
 # tree is shared) and must be in the registry.
