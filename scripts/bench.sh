@@ -209,7 +209,9 @@ CP=$W/pcode/flows
 mkdir -p "$CP/flows" "$W/nobin"
 cp examples/flows/flows/hello.py "$CP/flows/"
 REGPROXY=127.0.0.1:$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-CIMG=$REGPROXY/bench-code
+# A repository of this run's own: an image left in the registry by an earlier run must not be found.
+CREPO=bench-code-$(date +%s)
+CIMG=$REGPROXY/$CREPO
 cat >"$CP/prefect.yaml" <<EOF
 name: bench-code
 prefect-version: 3.9.1
@@ -253,13 +255,13 @@ base_tag=${PREFECTCTL_BASE_IMAGE##*:}
 export PREFECTCTL_PREFECT_IMAGE_VERSION=${base_tag%-python*} PREFECTCTL_PYTHON_VERSION=${base_tag##*-python}
 CT=(-registry-proxy "$REGPROXY" -registry "$PREFECTCTL_REGISTRY" -dir "$CP" -out "$R")
 NODOCKER=(env PATH="$W/nobin" DOCKER_HOST="unix://$W/no-docker.sock")
-"$B" time -label "codelayer: first deploy, full build (prefectctl, Docker)" -n 1 -warmup 0 "${CT[@]}" -- "$BIN" deploy --all
+"$B" time -label "codelayer: first deploy, full build (prefectctl, Docker)" -n 1 -warmup 0 "${CT[@]}" -- "$BIN" deploy --all --full-build
 "$B" time -label "codelayer: prefectctl deploy, one-line change, no Docker" -n "$(reps 5 2)" -warmup 0 -before "$W/change.sh" \
   "${CT[@]}" -- "${NODOCKER[@]}" "$BIN" deploy --all
 "$B" time -label "codelayer: prefectctl deploy, nothing changed, no Docker" -n "$(reps 3 1)" -warmup 0 \
   "${CT[@]}" -- "${NODOCKER[@]}" "$BIN" deploy --all
 "$B" time -label "codelayer: docker build && docker push, warm cache" -n "$(reps 5 2)" -warmup 1 -before "$W/change.sh" "${CT[@]}" -- \
-  bash -c "docker build -q -f $W/Dockerfile.auto -t $REGPROXY/bench-code-docker:bench . >/dev/null && docker push -q $REGPROXY/bench-code-docker:bench"
+  bash -c "docker build -q -f $W/Dockerfile.auto -t $REGPROXY/$CREPO-docker:bench . >/dev/null && docker push -q $REGPROXY/$CREPO-docker:bench"
 "$B" time -label "codelayer: prefect deploy, empty build cache" -n "$(reps 3 1)" -warmup 0 \
   -before "$W/change.sh && docker image rm -f $CIMG:bench >/dev/null && docker image prune -f >/dev/null && docker builder prune -af >/dev/null" \
   "${CT[@]}" -- "$PREFECT" --no-prompt deploy --all
