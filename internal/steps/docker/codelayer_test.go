@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -24,7 +25,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/prefectctl/prefectctl/internal/codelayer"
@@ -115,52 +115,114 @@ type fsEntry struct {
 	sum      string
 }
 
-// imageFS flattens an image in the registry into path → entry, reading
-// only what lies under prefix.
-func imageFS(t *testing.T, ref, prefix string) (map[string]fsEntry, *v1.ConfigFile) {
+// imagesFS flattens two images in the registry into path → entry,
+// reading only what lies under prefix, for comparing them. The layers
+// both images start with (the base) are left out: each contributes the
+// same entries to both, and reading hundreds of megabytes of base layers
+// under the race detector would take minutes. An entry of a shared layer
+// that only one image changes still shows up, from that image's upper
+// layers.
+func imagesFS(t *testing.T, refA, refB, prefix string) (fsA, fsB map[string]fsEntry, cfgA, cfgB *v1.ConfigFile) {
 	t.Helper()
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := remote.Image(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc := mutate.Extract(img)
-	defer rc.Close()
-	out := map[string]fsEntry{}
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
+	read := func(ref string) (v1.Image, []v1.Layer, *v1.ConfigFile) {
+		r, err := name.ParseReference(ref)
 		if err != nil {
 			t.Fatal(err)
 		}
-		nm := "/" + strings.Trim(h.Name, "/")
-		if !strings.HasPrefix(nm, prefix) {
-			continue
+		img, err := remote.Image(r)
+		if err != nil {
+			t.Fatal(err)
 		}
-		e := fsEntry{typ: h.Typeflag, mode: h.Mode & 0o7777, uid: h.Uid, gid: h.Gid, link: h.Linkname}
-		if e.typ == tar.TypeRegA {
-			e.typ = tar.TypeReg
+		layers, err := img.Layers()
+		if err != nil {
+			t.Fatal(err)
 		}
-		if h.Typeflag == tar.TypeReg {
-			s := sha256.New()
-			if _, err := io.Copy(s, tr); err != nil {
+		cfg, err := img.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img, layers, cfg
+	}
+	_, la, cfgA := read(refA)
+	_, lb, cfgB := read(refB)
+	shared := 0
+	for shared < len(la) && shared < len(lb) {
+		da, err := la[shared].Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := lb[shared].Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if da != db {
+			break
+		}
+		shared++
+	}
+	if shared == len(la) || shared == len(lb) {
+		t.Fatalf("%s and %s share all their layers", refA, refB)
+	}
+	return layersFS(t, la[shared:], prefix), layersFS(t, lb[shared:], prefix), cfgA, cfgB
+}
+
+// layersFS applies layers in order (whiteouts included) and keeps the
+// entries under prefix.
+func layersFS(t *testing.T, layers []v1.Layer, prefix string) map[string]fsEntry {
+	t.Helper()
+	out := map[string]fsEntry{}
+	for _, l := range layers {
+		rc, err := l.Uncompressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := tar.NewReader(rc)
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
 				t.Fatal(err)
 			}
-			e.sum = hex.EncodeToString(s.Sum(nil))[:12]
+			nm := "/" + strings.Trim(h.Name, "/")
+			dir, base := path.Split(nm)
+			if base == ".wh..wh..opq" {
+				for p := range out {
+					if strings.HasPrefix(p, dir) {
+						delete(out, p)
+					}
+				}
+				continue
+			}
+			if strings.HasPrefix(base, ".wh.") {
+				gone := dir + strings.TrimPrefix(base, ".wh.")
+				for p := range out {
+					if p == gone || strings.HasPrefix(p, gone+"/") {
+						delete(out, p)
+					}
+				}
+				continue
+			}
+			if !strings.HasPrefix(nm, prefix) {
+				continue
+			}
+			e := fsEntry{typ: h.Typeflag, mode: h.Mode & 0o7777, uid: h.Uid, gid: h.Gid, link: h.Linkname}
+			if e.typ == tar.TypeRegA {
+				e.typ = tar.TypeReg
+			}
+			if h.Typeflag == tar.TypeReg {
+				s := sha256.New()
+				if _, err := io.Copy(s, tr); err != nil {
+					t.Fatal(err)
+				}
+				e.sum = hex.EncodeToString(s.Sum(nil))[:12]
+			}
+			out[nm] = e
 		}
-		out[nm] = e
+		rc.Close()
 	}
-	return out, cfg
+	return out
 }
 
 func diffFS(a, b map[string]fsEntry) []string {
@@ -278,8 +340,7 @@ func TestCodeLayerImageEqualsDockerBuild(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			ours, oc := imageFS(t, repo+":v2", "/opt/prefect")
-			theirs, dc := imageFS(t, repo+":docker", "/opt/prefect")
+			ours, theirs, oc, dc := imagesFS(t, repo+":v2", repo+":docker", "/opt/prefect")
 			if diffs := diffFS(ours, theirs); len(diffs) > 0 {
 				t.Fatalf("the code layer image differs from Docker's build:\n%s", strings.Join(diffs, "\n"))
 			}
@@ -536,8 +597,7 @@ func TestCodeLayerUserDockerfile(t *testing.T) {
 	if _, err := ds.PushImage(ctx, dir, py.MapOf("image_name", repo, "tag", "docker")); err != nil {
 		t.Fatal(err)
 	}
-	ours, oc := imageFS(t, repo+":v2", "/srv")
-	theirs, dc := imageFS(t, repo+":docker", "/srv")
+	ours, theirs, oc, dc := imagesFS(t, repo+":v2", repo+":docker", "/srv")
 	if diffs := diffFS(ours, theirs); len(diffs) > 0 {
 		t.Fatalf("differs from Docker's build:\n%s", strings.Join(diffs, "\n"))
 	}
