@@ -89,7 +89,8 @@ META=$RES/meta.env
 } >"$META"
 
 # want SECTION: the section runs (all of them unless BENCH_ONLY lists some, e.g. "build flowmeta";
-# the report is written only after a full run).
+# the report is written only after a full run, except BENCH_ONLY=codelayer, which rewrites only
+# that section of BENCHMARKS.md).
 want() { [[ -z ${BENCH_ONLY:-} || " $BENCH_ONLY " == *" $1 "* ]]; }
 
 # reps FULL QUICK: the repetition count for this mode.
@@ -270,6 +271,80 @@ stamp='date +%s%N >flows/stamp && '
 
 fi
 
+if want codelayer; then
+say "code-only redeploys: a code layer without Docker vs docker build && docker push vs prefect deploy"
+# The guide's shape: dockerfile: auto in a directory named flows, one deployment, pushed. The image
+# names a counting proxy in front of the registry, on one port for the whole section: the image
+# name, and so the repository a code layer goes on, must not change between runs.
+CP=$W/pcode/flows
+mkdir -p "$CP/flows" "$W/nobin"
+cp examples/flows/flows/hello.py "$CP/flows/"
+REGPROXY=127.0.0.1:$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# A repository of this run's own: an image left in the registry by an earlier run must not be found.
+CREPO=bench-code-$(date +%s)
+CIMG=$REGPROXY/$CREPO
+cat >"$CP/prefect.yaml" <<EOF
+name: bench-code
+prefect-version: 3.9.1
+build:
+- prefect_docker.deployments.steps.build_docker_image:
+    id: build-image
+    requires: prefect-docker>=0.4.0
+    image_name: $CIMG
+    tag: bench
+    dockerfile: auto
+    pull: false
+push:
+- prefect_docker.deployments.steps.push_docker_image:
+    requires: prefect-docker>=0.4.0
+    image_name: "{{ build-image.image_name }}"
+    tag: "{{ build-image.tag }}"
+pull:
+- prefect.deployments.steps.set_working_directory:
+    directory: /opt/prefect/flows
+deployments:
+- name: code
+  entrypoint: flows/hello.py:hello
+  work_pool:
+    name: bench
+    job_variables:
+      image: "{{ build-image.image }}"
+EOF
+# The one-line change (the flow's log line), run untimed before each timed run.
+# shellcheck disable=SC2016 # $(date) runs in change.sh, at each run
+printf '#!/bin/sh\nexec sed -i "s/^    logger.info(.*/    logger.info(f\\"Hello, {name}! $(date +%%s%%N)\\")/" flows/hello.py\n' >"$W/change.sh"
+chmod +x "$W/change.sh"
+if ! { (cd "$CP" && "$W/change.sh") && grep -q 'Hello, {name}! [0-9]' "$CP/flows/hello.py"; }; then
+  die "the one-line change did not apply to $CP/flows/hello.py"
+fi
+# The generated Dockerfile, for docker build (prefectctl and prefect-docker write this text).
+printf 'FROM %s\nCOPY . /opt/prefect/flows/\nWORKDIR /opt/prefect/flows/\n' "$PREFECTCTL_BASE_IMAGE" >"$W/Dockerfile.auto"
+echo "codelayer_project_gz=$(tar -C "$CP" -cf - . | gzip -c | wc -c)" >>"$META"
+# prefectctl's generated Dockerfile names the base image of the local one (prefect-docker takes
+# the versions from its own Python and prefect, which are the same here).
+base_tag=${PREFECTCTL_BASE_IMAGE##*:}
+export PREFECTCTL_PREFECT_IMAGE_VERSION=${base_tag%-python*} PREFECTCTL_PYTHON_VERSION=${base_tag##*-python}
+CT=(-registry-proxy "$REGPROXY" -registry "$PREFECTCTL_REGISTRY" -dir "$CP" -out "$R")
+NODOCKER=(env PATH="$W/nobin" DOCKER_HOST="unix://$W/no-docker.sock")
+"$B" time -label "codelayer: first deploy, full build (prefectctl, Docker)" -n 1 -warmup 0 "${CT[@]}" -- "$BIN" deploy --all --full-build
+"$B" time -label "codelayer: prefectctl deploy, one-line change, no Docker" -n "$(reps 5 2)" -warmup 0 -before "$W/change.sh" \
+  "${CT[@]}" -- "${NODOCKER[@]}" "$BIN" deploy --all
+"$B" time -label "codelayer: prefectctl deploy, nothing changed, no Docker" -n "$(reps 3 1)" -warmup 0 \
+  "${CT[@]}" -- "${NODOCKER[@]}" "$BIN" deploy --all
+"$B" time -label "codelayer: docker build && docker push, warm cache" -n "$(reps 5 2)" -warmup 1 -before "$W/change.sh" "${CT[@]}" -- \
+  bash -c "docker build -q -f $W/Dockerfile.auto -t $REGPROXY/$CREPO-docker:bench . >/dev/null && docker push -q $REGPROXY/$CREPO-docker:bench"
+"$B" time -label "codelayer: prefect deploy, empty build cache" -n "$(reps 3 1)" -warmup 0 \
+  -before "$W/change.sh && docker image rm -f $CIMG:bench >/dev/null && docker image prune -f >/dev/null && docker builder prune -af >/dev/null" \
+  "${CT[@]}" -- "$PREFECT" --no-prompt deploy --all
+unset PREFECTCTL_PREFECT_IMAGE_VERSION PREFECTCTL_PYTHON_VERSION
+
+fi
+
+if [[ ${BENCH_ONLY:-} == codelayer ]]; then
+  "$PLOTVENV/bin/python" scripts/bench/report.py --codelayer-only --results "$R" --meta "$META" --md "$OUT_MD"
+  echo "BENCH_ONLY=codelayer: wrote the code-layer section of $OUT_MD (results in $RES)" >&2
+  exit 0
+fi
 if [[ -n ${BENCH_ONLY:-} ]]; then
   echo "BENCH_ONLY=$BENCH_ONLY: results in $RES, no report" >&2
   exit 0

@@ -4,7 +4,9 @@
 # worker running in it (scripts/lib/demo-kubernetes.sh). PREFECTCTL_DEMO_POOL_TYPE=docker runs
 # the same guide with a Docker work pool and a local Docker worker instead.
 #
-#   scripts/demo.sh [up]    bring up what is missing, deploy examples/flows, run hello/arthur
+#   scripts/demo.sh [up]    bring up what is missing, deploy examples/flows, run hello/arthur;
+#                           then change the flow's log line and redeploy with the Docker daemon
+#                           stopped (a code layer, scripts/lib/demo-codelayer.sh) and run it again
 #   scripts/demo.sh down    stop exactly what earlier `up` runs started (by PID), nothing else
 #   scripts/demo.sh status  show what the demo runs
 #
@@ -57,6 +59,8 @@ source "$ROOT/scripts/lib/procs.sh" # proc_start, proc_alive, proc_wait, proc_st
 # shellcheck source=SCRIPTDIR/lib/demo-kubernetes.sh
 source "$ROOT/scripts/lib/demo-kubernetes.sh" # kube_up, kube_run_cpu, kube_status, kube_worker_log
 DEMO_POOL_TYPE=${PREFECTCTL_DEMO_POOL_TYPE:-kubernetes}
+# shellcheck source=SCRIPTDIR/lib/demo-codelayer.sh
+source "$ROOT/scripts/lib/demo-codelayer.sh" # codelayer_act: the code-only redeploy without Docker
 
 stop_worker() {
   proc_stop "$WORKER" "the Prefect worker" 30
@@ -200,6 +204,9 @@ ensure_services() {
     [[ -n ${!v:-} ]] || die "scripts/testenv.sh env gave no $v: that part is not running ('scripts/testenv.sh status')"
   done
   export PREFECT_API_URL DOCKER_HOST
+  # A code layer re-checks the base image (pull: true) in the registry without the daemon: through
+  # the same mirror the daemon pulls from.
+  export PREFECTCTL_REGISTRY_MIRRORS=$mirror
   need docker "to push the base image into the mirror (apt-get install docker.io)"
   local mref
   mref=127.0.0.1:$(read_file "$MIRROR/port")/${PREFECTCTL_BASE_IMAGE}
@@ -336,6 +343,12 @@ cmd_up() {
   registered=$("$BIN" deployment inspect hello/arthur -o json |
     "$PREFECTCTL_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["job_variables"]["image"])') ||
     die "prefectctl deployment inspect hello/arthur failed"
+
+  # The Docker pool's worker needs dockerd to start the run's container; the cluster pulls the
+  # image itself.
+  local run_needs_docker=0
+  [[ $DEMO_POOL_TYPE == docker ]] && run_needs_docker=1
+  codelayer_act "$dir" "$image" "$run_needs_docker"
   step "done"
   local pool_line try_more=
   if [[ $DEMO_POOL_TYPE == kubernetes ]]; then
@@ -350,6 +363,9 @@ The guide ran end to end:
   image            $registered (built for linux/amd64, pushed to the loopback registry)
   deployments      hello/default, hello/arthur
   flow run         hello/arthur COMPLETED, logged "Hello, Arthur!"
+  second act       a one-line change deployed with the Docker daemon stopped: a code layer
+                   appended in the registry, $CODELAYER_IMAGE;
+                   hello/arthur COMPLETED on it, logged "$CODELAYER_LINE"
 EOF
   if [[ $DEMO_POOL_TYPE == kubernetes ]]; then
     cat <<EOF

@@ -60,6 +60,11 @@ grep -q 'hello/default, hello/arthur' <<<"$out1" || fail "the summary does not n
 grep -q 'make demo-down' <<<"$out1" || fail "the summary does not say how to tear down"
 grep -qE 'Kubernetes Job +[^ ]+: image [^ ]+/hello:[0-9a-f]+, CPU request 250m' <<<"$out1" ||
   fail "the summary does not show the cpu_request=250m Job's image and CPU request"
+# The second act: the changed log line, deployed as a code layer with the daemon stopped, run by
+# the real worker.
+grep -q "stopping the demo's Docker daemon" <<<"$out1" || fail "the second act did not stop the Docker daemon"
+grep -q 'code layer: only project files changed' <<<"$out1" || fail "the second act's deploy did not append a code layer"
+grep -qF 'Hello again, Arthur! (code layer, no Docker)' <<<"$out1" || fail "the second act's run did not log the new line"
 
 # The tag the summary names must be a commit of this repository (HEAD may have moved since: the
 # tree is shared) and must be in the registry.

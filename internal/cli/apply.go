@@ -28,6 +28,8 @@ type applyFlags struct {
 	concurrency         int
 	allowPipInstall     bool
 	force, plan, atomic bool
+	fullBuild           bool
+	pinDigest           bool
 	prune               pruneFlags
 }
 
@@ -42,6 +44,8 @@ func (f *applyFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.plan, "plan", false, "compare with the server and print what would change: reads only, runs no step")
 	fl.BoolVar(&f.atomic, "atomic", false, "if a write fails or the run is interrupted, put back every deployment it changed, delete those it created (see docs/registration.md)")
 	f.prune.register(cmd)
+	fl.BoolVar(&f.fullBuild, "full-build", false, "build every image with Docker, never as a code layer appended in the registry")
+	fl.BoolVar(&f.pinDigest, "pin-digest", false, "register job_variables.image as name@sha256:... of the pushed image instead of name:tag")
 }
 
 // runDeploy applies the selected deployments of the prefect.yaml at file
@@ -102,16 +106,18 @@ func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, 
 		Docker: docker.Options{ProjectPrefectVersion: p.PrefectVersion, DefaultNamespace: settings.DefaultDockerBuildNamespace()}})
 	defer runner.Close()
 	opt := deploy.Options{
-		Dir:       dir,
-		SkipBuild: af.skipBuild || af.image != "",
-		SkipPush:  af.skipPush,
-		Image:     af.image,
-		Force:     af.force,
-		Project:   identity,
-		Prune:     pruneMode,
-		Atomic:    af.atomic,
+		Dir:        dir,
+		SkipBuild:  af.skipBuild || af.image != "",
+		SkipPush:   af.skipPush,
+		Image:      af.image,
+		Force:      af.force,
+		Project:    identity,
+		Prune:      pruneMode,
+		Atomic:     af.atomic,
+		FullBuild:  af.fullBuild,
+		PinDigests: af.pinDigest,
 	}
-	deps := deploy.Deps{API: client, Flows: loader, Resolver: resolver, Steps: runner, Docker: runner, Warn: a.ui.warn, Progress: prog.event}
+	deps := deploy.Deps{API: client, Flows: loader, Resolver: resolver, Steps: runner, Docker: runner, Images: runner, Warn: a.ui.warn, Progress: prog.event}
 	if af.plan {
 		prog.stop()
 		items, err := deploy.Plan(ctx, p, sel, opt, deps)
@@ -199,6 +205,7 @@ func applyResultJSON(r *deploy.Result, ui string) *py.Map {
 		m.Set("error", r.Error.Error())
 	}
 	m.Set("changes", changedFields(r.Changes))
+	m.Set("images", imagesJSON(r.Images))
 	return m
 }
 
@@ -304,7 +311,7 @@ func planItemJSON(it *deploy.PlanItem) *py.Map {
 		return py.MapOf("name", it.Name, "action", it.Action, "id", nilIfEmpty(it.ID), "reason", "removed from prefect.yaml")
 	}
 	return py.MapOf("name", it.Name, "action", it.Action, "id", nilIfEmpty(it.ID),
-		"changes", changes, "pending", py.FromGo(it.Pending), "body", it.Spec.Body)
+		"changes", changes, "pending", py.FromGo(it.Pending), "images", imagesJSON(it.Images), "body", it.Spec.Body)
 }
 
 // pruneCounts is the plan summary's part for --prune ("" without one).
@@ -342,6 +349,12 @@ func renderPlanItems(a *app, items []*deploy.PlanItem, counts map[string]int) {
 		}
 		if len(it.Pending) > 0 {
 			fmt.Fprintf(a.io.Out, "    pending until the build and push steps run: %s\n", strings.Join(it.Pending, ", "))
+		}
+		for _, d := range it.Images {
+			fmt.Fprintf(a.io.Out, "    image %s: %s\n", d.Image, d.String())
+			for _, w := range d.Warnings {
+				fmt.Fprintf(a.io.Out, "      warning: %s\n", w)
+			}
 		}
 	}
 }
@@ -418,4 +431,18 @@ func withRollback(a *app, err error, rb *deploy.Rollback) error {
 		fmt.Fprintf(a.io.ErrOut, "%s %v; the server is partly as this deploy left it.\n", a.ui.p.err.Render("Error:"), rb.Err())
 	}
 	return err
+}
+
+// imagesJSON is how a deployment's images are (or would be) made, for -o json.
+func imagesJSON(ds []*docker.Decision) []any {
+	out := []any{}
+	for _, d := range ds {
+		warnings := []any{}
+		for _, w := range d.Warnings {
+			warnings = append(warnings, w)
+		}
+		out = append(out, py.MapOf("image", d.Image, "mode", string(d.Mode), "reason", d.Reason,
+			"previous", nilIfEmpty(d.Previous), "unchanged", d.Unchanged, "pending", d.Pending, "warnings", warnings))
+	}
+	return out
 }

@@ -50,6 +50,7 @@ var envVars = []struct{ name, doc string }{
 	{"PREFECTCTL_FLOW_METADATA", "how deploy reads flow metadata when --flow-metadata is not given: static or python"},
 	{"PREFECTCTL_PYTHON_VERSION", "Python version of the default base image for auto-built Dockerfiles"},
 	{"PREFECTCTL_PREFECT_IMAGE_VERSION", "Prefect version of the default base image for auto-built Dockerfiles"},
+	{"PREFECTCTL_REGISTRY_MIRRORS", "Docker Hub mirrors (comma-separated URLs, as the daemon's registry-mirrors) for re-checking base images of code layers without Docker"},
 	{"GITHUB_SHA", "with GITHUB_REPOSITORY, GITHUB_REF_NAME, GITHUB_SERVER_URL: version info of a vcs:github deployment"},
 	{"GITHUB_REPOSITORY", "see GITHUB_SHA"},
 	{"GITHUB_REF_NAME", "see GITHUB_SHA"},

@@ -418,7 +418,7 @@ func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFl
 	resolver := template.NewCachedResolver(cloudapi.Resolver{C: client})
 	options := func(r *projectRun) deploy.Options {
 		return deploy.Options{Dir: r.dir, SkipBuild: af.skipBuild || af.image != "", SkipPush: af.skipPush, Image: af.image, Force: af.force,
-			Project: r.mark, Prune: pruneMode, Atomic: af.atomic}
+			Project: r.mark, Prune: pruneMode, Atomic: af.atomic, FullBuild: af.fullBuild, PinDigests: af.pinDigest}
 	}
 	if af.plan {
 		return m.plan(ctx, f.output, client, func(r *projectRun) (deploy.Options, deploy.Deps) {
@@ -439,7 +439,7 @@ func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFl
 			Docker: docker.Options{ProjectPrefectVersion: r.p.PrefectVersion, DefaultNamespace: settings.DefaultDockerBuildNamespace()}})
 		defer runners[i].Close()
 		label := r.label
-		deps[i] = deploy.Deps{API: client, Flows: r.loader, Resolver: resolver, Steps: runners[i], Docker: runners[i], Warn: m.warn,
+		deps[i] = deploy.Deps{API: client, Flows: r.loader, Resolver: resolver, Steps: runners[i], Docker: runners[i], Images: runners[i], Warn: m.warn,
 			Progress: func(e deploy.Event) { e.Name = label + " › " + e.Name; prog.event(e) }}
 	}
 	// Every project's work pools, job variables, steps, Docker and

@@ -175,6 +175,8 @@ func eventText(k deploy.EventKind, msg string) string {
 		return "skipped: " + msg
 	case deploy.EventRolledBack:
 		return msg // "rolled back: restored", "rolled back: deleted"
+	case deploy.EventImage:
+		return "image " + msg // "NAME: code layer: …" or "NAME: full build: …"
 	}
 	return msg
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prefectctl/prefectctl/internal/project"
 	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/steps"
+	"github.com/prefectctl/prefectctl/internal/steps/docker"
 	"github.com/prefectctl/prefectctl/internal/template"
 )
 
@@ -33,6 +34,9 @@ const (
 	// deployment the Apply wrote to.
 	EventRollingBack EventKind = "rolling-back"
 	EventRolledBack  EventKind = "rolled-back"
+	// EventImage says how an image will be made: "full build" or "code
+	// layer", and why.
+	EventImage EventKind = "image"
 )
 
 // Event reports progress; the CLI renders it.
@@ -56,6 +60,9 @@ type Result struct {
 
 	// mayHaveDeleted are automations whose deletion is not settled yet.
 	mayHaveDeleted []*py.Map
+
+	// Images says how each of the deployment's images was made.
+	Images []*docker.Decision
 }
 
 // Report is the outcome of Apply.
@@ -121,6 +128,7 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 	report.Prune = snap.PruneCandidates(opt.Prune, prepared)
 	specs := make([]*Spec, len(ds))
 	for i, d := range ds {
+		emitImages(deps, d)
 		deps.emit(EventRunningSteps, d.FullName(), "running build and push steps")
 		outputs, err := runSteps(ctx, d, opt, deps)
 		if err == nil {
@@ -128,6 +136,9 @@ func Apply(ctx context.Context, p *project.Project, sel *project.Selection, opt 
 		}
 		if err == nil {
 			err = finalParameters(ctx, p, d, specs[i], snap, deps)
+		}
+		if err == nil && opt.PinDigests && deps.Images != nil {
+			err = pinImage(specs[i], deps.Images.Pushed())
 		}
 		if err != nil {
 			// Nothing is registered when a step fails: the images of the
@@ -244,6 +255,7 @@ func (a *applier) registerAll(ctx context.Context, ds []*Deployment, specs []*Sp
 			defer func() { done <- struct{}{} }()
 			a.deps.emit(EventRegistering, d.FullName(), "registering")
 			r := a.register(ctx, d, specs[i])
+			r.Images = d.Decisions()
 			results[i] = r
 			switch {
 			case r.Error != nil:

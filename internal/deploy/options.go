@@ -40,6 +40,11 @@ type Options struct {
 	// Atomic puts the server back as the snapshot found it when a write
 	// fails after others succeeded or the run is interrupted (--atomic).
 	Atomic bool
+	// FullBuild builds every image with Docker, never as a code layer.
+	FullBuild bool
+	// PinDigests registers job_variables.image as name@sha256:… of the
+	// image the steps pushed, instead of name:tag.
+	PinDigests bool
 }
 
 func (o Options) env() func(string) (string, bool) {
@@ -66,6 +71,10 @@ type Deps struct {
 	// Docker checks the Docker daemon before steps that need it; nil
 	// skips the check.
 	Docker DockerChecker
+	// Images decides before the steps run whether each image is a full
+	// Docker build or a code layer, so Docker is needed only for full
+	// builds; nil builds every image with Docker.
+	Images ImagePlanner
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Warn receives problems that do not stop the deploy.

@@ -10,6 +10,8 @@ import (
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/project"
 	"github.com/prefectctl/prefectctl/internal/py"
+	"github.com/prefectctl/prefectctl/internal/steps"
+	"github.com/prefectctl/prefectctl/internal/steps/docker"
 	"github.com/prefectctl/prefectctl/internal/template"
 )
 
@@ -86,7 +88,7 @@ func prepareAll(ctx context.Context, p *project.Project, sel *project.Selection,
 		problems = append(problems, preflightParameters(ctx, p, ds, items, snap, opt, deps)...)
 	}
 	if len(problems) == 0 && forApply {
-		problems = append(problems, preflightDocker(ctx, ds, opt, deps)...)
+		problems = append(problems, preflightDocker(ctx, ds, snap, opt, deps)...)
 	}
 	return ds, snap, problems
 }
@@ -288,6 +290,8 @@ type PlanItem struct {
 	// fields holding them show as changes until the steps have run.
 	Pending []string
 	Spec    *Spec
+	// Images says how each of the deployment's images would be made.
+	Images []*docker.Decision
 }
 
 // Plan compares every selected deployment with the server without changing
@@ -315,7 +319,8 @@ func Plan(ctx context.Context, p *project.Project, sel *project.Selection, opt O
 		return nil, err
 	}
 	var items []*PlanItem
-	for _, spec := range specs {
+	for i, spec := range specs {
+		d := ds[i]
 		it := &PlanItem{Name: spec.FlowName + "/" + spec.Name, Pending: spec.Pending, Spec: spec}
 		st := snap.Deployment(keyOf(spec))
 		if st == nil {
@@ -334,6 +339,21 @@ func Plan(ctx context.Context, p *project.Project, sel *project.Selection, opt O
 		it.Action = "unchanged"
 		if dec.update || dec.deleteAutomations {
 			it.Action = "update"
+		}
+		if deps.Images != nil && !opt.SkipBuild {
+			push := d.push
+			if opt.SkipPush {
+				push = nil
+			}
+			var previous []string
+			if st != nil {
+				previous = serverImages(st.Deployment)
+			}
+			plan, err := deps.Images.PlanImages(ctx, d.build, push, steps.ImageOptions{Previous: previous, FullBuild: opt.FullBuild})
+			if err != nil {
+				return nil, err
+			}
+			it.Images = plan.Decisions
 		}
 		items = append(items, it)
 	}

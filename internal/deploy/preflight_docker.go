@@ -21,7 +21,7 @@ var dialTimeout = 5 * time.Second
 // preflightDocker checks, when the selected deployments will build or push
 // images, that the Docker daemon answers and that each registry named by a
 // build step's image_name accepts connections — before anything is built.
-func preflightDocker(ctx context.Context, ds []*Deployment, opt Options, deps Deps) diag.List {
+func preflightDocker(ctx context.Context, ds []*Deployment, snap *Snapshot, opt Options, deps Deps) diag.List {
 	needDaemon := false
 	registries := map[string]bool{}
 	for _, d := range ds {
@@ -49,6 +49,15 @@ func preflightDocker(ctx context.Context, ds []*Deployment, opt Options, deps De
 		}
 	}
 	var problems diag.List
+	why := ""
+	if deps.Images != nil {
+		// Decided per image: a code layer needs no daemon.
+		var imageProblems diag.List
+		needDaemon, why, imageProblems = planImages(ctx, ds, snap, opt, deps)
+		if len(imageProblems) > 0 {
+			return imageProblems
+		}
+	}
 	if needDaemon && deps.Docker != nil {
 		if err := deps.Docker.CheckDocker(ctx); err != nil {
 			hint := "start Docker, or point DOCKER_HOST (or `docker context use`) at a running daemon"
@@ -56,7 +65,11 @@ func preflightDocker(ctx context.Context, ds []*Deployment, opt Options, deps De
 			if errors.As(err, &h) {
 				hint = h.Hint()
 			}
-			problems = append(problems, &diag.Error{Kind: diag.Runtime, Msg: "the build and push steps need Docker: " + err.Error(), Hint: hint})
+			msg := "the build and push steps need Docker: " + err.Error()
+			if why != "" {
+				msg = "the build and push steps need Docker (" + why + "): " + err.Error()
+			}
+			problems = append(problems, &diag.Error{Kind: diag.Runtime, Msg: msg, Hint: hint})
 		}
 	}
 	hosts := make([]string, 0, len(registries))

@@ -48,6 +48,9 @@ type Deployment struct {
 	// build and push are the parsed steps, set by the checks before any
 	// step runs.
 	build, push []*steps.Step
+	// images is how the build steps make their images, decided before
+	// they run (nil without Deps.Images).
+	images *steps.ImagePlan
 
 	Flow     *Flow
 	FlowName string

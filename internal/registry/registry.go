@@ -129,8 +129,10 @@ func AuthFor(ctx context.Context, reg string, o Options) (authn.AuthConfig, erro
 	return *cfg, nil
 }
 
-// Resolve returns the digest and platforms the registry serves for ref.
-func Resolve(ctx context.Context, ref string, o Options) (*Image, error) {
+// ParseReference reads an image reference as the registry calls of o
+// do: Docker Hub names completed, plain HTTP allowed for loopback hosts
+// (and for every host when o.Insecure is set).
+func (o Options) ParseReference(ref string) (name.Reference, error) {
 	nopts := []name.Option{name.WeakValidation}
 	if o.Insecure {
 		nopts = append(nopts, name.Insecure)
@@ -139,17 +141,36 @@ func Resolve(ctx context.Context, ref string, o Options) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid image reference %q: %w", ref, err)
 	}
-	ropts := []remote.Option{
+	return r, nil
+}
+
+// Remote returns the go-containerregistry options for o: its keychain,
+// its transport (wrapped by wrap, when given) and a short retry policy
+// (three tries, 200 ms apart and doubling), so a dead or failing registry
+// is reported in about a second rather than retried for minutes.
+func (o Options) Remote(ctx context.Context, wrap func(http.RoundTripper) http.RoundTripper) []remote.Option {
+	t := o.Transport
+	if t == nil {
+		t = remote.DefaultTransport
+	}
+	if wrap != nil {
+		t = wrap(t)
+	}
+	return []remote.Option{
 		remote.WithContext(ctx),
 		remote.WithAuthFromKeychain(o.keychain()),
-		// Fail fast: the push already succeeded, a dead registry is
-		// reported rather than retried for minutes.
 		remote.WithRetryBackoff(remote.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Steps: 3}),
+		remote.WithTransport(t),
 	}
-	if o.Transport != nil {
-		ropts = append(ropts, remote.WithTransport(o.Transport))
+}
+
+// Resolve returns the digest and platforms the registry serves for ref.
+func Resolve(ctx context.Context, ref string, o Options) (*Image, error) {
+	r, err := o.ParseReference(ref)
+	if err != nil {
+		return nil, err
 	}
-	desc, err := remote.Get(r, ropts...)
+	desc, err := remote.Get(r, o.Remote(ctx, nil)...)
 	if err != nil {
 		return nil, explain(ref, err)
 	}
@@ -237,6 +258,24 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Msg }
 func (e *Error) Unwrap() error { return e.Err }
+
+// Explain turns a failed registry call about ref into an *Error with a
+// hint; what is read names what was being done ("read", "push").
+func Explain(ref, what string, err error) *Error {
+	reg, _ := RegistryOf(ref)
+	var terr *transport.Error
+	if errors.As(err, &terr) {
+		switch terr.StatusCode {
+		case http.StatusUnauthorized, http.StatusForbidden:
+			return &Error{Ref: ref, Err: err, Msg: fmt.Sprintf("registry %s refused to %s %s: %v", reg, what, ref, err),
+				Hint: fmt.Sprintf("log in with `docker login %s`, or give the push step a credentials mapping", reg)}
+		}
+		return &Error{Ref: ref, Err: err, Msg: fmt.Sprintf("cannot %s %s in registry %s: %v", what, ref, reg, err),
+			Hint: fmt.Sprintf("the registry %s answered with an error; check its logs and storage, then run again", reg)}
+	}
+	return &Error{Ref: ref, Err: err, Msg: fmt.Sprintf("cannot %s %s in registry %s: %v", what, ref, reg, err),
+		Hint: fmt.Sprintf("check that %s is reachable from this machine", reg), Unreachable: true}
+}
 
 func explain(ref string, err error) error {
 	reg, _ := RegistryOf(ref)

@@ -95,6 +95,9 @@ type Runner struct {
 	mu     sync.Mutex
 	dir    string
 	warned map[string]bool
+	// hints are the deployment context PlanImages found for each build
+	// step, which the step gets when it runs.
+	hints map[*Step]*docker.Hints
 }
 
 // NewRunner returns a Runner over env.
@@ -199,7 +202,7 @@ func (r *Runner) runStep(ctx context.Context, s *Step, upstream *py.Map) (*py.Ma
 	case PipInstallRequirements:
 		out, err = r.pipInstall(ctx, env, inputs)
 	case BuildDockerImage:
-		out, err = r.docker.BuildImage(ctx, env.Dir, inputs)
+		out, err = r.docker.BuildImageWith(ctx, env.Dir, inputs, r.hintsFor(s))
 	case PushDockerImage:
 		out, err = r.docker.PushImage(ctx, env.Dir, inputs)
 	default:

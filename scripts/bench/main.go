@@ -3,7 +3,9 @@
 // replays a CLI's HTTP requests to measure the floor a minimal client would reach.
 //
 //	bench gen -dir D -files F -deployments N -pool P
-//	bench time -label L -n N [-warmup W] -out results.jsonl [-upstream URL -rtt D [-record F] [-wipe PREFIX]] -- CMD ARGS...
+//	bench time -label L -n N [-warmup W] [-before SH] [-upstream URL -rtt D [-record F] [-wipe PREFIX]]
+//	           [-registry-proxy ADDR -registry UPSTREAM] -out results.jsonl -- CMD ARGS...
+//	           (-registry-proxy: a byte-counting proxy in front of the registry on ADDR while CMD runs)
 //	bench record -upstream URL -out reqs.json -- CMD ARGS...   (CMD gets PREFECT_API_URL of the proxy)
 //	bench replay -in reqs.json -api URL -c N [-n N] -label L -out results.jsonl
 //	bench proxy -upstream URL -rtt D                           (a latency proxy until interrupted)
@@ -78,6 +80,11 @@ type Result struct {
 	RSSKB    []int64   `json:"rss_kb,omitempty"`
 	Requests []int     `json:"requests,omitempty"` // per run, through the latency proxy
 	Command  string    `json:"command,omitempty"`
+	// With -registry-proxy, per run: request body bytes sent to the
+	// registry, blob uploads completed, and requests.
+	UploadBytes []int64 `json:"upload_bytes,omitempty"`
+	Blobs       []int64 `json:"blobs,omitempty"`
+	RegRequests []int64 `json:"registry_requests,omitempty"`
 }
 
 func appendResult(path string, r Result) error {
@@ -164,6 +171,9 @@ func cmdTime(args []string) error {
 	rtt := fs.Duration("rtt", -1, "simulated round-trip time to the server (0: the proxy, no delay)")
 	record := fs.String("record", "", "with -upstream: save the requests of the last run here (JSON, for replay)")
 	wipe := fs.String("wipe", "", "with -upstream: before each run, delete the flows named PREFIX* (a first deploy)")
+	before := fs.String("before", "", "shell command run (untimed) before each run")
+	proxyAddr := fs.String("registry-proxy", "", "listen address of a counting proxy in front of -registry")
+	registry := fs.String("registry", "", "the registry (host:port) behind -registry-proxy")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -182,12 +192,30 @@ func cmdTime(args []string) error {
 		}
 		defer proxy.Close()
 	}
+	var counter *regCounter
+	if *proxyAddr != "" {
+		var err error
+		if counter, err = startRegCounter(*proxyAddr, *registry); err != nil {
+			return err
+		}
+		defer counter.close()
+	}
 	r := Result{Label: *label, Command: strings.Join(argv, " ")}
 	for i := 0; i < *warmup+*n; i++ {
 		if *wipe != "" {
 			if err := wipeFlows(*upstream, *wipe); err != nil {
 				return err
 			}
+		}
+		if *before != "" {
+			pre := exec.Command("bash", "-c", *before)
+			pre.Dir = *dir
+			if b, err := pre.CombinedOutput(); err != nil {
+				return fmt.Errorf("%s: -before %s: %v\n%s", *label, *before, err, tail(string(b), 2000))
+			}
+		}
+		if counter != nil {
+			counter.reset()
 		}
 		cmd := exec.Command(argv[0], argv[1:]...)
 		cmd.Dir = *dir
@@ -215,17 +243,24 @@ func cmdTime(args []string) error {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.RSSKB = append(r.RSSKB, ru.Maxrss) // Linux: kilobytes
 		}
-		reqs := ""
+		extra := ""
 		if proxy != nil {
 			r.Requests = append(r.Requests, len(log))
-			reqs = fmt.Sprintf(", %d requests", len(log))
+			extra = fmt.Sprintf(", %d requests", len(log))
 			if *record != "" && i == *warmup+*n-1 {
 				if err := saveRequests(*record, log); err != nil {
 					return err
 				}
 			}
 		}
-		fmt.Fprintf(os.Stderr, "  %s run %d/%d: %.3fs%s\n", *label, i-*warmup+1, *n, el, reqs)
+		if counter != nil {
+			b, blobs, reqs := counter.bytes.Load(), counter.blobs.Load(), counter.requests.Load()
+			r.UploadBytes = append(r.UploadBytes, b)
+			r.Blobs = append(r.Blobs, blobs)
+			r.RegRequests = append(r.RegRequests, reqs)
+			extra += fmt.Sprintf(", %d bytes to the registry, %d blob(s), %d requests", b, blobs, reqs)
+		}
+		fmt.Fprintf(os.Stderr, "  %s run %d/%d: %.3fs%s\n", *label, i-*warmup+1, *n, el, extra)
 	}
 	return appendResult(*out, r)
 }
@@ -642,4 +677,61 @@ func cmdProxy(args []string) error {
 		fmt.Fprintf(os.Stderr, "%s %s -> %d\n", e.Method, e.Path, e.Status)
 	}
 	return p.Close()
+}
+
+// regCounter is a reverse proxy in front of a registry that counts what
+// clients send: request body bytes, completed blob uploads (the PUT that
+// closes an upload carries ?digest=), and requests. The registry builds
+// upload URLs from the Host it is asked for, so every request of a push,
+// chunks included, comes through the proxy.
+type regCounter struct {
+	srv                    *http.Server
+	bytes, blobs, requests atomic.Int64
+}
+
+func startRegCounter(addr, upstream string) (*regCounter, error) {
+	if upstream == "" {
+		return nil, errors.New("-registry-proxy needs -registry")
+	}
+	u, err := url.Parse("http://" + upstream)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("registry proxy: %w", err)
+	}
+	c := &regCounter{}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	c.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.requests.Add(1)
+		if r.Body != nil {
+			r.Body = countingBody{r.Body, &c.bytes}
+		}
+		if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/blobs/uploads/") && r.URL.Query().Get("digest") != "" {
+			c.blobs.Add(1)
+		}
+		rp.ServeHTTP(w, r)
+	})}
+	go func() { _ = c.srv.Serve(ln) }()
+	return c, nil
+}
+
+func (c *regCounter) reset() {
+	c.bytes.Store(0)
+	c.blobs.Store(0)
+	c.requests.Store(0)
+}
+
+func (c *regCounter) close() { _ = c.srv.Close() }
+
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
 }

@@ -31,11 +31,19 @@ var buildKwargs = []string{"path", "pull", "nocache", "rm", "forcerm", "buildarg
 var buildSignature = py.Signature{Name: "build_docker_image", Required: []string{"image_name"},
 	Optional: append([]string{"dockerfile", "tag", "additional_tags", "ignore_cache", "persist_dockerfile", "dockerfile_output_path", "build_backend"}, buildKwargs...)}
 
-// BuildImage is prefect_docker.deployments.steps.build_docker_image.
-// dir is the current working directory (set_working_directory may have
-// moved it since New).
+// BuildImage is prefect_docker.deployments.steps.build_docker_image,
+// always through Docker. dir is the current working directory
+// (set_working_directory may have moved it since New).
 func (s *Steps) BuildImage(ctx context.Context, dir string, in *py.Map) (*py.Map, error) {
-	return s.memoized("build_docker_image", dir, in, func() (*py.Map, error) { return s.build(ctx, dir, in) })
+	return s.BuildImageWith(ctx, dir, in, nil)
+}
+
+// BuildImageWith is BuildImage in a deployment described by h: when h
+// allows it and only project files changed since the previous image, the
+// image is a code layer appended to it (see Decide) instead of a Docker
+// build. A nil h always builds with Docker.
+func (s *Steps) BuildImageWith(ctx context.Context, dir string, in *py.Map, h *Hints) (*py.Map, error) {
+	return s.memoized("build_docker_image", dir, in, func() (*py.Map, error) { return s.build(ctx, dir, in, h) })
 }
 
 type buildSpec struct {
@@ -160,7 +168,7 @@ func (s *Steps) parseBuild(dir string, in *py.Map) (*buildSpec, error) {
 	return b, nil
 }
 
-func (s *Steps) build(ctx context.Context, dir string, in *py.Map) (*py.Map, error) {
+func (s *Steps) build(ctx context.Context, dir string, in *py.Map, h *Hints) (*py.Map, error) {
 	if dir == "" {
 		dir = s.opts.Dir
 	}
@@ -168,12 +176,40 @@ func (s *Steps) build(ctx context.Context, dir string, in *py.Map) (*py.Map, err
 	if err != nil {
 		return nil, err
 	}
+	fullBuildReason := ""
+	if h != nil {
+		var d *Decision
+		if b.dockerfile == "auto" {
+			l := s.dirLock(dir)
+			l.Lock()
+			d, err = s.decide(ctx, dir, b, h)
+			l.Unlock()
+		} else {
+			d, err = s.decide(ctx, dir, b, h)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if d.Mode == ModeCodeLayer {
+			if b.tag == "" {
+				b.tag = DefaultTag(s.now())
+			}
+			if err := checkTags(b); err != nil {
+				return nil, err
+			}
+			return s.appendLayer(ctx, dir, b, d)
+		}
+		fullBuildReason = d.Reason
+		if fullBuildReason != "" {
+			fmt.Fprintf(s.opts.Stderr, "Full build of %s: %s\n", b.imageName, fullBuildReason)
+		}
+	}
 	var prefectVersion string
 	if b.dockerfile == "auto" {
 		l := s.dirLock(dir)
 		l.Lock()
 		defer l.Unlock()
-		v := ResolveVersions(ctx, &s.opts, dir)
+		v := s.versions(ctx, dir)
 		prefectVersion = v.Prefect
 		text := AutoDockerfile(BaseImage(ctx, v, dir), dir, fileExists(filepath.Join(dir, "requirements.txt")))
 		tmp := filepath.Join(dir, "Dockerfile")
@@ -196,34 +232,41 @@ func (s *Steps) build(ctx context.Context, dir string, in *py.Map) (*py.Map, err
 			return nil, fmt.Errorf("writing the generated Dockerfile: %w", err)
 		}
 		if b.persist {
-			out := b.outputPath
-			if !filepath.IsAbs(out) {
-				out = filepath.Join(dir, out)
-			}
-			if err := os.WriteFile(out, []byte(text), 0o644); err != nil {
-				return nil, fmt.Errorf("persisting the generated Dockerfile: %w", err)
+			if err := s.persistDockerfile(dir, b, text); err != nil {
+				return nil, err
 			}
 		}
-		b.dockerfile = "Dockerfile"
 	} else {
-		prefectVersion = ResolveVersions(ctx, &s.opts, dir).Prefect
+		prefectVersion = s.versions(ctx, dir).Prefect
 	}
 	if b.tag == "" {
 		b.tag = DefaultTag(s.now())
 	}
-	// prefect-docker only finds a bad name when tagging after the build;
-	// checking first saves the build.
-	for _, t := range append([]string{b.tag}, b.additional...) {
-		if _, err := reference.ParseNormalizedNamed(b.imageName + ":" + t); err != nil {
-			return nil, hintErr(fmt.Sprintf("invalid image reference %q: %v", b.imageName+":"+t, err),
-				"image names are lowercase letters, digits and . _ - / separators (with an optional registry host:port); tags are up to 128 of [A-Za-z0-9_.-]", nil)
-		}
+	if err := checkTags(b); err != nil {
+		return nil, err
 	}
 	api, err := s.client(ctx)
 	if err != nil {
+		var de *DaemonError
+		if fullBuildReason != "" && errors.As(err, &de) {
+			return nil, hintErr(fmt.Sprintf("%s needs a full build with Docker (%s), but %v", b.imageName, fullBuildReason, err),
+				de.Hint()+"; a code-only change needs no Docker once an image built by prefectctl is in the registry", err)
+		}
 		return nil, err
 	}
-	id, err := s.runBuild(ctx, api, b, prefectVersion)
+	// The fingerprint labels let a later deploy append a code layer
+	// instead of building (after the Dockerfile is written: it is part
+	// of the context). Only a pushed image can be appended to later.
+	var labels map[string]string
+	if h != nil && h.Pushed {
+		if labels, err = s.codeLabels(ctx, api, dir, b); err != nil {
+			return nil, err
+		}
+	}
+	if b.dockerfile == "auto" {
+		b.dockerfile = "Dockerfile"
+	}
+	id, err := s.runBuild(ctx, api, b, prefectVersion, labels)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +300,32 @@ func fileExists(p string) bool {
 	return err == nil && !st.IsDir()
 }
 
-func (s *Steps) runBuild(ctx context.Context, api API, b *buildSpec, prefectVersion string) (string, error) {
+// checkTags rejects a bad image reference before anything is built:
+// prefect-docker only finds one when tagging after the build.
+func checkTags(b *buildSpec) error {
+	for _, t := range append([]string{b.tag}, b.additional...) {
+		if _, err := reference.ParseNormalizedNamed(b.imageName + ":" + t); err != nil {
+			return hintErr(fmt.Sprintf("invalid image reference %q: %v", b.imageName+":"+t, err),
+				"image names are lowercase letters, digits and . _ - / separators (with an optional registry host:port); tags are up to 128 of [A-Za-z0-9_.-]", nil)
+		}
+	}
+	return nil
+}
+
+// persistDockerfile writes the generated Dockerfile where
+// persist_dockerfile asks for it.
+func (s *Steps) persistDockerfile(dir string, b *buildSpec, text string) error {
+	out := b.outputPath
+	if !filepath.IsAbs(out) {
+		out = filepath.Join(dir, out)
+	}
+	if err := os.WriteFile(out, []byte(text), 0o644); err != nil {
+		return fmt.Errorf("persisting the generated Dockerfile: %w", err)
+	}
+	return nil
+}
+
+func (s *Steps) runBuild(ctx context.Context, api API, b *buildSpec, prefectVersion string, extraLabels map[string]string) (string, error) {
 	var ig *Ignore
 	if data, err := os.ReadFile(filepath.Join(b.contextDir, ".dockerignore")); err == nil {
 		if ig, err = readIgnoreBytes(data); err != nil {
@@ -303,6 +371,9 @@ func (s *Steps) runBuild(ctx context.Context, api API, b *buildSpec, prefectVers
 		labels[k] = v
 	}
 	labels["io.prefect.version"] = prefectVersion
+	for k, v := range extraLabels {
+		labels[k] = v
+	}
 	opts.Labels = labels
 	opts.Version = "1"
 	buildkit := useBuildKit(s.opts.Environ)

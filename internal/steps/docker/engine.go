@@ -28,6 +28,7 @@ type API interface {
 	ImageTag(ctx context.Context, o client.ImageTagOptions) (client.ImageTagResult, error)
 	ImageInspect(ctx context.Context, image string, o ...client.ImageInspectOption) (client.ImageInspectResult, error)
 	ImagePush(ctx context.Context, image string, o client.ImagePushOptions) (client.ImagePushResponse, error)
+	ImagePull(ctx context.Context, ref string, o client.ImagePullOptions) (client.ImagePullResponse, error)
 	RegistryLogin(ctx context.Context, o client.RegistryLoginOptions) (client.RegistryLoginResult, error)
 	Close() error
 }

@@ -59,6 +59,24 @@ func (s *Steps) push(ctx context.Context, in *py.Map) (*py.Map, error) {
 		return nil, err
 	}
 	imageName = QualifyImageName(imageName, s.namespace())
+	extra := make([]any, len(additional))
+	for i, t := range additional {
+		extra[i] = t
+	}
+	var tagOut any
+	imageOut := imageName + ":None" // Python formats a missing tag as None
+	if tag != nil {
+		tagOut = *tag
+		imageOut = imageName + ":" + *tag
+	}
+	outputs := py.MapOf("image_name", imageName, "tag", tagOut, "image", imageOut, "additional_tags", extra)
+	if pi := s.pendingFor(imageName, tag); pi != nil {
+		// A code layer: the registry gets it straight from here.
+		if err := s.pushAppended(ctx, pi, imageName, tag, additional, creds); err != nil {
+			return nil, err
+		}
+		return outputs, nil
+	}
 	api, err := s.client(ctx)
 	if err != nil {
 		return nil, err
@@ -132,17 +150,7 @@ func (s *Steps) push(ctx context.Context, in *py.Map) (*py.Map, error) {
 		s.mu.Unlock()
 		fmt.Fprintf(s.opts.Stderr, "Pushed %s (%s)\n", ref, img.Digest)
 	}
-	extra := make([]any, len(additional))
-	for i, t := range additional {
-		extra[i] = t
-	}
-	var tagOut any
-	imageOut := imageName + ":None" // Python formats a missing tag as None
-	if tag != nil {
-		tagOut = *tag
-		imageOut = imageName + ":" + *tag
-	}
-	return py.MapOf("image_name", imageName, "tag", tagOut, "image", imageOut, "additional_tags", extra), nil
+	return outputs, nil
 }
 
 // verify checks the push in the registry. A registry the daemon pushed to

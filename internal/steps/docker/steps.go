@@ -9,6 +9,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/prefectctl/prefectctl/internal/codelayer"
 	"github.com/prefectctl/prefectctl/internal/memo"
 	"github.com/prefectctl/prefectctl/internal/py"
 	reg "github.com/prefectctl/prefectctl/internal/registry"
@@ -68,11 +69,19 @@ type Steps struct {
 
 	memo memo.Cache[string, *py.Map]
 
+	// Code layers: what was read from registries, and the images built
+	// but not pushed yet (by name:tag) with their layer files.
+	images      memo.Cache[string, *codelayer.Image]
+	bases       memo.Cache[string, *codelayer.BaseConfig]
+	versionMemo memo.Cache[string, Versions]
+
 	mu       sync.Mutex
 	dirLocks map[string]*sync.Mutex
 	api      API
 	own      bool
 	pushed   []Pushed
+	appended map[string]*pendingImage
+	layers   []*codelayer.Layer
 }
 
 // New returns the Docker steps for opts, talking to deps.
@@ -86,10 +95,15 @@ func New(opts Options, deps Deps) *Steps {
 	return &Steps{opts: opts, now: deps.Now, api: deps.Client}
 }
 
-// Close releases the daemon connection the steps opened.
+// Close releases the daemon connection the steps opened and removes the
+// code layers' temporary files.
 func (s *Steps) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, l := range s.layers {
+		_ = l.Remove()
+	}
+	s.layers = nil
 	if s.own && s.api != nil {
 		err := s.api.Close()
 		s.api = nil
@@ -112,6 +126,10 @@ func (s *Steps) env(k string) string {
 	v, _ := s.opts.Environ(k)
 	return v
 }
+
+// QualifyImageName is name with the default namespace applied, as the
+// steps name images.
+func (s *Steps) QualifyImageName(name string) string { return QualifyImageName(name, s.namespace()) }
 
 func (s *Steps) namespace() string {
 	if s.opts.DefaultNamespace != "" {
