@@ -86,6 +86,7 @@ META=$RES/meta.env
   echo "python=$("$PREFECTCTL_PYTHON" -c 'import platform; print(platform.python_version())')"
   echo "docker=$(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?')"
   echo "quick=${QUICK:-0}"
+  echo "loadavg=$(cut -d" " -f1-3 /proc/loadavg)"
 } >"$META"
 
 # want SECTION: the section runs (all of them unless BENCH_ONLY lists some, e.g. "build flowmeta";
