@@ -226,25 +226,20 @@ cat "$RES/flowmeta.txt" >&2
 
 fi
 
-if want build; then
-say "build and push: prefectctl vs docker build && docker push vs prefect deploy"
-P=$W/pbuild
-mkdir -p "$P/flows"
-cp examples/flows/flows/hello.py "$P/flows/"
-printf 'FROM %s\nCOPY flows /opt/prefect/flows\nWORKDIR /opt/prefect/flows\n' "$PREFECTCTL_BASE_IMAGE" >"$P/Dockerfile"
-IMG=$PREFECTCTL_REGISTRY/bench-build
-# pull: false because this engine reaches no Docker Hub (make demo shows the pull through a mirror);
-# every timed run first changes flows/stamp, so each build makes a new layer and each push sends it.
-cat >"$P/prefect.yaml" <<EOF
-name: bench-build
+# build_project DIR NAME IMAGE DOCKERFILE DEPLOYMENT: the prefect.yaml of a one-deployment project
+# that builds IMAGE:bench from DOCKERFILE (pull: false: this engine reaches no Docker Hub) and
+# pushes it.
+build_project() {
+  cat >"$1/prefect.yaml" <<EOF
+name: $2
 prefect-version: 3.9.1
 build:
 - prefect_docker.deployments.steps.build_docker_image:
     id: build-image
     requires: prefect-docker>=0.4.0
-    image_name: $IMG
+    image_name: $3
     tag: bench
-    dockerfile: Dockerfile
+    dockerfile: $4
     pull: false
 push:
 - prefect_docker.deployments.steps.push_docker_image:
@@ -255,13 +250,25 @@ pull:
 - prefect.deployments.steps.set_working_directory:
     directory: /opt/prefect/flows
 deployments:
-- name: built
+- name: $5
   entrypoint: flows/hello.py:hello
   work_pool:
     name: bench
     job_variables:
       image: "{{ build-image.image }}"
 EOF
+}
+
+if want build; then
+say "build and push: prefectctl vs docker build && docker push vs prefect deploy"
+P=$W/pbuild
+mkdir -p "$P/flows"
+cp examples/flows/flows/hello.py "$P/flows/"
+printf 'FROM %s\nCOPY flows /opt/prefect/flows\nWORKDIR /opt/prefect/flows\n' "$PREFECTCTL_BASE_IMAGE" >"$P/Dockerfile"
+IMG=$PREFECTCTL_REGISTRY/bench-build
+# pull: false because this engine reaches no Docker Hub (make demo shows the pull through a mirror);
+# every timed run first changes flows/stamp, so each build makes a new layer and each push sends it.
+build_project "$P" bench-build "$IMG" Dockerfile built
 stamp='date +%s%N >flows/stamp && '
 "$B" time -label "build+push: docker build && docker push" -dir "$P" -n "$(reps 5 2)" -warmup 1 -out "$R" -- \
   bash -c "${stamp}docker build -q -t $IMG:bench . >/dev/null && docker push -q $IMG:bench"
@@ -284,33 +291,7 @@ REGPROXY=127.0.0.1:$(python3 -c 'import socket; s = socket.socket(); s.bind(("12
 # A repository of this run's own: an image left in the registry by an earlier run must not be found.
 CREPO=bench-code-$(date +%s)
 CIMG=$REGPROXY/$CREPO
-cat >"$CP/prefect.yaml" <<EOF
-name: bench-code
-prefect-version: 3.9.1
-build:
-- prefect_docker.deployments.steps.build_docker_image:
-    id: build-image
-    requires: prefect-docker>=0.4.0
-    image_name: $CIMG
-    tag: bench
-    dockerfile: auto
-    pull: false
-push:
-- prefect_docker.deployments.steps.push_docker_image:
-    requires: prefect-docker>=0.4.0
-    image_name: "{{ build-image.image_name }}"
-    tag: "{{ build-image.tag }}"
-pull:
-- prefect.deployments.steps.set_working_directory:
-    directory: /opt/prefect/flows
-deployments:
-- name: code
-  entrypoint: flows/hello.py:hello
-  work_pool:
-    name: bench
-    job_variables:
-      image: "{{ build-image.image }}"
-EOF
+build_project "$CP" bench-code "$CIMG" auto code
 # The one-line change (the flow's log line), run untimed before each timed run.
 # shellcheck disable=SC2016 # $(date) runs in change.sh, at each run
 printf '#!/bin/sh\nexec sed -i "s/^    logger.info(.*/    logger.info(f\\"Hello, {name}! $(date +%%s%%N)\\")/" flows/hello.py\n' >"$W/change.sh"
