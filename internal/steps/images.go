@@ -107,15 +107,7 @@ func (r *Runner) PlanImages(ctx context.Context, build, push []*Step, o ImageOpt
 			} else {
 				need(fmt.Sprintf("%s (%s) of %s: %s", s.Written, s.Where(), qualified, d.String()))
 			}
-			out := py.MapOf("image_name", qualified)
-			if tag != "" {
-				out.Set("tag", tag)
-				out.Set("image", qualified+":"+tag)
-			}
-			if s.ID != "" {
-				outputs.Set(s.ID, out)
-			}
-			outputs.Update(out)
+			addImageOutputs(outputs, s.ID, qualified, tag)
 		}
 	}
 	for _, s := range push {
@@ -176,15 +168,7 @@ func (r *Runner) planTemplate(ctx context.Context, s *Step, outputs *py.Map) (*p
 // is the same image) and returns its credentials mapping, if any.
 func (r *Runner) pushedBy(ctx context.Context, s *Step, image, tag string, push []*Step, outputs *py.Map) (bool, *reg.Credentials) {
 	out := py.Clone(outputs).(*py.Map)
-	mine := py.MapOf("image_name", image)
-	if tag != "" {
-		mine.Set("tag", tag)
-		mine.Set("image", image+":"+tag)
-	}
-	if s.ID != "" {
-		out.Set(s.ID, mine)
-	}
-	out.Update(mine)
+	addImageOutputs(out, s.ID, image, tag)
 	for _, p := range push {
 		if p.FQN != PushDockerImage {
 			continue
@@ -239,4 +223,20 @@ func (r *Runner) hintsFor(s *Step) *docker.Hints {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.hints[s]
+}
+
+// addImageOutputs adds what a build step is known to output before it
+// runs (image_name, and tag and image when the tag is known) to outputs,
+// under the step's id when it has one and at the top level, as run_steps
+// merges a step's outputs.
+func addImageOutputs(outputs *py.Map, id, image, tag string) {
+	out := py.MapOf("image_name", image)
+	if tag != "" {
+		out.Set("tag", tag)
+		out.Set("image", image+":"+tag)
+	}
+	if id != "" {
+		outputs.Set(id, out)
+	}
+	outputs.Update(out)
 }
