@@ -72,7 +72,13 @@ func TestFaultsHundredDeploymentsConverge(t *testing.T) {
 		if strings.Contains(errOut, "panic") {
 			t.Fatalf("run %d panicked:\n%s", runs, errOut)
 		}
-		// A failed run names every deployment, each applied or not.
+		// A run that failed before any write (a 500 on one of the
+		// snapshot's reads) prints no report; a failed run that wrote
+		// names every deployment, each applied or not.
+		if strings.TrimSpace(out) == "" {
+			t.Logf("run %d through faults failed before any write (exit %d), re-running: %s", runs, code, lastLine(errOut))
+			continue
+		}
 		if r := parseApply(t, out); len(r.Deployments) != 0 && (r.OK || len(r.Deployments) != len(names)) {
 			t.Fatalf("run %d: exit %d but JSON ok=%v with %d deployments", runs, code, r.OK, len(r.Deployments))
 		}

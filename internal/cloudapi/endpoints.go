@@ -2,6 +2,7 @@ package cloudapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -103,6 +104,23 @@ func (c *Client) FilterFlows(ctx context.Context, body any) ([]Flow, error) {
 // deployments and runs with it.
 func (c *Client) DeleteFlow(ctx context.Context, id string) error {
 	_, err := c.send(ctx, http.MethodDelete, "flows/"+seg(id), nil, nil)
+	return err
+}
+
+// GlobalConcurrencyLimitExists is GET /v2/concurrency_limits/{name}: the
+// server keeps a deployment's concurrency_limit as the global limit named
+// "deployment:{id}".
+func (c *Client) GlobalConcurrencyLimitExists(ctx context.Context, name string) (bool, error) {
+	_, err := c.send(ctx, http.MethodGet, "v2/concurrency_limits/"+seg(name), nil, nil)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// DeleteGlobalConcurrencyLimit is DELETE /v2/concurrency_limits/{name}.
+func (c *Client) DeleteGlobalConcurrencyLimit(ctx context.Context, name string) error {
+	_, err := c.send(ctx, http.MethodDelete, "v2/concurrency_limits/"+seg(name), nil, nil)
 	return err
 }
 

@@ -34,6 +34,8 @@ type RestoreAPI interface {
 	ReadFlowByName(ctx context.Context, name string) (*cloudapi.Flow, error)
 	FilterFlowRuns(ctx context.Context, body any) ([]cloudapi.FlowRun, error)
 	DeleteFlow(ctx context.Context, id string) error
+	GlobalConcurrencyLimitExists(ctx context.Context, name string) (bool, error)
+	DeleteGlobalConcurrencyLimit(ctx context.Context, name string) error
 }
 
 var _ RestoreAPI = (*cloudapi.Client)(nil)
@@ -356,7 +358,15 @@ func (r *restorer) drifted(ctx context.Context, e *journalEntry) bool {
 		if err == nil {
 			e.id = d.ID // a create that landed late: this is the one to delete
 		}
-		return !errors.Is(err, cloudapi.ErrNotFound)
+		if !errors.Is(err, cloudapi.ErrNotFound) {
+			return true
+		}
+		if e.id != "" {
+			// Its concurrency limit, written late, outlived it.
+			exists, err := r.api.GlobalConcurrencyLimitExists(ctx, limitName(e.id))
+			return exists || err != nil
+		}
+		return false
 	}
 	cur, err := readDeploymentMap(ctx, r.api, st.ID())
 	if err != nil {
@@ -694,7 +704,7 @@ func (r *restorer) deleteCreated(ctx context.Context, e *journalEntry) *RestoreI
 			it.Action, it.Error = "failed", err
 			return it
 		}
-		it.ID = d.ID
+		it.ID, e.id = d.ID, d.ID // what a later round checks
 	}
 	if snap.AutomationsSupported {
 		err := retrying(ctx, func(ctx context.Context) error {
@@ -707,9 +717,22 @@ func (r *restorer) deleteCreated(ctx context.Context, e *journalEntry) *RestoreI
 	}
 	if err := retrying(ctx, func(ctx context.Context) error { return ignoreNotFound(api.DeleteDeployment(ctx, it.ID)) }); err != nil {
 		it.Action, it.Error = "failed", err
+		return it
+	}
+	// The server deletes a deployment's concurrency limit with it, but a
+	// create whose answer was lost can still be writing the limit then
+	// (seen under load): it would outlive the deployment.
+	if err := retrying(ctx, func(ctx context.Context) error {
+		return ignoreNotFound(api.DeleteGlobalConcurrencyLimit(ctx, limitName(it.ID)))
+	}); err != nil {
+		it.Action, it.Error = "failed", fmt.Errorf("deleting its concurrency limit: %w", err)
 	}
 	return it
 }
+
+// limitName is the global concurrency limit the server keeps for a
+// deployment's concurrency_limit.
+func limitName(deploymentID string) string { return "deployment:" + deploymentID }
 
 // deleteCreatedFlow deletes a flow the Apply created, unless something
 // uses it now: a deployment (someone else's, registered since) or a flow
