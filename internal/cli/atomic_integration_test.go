@@ -127,6 +127,11 @@ type atomicProject struct {
 	prefix  string
 	pool    string
 	userOwn string // a user's automation that runs deployment a
+	// seen are the ids of every deployment of the project the test has
+	// seen, on the server or in a deploy's report: only their concurrency
+	// limits are the project's (other tests on the shared server leave
+	// limits behind when they delete flows).
+	seen map[string]bool
 }
 
 func newAtomicProject(t *testing.T, kind string) *atomicProject {
@@ -138,7 +143,7 @@ func newAtomicProject(t *testing.T, kind string) *atomicProject {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ap := &atomicProject{t: t, c: c, api: api, prefix: uniquePrefix("atomic")}
+	ap := &atomicProject{t: t, c: c, api: api, prefix: uniquePrefix("atomic"), seen: map[string]bool{}}
 	ap.pool = ap.prefix + "-pool"
 	ctx := context.Background()
 	if _, err := c.CreateWorkPool(ctx, py.MapOf("name", ap.pool, "type", "process")); err != nil {
@@ -230,6 +235,7 @@ func (ap *atomicProject) state() string {
 	ids := map[string]bool{}
 	for _, d := range ap.deployments(ctx) {
 		ids[d.ID] = true
+		ap.seen[d.ID] = true
 		var m *py.Map
 		if _, err := ap.c.Do(ctx, "GET", "/deployments/"+d.ID, nil, nil, &m); err != nil {
 			t.Fatal(err)
@@ -294,7 +300,7 @@ func (ap *atomicProject) state() string {
 		t.Fatal(err)
 	}
 	for _, g := range gcls {
-		if id, ok := strings.CutPrefix(py.Str(get(g, "name")), "deployment:"); ok && !ids[id] && !ap.knownGone(id) {
+		if id, ok := strings.CutPrefix(py.Str(get(g, "name")), "deployment:"); ok && !ids[id] && ap.seen[id] {
 			// A limit of a deployment that no longer exists: left behind.
 			lines = append(lines, "orphan concurrency limit "+canon(t, g))
 		}
@@ -302,12 +308,6 @@ func (ap *atomicProject) state() string {
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
 }
-
-// knownGone: limits of deployments other tests deleted are not this
-// test's business; only a limit created after the project's first deploy
-// could be this run's. The server deletes a deployment's limit with it, so
-// nothing is ever gone; kept for clarity of the rule above.
-func (ap *atomicProject) knownGone(string) bool { return false }
 
 func drop(m *py.Map, keys ...string) {
 	for _, k := range keys {
@@ -332,12 +332,12 @@ func isWriteRequest(r *http.Request) bool {
 
 type atomicResult struct {
 	OK          bool
-	Deployments []struct{ Name, Action, Error string }
+	Deployments []struct{ Name, Action, Error, ID string }
 	Rollback    *struct {
 		Complete    bool
 		Deployments []struct {
-			Name, Action, Error string
-			Fields              []string
+			Name, Action, Error, ID string
+			Fields                  []string
 		}
 		Flows []struct{ Name, Action, Error, Reason string }
 	}
@@ -358,6 +358,14 @@ func (ap *atomicProject) deploy(cfg faultproxy.Config) (int, atomicResult, strin
 	var r atomicResult
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		ap.t.Fatalf("deploy: %d, not JSON: %v\n%s\n%s", code, err, out, errOut)
+	}
+	for _, d := range r.Deployments {
+		ap.seen[d.ID] = true
+	}
+	if r.Rollback != nil {
+		for _, d := range r.Rollback.Deployments {
+			ap.seen[d.ID] = true
+		}
 	}
 	return code, r, out + "\n" + errOut
 }
