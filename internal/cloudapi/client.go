@@ -19,16 +19,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -398,53 +395,6 @@ func (c *Client) call(ctx context.Context, r request) (*response, error) {
 	}
 }
 
-// sleepUntil waits for d, or less when wake is closed first.
-func (c *Client) sleepUntil(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		select {
-		case <-wake:
-			cancel()
-		case <-stop:
-		}
-	}()
-	if err := c.opt.Sleep(wctx, d); err != nil && ctx.Err() != nil {
-		return err
-	}
-	return nil
-}
-
-// maxBusyRetries bounds the quick, uncounted retries of a request the
-// server's database turned away; beyond them the normal retries (and
-// their backoff) apply.
-const maxBusyRetries = 20
-
-// isServerBusy reports whether a 503 is the Prefect server's own answer to
-// a database error its clients may retry (SQLite's "database is locked",
-// a dropped PostgreSQL connection): the body Prefect's exception handler
-// writes, with no Retry-After. A 503 from a proxy or a load balancer, or
-// one asking for a wait, is left to the normal retries.
-func isServerBusy(hdr http.Header, body []byte) bool {
-	if hdr.Get("Retry-After") != "" {
-		return false
-	}
-	var m struct {
-		Msg string `json:"exception_message"`
-	}
-	return json.Unmarshal(body, &m) == nil && m.Msg == "Service Unavailable"
-}
-
-// busyBackoff is the longest wait before the nth quick retry of a busy
-// answer: 25 ms doubling to at most 1 s, with full jitter so that
-// colliding writers do not collide again.
-func (c *Client) busyBackoff(n int) time.Duration {
-	d := min(c.opt.BusyBackoffBase*time.Duration(1<<min(n-1, 10)), time.Second)
-	return time.Duration(mrand.Int64N(int64(d)) + 1)
-}
-
 // outcome classifies an attempt for the limiter.
 func (c *Client) outcome(status int, err error) outcome {
 	switch {
@@ -462,19 +412,6 @@ func (c *Client) outcome(status int, err error) outcome {
 		return outcomeOK
 	}
 	return outcomeNeutral
-}
-
-// maxMaintenanceWaits bounds the uncounted retries while a server answers
-// with Prefect-Maintenance: true.
-const maxMaintenanceWaits = 30
-
-// backoff is Base*2^try with Prefect's symmetric jitter around it.
-func (c *Client) backoff(try int) time.Duration {
-	d := float64(c.opt.BackoffBase) * math.Pow(2, float64(try))
-	if j := c.opt.JitterFactor; j > 0 {
-		d *= 1 + j*(2*mrand.Float64()-1)
-	}
-	return time.Duration(d)
 }
 
 // once performs a single attempt, reading the whole body.
@@ -612,78 +549,6 @@ func (c *Client) csrfHeaders(ctx context.Context) (http.Header, error) {
 	return http.Header{"Prefect-Csrf-Token": {c.csrfToken}, "Prefect-Csrf-Client": {c.csrfClient}}, nil
 }
 
-// retryableErr: dropped connections, resets, timeouts and truncated
-// bodies are retried; a refused connection only after one success, so a
-// wrong URL fails fast (as in Prefect).
-func (c *Client) retryableErr(err error) bool {
-	var ne net.Error
-	switch {
-	case errors.Is(err, context.Canceled):
-		return false
-	case errors.Is(err, syscall.ECONNREFUSED), isDNSError(err):
-		return c.connected.Load()
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
-		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
-		errors.Is(err, context.DeadlineExceeded):
-		return true
-	case errors.As(err, &ne) && ne.Timeout():
-		return true
-	case strings.Contains(err.Error(), "server closed idle connection"):
-		// net/http's unexported errServerClosedIdle: the server (uvicorn's
-		// 5 s keep-alive) closed a pooled connection as it was reused. The
-		// transport retries it by itself only for GET/HEAD, not for PATCH or
-		// DELETE; nothing reached the server, so a retry is safe.
-		return true
-	}
-	return false
-}
-
-func isDNSError(err error) bool {
-	var de *net.DNSError
-	return errors.As(err, &de)
-}
-
-func (c *Client) transportError(method string, u *url.URL, err error, retries int) error {
-	msg := fmt.Sprintf("%s %s failed", method, redactURL(u.String()))
-	if retries > 0 {
-		msg += fmt.Sprintf(" after %d retries", retries)
-	}
-	hint := "check that the Prefect server is running and PREFECT_API_URL is right"
-	if errors.Is(err, context.DeadlineExceeded) {
-		hint = "the server did not answer in time; raise PREFECT_API_REQUEST_TIMEOUT or check the server"
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err // the URL is already in msg, redacted
-	}
-	return &diag.Error{Kind: diag.Runtime, Msg: msg, Hint: hint, Err: errors.New(c.redact(err.Error()))}
-}
-
-func retryAfter(v string) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 {
-		return time.Duration(f * float64(time.Second)), true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(time.Until(t), 0), true
-	}
-	return 0, false
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 func newUUID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
@@ -694,102 +559,3 @@ func newUUID() string {
 }
 
 // --- debug logging with redaction ---
-
-func (c *Client) debugf(format string, args ...any) {
-	if c.opt.Debug != nil {
-		c.opt.Debug("%s", c.redact(fmt.Sprintf(format, args...)))
-	}
-}
-
-const maxLoggedBody = 1024
-
-func (c *Client) logCall(r request, u *url.URL, payload []byte, status int, body []byte, readErr error, d time.Duration) {
-	line := fmt.Sprintf("%s %s -> %d (%s)", r.method, redactURL(u.String()), status, d.Round(time.Millisecond))
-	if readErr != nil {
-		line += fmt.Sprintf(" [body read failed: %v]", readErr)
-	}
-	if len(payload) > 0 {
-		line += "\n  request: " + clip(payload)
-	}
-	if r.secrets {
-		line += "\n  response: [redacted: contains secrets]"
-	} else if len(body) > 0 {
-		line += "\n  response: " + clip(body)
-	}
-	c.debugf("%s", line)
-}
-
-func clip(b []byte) string {
-	s := string(b)
-	if len(s) > maxLoggedBody {
-		s = s[:maxLoggedBody] + fmt.Sprintf("… (%d bytes)", len(b))
-	}
-	return s
-}
-
-// redactError scrubs secrets a server echoed back (e.g. in request_body).
-func (c *Client) redactError(e *APIError) {
-	e.Detail, e.Body = c.redact(e.Detail), c.redact(e.Body)
-	for i := range e.Issues {
-		e.Issues[i] = c.redact(e.Issues[i])
-	}
-}
-
-// Redact replaces the key, the auth string and every secret the client
-// has seen (AddSecret, resolved secret blocks) in s, for output that may
-// hold request bodies, such as a deploy plan.
-func (c *Client) Redact(s string) string { return c.redact(s) }
-
-// redact removes the configured key and auth string from any text.
-func (c *Client) redact(s string) string {
-	c.secretsMu.Lock()
-	extra := c.secrets
-	c.secretsMu.Unlock()
-	for _, list := range [][]string{{c.opt.APIKey, c.opt.AuthString, base64.StdEncoding.EncodeToString([]byte(c.opt.AuthString))}, extra} {
-		for _, secret := range list {
-			if len(secret) >= 4 { // shorter strings would blank out ordinary text
-				s = strings.ReplaceAll(s, secret, "********")
-			}
-		}
-	}
-	return s
-}
-
-// AddSecret keeps s out of every later debug line and error message, e.g.
-// a resolved secret that ends up in a request body.
-func (c *Client) AddSecret(s string) {
-	if len(s) < 4 {
-		return
-	}
-	c.secretsMu.Lock()
-	defer c.secretsMu.Unlock()
-	for _, x := range c.secrets {
-		if x == s {
-			return
-		}
-	}
-	c.secrets = append(c.secrets, s)
-}
-
-var secretParam = regexp.MustCompile(`(?i)^(api[_-]?key|key|token|access_token|password|auth|secret)$`)
-
-// redactURL hides user info and secret-looking query parameters.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	if u.User != nil {
-		u.User = url.User("REDACTED")
-	}
-	if u.RawQuery != "" {
-		q := u.Query()
-		for k := range q {
-			if secretParam.MatchString(k) {
-				q.Set(k, "REDACTED")
-			}
-		}
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
-}

@@ -11,8 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
@@ -39,86 +39,6 @@ type RestoreAPI interface {
 }
 
 var _ RestoreAPI = (*cloudapi.Client)(nil)
-
-// journal records, before each write is sent, what it may change: a write
-// whose answer was lost (a dropped connection, an interrupt) may still
-// have been done by the server, so a rollback treats an attempted write as
-// done and reads the server to find out.
-type journal struct {
-	mu          sync.Mutex
-	deployments map[Key]*journalEntry
-	flows       map[string]string // flow name → id ("" while unknown) of flows this Apply tried to create
-}
-
-type journalEntry struct {
-	key Key
-	id  string // "" for a create whose answer never came
-	// created: the deployment was not in the snapshot (a create was sent).
-	created bool
-	// existedUnseen: the create answered 200 (an update): see deleteCreated.
-	existedUnseen bool
-}
-
-func newJournal() *journal {
-	return &journal{deployments: map[Key]*journalEntry{}, flows: map[string]string{}}
-}
-
-// touch records a write to a deployment of the snapshot (its fields or
-// its automations).
-func (j *journal) touch(k Key, id string) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.deployments[k] == nil {
-		j.deployments[k] = &journalEntry{key: k, id: id}
-	}
-}
-
-// creating records a create about to be sent; created records its answer.
-func (j *journal) creating(k Key) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.deployments[k] == nil {
-		j.deployments[k] = &journalEntry{key: k, created: true}
-	}
-}
-
-func (j *journal) created(k Key, id string, isNew bool) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	e := j.deployments[k]
-	e.id, e.existedUnseen = id, !isNew
-}
-
-func (j *journal) creatingFlow(name string) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if _, ok := j.flows[name]; !ok {
-		j.flows[name] = ""
-	}
-}
-
-func (j *journal) createdFlow(name, id string) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.flows[name] = id
-}
-
-func (j *journal) keys() []Key {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	var out []Key
-	for k := range j.deployments {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(a, b int) bool { return out[a].String() < out[b].String() })
-	return out
-}
-
-func (j *journal) empty() bool {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return len(j.deployments) == 0 && len(j.flows) == 0
-}
 
 // Rollback is what --atomic put back after a failed or interrupted Apply.
 type Rollback struct {
@@ -284,10 +204,8 @@ func rollback(parent context.Context, api RestoreAPI, snap *Snapshot, j *journal
 	}
 	for _, name := range flows {
 		it := flowItems[name]
-		for _, p := range pendingFlows {
-			if p == name {
-				it.Action, it.Error = "failed", fmt.Errorf("still exists after %d rounds of deleting it", restorePasses)
-			}
+		if slices.Contains(pendingFlows, name) {
+			it.Action, it.Error = "failed", fmt.Errorf("still exists after %d rounds of deleting it", restorePasses)
 		}
 		out.Flows = append(out.Flows, it)
 	}
@@ -311,7 +229,7 @@ func merge(prev, next *RestoreItem) *RestoreItem {
 		return next
 	}
 	for _, f := range next.Fields {
-		if !containsString(prev.Fields, f) {
+		if !slices.Contains(prev.Fields, f) {
 			prev.Fields = append(prev.Fields, f)
 		}
 	}
@@ -327,15 +245,6 @@ func merge(prev, next *RestoreItem) *RestoreItem {
 		prev.Action, prev.Error = next.Action, nil
 	}
 	return prev
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (r *restorer) readAutomations(ctx context.Context) {
@@ -487,129 +396,6 @@ func differentFields(have, want *py.Map) []string {
 		}
 	}
 	return out
-}
-
-// scheduleFields are what a schedule holds besides its id and timestamps.
-var scheduleFields = []string{"schedule", "active", "max_scheduled_runs", "parameters", "slug"}
-
-func scheduleBody(s *py.Map) *py.Map {
-	b := py.NewMap()
-	for _, k := range scheduleFields {
-		b.Set(k, py.Clone(get(s, k)))
-	}
-	if get(b, "parameters") == nil {
-		b.Set("parameters", py.NewMap())
-	}
-	return b
-}
-
-func sameSchedule(a, b *py.Map) bool {
-	for _, k := range scheduleFields {
-		if !py.Equal(normalise(get(a, k)), normalise(get(b, k))) {
-			return false
-		}
-	}
-	return true
-}
-
-// schedulesMatch compares schedules by what they hold, ids aside (a
-// schedule the forward update replaced cannot get its id back).
-func schedulesMatch(have, want []any) bool {
-	if len(have) != len(want) {
-		return false
-	}
-	used := make([]bool, len(have))
-	for _, w := range want {
-		wm, _ := w.(*py.Map)
-		found := false
-		for i, h := range have {
-			if hm, _ := h.(*py.Map); !used[i] && hm != nil && sameSchedule(hm, wm) {
-				used[i], found = true, true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
-}
-
-// restoreSchedules makes the deployment's schedules those of want: a
-// schedule still there under its id is patched in place when it differs,
-// the others are deleted, and the missing ones created. Deletions go first
-// so that a slug is free again before it is used.
-func restoreSchedules(ctx context.Context, api RestoreAPI, id string, want []any) (bool, error) {
-	var cur []cloudapi.Schedule
-	if err := retrying(ctx, func(ctx context.Context) (err error) {
-		cur, err = api.ReadDeploymentSchedules(ctx, id)
-		return err
-	}); err != nil {
-		return false, err
-	}
-	have := map[string]*py.Map{}
-	var haveOrder []string
-	for _, s := range cur {
-		have[s.ID] = scheduleMap(s)
-		haveOrder = append(haveOrder, s.ID)
-	}
-	wanted := map[string]bool{}
-	for _, w := range want {
-		wanted[py.Str(get(w.(*py.Map), "id"))] = true
-	}
-	changed := false
-	for _, sid := range haveOrder {
-		if !wanted[sid] {
-			if err := retrying(ctx, func(ctx context.Context) error { return ignoreNotFound(api.DeleteDeploymentSchedule(ctx, id, sid)) }); err != nil {
-				return changed, err
-			}
-			changed = true
-		}
-	}
-	var create []any
-	for _, w := range want {
-		wm := w.(*py.Map)
-		sid := py.Str(get(wm, "id"))
-		h, ok := have[sid]
-		switch {
-		case !ok:
-			create = append(create, scheduleBody(wm))
-		case !sameSchedule(h, wm):
-			if err := retrying(ctx, func(ctx context.Context) error { return api.UpdateDeploymentSchedule(ctx, id, sid, scheduleBody(wm)) }); err != nil {
-				return changed, err
-			}
-			changed = true
-		}
-	}
-	if len(create) > 0 {
-		// One request for all: a retry after a lost answer could create
-		// them twice, so this one is not retried here (the client retries
-		// only what never reached the server).
-		if _, err := api.CreateDeploymentSchedules(ctx, id, create); err != nil {
-			return changed, err
-		}
-		changed = true
-	}
-	return changed, nil
-}
-
-func scheduleMap(s cloudapi.Schedule) *py.Map {
-	var slug, runs any
-	if s.Slug != nil {
-		slug = *s.Slug
-	}
-	if s.MaxScheduledRuns != nil {
-		runs = *s.MaxScheduledRuns
-	}
-	var params any = py.NewMap()
-	if s.Parameters != nil {
-		params = s.Parameters
-	}
-	var sched any
-	if s.Schedule != nil {
-		sched = s.Schedule
-	}
-	return py.MapOf("id", s.ID, "schedule", sched, "active", s.Active, "max_scheduled_runs", runs, "parameters", params, "slug", slug)
 }
 
 // automationFields are the fields of Prefect's AutomationCreate an

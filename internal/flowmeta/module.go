@@ -1,11 +1,7 @@
 package flowmeta
 
 import (
-	"bytes"
-	"regexp"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // What a module binds at import time, as far as the reader needs it. The
@@ -144,63 +140,6 @@ func parseModule(path, name string, src []byte) (*module, error) {
 	return m, nil
 }
 
-var codingCookie = regexp.MustCompile(`^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)`)
-
-// decodeSource applies PEP 263: UTF-8 unless a coding cookie on one of the
-// first two lines says otherwise. Latin-1 is decoded; other encodings are
-// refused rather than misread.
-func decodeSource(src []byte) (string, error) {
-	enc := "utf-8"
-	rest := src
-	for i := 0; i < 2 && len(rest) > 0; i++ {
-		line := rest
-		if j := bytes.IndexByte(rest, '\n'); j >= 0 {
-			line, rest = rest[:j], rest[j+1:]
-		} else {
-			rest = nil
-		}
-		if m := codingCookie.FindSubmatch(line); m != nil {
-			enc = strings.ToLower(strings.ReplaceAll(string(m[1]), "_", "-"))
-			break
-		}
-		if t := bytes.TrimLeft(line, " \t\f\r"); len(t) > 0 && t[0] != '#' {
-			break // the cookie must come before any code
-		}
-	}
-	switch {
-	case enc == "utf-8" || enc == "utf8" || strings.HasPrefix(enc, "utf-8-"):
-		if !utf8.Valid(src) {
-			return "", &syntaxError{line: 1, col: 1, msg: "the file is not valid UTF-8 and declares no other encoding"}
-		}
-		return string(src), nil
-	case enc == "latin-1" || enc == "iso-8859-1" || enc == "iso8859-1" || enc == "latin1" || strings.HasPrefix(enc, "iso-latin-1"):
-		var b strings.Builder
-		for _, c := range src {
-			b.WriteRune(rune(c))
-		}
-		return b.String(), nil
-	case enc == "ascii" || enc == "us-ascii":
-		for i, c := range src {
-			if c >= utf8.RuneSelf {
-				return "", &syntaxError{line: 1 + bytes.Count(src[:i], []byte("\n")), col: 1, msg: "non-ASCII byte in a file declared ascii"}
-			}
-		}
-		return string(src), nil
-	}
-	return "", &syntaxError{line: 1, col: 1, msg: "source encoding " + enc + " is not supported by the static reader (use --flow-metadata=python)"}
-}
-
-// normaliseSource drops a UTF-8 BOM and turns CRLF and CR into LF, as
-// Python's universal newlines do before the tokenizer sees the text.
-func normaliseSource(text string) string {
-	s := strings.TrimPrefix(text, "\ufeff")
-	if strings.Contains(s, "\r") {
-		s = strings.ReplaceAll(s, "\r\n", "\n")
-		s = strings.ReplaceAll(s, "\r", "\n")
-	}
-	return s
-}
-
 // block reads statements until the end of the current indented block.
 func (r *reader) block(sc *scope, cls *classDef, weak, top bool) error {
 	first := true
@@ -337,30 +276,6 @@ func (r *reader) compound(sc *scope, cls *classDef, weak bool) error {
 	return err
 }
 
-var versionCond = regexp.MustCompile(`^sys \. version_info (?:\[ : 2 \] )?(>=|>|<|<=) \( 3 , (\d+) \) :$`)
-
-// versionCondition evaluates `sys.version_info >= (3, N)` and the like for
-// the Pythons Prefect 3.9.1 supports (3.11 and later): 1 when always true,
-// -1 when always false, 0 when it depends.
-func versionCondition(h string) int {
-	m := versionCond.FindStringSubmatch(h)
-	if m == nil {
-		return 0
-	}
-	n, err := strconv.Atoi(m[2])
-	if err != nil {
-		return 0
-	}
-	const minor = 11 // the oldest Python Prefect 3.9.1 installs on
-	switch {
-	case m[1] == ">=" && n <= minor, m[1] == ">" && n < minor:
-		return 1
-	case m[1] == "<" && n <= minor, m[1] == "<=" && n < minor:
-		return -1
-	}
-	return 0
-}
-
 // body skips a header to the colon ending it and reads what follows.
 func (r *reader) body(sc *scope, cls *classDef, weak, skip bool) error {
 	if err := r.skipHeader(); err != nil {
@@ -389,55 +304,6 @@ func (r *reader) enterBlock() error {
 		return r.fail("expected an indented block")
 	}
 	r.next()
-	return nil
-}
-
-// skipHeader advances past the colon that ends a compound statement's
-// header (the lexer already hides newlines inside brackets).
-func (r *reader) skipHeader() error {
-	depth := 0 // a colon inside brackets is a slice or a dict, not the end
-	for {
-		t := r.next()
-		switch {
-		case t.kind == tEOF || t.kind == tNewline:
-			return &syntaxError{line: t.line, col: t.col, msg: "expected ':'"}
-		case t.is("(") || t.is("[") || t.is("{"):
-			depth++
-		case t.is(")") || t.is("]") || t.is("}"):
-			depth--
-		case t.is(":") && depth <= 0:
-			return nil
-		case t.is("lambda"):
-			for !r.at(":") && r.peek().kind != tNewline && r.peek().kind != tEOF {
-				r.next()
-			}
-			r.next()
-		}
-	}
-}
-
-func (r *reader) skipLine() error {
-	for r.peek().kind != tNewline && r.peek().kind != tEOF {
-		r.next()
-	}
-	r.next()
-	return nil
-}
-
-// skipBlock skips an indented block after its INDENT.
-func (r *reader) skipBlock() error {
-	depth := 1
-	for depth > 0 {
-		t := r.next()
-		switch t.kind {
-		case tIndent:
-			depth++
-		case tDedent:
-			depth--
-		case tEOF:
-			return nil
-		}
-	}
 	return nil
 }
 
@@ -530,11 +396,6 @@ func (r *reader) definition(sc *scope, decos []expr, weak bool) error {
 		return &syntaxError{line: t.line, col: t.col, msg: "expected 'def' or 'class' after decorators"}
 	}
 	return nil
-}
-
-func (r *reader) subscriptSkip() ([]expr, error) {
-	r.next()
-	return r.subscript()
 }
 
 // params reads a parameter list after "(" up to and including ")".
