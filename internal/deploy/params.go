@@ -107,7 +107,7 @@ func checkParameters(p *project.Project, d *Deployment, s *Spec, pending func(an
 	// What only a run refuses: required parameters prefect.yaml leaves to
 	// each run.
 	var missing []string
-	for _, r := range stringsOf(get(schema, "required")) {
+	for _, r := range py.StringItems(get(schema, "required")) {
 		if !params.Has(r) {
 			missing = append(missing, r)
 		}
@@ -144,17 +144,6 @@ func quoteAll(l []string) []string {
 	out := make([]string, len(l))
 	for i, s := range l {
 		out[i] = py.StrRepr(s)
-	}
-	return out
-}
-
-func stringsOf(x any) []string {
-	l, _ := x.([]any)
-	var out []string
-	for _, v := range l {
-		if s, ok := v.(string); ok {
-			out = append(out, s)
-		}
 	}
 	return out
 }

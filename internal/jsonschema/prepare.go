@@ -19,7 +19,7 @@ import (
 func preprocess(schema *py.Map, allowNoneWithDefault bool) *py.Map {
 	s := py.Clone(schema).(*py.Map)
 	if props, ok := get(s, "properties").(*py.Map); ok {
-		processProperties(props, stringList(get(s, "required")), allowNoneWithDefault)
+		processProperties(props, py.StringItems(get(s, "required")), allowNoneWithDefault)
 	}
 	defs, ok := get(s, "definitions").(*py.Map)
 	if !ok {
@@ -31,7 +31,7 @@ func preprocess(schema *py.Map, allowNoneWithDefault bool) *py.Map {
 			continue
 		}
 		if props, ok := get(def, "properties").(*py.Map); ok {
-			processProperties(props, stringList(get(def, "required")), allowNoneWithDefault)
+			processProperties(props, py.StringItems(get(def, "required")), allowNoneWithDefault)
 		}
 		if def.Has("block_type_slug") {
 			// Keyed by the title, as the server does: a definition whose
@@ -68,7 +68,7 @@ func processProperties(props *py.Map, required []string, allowNoneWithDefault bo
 		fixNullTyping(k, p, required, allowNoneWithDefault)
 		fixTupleItems(p)
 		if inner, ok := get(p, "properties").(*py.Map); ok {
-			processProperties(inner, stringList(get(p, "required")), allowNoneWithDefault)
+			processProperties(inner, py.StringItems(get(p, "required")), allowNoneWithDefault)
 		}
 	}
 }
@@ -111,17 +111,6 @@ func removeRequired(x any) any {
 			continue
 		}
 		out.Set(k, removeRequired(get(m, k)))
-	}
-	return out
-}
-
-func stringList(x any) []string {
-	l, _ := x.([]any)
-	var out []string
-	for _, v := range l {
-		if s, ok := v.(string); ok {
-			out = append(out, s)
-		}
 	}
 	return out
 }

@@ -260,3 +260,16 @@ func TypeName(v any) string {
 		return fmt.Sprintf("%T", v)
 	}
 }
+
+// StringItems is the str items of a list value, in order; other items, and
+// a value that is not a list, give none.
+func StringItems(x any) []string {
+	l, _ := x.([]any)
+	var out []string
+	for _, v := range l {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
