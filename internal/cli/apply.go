@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/config"
 	"github.com/prefectctl/prefectctl/internal/deploy"
 	"github.com/prefectctl/prefectctl/internal/project"
 	"github.com/prefectctl/prefectctl/internal/py"
@@ -52,18 +53,7 @@ func (f *applyFlags) register(cmd *cobra.Command) {
 // against the Prefect API.
 func runDeploy(ctx context.Context, a *app, cmd *cobra.Command, f *deployFlags, af *applyFlags, file, entrypoint string) error {
 	start := time.Now()
-	concurrency, err := registerConcurrency(cmd.Flags().Changed("concurrency"), af.concurrency)
-	if err != nil {
-		return err
-	}
-	client, settings, err := a.apiClient(func(o *cloudapi.Options) { o.Concurrency = concurrency })
-	if err != nil {
-		return err
-	}
-	if err := settings.RequireAPI(); err != nil {
-		return err
-	}
-	pruneMode, err := af.prune.mode(cmd, f, entrypoint)
+	client, settings, pruneMode, err := deployClient(a, cmd, f, af, entrypoint)
 	if err != nil {
 		return err
 	}
@@ -253,6 +243,25 @@ func renderWorkerHints(a *app, poolsWithoutWorkers map[string]bool) {
 	for _, pool := range pools {
 		a.ui.infof("\nTo execute flow runs from these deployments, start a worker that pulls work from the '%s' work pool:\n\n\t$ prefect worker start --pool '%s'", pool, pool)
 	}
+}
+
+// deployClient is a deploy's API client, with --concurrency read into its
+// limiter (one client, so one limiter, for every project of a run), and
+// --prune's mode.
+func deployClient(a *app, cmd *cobra.Command, f *deployFlags, af *applyFlags, entrypoint string) (*cloudapi.Client, *config.Settings, deploy.PruneMode, error) {
+	concurrency, err := registerConcurrency(cmd.Flags().Changed("concurrency"), af.concurrency)
+	if err != nil {
+		return nil, nil, deploy.PruneOff, err
+	}
+	client, settings, err := a.apiClient(func(o *cloudapi.Options) { o.Concurrency = concurrency })
+	if err != nil {
+		return nil, nil, deploy.PruneOff, err
+	}
+	pruneMode, err := af.prune.mode(cmd, f, entrypoint)
+	if err != nil {
+		return nil, nil, deploy.PruneOff, err
+	}
+	return client, settings, pruneMode, nil
 }
 
 // registerConcurrency is the --concurrency flag as the API client's

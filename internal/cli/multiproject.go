@@ -385,19 +385,7 @@ func deployProjects(ctx context.Context, a *app, cmd *cobra.Command, f *deployFl
 		return usageErr("deploy the project that builds the image on its own (--prefect-file PATH --image REF), or let each project's build step build its image",
 			"--image stands in for one project's image, and this run has several projects")
 	}
-	// One client, so one limiter, for every project of the run.
-	concurrency, err := registerConcurrency(cmd.Flags().Changed("concurrency"), af.concurrency)
-	if err != nil {
-		return err
-	}
-	client, settings, err := a.apiClient(func(o *cloudapi.Options) { o.Concurrency = concurrency })
-	if err != nil {
-		return err
-	}
-	if err := settings.RequireAPI(); err != nil {
-		return err
-	}
-	pruneMode, err := af.prune.mode(cmd, f, entrypoint)
+	client, settings, pruneMode, err := deployClient(a, cmd, f, af, entrypoint)
 	if err != nil {
 		return err
 	}
