@@ -570,7 +570,8 @@ func TestAtomicRollbackThatCannotFinish(t *testing.T) {
 	ap := newAtomicProject(t, "sqlite")
 	ap.write(atomicV2, "")
 	var mu sync.Mutex
-	writes := 0
+	order := map[string]int{} // each write's place among distinct writes
+	failing := false
 	code, r, out := ap.deploy(faultproxy.Config{MaxFaults: 1000, Rates: map[faultproxy.Kind]float64{faultproxy.Status500: 1},
 		Match: func(req *http.Request) bool {
 			if !isWriteRequest(req) {
@@ -578,8 +579,15 @@ func TestAtomicRollbackThatCannotFinish(t *testing.T) {
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			writes++
-			return writes >= 3 // the third write fails, and every write after it: the rollback's too
+			// The third write fails, and every write after it: the
+			// rollback's too. A write the SQLite server turned away as busy
+			// is sent again and keeps its place.
+			key := req.Method + " " + req.URL.Path
+			if _, ok := order[key]; !ok {
+				order[key] = len(order) + 1
+			}
+			failing = failing || order[key] >= 3
+			return failing
 		}})
 	if code != ExitFailure || r.Rollback == nil || r.Rollback.Complete {
 		t.Fatalf("exit %d, want 1 and an incomplete rollback:\n%s", code, out)
