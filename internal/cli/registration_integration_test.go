@@ -74,6 +74,16 @@ func shapesOf(log []faultproxy.Entry, onlyOK bool) map[string]int {
 	return out
 }
 
+// taken is how many requests the server answered with a 2xx.
+func taken(log []faultproxy.Entry) (n int) {
+	for _, e := range log {
+		if e.Status >= 200 && e.Status <= 299 {
+			n++
+		}
+	}
+	return n
+}
+
 // succeeded is writes(log) answered with a 2xx.
 func succeeded(log []faultproxy.Entry) []string {
 	var ok []faultproxy.Entry
@@ -149,12 +159,14 @@ func TestRegistrationRequestsAtTheHTTPLevel(t *testing.T) {
 			if a := actions(r); a["unchanged"] != 50 {
 				t.Fatalf("nothing-changed redeploy: %v", a)
 			}
-			if len(log) > 6 || len(writes(log)) > 0 {
-				t.Errorf("nothing-changed redeploy of 50: %d requests (want at most 6), writes %v", len(log), writes(log))
+			// Counted as the server took them: a read it turned away as
+			// busy (its own background services write too) is sent again.
+			if taken(log) > 6 || len(writes(log)) > 0 {
+				t.Errorf("nothing-changed redeploy of 50: %d requests (want at most 6), writes %v\n%s", taken(log), writes(log), answered(log))
 			}
 			_, one := deploy("-n", "f0/d0") // the flow function's name, as prefect.yaml knows it
-			if len(one) != len(log) {
-				t.Errorf("the requests do not stay constant: %d for 50 deployments, %d for one", len(log), len(one))
+			if taken(one) != taken(log) {
+				t.Errorf("the requests do not stay constant: %d for 50 deployments, %d for one\n%s", taken(log), taken(one), answered(one))
 			}
 
 			// One deployment changes: one update, nothing else written.
