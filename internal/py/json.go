@@ -97,7 +97,8 @@ func encode(b *bytes.Buffer, v any, sortKeys bool) error {
 			}
 			writeJSONString(b, k)
 			b.WriteByte(':')
-			if err := encode(b, t.vals[k], sortKeys); err != nil {
+			v, _ := t.Get(k)
+			if err := encode(b, v, sortKeys); err != nil {
 				return err
 			}
 		}

@@ -3,14 +3,22 @@ package py
 import "sort"
 
 // Map is a string-keyed mapping that remembers insertion order, like a
-// Python dict. The zero value is not usable; call NewMap.
+// Python dict. Keys and values live in two parallel slices; a small map
+// (most of Prefect's objects and every nested one) is searched in order,
+// and an index is built only past indexFrom entries. A Go map per object
+// cost several times the memory of the entries themselves, which is what
+// a snapshot of hundreds of deployments is made of.
 type Map struct {
-	keys []string
-	vals map[string]any
+	keys  []string
+	vals  []any
+	index map[string]int // key -> position; nil below indexFrom entries
 }
 
+// indexFrom is the size from which lookups use an index.
+const indexFrom = 24
+
 // NewMap returns an empty Map.
-func NewMap() *Map { return &Map{vals: map[string]any{}} }
+func NewMap() *Map { return &Map{} }
 
 // MapOf builds a Map from alternating keys and values; it is meant for
 // tests and literals.
@@ -41,13 +49,31 @@ func (m *Map) Keys() []string {
 	return m.keys
 }
 
+// find returns k's position, or -1.
+func (m *Map) find(k string) int {
+	if m.index != nil {
+		if i, ok := m.index[k]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, key := range m.keys {
+		if key == k {
+			return i
+		}
+	}
+	return -1
+}
+
 // Get returns the value for k.
 func (m *Map) Get(k string) (any, bool) {
 	if m == nil {
 		return nil, false
 	}
-	v, ok := m.vals[k]
-	return v, ok
+	if i := m.find(k); i >= 0 {
+		return m.vals[i], true
+	}
+	return nil, false
 }
 
 // Has reports whether k is present (possibly with a nil value).
@@ -59,23 +85,38 @@ func (m *Map) Has(k string) bool {
 // Set stores v under k. A new key goes last; an existing key keeps its
 // place, as assignment to a Python dict does.
 func (m *Map) Set(k string, v any) {
-	if _, ok := m.vals[k]; !ok {
-		m.keys = append(m.keys, k)
+	if i := m.find(k); i >= 0 {
+		m.vals[i] = v
+		return
 	}
-	m.vals[k] = v
+	m.keys = append(m.keys, k)
+	m.vals = append(m.vals, v)
+	switch {
+	case m.index != nil:
+		m.index[k] = len(m.keys) - 1
+	case len(m.keys) >= indexFrom:
+		m.reindex()
+	}
+}
+
+func (m *Map) reindex() {
+	m.index = make(map[string]int, len(m.keys))
+	for i, k := range m.keys {
+		m.index[k] = i
+	}
 }
 
 // Delete removes k if present.
 func (m *Map) Delete(k string) {
-	if _, ok := m.vals[k]; !ok {
+	i := m.find(k)
+	if i < 0 {
 		return
 	}
-	delete(m.vals, k)
-	for i, key := range m.keys {
-		if key == k {
-			m.keys = append(m.keys[:i:i], m.keys[i+1:]...)
-			break
-		}
+	// Fresh slices: Keys() may have been handed out and must not change.
+	m.keys = append(m.keys[:i:i], m.keys[i+1:]...)
+	m.vals = append(m.vals[:i:i], m.vals[i+1:]...)
+	if m.index != nil {
+		m.reindex()
 	}
 }
 
@@ -101,9 +142,12 @@ func Clone(v any) any {
 		if t == nil {
 			return (*Map)(nil)
 		}
-		c := &Map{keys: append([]string(nil), t.keys...), vals: make(map[string]any, len(t.vals))}
-		for k, x := range t.vals {
-			c.vals[k] = Clone(x)
+		c := &Map{keys: append([]string(nil), t.keys...), vals: make([]any, len(t.vals))}
+		for i, x := range t.vals {
+			c.vals[i] = Clone(x)
+		}
+		if t.index != nil {
+			c.reindex()
 		}
 		return c
 	case []any:

@@ -40,3 +40,49 @@ func TestMapOps(t *testing.T) {
 		t.Fatal("1.0 == 1 in Python")
 	}
 }
+
+// A map behaves the same below and above the size from which it keeps an
+// index: order, overwrite in place, delete and clone.
+func TestMapAcrossTheIndexSize(t *testing.T) {
+	for _, n := range []int{1, indexFrom - 1, indexFrom, indexFrom + 1, 3 * indexFrom} {
+		m := NewMap()
+		for i := range n {
+			m.Set(Str(int64(i)), int64(i))
+		}
+		m.Set("0", "first") // keeps its place
+		before := m.Keys()
+		m.Delete(Str(int64(n / 2)))
+		m.Delete("absent")
+		if len(before) != n || before[n/2] != Str(int64(n/2)) {
+			t.Fatalf("n=%d: Delete changed a key slice handed out before: %v", n, before)
+		}
+		if m.Len() != n-1 || m.Has(Str(int64(n/2))) {
+			t.Fatalf("n=%d: after delete: len %d", n, m.Len())
+		}
+		c := Clone(m).(*Map)
+		for i, k := range m.Keys() {
+			want := i
+			if i >= n/2 {
+				want = i + 1
+			}
+			if k != Str(int64(want)) {
+				t.Fatalf("n=%d: key %d is %q, want %d", n, i, k, want)
+			}
+			v, _ := m.Get(k)
+			cv, ok := c.Get(k)
+			if !ok || !Equal(v, cv) {
+				t.Fatalf("n=%d: clone lost %q", n, k)
+			}
+			if k != "0" && v != int64(want) {
+				t.Fatalf("n=%d: %q holds %v", n, k, v)
+			}
+		}
+		if v, _ := m.Get("0"); n/2 != 0 && v != "first" {
+			t.Fatalf("n=%d: overwrite lost: %v", n, v)
+		}
+		m.Set("new", true)
+		if m.Keys()[m.Len()-1] != "new" || !m.Has("new") || c.Has("new") {
+			t.Fatalf("n=%d: a key set after a delete", n)
+		}
+	}
+}
