@@ -67,7 +67,7 @@ type Deployment struct {
 	UpdatedBy                *py.Map         `json:"updated_by"`
 	Status                   *string         `json:"status"`
 	EnforceParameterSchema   bool            `json:"enforce_parameter_schema"`
-	Raw                      json.RawMessage `json:"-"` // the whole response, for -o json and comparisons
+	Raw                      json.RawMessage `json:"-"` // the whole response, for -o json and comparisons (a deploy snapshot keeps its decoded map instead)
 }
 
 // UnmarshalJSON keeps the raw response next to the typed fields.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/prefectctl/prefectctl/internal/cloudapi"
 	"github.com/prefectctl/prefectctl/internal/diag"
 	"github.com/prefectctl/prefectctl/internal/py"
 	"github.com/prefectctl/prefectctl/internal/steps"
@@ -37,7 +36,7 @@ func planImages(ctx context.Context, ds []*Deployment, snap *Snapshot, opt Optio
 		var previous []string
 		if snap != nil && hasStep(build, steps.BuildDockerImage) {
 			if st := snap.Deployment(preparedKey(d)); st != nil {
-				previous = serverImages(st.Deployment)
+				previous = serverImages(st.Server)
 			}
 		}
 		plan, err := deps.Images.PlanImages(ctx, build, push, steps.ImageOptions{Previous: previous, FullBuild: opt.FullBuild})
@@ -64,16 +63,8 @@ func hasStep(list []*steps.Step, fqn string) bool {
 
 // serverImages is the image a deployment on the server runs (its
 // job_variables.image), when it names one.
-func serverImages(dep *cloudapi.Deployment) []string {
-	if dep == nil {
-		return nil
-	}
-	v, err := py.DecodeJSON(dep.Raw)
-	if err != nil {
-		return nil
-	}
-	m, _ := v.(*py.Map)
-	jv, _ := get(m, "job_variables").(*py.Map)
+func serverImages(server *py.Map) []string {
+	jv, _ := get(server, "job_variables").(*py.Map)
 	if img, ok := get(jv, "image").(string); ok && img != "" && !strings.Contains(img, "{{") {
 		return []string{img}
 	}

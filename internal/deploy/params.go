@@ -170,12 +170,12 @@ func (v *paramVerdict) decide(ctx context.Context, snap *Snapshot, api ServerRea
 		return nil
 	}
 	k := Key{Flow: flowName, Name: name}
-	var existing *cloudapi.Deployment
+	var existing *py.Map
 	err := snap.Extend(ctx, api, []Key{k})
 	if st := snap.Deployment(k); err == nil && st == nil {
 		err = cloudapi.ErrNotFound
 	} else if st != nil {
-		existing = st.Deployment
+		existing = st.Server
 	}
 	refused := false
 	switch {
@@ -213,13 +213,10 @@ func (v *paramVerdict) offline(loc paramLocator) {
 	v.undecided = nil
 }
 
-func storedEnforce(d *cloudapi.Deployment) bool {
-	v, err := py.DecodeJSON(d.Raw)
-	if err != nil {
-		return true
-	}
-	m, _ := v.(*py.Map)
-	b, ok := get(m, "enforce_parameter_schema").(bool)
+// storedEnforce is the deployment's enforce_parameter_schema on the
+// server (on, when it does not say).
+func storedEnforce(server *py.Map) bool {
+	b, ok := get(server, "enforce_parameter_schema").(bool)
 	return !ok || b
 }
 

@@ -347,7 +347,7 @@ func Plan(ctx context.Context, p *project.Project, sel *project.Selection, opt O
 			}
 			var previous []string
 			if st != nil {
-				previous = serverImages(st.Deployment)
+				previous = serverImages(st.Server)
 			}
 			plan, err := deps.Images.PlanImages(ctx, d.build, push, steps.ImageOptions{Previous: previous, FullBuild: opt.FullBuild})
 			if err != nil {

@@ -209,6 +209,7 @@ func (s *Snapshot) add(list []cloudapi.Deployment) error {
 		if err != nil || !ok {
 			return fmt.Errorf("reading deployment %s: the server's answer is not a JSON object", k)
 		}
+		d.Raw = nil // Server holds it; a snapshot of hundreds keeps it once
 		st := &DeploymentState{Deployment: d, Server: m}
 		for _, a := range s.Automations {
 			if MayOwn(st.ID(), k.Name, a) {
