@@ -5,10 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prefectctl/prefectctl/internal/cloudapi"
+	"github.com/prefectctl/prefectctl/internal/cloudapi/apimock"
 	"github.com/prefectctl/prefectctl/internal/py"
 )
 
@@ -118,5 +120,53 @@ func TestAutomationDrift(t *testing.T) {
 	r.autos = []*py.Map{users, other, py.MapOf("id", "r1", "name", "d__automation_1")}
 	if del, missing := r.automationDrift(st); len(del) != 0 || len(missing) != 0 {
 		t.Fatalf("after the restore: del %v missing %v", del, missing)
+	}
+}
+
+// A deployment the Apply created is deleted with its automations and its
+// concurrency limit: the server deletes the limit with the deployment,
+// but a create whose answer was lost can write it after, so the rollback
+// deletes it too (a 404, the usual answer, is fine) and the drift check
+// looks for it.
+func TestDeleteCreatedRemovesItsConcurrencyLimit(t *testing.T) {
+	const limitPath = "v2/concurrency_limits/deployment:D1"
+	cases := []struct {
+		name       string
+		limit      int // the answer to the limit's DELETE
+		wantAction string
+	}{
+		{"the server already deleted it", http.StatusNotFound, "deleted"},
+		{"it outlived the deployment", http.StatusNoContent, "deleted"},
+		{"it cannot be deleted", http.StatusForbidden, "failed"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			api := apimock.New(t)
+			api.CSRFOff()
+			api.Register(apimock.REST(http.MethodDelete, "automations/owned-by/prefect.deployment.D1"), apimock.Reply(http.StatusNoContent, ""))
+			api.Register(apimock.REST(http.MethodDelete, "deployments/D1"), apimock.Reply(http.StatusNoContent, ""))
+			api.Register(apimock.REST(http.MethodDelete, limitPath), apimock.Reply(c.limit, `{"detail": "x"}`))
+			r := &restorer{api: api.Client(), snap: &Snapshot{AutomationsSupported: true}}
+			it := r.deleteCreated(context.Background(), &journalEntry{key: Key{Flow: "f", Name: "d"}, id: "D1", created: true})
+			if it.Action != c.wantAction {
+				t.Fatalf("action %q (%v), want %q", it.Action, it.Error, c.wantAction)
+			}
+			if c.wantAction == "failed" && (it.Error == nil || !strings.Contains(it.Error.Error(), "concurrency limit")) {
+				t.Fatalf("the failure does not name the limit: %v", it.Error)
+			}
+		})
+	}
+	for _, c := range []struct {
+		limit   int // the answer to the limit's GET
+		drifted bool
+	}{{http.StatusNotFound, false}, {http.StatusOK, true}} {
+		api := apimock.New(t)
+		api.CSRFOff()
+		api.Register(apimock.REST(http.MethodGet, "deployments/name/f/d"), apimock.Reply(http.StatusNotFound, `{"detail": "Deployment not found"}`))
+		api.Register(apimock.REST(http.MethodGet, limitPath), apimock.Reply(c.limit, `{"name": "deployment:D1", "limit": 1}`))
+		r := &restorer{api: api.Client(), snap: &Snapshot{AutomationsSupported: true}}
+		if got := r.drifted(context.Background(), &journalEntry{key: Key{Flow: "f", Name: "d"}, id: "D1", created: true}); got != c.drifted {
+			t.Errorf("limit answering %d: drifted %v, want %v", c.limit, got, c.drifted)
+		}
 	}
 }
