@@ -76,13 +76,25 @@ func Push(ctx context.Context, a *Appended, repo name.Repository, tags []string,
 			}
 		}
 	}
+	// The code layer and the config go side by side: each is a HEAD and,
+	// when missing, an upload of a few round trips, and a distant registry
+	// makes those the push's time.
+	var layerErr, configErr error
+	var wg sync.WaitGroup
 	if a.Layer != nil {
-		if err := p.Upload(ctx, repo, a.Layer); err != nil {
-			return c.stats(), fmt.Errorf("uploading the code layer: %w", err)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			layerErr = p.Upload(ctx, repo, a.Layer)
+		}()
 	}
-	if err := p.Upload(ctx, repo, static.NewLayer(a.RawConfig, a.ConfigMediaType)); err != nil {
-		return c.stats(), fmt.Errorf("uploading the image config: %w", err)
+	configErr = p.Upload(ctx, repo, static.NewLayer(a.RawConfig, a.ConfigMediaType))
+	wg.Wait()
+	if layerErr != nil {
+		return c.stats(), fmt.Errorf("uploading the code layer: %w", layerErr)
+	}
+	if configErr != nil {
+		return c.stats(), fmt.Errorf("uploading the image config: %w", configErr)
 	}
 	for _, t := range tags {
 		before := c.puts.Load()
