@@ -57,6 +57,22 @@ type buildSpec struct {
 	quiet                      bool
 }
 
+// output is what build_docker_image returns for the image imageID, built
+// by Docker or assembled from a code layer alike.
+func (b *buildSpec) output(imageID string) *py.Map {
+	extra := make([]any, len(b.additional))
+	for i, t := range b.additional {
+		extra[i] = t
+	}
+	return py.MapOf(
+		"image_name", b.imageName,
+		"tag", b.tag,
+		"image", b.imageName+":"+b.tag,
+		"image_id", imageID,
+		"additional_tags", extra,
+	)
+}
+
 func (s *Steps) parseBuild(dir string, in *py.Map) (*buildSpec, error) {
 	if err := buildSignature.Bind(in); err != nil {
 		var ae *py.ArgumentError
@@ -275,17 +291,7 @@ func (s *Steps) build(ctx context.Context, dir string, in *py.Map, h *Hints) (*p
 			return nil, fmt.Errorf("tagging %s as %s:%s: %w", id, b.imageName, t, err)
 		}
 	}
-	extra := make([]any, len(b.additional))
-	for i, t := range b.additional {
-		extra[i] = t
-	}
-	return py.MapOf(
-		"image_name", b.imageName,
-		"tag", b.tag,
-		"image", b.imageName+":"+b.tag,
-		"image_id", id,
-		"additional_tags", extra,
-	), nil
+	return b.output(id), nil
 }
 
 // hintErr is a step failure that says how to fix it.

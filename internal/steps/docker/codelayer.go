@@ -403,17 +403,7 @@ func (s *Steps) appendLayer(ctx context.Context, dir string, b *buildSpec, d *De
 	for _, w := range d.Warnings {
 		fmt.Fprintf(s.opts.Stderr, "Warning: %s\n", w)
 	}
-	extra := make([]any, len(b.additional))
-	for i, t := range b.additional {
-		extra[i] = t
-	}
-	return py.MapOf(
-		"image_name", b.imageName,
-		"tag", b.tag,
-		"image", b.imageName+":"+b.tag,
-		"image_id", a.ConfigDigest.String(),
-		"additional_tags", extra,
-	), nil
+	return b.output(a.ConfigDigest.String()), nil
 }
 
 func (s *Steps) keepLayer(l *codelayer.Layer) {
