@@ -91,8 +91,8 @@ func loadFiveHundred(t *testing.T, api string) {
 			t.Errorf("redeploy: %s %s", d.Name, d.Action)
 		}
 	}
-	if log := p.Log(); taken(log) > 8 || len(writes(log)) > 0 {
-		t.Errorf("unchanged redeploy of 500: %d requests taken %v\n%s", taken(log), requestShapes(log), answered(log))
+	if log := p.Log(); len(taken(log)) > 8 || len(writes(log)) > 0 {
+		t.Errorf("unchanged redeploy of 500: %d requests taken %v\n%s", len(taken(log)), requestShapes(log), answered(log))
 	}
 }
 
