@@ -86,9 +86,13 @@ func encode(b *bytes.Buffer, v any, sortKeys bool) error {
 			b.WriteString("null")
 			return nil
 		}
-		keys := t.keys
+		keys, vals := t.keys, t.vals
 		if sortKeys {
 			keys = t.SortedKeys()
+			vals = make([]any, len(keys))
+			for i, k := range keys {
+				vals[i], _ = t.Get(k)
+			}
 		}
 		b.WriteByte('{')
 		for i, k := range keys {
@@ -97,8 +101,7 @@ func encode(b *bytes.Buffer, v any, sortKeys bool) error {
 			}
 			writeJSONString(b, k)
 			b.WriteByte(':')
-			v, _ := t.Get(k)
-			if err := encode(b, v, sortKeys); err != nil {
+			if err := encode(b, vals[i], sortKeys); err != nil {
 				return err
 			}
 		}
